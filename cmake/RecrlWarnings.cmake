@@ -1,0 +1,13 @@
+# recrl_set_warnings(target): the project's warning flags, PRIVATE so they never reach consumers.
+function(recrl_set_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
+                                           -Wold-style-cast -Wcast-align -Woverloaded-virtual)
+  # GCC 12 reports -Wrestrict on `"literal" + std::string` inside libstdc++ at -O2 (GCC bug
+  # 105651, a false positive fixed in GCC 13); it says nothing about our code.
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
+    target_compile_options(${target} PRIVATE -Wno-restrict)
+  endif()
+  if(RECRL_WARNINGS_AS_ERRORS)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+endfunction()

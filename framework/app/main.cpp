@@ -1,0 +1,98 @@
+// recrl: the command-line entry point. It maps every error to one message on stderr and an
+// exit status; library code never exits.
+//   0 success, 1 failure of the machine (a file that cannot be written), 2 bad input
+//   (configuration, data, plugins, command line), 4 numerical failure (NaN or infinity),
+//   70 internal error (a bug).
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <boost/program_options/errors.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "commands.hpp"
+#include "recrl/core/errors.hpp"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: recrl <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  run FILE.yaml        train and evaluate every algorithm on every seed, print the comparison\n"
+    "  validate FILE.yaml   check an experiment file against the plugins it names, run nothing\n"
+    "  plugins              list the plugins found on the search path\n"
+    "  describe NAME        a plugin's description and parameter table\n"
+    "  recommend            a saved policy's action for given users\n"
+    "\n"
+    "`recrl <command> --help` shows a command's options.\n";
+
+using Command = int (*)(const std::vector<std::string>&);
+
+int dispatch(int argc, char** argv) {
+  const std::map<std::string, Command> commands = {
+      {"run", recrl::app::run_command},           {"validate", recrl::app::validate_command},
+      {"plugins", recrl::app::plugins_command},   {"describe", recrl::app::describe_command},
+      {"recommend", recrl::app::recommend_command},
+  };
+  if (argc < 2) {
+    std::cerr << kUsage;
+    return 2;
+  }
+  const std::string name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (name == "--version") {
+    std::cout << "recrl " << RECRL_VERSION << "\n";
+    return 0;
+  }
+  const auto command = commands.find(name);
+  if (command == commands.end()) {
+    std::cerr << "recrl: error: unknown command '" << name
+              << "' (commands: run, validate, plugins, describe, recommend)\n";
+    return 2;
+  }
+  return command->second(std::vector<std::string>(argv + 2, argv + argc));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Logs go to stderr: stdout carries results (tables, JSON) that may be piped.
+  auto logger = spdlog::stderr_color_mt("recrl");
+  logger->set_pattern("[%H:%M:%S] [%n] %v");
+  spdlog::set_default_logger(logger);
+  try {
+    return dispatch(argc, argv);
+  } catch (const recrl::NumericalError& e) {
+    std::cerr << "recrl: " << e.what() << "\n";
+    return 4;
+  } catch (const recrl::InternalError& e) {
+    std::cerr << "recrl: " << e.what() << "\n";
+    return 70;
+  } catch (const recrl::ConfigError& e) {
+    std::cerr << e.what() << "\n";
+    return 2;
+  } catch (const recrl::DataError& e) {
+    std::cerr << e.what() << "\n";
+    return 2;
+  } catch (const recrl::PluginError& e) {
+    std::cerr << "recrl: error: " << e.what() << "\n";
+    return 2;
+  } catch (const boost::program_options::error& e) {
+    std::cerr << "recrl: error: " << e.what() << " (see recrl " << (argc > 1 ? argv[1] : "")
+              << " --help)\n";
+    return 2;
+  } catch (const recrl::Error& e) {
+    std::cerr << "recrl: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "recrl: error: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,47 @@
+#include "options.hpp"
+
+#include <iostream>
+
+#include <spdlog/spdlog.h>
+
+namespace recrl::app {
+
+void CommonOptions::add_plugin_path(po::options_description& d) {
+  d.add_options()("plugin-path", po::value(&plugin_paths)->composing(),
+                  "also search DIR for plugins (repeatable)");
+}
+
+void CommonOptions::add_overrides(po::options_description& d) {
+  d.add_options()("set", po::value(&overrides)->composing(),
+                  "override a value of the experiment file: PATH=VALUE, e.g. "
+                  "train.timesteps=5000 or algorithms.0.params.learning_rate=1e-3 (repeatable)");
+}
+
+void CommonOptions::add_verbosity(po::options_description& d) {
+  d.add_options()("quiet,q", po::bool_switch(&quiet), "print only warnings, errors and results")(
+      "verbose,v", po::bool_switch(&verbose), "print debug messages (per-update metrics)");
+}
+
+void CommonOptions::apply_verbosity() const {
+  if (quiet) spdlog::set_level(spdlog::level::warn);
+  if (verbose) spdlog::set_level(spdlog::level::debug);
+}
+
+std::vector<std::filesystem::path> CommonOptions::plugin_folders() const {
+  return {plugin_paths.begin(), plugin_paths.end()};
+}
+
+bool parse(const std::vector<std::string>& args, const std::string& usage,
+           po::options_description& options, const po::positional_options_description& positional,
+           po::variables_map& vm) {
+  options.add_options()("help,h", "show this help");
+  po::store(po::command_line_parser(args).options(options).positional(positional).run(), vm);
+  if (vm.count("help")) {
+    std::cout << usage << "\n" << options << "\n";
+    return false;
+  }
+  po::notify(vm);
+  return true;
+}
+
+}  // namespace recrl::app

@@ -1,0 +1,34 @@
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+
+namespace recrl::app {
+
+namespace po = boost::program_options;
+
+// Options shared by the commands that load plugins and experiments.
+struct CommonOptions {
+  std::vector<std::string> plugin_paths;
+  std::vector<std::string> overrides;
+  bool quiet = false;
+  bool verbose = false;
+
+  void add_plugin_path(po::options_description& d);
+  void add_overrides(po::options_description& d);
+  void add_verbosity(po::options_description& d);
+  // Sets the log level from --quiet / --verbose.
+  void apply_verbosity() const;
+  std::vector<std::filesystem::path> plugin_folders() const;
+};
+
+// Parses `args` with `options` and at most `positional` names; returns false (after printing
+// the help) when --help was given.
+bool parse(const std::vector<std::string>& args, const std::string& usage,
+           po::options_description& options, const po::positional_options_description& positional,
+           po::variables_map& vm);
+
+}  // namespace recrl::app

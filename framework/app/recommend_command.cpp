@@ -1,0 +1,99 @@
+// recrl recommend
+#include <iostream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "options.hpp"
+#include "recrl/core/errors.hpp"
+#include "recrl/plugin/registry.hpp"
+#include "recrl/run/recommend.hpp"
+#include "recrl/run/runner.hpp"
+
+namespace recrl::app {
+
+namespace {
+
+// The seed report's sample block, one per user.
+void print_text(const EnvSpec& spec, const Matrix& users, const std::vector<Recommendation>& recs) {
+  for (std::size_t j = 0; j < recs.size(); ++j) {
+    if (j > 0) std::cout << "\n";
+    std::cout << "User Features:\n";
+    for (int f = 0; f < spec.observation.size; ++f) {
+      std::cout << fmt::format("  {}: {:.2f}\n", spec.observation.labels[f],
+                               users(f, static_cast<Eigen::Index>(j)));
+    }
+    const Recommendation& r = recs[j];
+    std::cout << fmt::format("Agent Action Chosen:\n  Action #{} \u2192 {}\n", r.action, r.label);
+    std::string parts;
+    for (const auto& [name, value] : r.components) {
+      parts += fmt::format("{}{} {:.2f}", parts.empty() ? "" : ", ", name, value);
+    }
+    std::cout << fmt::format("Reward Achieved: {:.2f} ({})\n", r.reward, parts);
+  }
+}
+
+void print_json(const EnvSpec& spec, const Matrix& users, const std::vector<Recommendation>& recs) {
+  nlohmann::json out = nlohmann::json::array();
+  for (std::size_t j = 0; j < recs.size(); ++j) {
+    const Recommendation& r = recs[j];
+    nlohmann::json features = nlohmann::json::object();
+    for (int f = 0; f < spec.observation.size; ++f) {
+      features[spec.observation.labels[f]] = users(f, static_cast<Eigen::Index>(j));
+    }
+    nlohmann::json components = nlohmann::json::object();
+    for (const auto& [name, value] : r.components) components[name] = value;
+    nlohmann::json item = {{"user", features},   {"action", r.action},
+                           {"label", r.label},   {"reward", r.reward},
+                           {"components", components}};
+    if (r.probabilities) item["probabilities"] = *r.probabilities;
+    out.push_back(item);
+  }
+  std::cout << out.dump(2) << "\n";
+}
+
+}  // namespace
+
+int recommend_command(const std::vector<std::string>& args) {
+  CommonOptions common;
+  std::string policy;
+  std::string user;
+  std::string users_file;
+  std::string format = "text";
+  po::options_description options("options");
+  options.add_options()("policy", po::value(&policy)->required(), "a policy file saved by recrl run")(
+      "user", po::value(&user), "one user: \"recency=15,frequency=3,...\" (every feature)")(
+      "users", po::value(&users_file), "a CSV file of users with a header naming the features")(
+      "format", po::value(&format), "text (default) or json");
+  common.add_plugin_path(options);
+  po::variables_map vm;
+  if (!parse(args,
+             "usage: recrl recommend --policy FILE (--user \"name=value,...\" | --users FILE.csv) "
+             "[--format text|json]",
+             options, {}, vm)) {
+    return 0;
+  }
+  if (user.empty() == users_file.empty()) {
+    throw ConfigError("recommend: give exactly one of --user and --users");
+  }
+  if (format != "text" && format != "json") {
+    throw ConfigError("recommend: --format must be text or json, got '" + format + "'");
+  }
+
+  plugin::PluginRegistry registry;
+  registry.scan(plugin_search_path(common.plugin_folders()));
+  registry.throw_if_problems();
+  Recommender recommender(policy, registry);
+  const EnvSpec& spec = recommender.spec();
+  const Matrix users = user.empty() ? read_users_csv(users_file, spec) : Matrix(parse_user(user, spec));
+  const auto recs = recommender.recommend(users);
+  if (format == "json") {
+    print_json(spec, users, recs);
+  } else {
+    print_text(spec, users, recs);
+  }
+  return 0;
+}
+
+}  // namespace recrl::app

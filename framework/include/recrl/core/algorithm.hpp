@@ -1,0 +1,75 @@
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <span>
+#include <vector>
+
+#include "recrl/core/random.hpp"
+#include "recrl/core/types.hpp"
+
+namespace recrl {
+
+enum class ActMode { Explore, Greedy };
+
+// A batch of observations, one column per environment copy: [obs_dim x n].
+struct ObsBatch {
+  const Matrix& obs;  // what learners see: normalised when the run normalises observations
+  const Matrix& raw;  // the environment's own values, for rule-based policies (oracle)
+};
+
+// What followed one act() over all environment copies.
+struct StepBatch {
+  const Matrix& obs;        // [obs_dim x n] the observations acted on (as in ObsBatch::obs)
+  std::span<const int> actions;      // [n]
+  const Vector& rewards;             // [n]
+  const Matrix& next_obs;   // [obs_dim x n] what the next act() sees (auto-reset applied)
+  const Matrix& final_obs;  // [obs_dim x n] the observation that really followed: equal to
+                            // next_obs except where an episode ended (then its last one)
+  std::span<const std::uint8_t> terminated;  // [n] 1 where the episode reached a terminal state
+  std::span<const std::uint8_t> truncated;   // [n] 1 where it was cut short (time limit)
+};
+
+// A named scalar from an update, e.g. {"losses/value_loss", 0.12}. Names are string literals
+// (they live as long as the plugin stays loaded, which is the whole process).
+struct Metric {
+  const char* name;
+  double value;
+};
+using Metrics = std::vector<Metric>;
+
+// A learning (or fixed) policy. The runner owns the interaction loop, so every algorithm sees
+// the same environments, evaluation and logging: act, observe what followed, update when
+// observe() says so. Constructed valid from (Params, PluginContext); called from one thread.
+class Algorithm {
+ public:
+  Algorithm() = default;
+  Algorithm(const Algorithm&) = delete;
+  Algorithm& operator=(const Algorithm&) = delete;
+  virtual ~Algorithm() = default;
+
+  // Writes one action per column of `obs` into `actions` (size obs.obs.cols()).
+  virtual void act(const ObsBatch& obs, ActMode mode, Rng& rng, std::span<int> actions) = 0;
+  // Records a step; returns true when update() should run now.
+  virtual bool observe(const StepBatch& batch) = 0;
+  // Learns from what was observed; appends what it measured to `metrics`.
+  virtual void update(Rng& rng, Metrics& metrics) = 0;
+  // Everything needed to act again after load(): weights, optimiser state need not be included.
+  virtual void save(std::ostream& out) const = 0;
+  virtual void load(std::istream& in) = 0;
+
+  // Optional: the policy's action probabilities, [n_actions x n]. False where it has none.
+  virtual bool action_probabilities(const ObsBatch& obs, Matrix& probs) const {
+    static_cast<void>(obs);
+    static_cast<void>(probs);
+    return false;
+  }
+  // Optional: the value estimate of each observation, [n]. False where it has none.
+  virtual bool state_values(const ObsBatch& obs, Vector& values) const {
+    static_cast<void>(obs);
+    static_cast<void>(values);
+    return false;
+  }
+};
+
+}  // namespace recrl

@@ -1,0 +1,35 @@
+#pragma once
+
+#include "recrl/core/random.hpp"
+#include "recrl/core/spaces.hpp"
+#include "recrl/core/types.hpp"
+
+namespace recrl {
+
+// What the environment itself says about a step. The reward that algorithms learn from is
+// computed by the configured RewardFunction plugin; `reward` here is the environment's own
+// (CartPole's +1, 0 for the recommendation environment), which a reward plugin may pass on.
+struct EnvStep {
+  double reward = 0.0;
+  bool terminated = false;
+  bool truncated = false;
+};
+
+// The dynamics of a task: users, physics, ... and nothing about rewards. Implementations are
+// constructed valid from (Params, PluginContext) and are called from one thread.
+// The hot path writes into caller-owned buffers (`obs`, `next_obs`) and must not allocate.
+class Environment {
+ public:
+  Environment() = default;
+  Environment(const Environment&) = delete;
+  Environment& operator=(const Environment&) = delete;
+  virtual ~Environment() = default;
+
+  virtual const EnvSpec& spec() const = 0;
+  // Starts an episode; draws only from `rng`. Writes the first observation into `obs`.
+  virtual void reset(Rng& rng, VectorRef obs) = 0;
+  // Applies `action` (0 <= action < spec().action.size) and writes what follows into `next_obs`.
+  virtual EnvStep step(int action, Rng& rng, VectorRef next_obs) = 0;
+};
+
+}  // namespace recrl

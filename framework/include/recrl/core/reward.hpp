@@ -1,0 +1,46 @@
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "recrl/core/random.hpp"
+#include "recrl/core/types.hpp"
+
+namespace recrl {
+
+struct Transition {
+  ConstVectorRef obs;       // what the action was taken on (the environment's raw features)
+  int action;
+  ConstVectorRef next_obs;  // what followed (the final observation when the episode ended)
+  double env_reward;        // the environment's own reward for this step
+  bool terminated;
+  bool truncated;
+};
+
+// Scores a transition. Constructed valid from (Params, PluginContext) with the environment's
+// spec in the context: a reward resolves the feature names and catalog fields it needs there,
+// so that a mismatch fails at start-up and points at the experiment file.
+class RewardFunction {
+ public:
+  RewardFunction() = default;
+  RewardFunction(const RewardFunction&) = delete;
+  RewardFunction& operator=(const RewardFunction&) = delete;
+  virtual ~RewardFunction() = default;
+
+  // Names of the parts the reward is made of ("targeting", "channel", ...); fixed for the
+  // object's lifetime.
+  virtual const std::vector<std::string>& components() const = 0;
+  // The reward of `t`, drawing any noise from `rng`. Writes each component's value into
+  // `parts` (size components().size()) so that a reward can be shown and explained.
+  virtual double compute(const Transition& t, Rng& rng, std::span<double> parts) = 0;
+  // The noiseless expected reward, where the reward can say it. When it can, recrl derives
+  // an oracle policy (the per-step argmax over the catalog) for bandit-like environments.
+  virtual std::optional<double> expected(const Transition& t) const {
+    static_cast<void>(t);
+    return std::nullopt;
+  }
+};
+
+}  // namespace recrl

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "recrl/core/export.hpp"
+#include "recrl/core/value.hpp"
+#include "recrl/run/normalizer.hpp"
+
+namespace recrl {
+
+// A plugin as it was configured for a run: enough to make it again.
+struct PluginConfig {
+  std::string plugin;
+  std::string version;
+  Value params;  // the validated parameters, defaults included
+};
+
+// Everything needed to use a trained policy on its own: the algorithm and its parameters and
+// weights, the normaliser statistics, and the environment and reward it was trained with.
+struct PolicyRecord {
+  std::string experiment;
+  std::string label;
+  std::uint64_t seed = 0;
+  std::int64_t env_steps = 0;
+  PluginConfig algorithm;
+  PluginConfig env;
+  PluginConfig reward;
+  bool normalize_observations = false;
+  ObservationNormalizer normalizer;  // meaningful when normalize_observations
+  std::string algorithm_state;       // the bytes Algorithm::save wrote
+};
+
+// File layout: the line "recrl-policy 1", then one line of JSON (everything but the state,
+// with "state_bytes"), then the algorithm's state bytes. Written to a temporary file and renamed,
+// so a policy file is either complete or absent.
+RECRL_API void write_policy_file(const std::filesystem::path& file, const PolicyRecord& record);
+// Throws DataError naming the file for a missing, truncated, corrupt or foreign file.
+RECRL_API PolicyRecord read_policy_file(const std::filesystem::path& file);
+
+}  // namespace recrl

@@ -1,0 +1,69 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "recrl/core/export.hpp"
+
+namespace recrl {
+
+// One trained (algorithm, seed) pair, evaluated on the held-out episodes.
+struct RunResult {
+  std::string label;   // the algorithm's label in the experiment
+  std::string plugin;
+  std::string plugin_version;
+  std::uint64_t seed = 0;
+  double eval_mean = 0;  // mean return over the held-out episodes
+  double eval_std = 0;   // std of the return over those episodes
+  std::optional<double> pct_oracle;  // 100 * eval_mean / oracle mean, where there is an oracle
+  std::int64_t env_steps = 0;        // training environment steps
+  double wall_s = 0;                 // the whole run: training and evaluations
+  double train_s = 0;                // training only
+  double steps_per_s = 0;            // env_steps / train_s
+  std::filesystem::path policy;      // the saved policy file
+  std::filesystem::path curve;       // the learning curve (CSV)
+  std::vector<std::int64_t> action_counts;  // final evaluation: how often each action was chosen
+};
+
+struct ExperimentResult {
+  std::string experiment;
+  std::filesystem::path output;
+  std::string env;     // plugin names, for the table's caption
+  std::string reward;
+  std::int64_t eval_episodes = 0;
+  std::uint64_t eval_seed = 0;
+  std::optional<double> oracle_mean;  // the oracle's mean return on the held-out episodes
+  std::vector<std::string> action_labels;
+  std::vector<RunResult> runs;
+};
+
+// One row of the comparison table: an algorithm over its seeds.
+struct SummaryRow {
+  std::string label;
+  std::string plugin;
+  int seeds = 0;
+  double mean = 0;  // mean over seeds of eval_mean
+  double std = 0;   // sample standard deviation over seeds (0 for one seed)
+  std::optional<double> pct_oracle;  // mean over seeds
+  double env_steps = 0;              // mean over seeds
+  double wall_s = 0;                 // mean over seeds
+  double steps_per_s = 0;            // mean over seeds
+};
+
+// Rows in the order the algorithms first appear in `result.runs`.
+RECRL_API std::vector<SummaryRow> summarize(const ExperimentResult& result);
+
+RECRL_API std::string results_markdown(const ExperimentResult& result);
+RECRL_API std::string results_csv(const ExperimentResult& result);
+RECRL_API std::string results_json(const ExperimentResult& result);
+
+// Writes results.md, results.csv and results.json into result.output, each atomically.
+RECRL_API void write_results(const ExperimentResult& result);
+// Removes results.{md,csv,json} from `output`, so that results of an earlier run are never
+// taken for those of a run that then fails.
+RECRL_API void remove_results(const std::filesystem::path& output);
+
+}  // namespace recrl

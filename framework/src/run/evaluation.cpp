@@ -1,0 +1,114 @@
+#include "recrl/run/evaluation.hpp"
+
+#include <cmath>
+#include <span>
+
+#include <fmt/format.h>
+
+#include "recrl/core/errors.hpp"
+#include "recrl/run/vec_env.hpp"
+
+namespace recrl {
+
+Evaluator::Evaluator(std::vector<std::shared_ptr<Environment>> envs,
+                     std::vector<std::shared_ptr<RewardFunction>> rewards, std::int64_t episodes,
+                     std::uint64_t eval_seed)
+    : envs_(std::move(envs)),
+      rewards_(std::move(rewards)),
+      episodes_(episodes),
+      eval_seed_(eval_seed),
+      env_rngs_(envs_.size()),
+      reward_rngs_(envs_.size()) {
+  RECRL_ASSERT(!envs_.empty() && envs_.size() == rewards_.size(),
+               "an evaluator needs environment copies and one reward each");
+  RECRL_ASSERT(static_cast<std::int64_t>(envs_.size()) <= episodes_,
+               "an evaluator needs no more copies than episodes");
+  const auto slots = static_cast<Eigen::Index>(envs_.size());
+  const int dim = envs_.front()->spec().observation.size;
+  raw_ = Matrix::Zero(dim, slots);
+  normalized_ = Matrix::Zero(dim, slots);
+  next_ = Matrix::Zero(dim, 1);
+  actions_.assign(envs_.size(), 0);
+  parts_.assign(rewards_.front()->components().size(), 0.0);
+}
+
+void Evaluator::start_episode(int slot, std::int64_t episode) {
+  const auto k = static_cast<std::uint64_t>(episode);
+  env_rngs_[slot].seed(derive_seed(eval_seed_, Stream::EvalEnv, k));
+  reward_rngs_[slot].seed(derive_seed(eval_seed_, Stream::EvalReward, k));
+  envs_[slot]->reset(env_rngs_[slot], raw_.col(slot));
+  check_finite_observation(raw_.col(slot), envs_[slot]->spec(), "evaluation environment", 0);
+}
+
+EvalResult Evaluator::run(Algorithm& policy, const ObservationNormalizer* normalizer, Rng& rng) {
+  const EnvSpec& spec = envs_.front()->spec();
+  const int slots = static_cast<int>(envs_.size());
+  const int max_steps = spec.max_episode_steps;
+
+  std::vector<double> returns(episodes_, 0.0);
+  std::vector<std::int64_t> episode_of(slots);
+  std::vector<int> lengths(slots, 0);
+  EvalResult result;
+  result.action_counts.assign(spec.action.size, 0);
+
+  std::int64_t next_episode = 0;
+  int active = 0;
+  for (int s = 0; s < slots; ++s) {
+    episode_of[s] = next_episode++;
+    start_episode(s, episode_of[s]);
+    ++active;
+  }
+  while (active > 0) {
+    const Matrix* policy_obs = &raw_;
+    if (normalizer != nullptr) {
+      normalizer->normalize(raw_, normalized_);
+      policy_obs = &normalized_;
+    }
+    policy.act(ObsBatch{*policy_obs, raw_}, ActMode::Greedy, rng, actions_);
+    for (int s = 0; s < slots; ++s) {
+      if (episode_of[s] < 0) continue;  // this slot has finished its share
+      const int action = actions_[s];
+      if (action < 0 || action >= spec.action.size) {
+        throw PluginError(fmt::format("the policy chose action {} of {} in evaluation", action,
+                                      spec.action.size));
+      }
+      const EnvStep outcome = envs_[s]->step(action, env_rngs_[s], next_.col(0));
+      ++lengths[s];
+      const bool terminated = outcome.terminated;
+      const bool truncated =
+          !terminated && (outcome.truncated || (max_steps > 0 && lengths[s] >= max_steps));
+      const Transition t{raw_.col(s), action, next_.col(0), outcome.reward, terminated, truncated};
+      const double reward = rewards_[s]->compute(t, reward_rngs_[s], parts_);
+      if (!std::isfinite(reward)) {
+        throw NumericalError(fmt::format("reward returned {} in evaluation episode {}", reward,
+                                         episode_of[s]));
+      }
+      returns[episode_of[s]] += reward;
+      ++result.action_counts[action];
+      ++result.steps;
+      if (terminated || truncated) {
+        lengths[s] = 0;
+        if (next_episode < episodes_) {
+          episode_of[s] = next_episode++;
+          start_episode(s, episode_of[s]);
+        } else {
+          episode_of[s] = -1;
+          --active;
+        }
+      } else {
+        raw_.col(s) = next_.col(0);
+      }
+    }
+  }
+
+  double sum = 0;
+  for (double r : returns) sum += r;
+  result.episodes = episodes_;
+  result.mean_return = sum / static_cast<double>(episodes_);
+  double squares = 0;
+  for (double r : returns) squares += (r - result.mean_return) * (r - result.mean_return);
+  result.std_return = std::sqrt(squares / static_cast<double>(episodes_));
+  return result;
+}
+
+}  // namespace recrl

@@ -1,0 +1,170 @@
+#include "recrl/run/recommend.hpp"
+
+#include <cmath>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+
+#include "recrl/config/experiment.hpp"
+#include "recrl/core/errors.hpp"
+#include "recrl/toolkit/csv.hpp"
+
+namespace recrl {
+
+namespace {
+
+Params revalidate(const PluginConfig& config, const plugin::PluginInfo& info, const std::string& key,
+                  const std::string& file) {
+  return Params::validate(info.schema, config.params, key + ".params", {file, 0, 0});
+}
+
+PluginContext context(const EnvSpec* env, const RewardFunction* reward, const std::string& key,
+                      const std::string& file) {
+  PluginContext ctx;
+  ctx.env = env;
+  ctx.reward = reward;
+  ctx.n_envs = 1;
+  ctx.logger = spdlog::default_logger();
+  ctx.key_path = key;
+  ctx.where = {file, 0, 0};
+  return ctx;
+}
+
+std::string bounds_text(double low, double high) {
+  if (std::isinf(high)) return fmt::format("a number >= {}", low);
+  return fmt::format("a number in [{}, {}]", low, high);
+}
+
+}  // namespace
+
+Recommender::Recommender(const std::filesystem::path& policy_file, const plugin::PluginRegistry& registry)
+    : record_(read_policy_file(policy_file)) {
+  const std::string file = policy_file.string();
+  const auto& env_info = registry.get(plugin::Kind::Environment, record_.env.plugin, {file, 0, 0}, "env.plugin");
+  const auto& reward_info = registry.get(plugin::Kind::Reward, record_.reward.plugin, {file, 0, 0}, "reward.plugin");
+  const auto& algo_info =
+      registry.get(plugin::Kind::Algorithm, record_.algorithm.plugin, {file, 0, 0}, "algorithm.plugin");
+  env_ = registry.create_environment(env_info.name, revalidate(record_.env, env_info, "env", file),
+                                     context(nullptr, nullptr, "env", file));
+  reward_ = registry.create_reward(reward_info.name, revalidate(record_.reward, reward_info, "reward", file),
+                                   context(&env_->spec(), nullptr, "reward", file));
+  algorithm_ = registry.create_algorithm(algo_info.name,
+                                         revalidate(record_.algorithm, algo_info, "algorithm", file),
+                                         context(&env_->spec(), reward_.get(), "algorithm", file));
+  if (record_.normalize_observations && record_.normalizer.dim() != env_->spec().observation.size) {
+    throw DataError({file, 0, 0}, "the policy's normaliser does not match the environment's features");
+  }
+  std::istringstream state(record_.algorithm_state);
+  algorithm_->load(state);
+}
+
+std::vector<Recommendation> Recommender::recommend(const Matrix& users) {
+  const EnvSpec& s = spec();
+  Matrix normalized;
+  const Matrix* obs = &users;
+  if (record_.normalize_observations) {
+    record_.normalizer.normalize(users, normalized);
+    obs = &normalized;
+  }
+  const ObsBatch batch{*obs, users};
+  std::vector<int> actions(users.cols(), 0);
+  Rng rng(derive_seed(record_.seed, Stream::EvalAlgorithm));
+  algorithm_->act(batch, ActMode::Greedy, rng, actions);
+  Matrix probs;
+  const bool has_probs = algorithm_->action_probabilities(batch, probs);
+
+  std::vector<Recommendation> out;
+  std::vector<double> parts(reward_->components().size());
+  Rng reward_rng(derive_seed(record_.seed, Stream::EvalReward));
+  for (Eigen::Index j = 0; j < users.cols(); ++j) {
+    Recommendation r;
+    r.action = actions[j];
+    if (r.action < 0 || r.action >= s.action.size) {
+      throw PluginError(fmt::format("algorithm '{}' chose action {} of {}", record_.algorithm.plugin,
+                                    r.action, s.action.size));
+    }
+    r.label = r.action < static_cast<int>(s.action.labels.size()) ? s.action.labels[r.action]
+                                                                  : std::to_string(r.action);
+    const Transition t{users.col(j), r.action, users.col(j), 0.0, true, false};
+    const double drawn = reward_->compute(t, reward_rng, parts);
+    r.reward = reward_->expected(t).value_or(drawn);
+    for (std::size_t c = 0; c < parts.size(); ++c) r.components.emplace_back(reward_->components()[c], parts[c]);
+    if (has_probs) {
+      r.probabilities = std::vector<double>(probs.col(j).data(), probs.col(j).data() + probs.rows());
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Vector parse_user(const std::string& text, const EnvSpec& spec) {
+  const Space& features = spec.observation;
+  const SourceLocation where{"--user", 0, 0};
+  Vector user = Vector::Zero(features.size);
+  std::vector<bool> given(features.size, false);
+  std::stringstream items(text);
+  std::string item;
+  while (std::getline(items, item, ',')) {
+    const auto eq = item.find('=');
+    const auto trim = [](std::string s) {
+      const auto b = s.find_first_not_of(" \t");
+      const auto e = s.find_last_not_of(" \t");
+      return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+    };
+    const std::string name = trim(item.substr(0, eq));
+    if (eq == std::string::npos || name.empty()) {
+      throw ConfigError(where, "", "expected NAME=VALUE pairs separated by commas, got '" + item + "'");
+    }
+    const auto index = features.index_of(name);
+    if (!index) {
+      const std::string hint = config::did_you_mean(name, features.labels);
+      throw ConfigError(where, "", "unknown feature '" + name + "'" + (hint.empty() ? "" : "; " + hint) +
+                                       " (features: " + fmt::format("{}", fmt::join(features.labels, ", ")) + ")");
+    }
+    if (given[*index]) throw ConfigError(where, name, "given twice");
+    const std::string value_text = trim(item.substr(eq + 1));
+    double value = 0;
+    std::size_t used = 0;
+    try {
+      value = std::stod(value_text, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    const double low = features.low.empty() ? -INFINITY : features.low[*index];
+    const double high = features.high.empty() ? INFINITY : features.high[*index];
+    if (used == 0 || used != value_text.size() || !std::isfinite(value) || value < low || value > high) {
+      throw ConfigError(where, name, "expected " + bounds_text(low, high) + ", got '" + value_text + "'");
+    }
+    user[*index] = static_cast<Scalar>(value);
+    given[*index] = true;
+  }
+  std::vector<std::string> missing;
+  for (int f = 0; f < features.size; ++f) {
+    if (!given[f]) missing.push_back(features.labels[f]);
+  }
+  if (!missing.empty()) {
+    throw ConfigError(where, "", "missing features: " + fmt::format("{}", fmt::join(missing, ", ")));
+  }
+  return user;
+}
+
+Matrix read_users_csv(const std::filesystem::path& file, const EnvSpec& spec) {
+  const auto table = toolkit::CsvTable::read_file(file);
+  const Space& features = spec.observation;
+  if (table.rows() == 0) throw DataError({file.string(), 0, 0}, "the file has no users (only a header)");
+  std::vector<std::size_t> column_of;
+  for (const std::string& name : features.labels) column_of.push_back(table.require_column(name));
+  Matrix users(features.size, static_cast<Eigen::Index>(table.rows()));
+  for (std::size_t row = 0; row < table.rows(); ++row) {
+    for (int f = 0; f < features.size; ++f) {
+      const double low = features.low.empty() ? -INFINITY : features.low[f];
+      const double high = features.high.empty() ? INFINITY : features.high[f];
+      users(f, static_cast<Eigen::Index>(row)) = static_cast<Scalar>(table.number(row, column_of[f], low, high));
+    }
+  }
+  return users;
+}
+
+}  // namespace recrl

@@ -1,0 +1,174 @@
+#include "recrl/run/results.hpp"
+
+#include <cmath>
+#include <map>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "atomic_file.hpp"
+
+namespace recrl {
+
+namespace {
+
+double mean_of(const std::vector<double>& xs) {
+  double sum = 0;
+  for (double x : xs) sum += x;
+  return xs.empty() ? 0.0 : sum / static_cast<double>(xs.size());
+}
+
+double sample_std(const std::vector<double>& xs) {
+  if (xs.size() < 2) return 0.0;
+  const double m = mean_of(xs);
+  double squares = 0;
+  for (double x : xs) squares += (x - m) * (x - m);
+  return std::sqrt(squares / static_cast<double>(xs.size() - 1));
+}
+
+std::string format_count(double x) {
+  // 100000 -> "100,000": tables are read by people.
+  const std::string digits = fmt::format("{:.0f}", x);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    const std::size_t left = digits.size() - i;
+    if (i > 0 && left % 3 == 0 && digits[i - 1] != '-') out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<SummaryRow> summarize(const ExperimentResult& result) {
+  std::vector<SummaryRow> rows;
+  std::map<std::string, std::size_t> row_of;
+  std::vector<std::vector<const RunResult*>> runs_of;
+  for (const RunResult& run : result.runs) {
+    auto [it, inserted] = row_of.try_emplace(run.label, rows.size());
+    if (inserted) {
+      SummaryRow row;
+      row.label = run.label;
+      row.plugin = run.plugin;
+      rows.push_back(row);
+      runs_of.emplace_back();
+    }
+    runs_of[it->second].push_back(&run);
+  }
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    std::vector<double> means, pcts, steps, walls, speeds;
+    for (const RunResult* run : runs_of[r]) {
+      means.push_back(run->eval_mean);
+      if (run->pct_oracle) pcts.push_back(*run->pct_oracle);
+      steps.push_back(static_cast<double>(run->env_steps));
+      walls.push_back(run->wall_s);
+      speeds.push_back(run->steps_per_s);
+    }
+    SummaryRow& row = rows[r];
+    row.seeds = static_cast<int>(means.size());
+    row.mean = mean_of(means);
+    row.std = sample_std(means);
+    if (pcts.size() == means.size()) row.pct_oracle = mean_of(pcts);
+    row.env_steps = mean_of(steps);
+    row.wall_s = mean_of(walls);
+    row.steps_per_s = mean_of(speeds);
+  }
+  return rows;
+}
+
+std::string results_markdown(const ExperimentResult& result) {
+  std::string out = fmt::format("## {}\n\n", result.experiment);
+  out += fmt::format("Environment `{}`, reward `{}`; evaluation on {} held-out episodes (seed {}).",
+                     result.env, result.reward, format_count(static_cast<double>(result.eval_episodes)),
+                     result.eval_seed);
+  if (result.oracle_mean) out += fmt::format(" Oracle mean: {:.4f}.", *result.oracle_mean);
+  out += "\n\n";
+  out += "| algorithm | seeds | eval reward (mean ± std over seeds) | % of oracle | env steps | wall time (s) | env steps/s |\n";
+  out += "|---|---:|---:|---:|---:|---:|---:|\n";
+  for (const SummaryRow& row : summarize(result)) {
+    const std::string label = row.label == row.plugin ? row.label : row.label + " (" + row.plugin + ")";
+    out += fmt::format("| {} | {} | {:.4f} ± {:.4f} | {} | {} | {:.2f} | {} |\n", label, row.seeds,
+                       row.mean, row.std,
+                       row.pct_oracle ? fmt::format("{:.1f}", *row.pct_oracle) : std::string("n/a"),
+                       format_count(row.env_steps), row.wall_s, format_count(row.steps_per_s));
+  }
+  return out;
+}
+
+std::string results_csv(const ExperimentResult& result) {
+  std::string out =
+      "experiment,algorithm,plugin,plugin_version,seed,eval_mean,eval_std,pct_oracle,env_steps,"
+      "wall_s,train_s,steps_per_s,policy\n";
+  for (const RunResult& run : result.runs) {
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}\n", result.experiment, run.label,
+                       run.plugin, run.plugin_version, run.seed, run.eval_mean, run.eval_std,
+                       run.pct_oracle ? fmt::format("{}", *run.pct_oracle) : std::string(),
+                       run.env_steps, run.wall_s, run.train_s, run.steps_per_s,
+                       run.policy.string());
+  }
+  return out;
+}
+
+std::string results_json(const ExperimentResult& result) {
+  nlohmann::json runs = nlohmann::json::array();
+  for (const RunResult& run : result.runs) {
+    runs.push_back({
+        {"algorithm", run.label},
+        {"plugin", run.plugin},
+        {"plugin_version", run.plugin_version},
+        {"seed", run.seed},
+        {"eval_mean", run.eval_mean},
+        {"eval_std", run.eval_std},
+        {"pct_oracle", run.pct_oracle ? nlohmann::json(*run.pct_oracle) : nlohmann::json(nullptr)},
+        {"env_steps", run.env_steps},
+        {"wall_s", run.wall_s},
+        {"train_s", run.train_s},
+        {"steps_per_s", run.steps_per_s},
+        {"policy", run.policy.string()},
+        {"curve", run.curve.string()},
+        {"action_counts", run.action_counts},
+    });
+  }
+  nlohmann::json summary = nlohmann::json::array();
+  for (const SummaryRow& row : summarize(result)) {
+    summary.push_back({
+        {"algorithm", row.label},
+        {"plugin", row.plugin},
+        {"seeds", row.seeds},
+        {"eval_mean", row.mean},
+        {"eval_mean_std", row.std},
+        {"pct_oracle", row.pct_oracle ? nlohmann::json(*row.pct_oracle) : nlohmann::json(nullptr)},
+        {"env_steps", row.env_steps},
+        {"wall_s", row.wall_s},
+        {"steps_per_s", row.steps_per_s},
+    });
+  }
+  const nlohmann::json doc = {
+      {"experiment", result.experiment},
+      {"env", result.env},
+      {"reward", result.reward},
+      {"eval_episodes", result.eval_episodes},
+      {"eval_seed", result.eval_seed},
+      {"oracle_mean",
+       result.oracle_mean ? nlohmann::json(*result.oracle_mean) : nlohmann::json(nullptr)},
+      {"action_labels", result.action_labels},
+      {"runs", runs},
+      {"summary", summary},
+  };
+  return doc.dump(2) + "\n";
+}
+
+void write_results(const ExperimentResult& result) {
+  write_file_atomically(result.output / "results.md", results_markdown(result));
+  write_file_atomically(result.output / "results.csv", results_csv(result));
+  write_file_atomically(result.output / "results.json", results_json(result));
+}
+
+void remove_results(const std::filesystem::path& output) {
+  std::error_code ignored;
+  for (const char* name : {"results.md", "results.csv", "results.json"}) {
+    std::filesystem::remove(output / name, ignored);
+  }
+}
+
+}  // namespace recrl

@@ -1,0 +1,113 @@
+// The `recommendation` environment: one user per episode, one marketing decision per step, a
+// contextual bandit in Gym form. Exactly shared/spec/recommendation-env.md:
+//   - reset() draws a user (the synthetic generator of features.hpp, or a CSV row uniformly
+//     with replacement) and returns its 10 features;
+//   - step() keeps the same user; the episode terminates at step `horizon` (default 1);
+//   - the environment's own reward is 0: what an action earns is the reward plugin's business
+//     (seed_rules for the seed report's rules).
+// Actions never change what is observed, so the spec says actions_affect_state = false and
+// recrl may derive the oracle as the per-step argmax of the reward's expected value.
+#include <string>
+#include <vector>
+
+#include <spdlog/logger.h>
+
+#include "catalog.hpp"
+#include "features.hpp"
+#include "recrl/plugin/export.hpp"
+#include "user_source.hpp"
+
+namespace recrl::recommendation {
+
+namespace {
+
+class RecommendationEnv final : public Environment {
+ public:
+  static ParamSchema schema() {
+    ParamSchema s;
+    s.node("catalog", default_catalog(),
+           "the actions, each [offer, value, channel]: offer discount|free_shipping|reminder, "
+           "value a percentage (15 or 15%; 0 unless a discount), channel email|sms|push");
+    s.node("users", UserSource::default_config(),
+           "where users come from: {source: synthetic} or {source: csv, path: FILE} (relative "
+           "to the experiment file's folder)");
+    s.integer("horizon", 1, "decisions per user; only the last one ends the episode")
+        .range(1, 1000000);
+    return s;
+  }
+
+  RecommendationEnv(const Params& params, const PluginContext& ctx)
+      : catalog_(parse_catalog(params.get("catalog"), params.key_path("catalog"))),
+        users_(params.get("users"), params.key_path("users")),
+        horizon_(static_cast<int>(params.get_int("horizon"))) {
+    spec_ = make_spec();
+    if (ctx.logger && !users_.synthetic()) {
+      ctx.logger->info("recommendation: {} users from {}", users_.csv_rows(),
+                       users_.csv_file().string());
+    }
+  }
+
+  const EnvSpec& spec() const override { return spec_; }
+
+  void reset(Rng& rng, VectorRef obs) override {
+    RECRL_ASSERT(obs.size() == kFeatureCount, "recommendation: reset() needs a 10-feature buffer");
+    users_.draw(rng, user_);
+    steps_taken_ = 0;
+    write_user(obs);
+  }
+
+  EnvStep step(int action, Rng& rng, VectorRef next_obs) override {
+    static_cast<void>(rng);  // the user does not react: nothing random happens in a step
+    RECRL_ASSERT(action >= 0 && action < spec_.action.size,
+                 "recommendation: action out of range");
+    RECRL_ASSERT(next_obs.size() == kFeatureCount,
+                 "recommendation: step() needs a 10-feature buffer");
+    ++steps_taken_;
+    write_user(next_obs);
+    return EnvStep{0.0, steps_taken_ >= horizon_, false};
+  }
+
+ private:
+  EnvSpec make_spec() const {
+    EnvSpec spec;
+    spec.name = "recommendation";
+
+    spec.observation.kind = Space::Kind::Box;
+    spec.observation.size = kFeatureCount;
+    for (const FeatureInfo& feature : kFeatures) {
+      spec.observation.labels.emplace_back(feature.name);
+      spec.observation.low.push_back(0.0);
+      // CSV users are only checked for >= 0, so their counts and days have no upper bound.
+      const bool open_ended = feature.range == FeatureRange::NonNegative && !users_.synthetic();
+      spec.observation.high.push_back(open_ended ? kInf : feature.synthetic_high);
+    }
+
+    spec.action.kind = Space::Kind::Discrete;
+    spec.action.size = static_cast<int>(catalog_.size());
+    for (const CatalogEntry& entry : catalog_) {
+      spec.action.labels.push_back(label(entry));
+      spec.actions.push_back(action_info(entry));
+    }
+    spec.max_episode_steps = horizon_;
+    spec.actions_affect_state = false;
+    return spec;
+  }
+
+  void write_user(VectorRef out) const {
+    for (int f = 0; f < kFeatureCount; ++f) out[f] = user_[f];
+  }
+
+  std::vector<CatalogEntry> catalog_;
+  UserSource users_;
+  int horizon_;
+  EnvSpec spec_;
+  User user_{};
+  int steps_taken_ = 0;
+};
+
+}  // namespace
+
+}  // namespace recrl::recommendation
+
+RECRL_ENVIRONMENT_PLUGIN(recrl::recommendation::RecommendationEnv, "recommendation", "1.0.0",
+                         "the seed report's users and marketing actions (contextual bandit)")

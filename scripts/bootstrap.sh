@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# One command from a fresh Debian 12 machine to a result:
+#   scripts/bootstrap.sh run    install what is missing, build, run the headline experiment
+#   scripts/bootstrap.sh test   install what is missing, build, run the whole test suite (ctest)
+# Both are idempotent: installed packages and an up-to-date build are left as they are.
+set -euo pipefail
+
+mode=${1:-run}
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${RECRL_BUILD_DIR:-$root/build}
+jobs=$(nproc 2>/dev/null || echo 2)
+
+# Debian 12 packages (see docs/dependencies.md for what each is for).
+packages=(cmake g++ make pkg-config libboost-dev libboost-program-options-dev libyaml-cpp-dev
+          libeigen3-dev libspdlog-dev libfmt-dev nlohmann-json3-dev catch2 libbenchmark-dev)
+
+install_missing() {
+  local missing=()
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "bootstrap: installing ${missing[*]}"
+  local sudo=()
+  [ "$(id -u)" -ne 0 ] && sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+build_all() {
+  local werror=OFF
+  [ "${CI:-}" = "true" ] && werror=ON
+  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DRECRL_WARNINGS_AS_ERRORS=$werror >/dev/null
+  cmake --build "$build" -j "$jobs"
+}
+
+case "$mode" in
+  run)
+    install_missing
+    build_all
+    cd "$root"
+    "$build/bin/recrl" run experiments/baselines.yaml
+    ;;
+  test)
+    install_missing
+    build_all
+    ctest --test-dir "$build" --output-on-failure -j "$jobs"
+    ;;
+  *)
+    echo "usage: scripts/bootstrap.sh run|test" >&2
+    exit 2
+    ;;
+esac

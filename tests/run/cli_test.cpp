@@ -1,0 +1,146 @@
+// End-to-end: the recrl executable with the bundled plugins, as a user runs it.
+#include <fstream>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "cli.hpp"
+
+namespace {
+
+using recrl::test::project_file;
+using recrl::test::read_text;
+using recrl::test::run_recrl;
+using recrl::test::scratch_dir;
+
+const std::string kBaselines = "'" + project_file("experiments/baselines.yaml") + "'";
+
+// baselines.yaml on a small training budget (the baselines do not learn) and full evaluation.
+recrl::test::CommandResult run_baselines(const std::filesystem::path& dir, const std::string& extra = "") {
+  return run_recrl("run " + kBaselines + " --set train.timesteps=2000 --set seeds=[0,1] --set output=" +
+                       (dir / "out").string() + " --quiet " + extra,
+                   dir);
+}
+
+double mean_of(const nlohmann::json& results, const std::string& algorithm, const char* field) {
+  double sum = 0;
+  int n = 0;
+  for (const auto& run : results["runs"]) {
+    if (run["algorithm"] == algorithm) {
+      sum += run[field].get<double>();
+      ++n;
+    }
+  }
+  REQUIRE(n > 0);
+  return sum / n;
+}
+
+}  // namespace
+
+TEST_CASE("recrl run baselines.yaml reproduces the spec's random and oracle means", "[e2e][run]") {
+  const auto dir = scratch_dir("e2e_baselines");
+  const auto result = run_baselines(dir);
+  INFO(result.err);
+  REQUIRE(result.status == 0);
+  CHECK_THAT(result.out, Catch::Contains("| random | 2 |") && Catch::Contains("| oracle | 2 |"));
+
+  const auto results = nlohmann::json::parse(read_text(dir / "out" / "results.json"));
+  CHECK(results["experiment"] == "baselines");
+  CHECK(mean_of(results, "random", "eval_mean") == Approx(0.322).margin(0.01));
+  CHECK(mean_of(results, "oracle", "eval_mean") == Approx(0.819).margin(0.01));
+  CHECK(mean_of(results, "oracle", "pct_oracle") == Approx(100.0));
+  CHECK(mean_of(results, "random", "env_steps") == 2000);
+
+  for (const char* file : {"results.md", "results.csv", "config.resolved.yaml",
+                           "runs/random__s0/curve.csv", "runs/oracle__s1/policy.recrl"}) {
+    CHECK(std::filesystem::exists(dir / "out" / file));
+  }
+  // The resolved configuration records defaults, e.g. the reward's weights and the catalog.
+  CHECK_THAT(read_text(dir / "out" / "config.resolved.yaml"),
+             Catch::Contains("value_threshold") && Catch::Contains("catalog"));
+}
+
+TEST_CASE("the same experiment run twice gives identical numbers", "[e2e][run]") {
+  const auto a = scratch_dir("e2e_determinism_a");
+  const auto b = scratch_dir("e2e_determinism_b");
+  REQUIRE(run_baselines(a).status == 0);
+  REQUIRE(run_baselines(b).status == 0);
+  const auto ra = nlohmann::json::parse(read_text(a / "out" / "results.json"));
+  const auto rb = nlohmann::json::parse(read_text(b / "out" / "results.json"));
+  for (std::size_t i = 0; i < ra["runs"].size(); ++i) {
+    CHECK(ra["runs"][i]["eval_mean"] == rb["runs"][i]["eval_mean"]);
+    CHECK(ra["runs"][i]["action_counts"] == rb["runs"][i]["action_counts"]);
+  }
+}
+
+TEST_CASE("recrl recommend prints the seed report's sample block for a saved policy", "[e2e][run]") {
+  const auto dir = scratch_dir("e2e_recommend");
+  REQUIRE(run_baselines(dir).status == 0);
+  const std::string policy = (dir / "out" / "runs" / "oracle__s0" / "policy.recrl").string();
+  const std::string user =
+      "\"recency=15,frequency=3,monetary_value=200,engagement_score=0.78,discount_sensitive=1,"
+      "free_shipping_preferred=0,email_opens=0.87,sms_response=0.12,push_response=0.05,"
+      "last_purchase_days=8\"";
+
+  const auto text = run_recrl("recommend --policy " + policy + " --user " + user, dir);
+  INFO(text.err);
+  REQUIRE(text.status == 0);
+  CHECK_THAT(text.out, Catch::Contains("monetary_value: 200.00") &&
+                           Catch::Contains("Action #2 \u2192 [discount, 15%, email]") &&
+                           Catch::Contains("Reward Achieved: 0.90"));
+
+  const auto json = run_recrl("recommend --policy " + policy + " --user " + user + " --format json", dir);
+  REQUIRE(json.status == 0);
+  const auto doc = nlohmann::json::parse(json.out);
+  REQUIRE(doc.size() == 1);
+  CHECK(doc[0]["action"] == 2);
+  CHECK(doc[0]["label"] == "[discount, 15%, email]");
+  CHECK(doc[0]["reward"].get<double>() == Approx(0.9));
+  CHECK(doc[0]["components"]["targeting"].get<double>() == Approx(0.5));
+  CHECK(doc[0]["components"]["value_fit"].get<double>() == Approx(0.1));
+
+  const auto missing = run_recrl("recommend --policy " + policy + " --user \"recency=15\"", dir);
+  CHECK(missing.status == 2);
+  CHECK_THAT(missing.err, Catch::Contains("missing features: frequency"));
+}
+
+TEST_CASE("an unknown plugin is refused before anything runs naming the place and the choices",
+          "[e2e][run]") {
+  const auto dir = scratch_dir("e2e_unknown_plugin");
+  const auto result = run_recrl("run " + kBaselines + " --set algorithms.0.plugin=randm --set output=" +
+                                    (dir / "out").string(),
+                                dir);
+  CHECK(result.status == 2);
+  CHECK_THAT(result.err, Catch::Contains("algorithms[0].plugin") && Catch::Contains("random") &&
+                             Catch::Contains("oracle"));
+  CHECK_FALSE(std::filesystem::exists(dir / "out" / "results.json"));
+}
+
+TEST_CASE("a parameter outside its plugin's range names the file line and column", "[e2e][run]") {
+  const auto dir = scratch_dir("e2e_bad_param");
+  std::ofstream(dir / "bad.yaml") << "name: bad\n"
+                                     "env: {plugin: recommendation}\n"
+                                     "reward:\n"
+                                     "  plugin: seed_rules\n"
+                                     "  params: {noise_std: -1}\n"
+                                     "algorithms: [{plugin: random}]\n";
+  const auto result = run_recrl("validate bad.yaml", dir);
+  CHECK(result.status == 2);
+  CHECK_THAT(result.err, Catch::StartsWith("bad.yaml:5:23: error: reward.params.noise_std"));
+}
+
+TEST_CASE("recrl plugins lists the bundled plugins and describe shows a parameter table",
+          "[e2e][run]") {
+  const auto dir = scratch_dir("e2e_plugins");
+  const auto list = run_recrl("plugins", dir);
+  REQUIRE(list.status == 0);
+  for (const char* name : {"recommendation", "seed_rules", "random", "oracle"}) {
+    CHECK_THAT(list.out, Catch::Contains(name));
+  }
+  const auto describe = run_recrl("describe seed_rules", dir);
+  REQUIRE(describe.status == 0);
+  CHECK_THAT(describe.out, Catch::Contains("| targeting | double | 0.5 |"));
+  const auto validate = run_recrl("validate " + kBaselines, dir);
+  CHECK(validate.status == 0);
+  CHECK_THAT(validate.out, Catch::Contains("ok (2 algorithms x 5 seeds = 10 runs)"));
+}

@@ -1,0 +1,65 @@
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "recrl/run/results.hpp"
+
+namespace {
+
+recrl::RunResult run(const std::string& label, std::uint64_t seed, double mean) {
+  recrl::RunResult r;
+  r.label = label;
+  r.plugin = label == "fast" ? "ppo" : label;
+  r.seed = seed;
+  r.eval_mean = mean;
+  r.pct_oracle = 100 * mean / 0.8;
+  r.env_steps = 1000;
+  r.wall_s = 2;
+  r.train_s = 1;
+  r.steps_per_s = 1000;
+  r.policy = "runs/x/policy.recrl";
+  return r;
+}
+
+recrl::ExperimentResult experiment() {
+  recrl::ExperimentResult e;
+  e.experiment = "demo";
+  e.env = "recommendation";
+  e.reward = "seed_rules";
+  e.eval_episodes = 10000;
+  e.oracle_mean = 0.8;
+  e.runs = {run("random", 0, 0.3), run("fast", 0, 0.6), run("random", 1, 0.34), run("fast", 1, 0.8)};
+  return e;
+}
+
+}  // namespace
+
+TEST_CASE("the summary has one row per algorithm with mean and sample std over seeds",
+          "[unit][run]") {
+  const auto rows = recrl::summarize(experiment());
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0].label == "random");
+  CHECK(rows[0].seeds == 2);
+  CHECK(rows[0].mean == Approx(0.32));
+  CHECK(rows[0].std == Approx(0.0282842712));
+  CHECK(rows[1].label == "fast");
+  CHECK(*rows[1].pct_oracle == Approx(87.5));
+}
+
+TEST_CASE("results.json lists every run with the agreed fields", "[unit][run]") {
+  const auto doc = nlohmann::json::parse(recrl::results_json(experiment()));
+  CHECK(doc["experiment"] == "demo");
+  REQUIRE(doc["runs"].size() == 4);
+  for (const char* key : {"algorithm", "plugin", "seed", "eval_mean", "pct_oracle", "env_steps",
+                          "wall_s", "steps_per_s", "policy"}) {
+    CHECK(doc["runs"][1].contains(key));
+  }
+  CHECK(doc["runs"][1]["algorithm"] == "fast");
+  CHECK(doc["runs"][1]["plugin"] == "ppo");
+}
+
+TEST_CASE("the markdown table names the algorithm with its plugin and formats counts",
+          "[unit][run]") {
+  const std::string md = recrl::results_markdown(experiment());
+  CHECK_THAT(md, Catch::Contains("| fast (ppo) | 2 | 0.7000 ± 0.1414 | 87.5 | 1,000 |"));
+  CHECK_THAT(md, Catch::Contains("| random | 2 | 0.3200 ± 0.0283 | 40.0 |"));
+}
