@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,8 @@ constexpr const char* kUsage =
     "usage: recrl <command> [options]\n"
     "\n"
     "commands:\n"
-    "  run FILE.yaml        train and evaluate every algorithm on every seed, print the comparison\n"
+    "  run FILE.yaml        train and evaluate every algorithm on every seed, print the "
+    "comparison\n"
     "  validate FILE.yaml   check an experiment file against the plugins it names, run nothing\n"
     "  plugins              list the plugins found on the search path\n"
     "  describe NAME        a plugin's description and parameter table\n"
@@ -34,8 +36,10 @@ using Command = int (*)(const std::vector<std::string>&);
 
 int dispatch(int argc, char** argv) {
   const std::map<std::string, Command> commands = {
-      {"run", recrl::app::run_command},           {"validate", recrl::app::validate_command},
-      {"plugins", recrl::app::plugins_command},   {"describe", recrl::app::describe_command},
+      {"run", recrl::app::run_command},
+      {"validate", recrl::app::validate_command},
+      {"plugins", recrl::app::plugins_command},
+      {"describe", recrl::app::describe_command},
       {"recommend", recrl::app::recommend_command},
   };
   if (argc < 2) {
@@ -82,7 +86,10 @@ int main(int argc, char** argv) {
     std::cerr << e.what() << "\n";
     return 2;
   } catch (const recrl::PluginError& e) {
-    std::cerr << "recrl: error: " << e.what() << "\n";
+    // One line per broken plugin file.
+    std::istringstream lines(e.what());
+    for (std::string line; std::getline(lines, line);)
+      std::cerr << "recrl: error: " << line << "\n";
     return 2;
   } catch (const boost::program_options::error& e) {
     std::cerr << "recrl: error: " << e.what() << " (see recrl " << (argc > 1 ? argv[1] : "")

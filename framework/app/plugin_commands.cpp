@@ -65,12 +65,13 @@ int describe_command(const std::vector<std::string>& args) {
   std::vector<std::string> known;
   for (const plugin::PluginInfo* p : registry.list()) {
     known.push_back(p->name);
-    if (p->name == name && (kind.empty() || kind == plugin::to_string(p->kind))) matches.push_back(p);
+    if (p->name == name && (kind.empty() || kind == plugin::to_string(p->kind)))
+      matches.push_back(p);
   }
   if (matches.empty()) {
-    throw ConfigError({"describe", 0, 0}, "", fmt::format("no plugin named '{}'{} (plugins: {})", name,
-                                                          kind.empty() ? "" : " of kind " + kind,
-                                                          fmt::join(known, ", ")));
+    throw ConfigError({"describe", 0, 0}, "",
+                      fmt::format("no plugin named '{}'{} (plugins: {})", name,
+                                  kind.empty() ? "" : " of kind " + kind, fmt::join(known, ", ")));
   }
   if (matches.size() > 1) {
     throw ConfigError({"describe", 0, 0}, "",

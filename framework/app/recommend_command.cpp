@@ -40,12 +40,17 @@ void print_json(const EnvSpec& spec, const Matrix& users, const std::vector<Reco
     const Recommendation& r = recs[j];
     nlohmann::json features = nlohmann::json::object();
     for (int f = 0; f < spec.observation.size; ++f) {
-      features[spec.observation.labels[f]] = users(f, static_cast<Eigen::Index>(j));
+      // The shortest text that reads back as the same float, as a double: 0.87, not
+      // 0.8700000047683716.
+      const Scalar value = users(f, static_cast<Eigen::Index>(j));
+      features[spec.observation.labels[f]] = std::stod(fmt::format("{}", value));
     }
     nlohmann::json components = nlohmann::json::object();
     for (const auto& [name, value] : r.components) components[name] = value;
-    nlohmann::json item = {{"user", features},   {"action", r.action},
-                           {"label", r.label},   {"reward", r.reward},
+    nlohmann::json item = {{"user", features},
+                           {"action", r.action},
+                           {"label", r.label},
+                           {"reward", r.reward},
                            {"components", components}};
     if (r.probabilities) item["probabilities"] = *r.probabilities;
     out.push_back(item);
@@ -62,11 +67,13 @@ int recommend_command(const std::vector<std::string>& args) {
   std::string users_file;
   std::string format = "text";
   po::options_description options("options");
-  options.add_options()("policy", po::value(&policy)->required(), "a policy file saved by recrl run")(
+  options.add_options()("policy", po::value(&policy)->required(),
+                        "a policy file saved by recrl run")(
       "user", po::value(&user), "one user: \"recency=15,frequency=3,...\" (every feature)")(
       "users", po::value(&users_file), "a CSV file of users with a header naming the features")(
       "format", po::value(&format), "text (default) or json");
   common.add_plugin_path(options);
+  common.add_verbosity(options);
   po::variables_map vm;
   if (!parse(args,
              "usage: recrl recommend --policy FILE (--user \"name=value,...\" | --users FILE.csv) "
@@ -81,12 +88,15 @@ int recommend_command(const std::vector<std::string>& args) {
     throw ConfigError("recommend: --format must be text or json, got '" + format + "'");
   }
 
+  common.quiet = !common.verbose;  // stdout is the answer; plugins' progress notes would be noise
+  common.apply_verbosity();
   plugin::PluginRegistry registry;
   registry.scan(plugin_search_path(common.plugin_folders()));
   registry.throw_if_problems();
   Recommender recommender(policy, registry);
   const EnvSpec& spec = recommender.spec();
-  const Matrix users = user.empty() ? read_users_csv(users_file, spec) : Matrix(parse_user(user, spec));
+  const Matrix users =
+      user.empty() ? read_users_csv(users_file, spec) : Matrix(parse_user(user, spec));
   const auto recs = recommender.recommend(users);
   if (format == "json") {
     print_json(spec, users, recs);

@@ -50,7 +50,8 @@ std::optional<Loaded> load(const std::vector<std::string>& args, const std::stri
 }  // namespace
 
 int run_command(const std::vector<std::string>& args) {
-  const auto loaded = load(args, "usage: recrl run FILE.yaml [--set PATH=VALUE]... [--plugin-path DIR]...");
+  const auto loaded =
+      load(args, "usage: recrl run FILE.yaml [--set PATH=VALUE]... [--plugin-path DIR]...");
   if (!loaded) return 0;
   const ExperimentResult result = run_experiment(loaded->experiment, *loaded->registry);
   std::cout << results_markdown(result);

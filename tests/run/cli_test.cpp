@@ -144,3 +144,48 @@ TEST_CASE("recrl plugins lists the bundled plugins and describe shows a paramete
   CHECK(validate.status == 0);
   CHECK_THAT(validate.out, Catch::Contains("ok (2 algorithms x 5 seeds = 10 runs)"));
 }
+
+TEST_CASE("a policy trained on CSV users recommends for a CSV of users from anywhere",
+          "[e2e][run]") {
+  const auto dir = scratch_dir("e2e_csv_users");
+  std::filesystem::create_directories(dir / "data");
+  std::ofstream(dir / "data" / "users.csv")
+      << "last_purchase_days,recency,frequency,monetary_value,engagement_score,discount_sensitive,"
+         "free_shipping_preferred,email_opens,sms_response,push_response,segment\n"
+         "8,15,3,200,0.78,1,0,0.87,0.12,0.05,a\n"
+         "10,20,1,50,0.5,0,1,0.2,0.5,0.3,b\n";
+  std::ofstream(dir / "data" / "exp.yaml") << "name: csv-users\n"
+                                              "env:\n"
+                                              "  plugin: recommendation\n"
+                                              "  params:\n"
+                                              "    users: {source: csv, path: users.csv}\n"
+                                              "    catalog: [[discount, \"15%\", email], [free_shipping, 0, sms], [reminder, 0, push]]\n"
+                                              "reward: {plugin: seed_rules}\n"
+                                              "algorithms: [{plugin: oracle}]\n"
+                                              "train: {timesteps: 100}\n"
+                                              "eval: {episodes: 50}\n"
+                                              "output: out\n";
+  const auto run = run_recrl("run data/exp.yaml --quiet", dir);
+  INFO(run.err);
+  REQUIRE(run.status == 0);
+  // From another working directory, the policy still finds its training users.
+  const auto elsewhere = scratch_dir("e2e_csv_users_elsewhere");
+  const auto json = run_recrl("recommend --policy " + (dir / "out/runs/oracle__s0/policy.recrl").string() +
+                                  " --users " + (dir / "data/users.csv").string() + " --format json",
+                              elsewhere);
+  INFO(json.err);
+  REQUIRE(json.status == 0);
+  const auto doc = nlohmann::json::parse(json.out);
+  REQUIRE(doc.size() == 2);
+  CHECK(doc[0]["label"] == "[discount, 15%, email]");
+  CHECK(doc[0]["user"]["email_opens"] == 0.87);
+  CHECK(doc[1]["label"] == "[free_shipping, 0%, sms]");
+  CHECK(doc[1]["reward"].get<double>() == Approx(0.8));
+
+  std::ofstream(elsewhere / "bad.csv") << "recency,frequency\n1,2\n";
+  const auto bad = run_recrl("recommend --policy " + (dir / "out/runs/oracle__s0/policy.recrl").string() +
+                                 " --users bad.csv",
+                             elsewhere);
+  CHECK(bad.status == 2);
+  CHECK_THAT(bad.err, Catch::Contains("bad.csv") && Catch::Contains("monetary_value"));
+}

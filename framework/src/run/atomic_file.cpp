@@ -11,7 +11,9 @@ namespace recrl {
 void write_file_atomically(const std::filesystem::path& file, const std::string& content) {
   std::error_code ec;
   if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);
-  if (ec) throw Error("error: cannot create folder '" + file.parent_path().string() + "': " + ec.message());
+  if (ec)
+    throw Error("error: cannot create folder '" + file.parent_path().string() +
+                "': " + ec.message());
   const std::filesystem::path temporary = file.string() + ".partial";
   {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);

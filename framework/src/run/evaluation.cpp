@@ -80,8 +80,8 @@ EvalResult Evaluator::run(Algorithm& policy, const ObservationNormalizer* normal
       const Transition t{raw_.col(s), action, next_.col(0), outcome.reward, terminated, truncated};
       const double reward = rewards_[s]->compute(t, reward_rngs_[s], parts_);
       if (!std::isfinite(reward)) {
-        throw NumericalError(fmt::format("reward returned {} in evaluation episode {}", reward,
-                                         episode_of[s]));
+        throw NumericalError(
+            fmt::format("reward returned {} in evaluation episode {}", reward, episode_of[s]));
       }
       returns[episode_of[s]] += reward;
       ++result.action_counts[action];

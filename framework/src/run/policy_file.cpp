@@ -35,6 +35,7 @@ Eigen::VectorXd vector_from_json(const nlohmann::json& j) {
 void write_policy_file(const std::filesystem::path& file, const PolicyRecord& record) {
   nlohmann::json header = {
       {"experiment", record.experiment},
+      {"experiment_file", record.experiment_file},
       {"label", record.label},
       {"seed", record.seed},
       {"env_steps", record.env_steps},
@@ -76,12 +77,14 @@ PolicyRecord read_policy_file(const std::filesystem::path& file) {
   try {
     const auto header = nlohmann::json::parse(header_line);
     record.experiment = header.at("experiment").get<std::string>();
+    record.experiment_file = header.at("experiment_file").get<std::string>();
     record.label = header.at("label").get<std::string>();
     record.seed = header.at("seed").get<std::uint64_t>();
     record.env_steps = header.at("env_steps").get<std::int64_t>();
-    record.algorithm = plugin_from_json(header.at("algorithm"), name);
-    record.env = plugin_from_json(header.at("env"), name);
-    record.reward = plugin_from_json(header.at("reward"), name);
+    const std::string& params_file = record.experiment_file.empty() ? name : record.experiment_file;
+    record.algorithm = plugin_from_json(header.at("algorithm"), params_file);
+    record.env = plugin_from_json(header.at("env"), params_file);
+    record.reward = plugin_from_json(header.at("reward"), params_file);
     record.normalize_observations = header.at("normalize_observations").get<bool>();
     state_bytes = header.at("state_bytes").get<std::size_t>();
     if (record.normalize_observations) {
@@ -89,15 +92,15 @@ PolicyRecord read_policy_file(const std::filesystem::path& file) {
       const Eigen::VectorXd mean = vector_from_json(n.at("mean"));
       const Eigen::VectorXd var = vector_from_json(n.at("var"));
       if (mean.size() != var.size()) throw DataError({name, 2, 1}, "normaliser sizes differ");
-      record.normalizer = ObservationNormalizer(static_cast<int>(mean.size()),
-                                                n.at("clip").get<double>(),
-                                                n.at("epsilon").get<double>());
+      record.normalizer = ObservationNormalizer(
+          static_cast<int>(mean.size()), n.at("clip").get<double>(), n.at("epsilon").get<double>());
       record.normalizer.set_state(mean, var, n.at("count").get<double>());
     }
   } catch (const nlohmann::json::exception& e) {
     throw DataError({name, 2, 1}, std::string("corrupt policy header: ") + e.what());
   }
-  record.algorithm_state.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  record.algorithm_state.assign(std::istreambuf_iterator<char>(in),
+                                std::istreambuf_iterator<char>());
   if (record.algorithm_state.size() != state_bytes) {
     throw DataError({name, 3, 1}, "the policy file is truncated: expected " +
                                       std::to_string(state_bytes) + " bytes of state, found " +

@@ -15,8 +15,8 @@ namespace recrl {
 
 namespace {
 
-Params revalidate(const PluginConfig& config, const plugin::PluginInfo& info, const std::string& key,
-                  const std::string& file) {
+Params revalidate(const PluginConfig& config, const plugin::PluginInfo& info,
+                  const std::string& key, const std::string& file) {
   return Params::validate(info.schema, config.params, key + ".params", {file, 0, 0});
 }
 
@@ -39,22 +39,27 @@ std::string bounds_text(double low, double high) {
 
 }  // namespace
 
-Recommender::Recommender(const std::filesystem::path& policy_file, const plugin::PluginRegistry& registry)
+Recommender::Recommender(const std::filesystem::path& policy_file,
+                         const plugin::PluginRegistry& registry)
     : record_(read_policy_file(policy_file)) {
   const std::string file = policy_file.string();
-  const auto& env_info = registry.get(plugin::Kind::Environment, record_.env.plugin, {file, 0, 0}, "env.plugin");
-  const auto& reward_info = registry.get(plugin::Kind::Reward, record_.reward.plugin, {file, 0, 0}, "reward.plugin");
-  const auto& algo_info =
-      registry.get(plugin::Kind::Algorithm, record_.algorithm.plugin, {file, 0, 0}, "algorithm.plugin");
+  const auto& env_info =
+      registry.get(plugin::Kind::Environment, record_.env.plugin, {file, 0, 0}, "env.plugin");
+  const auto& reward_info =
+      registry.get(plugin::Kind::Reward, record_.reward.plugin, {file, 0, 0}, "reward.plugin");
+  const auto& algo_info = registry.get(plugin::Kind::Algorithm, record_.algorithm.plugin,
+                                       {file, 0, 0}, "algorithm.plugin");
   env_ = registry.create_environment(env_info.name, revalidate(record_.env, env_info, "env", file),
                                      context(nullptr, nullptr, "env", file));
-  reward_ = registry.create_reward(reward_info.name, revalidate(record_.reward, reward_info, "reward", file),
+  reward_ = registry.create_reward(reward_info.name,
+                                   revalidate(record_.reward, reward_info, "reward", file),
                                    context(&env_->spec(), nullptr, "reward", file));
-  algorithm_ = registry.create_algorithm(algo_info.name,
-                                         revalidate(record_.algorithm, algo_info, "algorithm", file),
-                                         context(&env_->spec(), reward_.get(), "algorithm", file));
+  algorithm_ = registry.create_algorithm(
+      algo_info.name, revalidate(record_.algorithm, algo_info, "algorithm", file),
+      context(&env_->spec(), reward_.get(), "algorithm", file));
   if (record_.normalize_observations && record_.normalizer.dim() != env_->spec().observation.size) {
-    throw DataError({file, 0, 0}, "the policy's normaliser does not match the environment's features");
+    throw DataError({file, 0, 0},
+                    "the policy's normaliser does not match the environment's features");
   }
   std::istringstream state(record_.algorithm_state);
   algorithm_->load(state);
@@ -82,17 +87,19 @@ std::vector<Recommendation> Recommender::recommend(const Matrix& users) {
     Recommendation r;
     r.action = actions[j];
     if (r.action < 0 || r.action >= s.action.size) {
-      throw PluginError(fmt::format("algorithm '{}' chose action {} of {}", record_.algorithm.plugin,
-                                    r.action, s.action.size));
+      throw PluginError(fmt::format("algorithm '{}' chose action {} of {}",
+                                    record_.algorithm.plugin, r.action, s.action.size));
     }
     r.label = r.action < static_cast<int>(s.action.labels.size()) ? s.action.labels[r.action]
                                                                   : std::to_string(r.action);
     const Transition t{users.col(j), r.action, users.col(j), 0.0, true, false};
     const double drawn = reward_->compute(t, reward_rng, parts);
     r.reward = reward_->expected(t).value_or(drawn);
-    for (std::size_t c = 0; c < parts.size(); ++c) r.components.emplace_back(reward_->components()[c], parts[c]);
+    for (std::size_t c = 0; c < parts.size(); ++c)
+      r.components.emplace_back(reward_->components()[c], parts[c]);
     if (has_probs) {
-      r.probabilities = std::vector<double>(probs.col(j).data(), probs.col(j).data() + probs.rows());
+      r.probabilities =
+          std::vector<double>(probs.col(j).data(), probs.col(j).data() + probs.rows());
     }
     out.push_back(std::move(r));
   }
@@ -115,13 +122,16 @@ Vector parse_user(const std::string& text, const EnvSpec& spec) {
     };
     const std::string name = trim(item.substr(0, eq));
     if (eq == std::string::npos || name.empty()) {
-      throw ConfigError(where, "", "expected NAME=VALUE pairs separated by commas, got '" + item + "'");
+      throw ConfigError(where, "",
+                        "expected NAME=VALUE pairs separated by commas, got '" + item + "'");
     }
     const auto index = features.index_of(name);
     if (!index) {
       const std::string hint = config::did_you_mean(name, features.labels);
-      throw ConfigError(where, "", "unknown feature '" + name + "'" + (hint.empty() ? "" : "; " + hint) +
-                                       " (features: " + fmt::format("{}", fmt::join(features.labels, ", ")) + ")");
+      throw ConfigError(where, "",
+                        "unknown feature '" + name + "'" + (hint.empty() ? "" : "; " + hint) +
+                            " (features: " + fmt::format("{}", fmt::join(features.labels, ", ")) +
+                            ")");
     }
     if (given[*index]) throw ConfigError(where, name, "given twice");
     const std::string value_text = trim(item.substr(eq + 1));
@@ -134,8 +144,10 @@ Vector parse_user(const std::string& text, const EnvSpec& spec) {
     }
     const double low = features.low.empty() ? -INFINITY : features.low[*index];
     const double high = features.high.empty() ? INFINITY : features.high[*index];
-    if (used == 0 || used != value_text.size() || !std::isfinite(value) || value < low || value > high) {
-      throw ConfigError(where, name, "expected " + bounds_text(low, high) + ", got '" + value_text + "'");
+    if (used == 0 || used != value_text.size() || !std::isfinite(value) || value < low ||
+        value > high) {
+      throw ConfigError(where, name,
+                        "expected " + bounds_text(low, high) + ", got '" + value_text + "'");
     }
     user[*index] = static_cast<Scalar>(value);
     given[*index] = true;
@@ -145,7 +157,8 @@ Vector parse_user(const std::string& text, const EnvSpec& spec) {
     if (!given[f]) missing.push_back(features.labels[f]);
   }
   if (!missing.empty()) {
-    throw ConfigError(where, "", "missing features: " + fmt::format("{}", fmt::join(missing, ", ")));
+    throw ConfigError(where, "",
+                      "missing features: " + fmt::format("{}", fmt::join(missing, ", ")));
   }
   return user;
 }
@@ -153,7 +166,8 @@ Vector parse_user(const std::string& text, const EnvSpec& spec) {
 Matrix read_users_csv(const std::filesystem::path& file, const EnvSpec& spec) {
   const auto table = toolkit::CsvTable::read_file(file);
   const Space& features = spec.observation;
-  if (table.rows() == 0) throw DataError({file.string(), 0, 0}, "the file has no users (only a header)");
+  if (table.rows() == 0)
+    throw DataError({file.string(), 0, 0}, "the file has no users (only a header)");
   std::vector<std::size_t> column_of;
   for (const std::string& name : features.labels) column_of.push_back(table.require_column(name));
   Matrix users(features.size, static_cast<Eigen::Index>(table.rows()));
@@ -161,7 +175,8 @@ Matrix read_users_csv(const std::filesystem::path& file, const EnvSpec& spec) {
     for (int f = 0; f < features.size; ++f) {
       const double low = features.low.empty() ? -INFINITY : features.low[f];
       const double high = features.high.empty() ? INFINITY : features.high[f];
-      users(f, static_cast<Eigen::Index>(row)) = static_cast<Scalar>(table.number(row, column_of[f], low, high));
+      users(f, static_cast<Eigen::Index>(row)) =
+          static_cast<Scalar>(table.number(row, column_of[f], low, high));
     }
   }
   return users;

@@ -79,14 +79,17 @@ std::vector<SummaryRow> summarize(const ExperimentResult& result) {
 std::string results_markdown(const ExperimentResult& result) {
   std::string out = fmt::format("## {}\n\n", result.experiment);
   out += fmt::format("Environment `{}`, reward `{}`; evaluation on {} held-out episodes (seed {}).",
-                     result.env, result.reward, format_count(static_cast<double>(result.eval_episodes)),
-                     result.eval_seed);
+                     result.env, result.reward,
+                     format_count(static_cast<double>(result.eval_episodes)), result.eval_seed);
   if (result.oracle_mean) out += fmt::format(" Oracle mean: {:.4f}.", *result.oracle_mean);
   out += "\n\n";
-  out += "| algorithm | seeds | eval reward (mean ± std over seeds) | % of oracle | env steps | wall time (s) | env steps/s |\n";
+  out +=
+      "| algorithm | seeds | eval reward (mean ± std over seeds) | % of oracle | env steps | wall "
+      "time (s) | env steps/s |\n";
   out += "|---|---:|---:|---:|---:|---:|---:|\n";
   for (const SummaryRow& row : summarize(result)) {
-    const std::string label = row.label == row.plugin ? row.label : row.label + " (" + row.plugin + ")";
+    const std::string label =
+        row.label == row.plugin ? row.label : row.label + " (" + row.plugin + ")";
     out += fmt::format("| {} | {} | {:.4f} ± {:.4f} | {} | {} | {:.2f} | {} |\n", label, row.seeds,
                        row.mean, row.std,
                        row.pct_oracle ? fmt::format("{:.1f}", *row.pct_oracle) : std::string("n/a"),
@@ -100,11 +103,11 @@ std::string results_csv(const ExperimentResult& result) {
       "experiment,algorithm,plugin,plugin_version,seed,eval_mean,eval_std,pct_oracle,env_steps,"
       "wall_s,train_s,steps_per_s,policy\n";
   for (const RunResult& run : result.runs) {
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}\n", result.experiment, run.label,
-                       run.plugin, run.plugin_version, run.seed, run.eval_mean, run.eval_std,
-                       run.pct_oracle ? fmt::format("{}", *run.pct_oracle) : std::string(),
-                       run.env_steps, run.wall_s, run.train_s, run.steps_per_s,
-                       run.policy.string());
+    out +=
+        fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}\n", result.experiment, run.label,
+                    run.plugin, run.plugin_version, run.seed, run.eval_mean, run.eval_std,
+                    run.pct_oracle ? fmt::format("{}", *run.pct_oracle) : std::string(),
+                    run.env_steps, run.wall_s, run.train_s, run.steps_per_s, run.policy.string());
   }
   return out;
 }

@@ -4,11 +4,16 @@ namespace recrl {
 
 nlohmann::json to_json(const Value& v) {
   switch (v.kind()) {
-    case Value::Kind::Null: return nullptr;
-    case Value::Kind::Bool: return v.as_bool();
-    case Value::Kind::Int: return v.as_int();
-    case Value::Kind::Double: return v.as_double();
-    case Value::Kind::String: return v.as_string();
+    case Value::Kind::Null:
+      return nullptr;
+    case Value::Kind::Bool:
+      return v.as_bool();
+    case Value::Kind::Int:
+      return v.as_int();
+    case Value::Kind::Double:
+      return v.as_double();
+    case Value::Kind::String:
+      return v.as_string();
     case Value::Kind::List: {
       nlohmann::json list = nlohmann::json::array();
       for (const Value& item : v.items()) list.push_back(to_json(item));

@@ -11,14 +11,17 @@ namespace recrl {
 VecEnv::VecEnv(std::vector<std::shared_ptr<Environment>> envs,
                std::vector<std::shared_ptr<RewardFunction>> rewards, std::string reward_name,
                std::uint64_t seed)
-    : envs_(std::move(envs)), rewards_fn_(std::move(rewards)), reward_name_(std::move(reward_name)) {
+    : envs_(std::move(envs)),
+      rewards_fn_(std::move(rewards)),
+      reward_name_(std::move(reward_name)) {
   RECRL_ASSERT(!envs_.empty() && envs_.size() == rewards_fn_.size(),
                "a VecEnv needs one reward object per environment copy");
   const int n = size();
   const int dim = spec().observation.size;
   for (int i = 0; i < n; ++i) {
     env_rngs_.emplace_back(derive_seed(seed, Stream::TrainEnv, static_cast<std::uint64_t>(i)));
-    reward_rngs_.emplace_back(derive_seed(seed, Stream::TrainReward, static_cast<std::uint64_t>(i)));
+    reward_rngs_.emplace_back(
+        derive_seed(seed, Stream::TrainReward, static_cast<std::uint64_t>(i)));
   }
   obs_ = Matrix::Zero(dim, n);
   final_obs_ = Matrix::Zero(dim, n);
@@ -63,14 +66,15 @@ void VecEnv::step(std::span<const int> actions) {
     const bool truncated =
         !terminated && (outcome.truncated || (max_steps > 0 && episode_lengths_[i] >= max_steps));
 
-    const Transition transition{obs_.col(i),  action,     final_obs_.col(i),
+    const Transition transition{obs_.col(i),    action,     final_obs_.col(i),
                                 outcome.reward, terminated, truncated};
     const std::span<double> parts{parts_.data() + n_components_ * static_cast<std::size_t>(i),
                                   n_components_};
     const double reward = rewards_fn_[i]->compute(transition, reward_rngs_[i], parts);
     if (!std::isfinite(reward)) {
-      throw NumericalError(fmt::format("reward '{}' returned {} at environment step {} (copy {}, action {})",
-                                       reward_name_, reward, steps_ + i + 1, i, action));
+      throw NumericalError(
+          fmt::format("reward '{}' returned {} at environment step {} (copy {}, action {})",
+                      reward_name_, reward, steps_ + i + 1, i, action));
     }
     rewards_[i] = static_cast<Scalar>(reward);
     terminated_[i] = terminated ? 1 : 0;
@@ -100,9 +104,10 @@ void check_finite_observation(ConstVectorRef obs, const EnvSpec& spec, const std
     const std::string feature = f < static_cast<Eigen::Index>(spec.observation.labels.size())
                                     ? spec.observation.labels[f]
                                     : "#" + std::to_string(f);
-    throw NumericalError(fmt::format("{} produced a non-finite observation at environment step {}: "
-                                     "feature '{}' = {}",
-                                     who, step, feature, obs[f]));
+    throw NumericalError(
+        fmt::format("{} produced a non-finite observation at environment step {}: "
+                    "feature '{}' = {}",
+                    who, step, feature, obs[f]));
   }
 }
 

@@ -21,6 +21,10 @@ struct PluginConfig {
 // weights, the normaliser statistics, and the environment and reward it was trained with.
 struct PolicyRecord {
   std::string experiment;
+  // The experiment file the plugin parameters were written in, as an absolute path. Values
+  // read back are located there, so a relative path in them (a CSV of users, say) resolves as
+  // it did in training.
+  std::string experiment_file;
   std::string label;
   std::uint64_t seed = 0;
   std::int64_t env_steps = 0;

@@ -12,12 +12,12 @@ namespace recrl {
 
 // One trained (algorithm, seed) pair, evaluated on the held-out episodes.
 struct RunResult {
-  std::string label;   // the algorithm's label in the experiment
+  std::string label;  // the algorithm's label in the experiment
   std::string plugin;
   std::string plugin_version;
   std::uint64_t seed = 0;
-  double eval_mean = 0;  // mean return over the held-out episodes
-  double eval_std = 0;   // std of the return over those episodes
+  double eval_mean = 0;              // mean return over the held-out episodes
+  double eval_std = 0;               // std of the return over those episodes
   std::optional<double> pct_oracle;  // 100 * eval_mean / oracle mean, where there is an oracle
   std::int64_t env_steps = 0;        // training environment steps
   double wall_s = 0;                 // the whole run: training and evaluations
@@ -31,7 +31,7 @@ struct RunResult {
 struct ExperimentResult {
   std::string experiment;
   std::filesystem::path output;
-  std::string env;     // plugin names, for the table's caption
+  std::string env;  // plugin names, for the table's caption
   std::string reward;
   std::int64_t eval_episodes = 0;
   std::uint64_t eval_seed = 0;
@@ -45,8 +45,8 @@ struct SummaryRow {
   std::string label;
   std::string plugin;
   int seeds = 0;
-  double mean = 0;  // mean over seeds of eval_mean
-  double std = 0;   // sample standard deviation over seeds (0 for one seed)
+  double mean = 0;                   // mean over seeds of eval_mean
+  double std = 0;                    // sample standard deviation over seeds (0 for one seed)
   std::optional<double> pct_oracle;  // mean over seeds
   double env_steps = 0;              // mean over seeds
   double wall_s = 0;                 // mean over seeds
