@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.hpp"
+#include "recrl/run/policy_file.hpp"
 
 namespace {
 
@@ -188,4 +189,18 @@ TEST_CASE("a policy trained on CSV users recommends for a CSV of users from anyw
                              elsewhere);
   CHECK(bad.status == 2);
   CHECK_THAT(bad.err, Catch::Contains("bad.csv") && Catch::Contains("monetary_value"));
+}
+
+TEST_CASE("the observation normaliser's statistics are saved with the policy", "[e2e][run]") {
+  const auto dir = scratch_dir("e2e_normalizer");
+  const auto result = run_baselines(dir, "--set train.normalize_observations=true");
+  INFO(result.err);
+  REQUIRE(result.status == 0);
+  const auto record = recrl::read_policy_file(dir / "out/runs/random__s0/policy.recrl");
+  REQUIRE(record.normalize_observations);
+  // Updated once at reset and after every vectorised step: 2,000 steps of 8 copies + 8.
+  CHECK(record.normalizer.count() == Approx(2008).margin(0.01));
+  // Rates and flags average well inside [0, 1]; recency averages about 30 days.
+  CHECK(record.normalizer.mean()[0] == Approx(30).margin(3));
+  CHECK(record.normalizer.mean()[4] == Approx(0.45).margin(0.05));
 }
