@@ -28,7 +28,7 @@ recrl::Evaluator make_evaluator(int copies, std::int64_t episodes, std::uint64_t
     envs.push_back(std::make_shared<recrl::test::CountingEnv>(1));
     rewards.push_back(std::make_shared<recrl::test::PassThroughReward>(0.1));
   }
-  return recrl::Evaluator(envs, rewards, episodes, seed);
+  return recrl::Evaluator(envs, rewards, "pass_through", episodes, seed);
 }
 
 }  // namespace

@@ -11,10 +11,11 @@
 namespace recrl {
 
 Evaluator::Evaluator(std::vector<std::shared_ptr<Environment>> envs,
-                     std::vector<std::shared_ptr<RewardFunction>> rewards, std::int64_t episodes,
-                     std::uint64_t eval_seed)
+                     std::vector<std::shared_ptr<RewardFunction>> rewards, std::string reward_name,
+                     std::int64_t episodes, std::uint64_t eval_seed)
     : envs_(std::move(envs)),
       rewards_(std::move(rewards)),
+      reward_name_(std::move(reward_name)),
       episodes_(episodes),
       eval_seed_(eval_seed),
       env_rngs_(envs_.size()),
@@ -43,7 +44,6 @@ void Evaluator::start_episode(int slot, std::int64_t episode) {
 EvalResult Evaluator::run(Algorithm& policy, const ObservationNormalizer* normalizer, Rng& rng) {
   const EnvSpec& spec = envs_.front()->spec();
   const int slots = static_cast<int>(envs_.size());
-  const int max_steps = spec.max_episode_steps;
 
   std::vector<double> returns(episodes_, 0.0);
   std::vector<std::int64_t> episode_of(slots);
@@ -72,21 +72,14 @@ EvalResult Evaluator::run(Algorithm& policy, const ObservationNormalizer* normal
         throw PluginError(fmt::format("the policy chose action {} of {} in evaluation", action,
                                       spec.action.size));
       }
-      const EnvStep outcome = envs_[s]->step(action, env_rngs_[s], next_.col(0));
       ++lengths[s];
-      const bool terminated = outcome.terminated;
-      const bool truncated =
-          !terminated && (outcome.truncated || (max_steps > 0 && lengths[s] >= max_steps));
-      const Transition t{raw_.col(s), action, next_.col(0), outcome.reward, terminated, truncated};
-      const double reward = rewards_[s]->compute(t, reward_rngs_[s], parts_);
-      if (!std::isfinite(reward)) {
-        throw NumericalError(
-            fmt::format("reward returned {} in evaluation episode {}", reward, episode_of[s]));
-      }
-      returns[episode_of[s]] += reward;
+      const RewardedStep outcome = rewarded_step(
+          *envs_[s], *rewards_[s], env_rngs_[s], reward_rngs_[s], action, raw_.col(s), next_.col(0),
+          lengths[s], parts_, reward_name_, "evaluation", result.steps + 1);
+      returns[episode_of[s]] += outcome.reward;
       ++result.action_counts[action];
       ++result.steps;
-      if (terminated || truncated) {
+      if (outcome.terminated || outcome.truncated) {
         lengths[s] = 0;
         if (next_episode < episodes_) {
           episode_of[s] = next_episode++;

@@ -36,7 +36,7 @@ std::optional<double> oracle_reference(const ResolvedExperiment& x,
   if (oracle_unavailable(copies.envs.front()->spec(), *copies.rewards.front())) return std::nullopt;
   OraclePolicy oracle(copies.envs.front()->spec(), *copies.rewards.front(), x.reward.use.where,
                       x.reward.use.key_path);
-  Evaluator evaluator(copies.envs, copies.rewards, x.experiment.eval.episodes,
+  Evaluator evaluator(copies.envs, copies.rewards, x.reward.info->name, x.experiment.eval.episodes,
                       x.experiment.eval.seed);
   Rng unused(0);
   return evaluator.run(oracle, nullptr, unused).mean_return;

@@ -150,7 +150,8 @@ Evaluator TrainingRun::make_evaluator(const ResolvedExperiment& x,
   const auto& eval = x.experiment.eval;
   EnvCopies copies =
       make_env_copies(x, registry, static_cast<int>(std::min(eval.episodes, kEvalSlots)), logger);
-  return Evaluator(std::move(copies.envs), std::move(copies.rewards), eval.episodes, eval.seed);
+  return Evaluator(std::move(copies.envs), std::move(copies.rewards), x.reward.info->name,
+                   eval.episodes, eval.seed);
 }
 
 std::ofstream TrainingRun::open_csv(const std::filesystem::path& file, const char* header) {

@@ -52,36 +52,21 @@ std::span<const double> VecEnv::components(int i) const {
 void VecEnv::step(std::span<const int> actions) {
   RECRL_ASSERT(static_cast<int>(actions.size()) == size(), "one action per environment copy");
   finished_returns_.clear();
-  const int max_steps = spec().max_episode_steps;
   for (int i = 0; i < size(); ++i) {
     const int action = actions[i];
     RECRL_ASSERT(action >= 0 && action < spec().action.size, "action out of range");
-    const EnvStep outcome = envs_[i]->step(action, env_rngs_[i], final_obs_.col(i));
-    if (!final_obs_.col(i).allFinite()) {
-      check_finite_observation(final_obs_.col(i), spec(), "environment '" + spec().name + "'",
-                               steps_ + i + 1);
-    }
     ++episode_lengths_[i];
-    const bool terminated = outcome.terminated;
-    const bool truncated =
-        !terminated && (outcome.truncated || (max_steps > 0 && episode_lengths_[i] >= max_steps));
-
-    const Transition transition{obs_.col(i),    action,     final_obs_.col(i),
-                                outcome.reward, terminated, truncated};
     const std::span<double> parts{parts_.data() + n_components_ * static_cast<std::size_t>(i),
                                   n_components_};
-    const double reward = rewards_fn_[i]->compute(transition, reward_rngs_[i], parts);
-    if (!std::isfinite(reward)) {
-      throw NumericalError(
-          fmt::format("reward '{}' returned {} at environment step {} (copy {}, action {})",
-                      reward_name_, reward, steps_ + i + 1, i, action));
-    }
-    rewards_[i] = static_cast<Scalar>(reward);
-    terminated_[i] = terminated ? 1 : 0;
-    truncated_[i] = truncated ? 1 : 0;
-    episode_returns_[i] += reward;
+    const RewardedStep outcome = rewarded_step(
+        *envs_[i], *rewards_fn_[i], env_rngs_[i], reward_rngs_[i], action, obs_.col(i),
+        final_obs_.col(i), episode_lengths_[i], parts, reward_name_, "training", steps_ + i + 1);
+    rewards_[i] = static_cast<Scalar>(outcome.reward);
+    terminated_[i] = outcome.terminated ? 1 : 0;
+    truncated_[i] = outcome.truncated ? 1 : 0;
+    episode_returns_[i] += outcome.reward;
 
-    if (terminated || truncated) {
+    if (outcome.terminated || outcome.truncated) {
       finished_returns_.push_back(episode_returns_[i]);
       episode_returns_[i] = 0.0;
       episode_lengths_[i] = 0;
@@ -95,6 +80,29 @@ void VecEnv::step(std::span<const int> actions) {
     }
   }
   steps_ += size();
+}
+
+RewardedStep rewarded_step(Environment& env, RewardFunction& reward, Rng& env_rng, Rng& reward_rng,
+                           int action, ConstVectorRef obs, VectorRef next_obs, int episode_length,
+                           std::span<double> parts, const std::string& reward_name,
+                           const char* phase, std::int64_t step) {
+  const EnvSpec& spec = env.spec();
+  const EnvStep moved = env.step(action, env_rng, next_obs);
+  if (!next_obs.allFinite()) {
+    check_finite_observation(next_obs, spec, fmt::format("environment '{}' ({})", spec.name, phase),
+                             step);
+  }
+  const int max_steps = spec.max_episode_steps;
+  RewardedStep out{
+      0.0, moved.terminated,
+      !moved.terminated && (moved.truncated || (max_steps > 0 && episode_length >= max_steps))};
+  const Transition transition{obs, action, next_obs, moved.reward, out.terminated, out.truncated};
+  out.reward = reward.compute(transition, reward_rng, parts);
+  if (!std::isfinite(out.reward)) {
+    throw NumericalError(fmt::format("reward '{}' returned {} at {} step {} (action {})",
+                                     reward_name, out.reward, phase, step, action));
+  }
+  return out;
 }
 
 void check_finite_observation(ConstVectorRef obs, const EnvSpec& spec, const std::string& who,

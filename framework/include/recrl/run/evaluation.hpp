@@ -30,8 +30,8 @@ struct EvalResult {
 class RECRL_API Evaluator {
  public:
   Evaluator(std::vector<std::shared_ptr<Environment>> envs,
-            std::vector<std::shared_ptr<RewardFunction>> rewards, std::int64_t episodes,
-            std::uint64_t eval_seed);
+            std::vector<std::shared_ptr<RewardFunction>> rewards, std::string reward_name,
+            std::int64_t episodes, std::uint64_t eval_seed);
 
   // `normalizer` may be null. `rng` feeds the policy's own randomness (e.g. the random baseline).
   EvalResult run(Algorithm& policy, const ObservationNormalizer* normalizer, Rng& rng);
@@ -43,6 +43,7 @@ class RECRL_API Evaluator {
 
   std::vector<std::shared_ptr<Environment>> envs_;
   std::vector<std::shared_ptr<RewardFunction>> rewards_;
+  std::string reward_name_;
   std::int64_t episodes_;
   std::uint64_t eval_seed_;
   std::vector<Rng> env_rngs_;

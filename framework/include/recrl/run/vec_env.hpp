@@ -68,6 +68,24 @@ class RECRL_API VecEnv {
   std::int64_t steps_ = 0;
 };
 
+// What one step of one environment copy came to, its reward included.
+struct RewardedStep {
+  double reward;
+  bool terminated;
+  bool truncated;
+};
+
+// One step of the composed environment: `env` moves from `obs` with `action` into `next_obs`,
+// the spec's max_episode_steps truncates an episode that did not terminate (`episode_length`
+// counts this step), and `reward` scores the transition, writing its components into `parts`.
+// A non-finite observation or reward throws NumericalError naming the plugin, `phase`
+// ("training", "evaluation") and `step`. Allocates nothing.
+RECRL_API RewardedStep rewarded_step(Environment& env, RewardFunction& reward, Rng& env_rng,
+                                     Rng& reward_rng, int action, ConstVectorRef obs,
+                                     VectorRef next_obs, int episode_length,
+                                     std::span<double> parts, const std::string& reward_name,
+                                     const char* phase, std::int64_t step);
+
 // Throws NumericalError naming `who` and the step when a feature of `obs` is not finite.
 RECRL_API void check_finite_observation(ConstVectorRef obs, const EnvSpec& spec,
                                         const std::string& who, std::int64_t step);
