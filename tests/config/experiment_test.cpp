@@ -219,7 +219,8 @@ TEST_CASE("a --set that cannot be applied names the override", "[config][overrid
                       "--set algorithms.3.label: error: index 3 is past the end of "
                       "'algorithms', which has 3 entries");
   REQUIRE_THROWS_WITH(load_with("algorithms.first.label=x"),
-                      Contains("'algorithms' is a list; expected an index from 0 to 2"));
+                      Contains("'algorithms' has no entry labelled 'first'; name an entry by its "
+                               "index (0 to 2) or its label (random, ppo-fast, ppo)"));
   REQUIRE_THROWS_WITH(load_with("name.part=x"),
                       Contains("cannot set a key inside 'name', which is a string"));
   REQUIRE_THROWS_WITH(load_with("seeds=[0,"), Contains("--set seeds: error: cannot read '[0,' as "
@@ -239,4 +240,10 @@ TEST_CASE("the loaded document writes out and reads back unchanged", "[config]")
   const auto e = load_experiment(fixture("valid.yaml"), overrides({"seeds=[5]"}));
   const auto back = recrl::config::parse_yaml(recrl::config::to_yaml(e.document), "resolved.yaml");
   CHECK(back.same_as(e.document));
+}
+
+TEST_CASE("--set names a list entry by its label", "[config][overrides]") {
+  const auto experiment = load_experiment(
+      fixture("valid.yaml"), overrides({"algorithms.ppo-fast.params.learning_rate=0.5"}));
+  CHECK(experiment.algorithms[1].params.find("learning_rate")->as_double() == 0.5);
 }

@@ -1,5 +1,6 @@
 // End-to-end: the recrl executable with the bundled plugins, as a user runs it.
 #include <fstream>
+#include <set>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -203,4 +204,46 @@ TEST_CASE("the observation normaliser's statistics are saved with the policy", "
   // Rates and flags average well inside [0, 1]; recency averages about 30 days.
   CHECK(record.normalizer.mean()[0] == Approx(30).margin(3));
   CHECK(record.normalizer.mean()[4] == Approx(0.45).margin(0.05));
+}
+
+TEST_CASE("a sweep gives the same numbers with one job or two and shards partition its runs",
+          "[e2e][run]") {
+  const auto dir = scratch_dir("e2e_sweep_jobs");
+  std::ofstream(dir / "sweep.yaml") << "name: sweep\n"
+                                       "env: {plugin: recommendation}\n"
+                                       "reward: {plugin: seed_rules}\n"
+                                       "algorithms: [{plugin: random}, {plugin: oracle}]\n"
+                                       "seeds: [0, 1]\n"
+                                       "train: {timesteps: 500, n_envs: 2}\n"
+                                       "eval: {episodes: 500}\n"
+                                       "sweep: {reward.params.channel: [0.2, 0.3]}\n";
+  REQUIRE(run_recrl("run sweep.yaml -q --jobs 1 --set output=one", dir).status == 0);
+  REQUIRE(run_recrl("run sweep.yaml -q --jobs 2 --set output=two", dir).status == 0);
+  const auto one = nlohmann::json::parse(read_text(dir / "one/results.json"));
+  const auto two = nlohmann::json::parse(read_text(dir / "two/results.json"));
+  REQUIRE(one["runs"].size() == 8);
+  std::set<std::string> ids;
+  for (std::size_t i = 0; i < 8; ++i) {
+    CHECK(one["runs"][i]["run_id"] == two["runs"][i]["run_id"]);
+    CHECK(one["runs"][i]["eval_mean"] == two["runs"][i]["eval_mean"]);
+    ids.insert(one["runs"][i]["run_id"].get<std::string>());
+  }
+  CHECK(ids.size() == 8);
+  CHECK(one["runs"][0]["variant"] == "channel=0.2");
+
+  std::set<std::string> sharded;
+  for (const char* shard : {"1/3", "2/3", "3/3"}) {
+    const auto r = run_recrl(std::string("run sweep.yaml -q --jobs 1 --shard ") + shard +
+                                 " --set output=shard",
+                             dir);
+    REQUIRE(r.status == 0);
+    const auto results = nlohmann::json::parse(read_text(dir / "shard/results.json"));
+    for (const auto& run : results["runs"]) {
+      CHECK(sharded.insert(run["run_id"].get<std::string>()).second);
+    }
+  }
+  CHECK(sharded == ids);
+  const auto bad = run_recrl("run sweep.yaml --shard 3/2", dir);
+  CHECK(bad.status == 2);
+  CHECK_THAT(bad.err, Catch::Contains("--shard '3/2'"));
 }

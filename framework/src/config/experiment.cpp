@@ -8,6 +8,7 @@
 #include "../core/spelling.hpp"
 #include "recrl/config/yaml_value.hpp"
 #include "recrl/core/params.hpp"
+#include "experiment_validation.hpp"
 #include "text_file.hpp"
 
 namespace recrl::config {
@@ -33,6 +34,7 @@ ParamSchema top_level_schema() {
   schema.node("eval", Value::map(), "evaluation settings");
   schema.text("output", "", "results folder; default results/<name>");
   schema.text_list("plugin_paths", {}, "extra plugin folders, relative to this file");
+  schema.node("sweep", Value::map(), "parameter paths with lists of values, expanded as a grid");
   return schema;
 }
 
@@ -232,6 +234,8 @@ void read_eval(const Value& given, EvalSettings& eval, ProblemList& problems) {
   if (const Value& v = section.get("every"); v.is_int()) eval.every = v.as_int();
 }
 
+}  // namespace
+
 Experiment validate_experiment(const std::filesystem::path& file, Value document) {
   if (!document.is_map()) {
     throw ConfigError(document.where(), "",
@@ -279,13 +283,16 @@ Experiment validate_experiment(const std::filesystem::path& file, Value document
   return experiment;
 }
 
-}  // namespace
+Value load_experiment_document(const std::filesystem::path& file,
+                               const std::vector<Override>& overrides) {
+  Value document = parse_yaml(detail::read_text_file(file, "experiment file"), file.string());
+  apply_overrides(document, overrides);
+  return document;
+}
 
 Experiment load_experiment(const std::filesystem::path& file,
                            const std::vector<Override>& overrides) {
-  Value document = parse_yaml(detail::read_text_file(file, "experiment file"), file.string());
-  apply_overrides(document, overrides);
-  return validate_experiment(file, std::move(document));
+  return validate_experiment(file, load_experiment_document(file, overrides));
 }
 
 std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates) {

@@ -83,14 +83,54 @@ std::optional<std::size_t> parse_index(const std::string& segment) {
   return index;
 }
 
+// The entry of a list of maps whose label (or, without one, plugin name) is `name`.
+Value* find_labelled_entry(Value& list, const std::string& name) {
+  for (Value& item : list.items()) {
+    if (!item.is_map()) continue;
+    const Value* label = item.find("label");
+    if (label == nullptr) label = item.find("plugin");
+    if (label != nullptr && label->is_string() && label->as_string() == name) return &item;
+  }
+  return nullptr;
+}
+
+std::string labels_of(const Value& list) {
+  std::string labels;
+  for (const Value& item : list.items()) {
+    const Value* label = item.is_map() ? item.find("label") : nullptr;
+    if (label == nullptr && item.is_map()) label = item.find("plugin");
+    if (label != nullptr && label->is_scalar()) labels += (labels.empty() ? "" : ", ") + label->text();
+  }
+  return labels;
+}
+
 void apply_override(Value& document, const Override& override_) {
   const SourceLocation origin{"--set " + override_.path, 0, 0};
   if (const std::string problem = path_problem(override_.path); !problem.empty()) {
     throw ConfigError(origin, "", problem);
   }
-  const Value value = parse_value(override_, origin);
-  const auto segments = path_segments(override_.path);
+  set_at_path(document, override_.path, parse_value(override_, origin), origin);
+}
 
+}  // namespace
+
+Override parse_override(const std::string& argument) {
+  const std::size_t equals = argument.find('=');
+  if (equals == std::string::npos) {
+    throw ConfigError("--set '" + argument +
+                      "': expected PATH=VALUE, e.g. --set train.timesteps=5000");
+  }
+  Override result{trimmed(argument.substr(0, equals)), trimmed(argument.substr(equals + 1))};
+  if (const std::string problem = path_problem(result.path); !problem.empty()) {
+    throw ConfigError("--set '" + argument + "': " + problem +
+                      "; expected PATH=VALUE, e.g. --set algorithms.0.params.learning_rate=1e-3");
+  }
+  return result;
+}
+
+void set_at_path(Value& document, const std::string& path, const Value& value,
+                 const SourceLocation& origin) {
+  const auto segments = path_segments(path);
   Value* node = &document;
   std::string walked;  // the part of the path already followed, for messages
   for (std::size_t i = 0; i < segments.size(); ++i) {
@@ -113,21 +153,28 @@ void apply_override(Value& document, const Override& override_) {
       if (last) child->set_key_where(origin);
       node = child;
     } else if (node->is_list()) {
-      const auto index = parse_index(segment);
       const std::size_t size = node->items().size();
-      if (!index) {
-        throw ConfigError(origin, "",
-                          "'" + walked + "' is a list; expected an index from 0 to " +
-                              std::to_string(size == 0 ? 0 : size - 1) + " after it, got '" +
-                              segment + "'");
+      Value* child = nullptr;
+      if (const auto index = parse_index(segment)) {
+        if (*index >= size) {
+          throw ConfigError(origin, "",
+                            "index " + segment + " is past the end of '" + walked +
+                                "', which has " + std::to_string(size) +
+                                (size == 1 ? " entry" : " entries"));
+        }
+        child = &node->items()[*index];
+      } else {
+        child = find_labelled_entry(*node, segment);
+        if (child == nullptr) {
+          throw ConfigError(origin, "",
+                            "'" + walked + "' has no entry labelled '" + segment +
+                                "'; name an entry by its index (0 to " +
+                                std::to_string(size == 0 ? 0 : size - 1) + ") or its label (" +
+                                labels_of(*node) + ")");
+        }
       }
-      if (*index >= size) {
-        throw ConfigError(origin, "",
-                          "index " + segment + " is past the end of '" + walked + "', which has " +
-                              std::to_string(size) + (size == 1 ? " entry" : " entries"));
-      }
-      if (last) node->items()[*index] = value;
-      node = &node->items()[*index];
+      if (last) *child = value;
+      node = child;
     } else {
       throw ConfigError(origin, "",
                         "cannot set a key inside '" + walked + "', which is " + node->kind_name() +
@@ -135,22 +182,6 @@ void apply_override(Value& document, const Override& override_) {
     }
     walked += (walked.empty() ? "" : ".") + segment;
   }
-}
-
-}  // namespace
-
-Override parse_override(const std::string& argument) {
-  const std::size_t equals = argument.find('=');
-  if (equals == std::string::npos) {
-    throw ConfigError("--set '" + argument +
-                      "': expected PATH=VALUE, e.g. --set train.timesteps=5000");
-  }
-  Override result{trimmed(argument.substr(0, equals)), trimmed(argument.substr(equals + 1))};
-  if (const std::string problem = path_problem(result.path); !problem.empty()) {
-    throw ConfigError("--set '" + argument + "': " + problem +
-                      "; expected PATH=VALUE, e.g. --set algorithms.0.params.learning_rate=1e-3");
-  }
-  return result;
 }
 
 void apply_overrides(Value& document, const std::vector<Override>& overrides) {

@@ -1,5 +1,6 @@
 #include "recrl/run/results.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -38,16 +39,28 @@ std::string format_count(double x) {
   return out;
 }
 
+// A CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180).
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char c : text) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
 }  // namespace
 
 std::vector<SummaryRow> summarize(const ExperimentResult& result) {
   std::vector<SummaryRow> rows;
-  std::map<std::string, std::size_t> row_of;
+  std::map<std::pair<std::string, std::string>, std::size_t> row_of;
   std::vector<std::vector<const RunResult*>> runs_of;
   for (const RunResult& run : result.runs) {
-    auto [it, inserted] = row_of.try_emplace(run.label, rows.size());
+    auto [it, inserted] = row_of.try_emplace({run.variant, run.label}, rows.size());
     if (inserted) {
       SummaryRow row;
+      row.variant = run.variant;
       row.label = run.label;
       row.plugin = run.plugin;
       rows.push_back(row);
@@ -81,15 +94,23 @@ std::string results_markdown(const ExperimentResult& result) {
   out += fmt::format("Environment `{}`, reward `{}`; evaluation on {} held-out episodes (seed {}).",
                      result.env, result.reward,
                      format_count(static_cast<double>(result.eval_episodes)), result.eval_seed);
-  if (result.oracle_mean) out += fmt::format(" Oracle mean: {:.4f}.", *result.oracle_mean);
+  const std::vector<SummaryRow> rows = summarize(result);
+  const bool has_variants =
+      std::any_of(rows.begin(), rows.end(), [](const SummaryRow& r) { return !r.variant.empty(); });
+  if (result.oracle_mean && !has_variants) {
+    out += fmt::format(" Oracle mean: {:.4f}.", *result.oracle_mean);
+  }
   out += "\n\n";
+  out += has_variants ? "| variant " : "";
   out +=
       "| algorithm | seeds | eval reward (mean ± std over seeds) | % of oracle | env steps | wall "
       "time (s) | env steps/s |\n";
+  out += has_variants ? "|---" : "";
   out += "|---|---:|---:|---:|---:|---:|---:|\n";
-  for (const SummaryRow& row : summarize(result)) {
+  for (const SummaryRow& row : rows) {
     const std::string label =
         row.label == row.plugin ? row.label : row.label + " (" + row.plugin + ")";
+    if (has_variants) out += "| " + row.variant + " ";
     out += fmt::format("| {} | {} | {:.4f} ± {:.4f} | {} | {} | {:.2f} | {} |\n", label, row.seeds,
                        row.mean, row.std,
                        row.pct_oracle ? fmt::format("{:.1f}", *row.pct_oracle) : std::string("n/a"),
@@ -100,14 +121,16 @@ std::string results_markdown(const ExperimentResult& result) {
 
 std::string results_csv(const ExperimentResult& result) {
   std::string out =
-      "experiment,algorithm,plugin,plugin_version,seed,eval_mean,eval_std,pct_oracle,env_steps,"
-      "wall_s,train_s,steps_per_s,policy\n";
+      "run_id,experiment,variant,algorithm,plugin,plugin_version,seed,eval_mean,eval_std,"
+      "pct_oracle,env_steps,wall_s,train_s,steps_per_s,policy\n";
   for (const RunResult& run : result.runs) {
     out +=
-        fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}\n", result.experiment, run.label,
+        fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", run.run_id,
+                    csv_field(result.experiment), csv_field(run.variant), run.label,
                     run.plugin, run.plugin_version, run.seed, run.eval_mean, run.eval_std,
                     run.pct_oracle ? fmt::format("{}", *run.pct_oracle) : std::string(),
-                    run.env_steps, run.wall_s, run.train_s, run.steps_per_s, run.policy.string());
+                    run.env_steps, run.wall_s, run.train_s, run.steps_per_s,
+                    csv_field(run.policy.string()));
   }
   return out;
 }
@@ -116,6 +139,8 @@ std::string results_json(const ExperimentResult& result) {
   nlohmann::json runs = nlohmann::json::array();
   for (const RunResult& run : result.runs) {
     runs.push_back({
+        {"run_id", run.run_id},
+        {"variant", run.variant},
         {"algorithm", run.label},
         {"plugin", run.plugin},
         {"plugin_version", run.plugin_version},
@@ -135,6 +160,7 @@ std::string results_json(const ExperimentResult& result) {
   nlohmann::json summary = nlohmann::json::array();
   for (const SummaryRow& row : summarize(result)) {
     summary.push_back({
+        {"variant", row.variant},
         {"algorithm", row.label},
         {"plugin", row.plugin},
         {"seeds", row.seeds},

@@ -1,5 +1,10 @@
 #include "recrl/run/runner.hpp"
 
+#include <atomic>
+#include <cctype>
+#include <exception>
+#include <thread>
+
 #include <fmt/format.h>
 
 #include "../core/problem_list.hpp"
@@ -40,6 +45,49 @@ std::optional<double> oracle_reference(const ResolvedExperiment& x,
                       x.experiment.eval.seed);
   Rng unused(0);
   return evaluator.run(oracle, nullptr, unused).mean_return;
+}
+
+// Where a variant's runs go: <output>/runs, or <output>/runs/<variant> in a sweep.
+std::filesystem::path variant_dir(const ResolvedExperiment& x) {
+  const std::filesystem::path runs = x.experiment.output / "runs";
+  if (x.experiment.variant.empty()) return runs;
+  std::string folder = x.experiment.variant;
+  for (char& c : folder) {
+    const bool portable = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
+                          c == '-' || c == '=' || c == ',';
+    if (!portable) c = '_';
+  }
+  return runs / folder;
+}
+
+// Runs job(0..count-1) on `jobs` threads and returns the results in job order, so the outcome
+// does not depend on the number of threads. After a failure no new job starts; the first
+// failure (in job order) is rethrown once the running jobs end.
+template <typename Job>
+std::vector<RunResult> execute_in_parallel(std::size_t count, int jobs, Job job) {
+  std::vector<RunResult> results(count);
+  std::vector<std::exception_ptr> failures(count);
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> failed{false};
+  const auto worker = [&] {
+    for (std::size_t i; !failed && (i = next++) < count;) {
+      try {
+        results[i] = job(i);
+      } catch (...) {
+        failures[i] = std::current_exception();
+        failed = true;
+      }
+    }
+  };
+  const std::size_t threads = std::min<std::size_t>(std::max(jobs, 1), std::max<std::size_t>(count, 1));
+  std::vector<std::thread> pool;
+  for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (std::thread& t : pool) t.join();
+  for (const std::exception_ptr& failure : failures) {
+    if (failure) std::rethrow_exception(failure);
+  }
+  return results;
 }
 
 }  // namespace
@@ -126,35 +174,113 @@ ResolvedExperiment resolve_experiment(const config::Experiment& experiment,
   return x;
 }
 
-ExperimentResult run_experiment(const ResolvedExperiment& x,
-                                const plugin::PluginRegistry& registry) {
-  const config::Experiment& e = x.experiment;
+std::string run_id(const ResolvedExperiment& x, const ResolvedAlgorithm& algo, std::uint64_t seed) {
+  // Everything that determines the run's numbers, and the names that tell it apart in its
+  // experiment; as YAML, whose text for a Value is fixed.
+  const auto plugin = [](const ResolvedPlugin& p) {
+    return Value::map({{"plugin", Value::string(p.info->name)},
+                       {"version", Value::string(p.info->version)},
+                       {"params", p.params.values()}});
+  };
+  std::vector<Value::Entry> assignments;
+  for (const auto& [path, value] : x.experiment.assignments) assignments.emplace_back(path, value);
+  Value algorithm = plugin(algo);
+  algorithm.set("label", Value::string(algo.use.label));
+  algorithm.set("timesteps", Value::integer(algo.timesteps));
+  algorithm.set("n_envs", Value::integer(algo.n_envs));
+  algorithm.set("normalize_observations", Value::boolean(algo.normalize_observations));
+  const auto& eval = x.experiment.eval;
+  const Value identity = Value::map({
+      {"experiment", Value::string(x.experiment.name)},
+      {"variant", Value::map(std::move(assignments))},
+      {"env", plugin(x.env)},
+      {"reward", plugin(x.reward)},
+      {"algorithm", std::move(algorithm)},
+      {"eval", Value::map({{"episodes", Value::integer(eval.episodes)},
+                           {"seed", Value::integer(static_cast<std::int64_t>(eval.seed))},
+                           {"every", Value::integer(eval.every)}})},
+      {"seed", Value::integer(static_cast<std::int64_t>(seed))},
+  });
+  // FNV-1a, 64 bits: short, stable across platforms and releases, and collisions are
+  // negligible for the thousands of runs a store holds.
+  std::uint64_t hash = 0xcbf29ce484222325ull;
+  for (unsigned char c : config::to_yaml(identity)) {
+    hash ^= c;
+    hash *= 0x100000001b3ull;
+  }
+  return fmt::format("{:016x}", hash);
+}
+
+std::vector<PlannedRun> plan_runs(const std::vector<ResolvedExperiment>& variants,
+                                  const RunOptions& options) {
+  RECRL_ASSERT(options.shard_count >= 1 && options.shard_index >= 1 &&
+                   options.shard_index <= options.shard_count,
+               "shard out of range");
+  std::vector<PlannedRun> runs;
+  std::size_t position = 0;
+  for (std::size_t v = 0; v < variants.size(); ++v) {
+    const ResolvedExperiment& x = variants[v];
+    const std::filesystem::path base = variant_dir(x);
+    for (std::size_t a = 0; a < x.algorithms.size(); ++a) {
+      for (std::uint64_t seed : x.experiment.seeds) {
+        // Shares are dealt round-robin, so each gets a mix of algorithms and variants.
+        const bool mine = position++ % static_cast<std::size_t>(options.shard_count) ==
+                          static_cast<std::size_t>(options.shard_index - 1);
+        if (!mine) continue;
+        const ResolvedAlgorithm& algo = x.algorithms[a];
+        runs.push_back({v, a, seed, run_id(x, algo, seed),
+                        base / fmt::format("{}__s{}", algo.use.label, seed)});
+      }
+    }
+  }
+  return runs;
+}
+
+ExperimentResult run_experiment(const std::vector<ResolvedExperiment>& variants,
+                                const plugin::PluginRegistry& registry, const RunOptions& options) {
+  RECRL_ASSERT(!variants.empty(), "an experiment has at least one variant");
+  const ResolvedExperiment& first = variants.front();
+  const config::Experiment& e = first.experiment;
   remove_results(e.output);
-  write_file_atomically(e.output / "config.resolved.yaml", config::to_yaml(x.resolved_document()));
+  for (const ResolvedExperiment& x : variants) {
+    const auto folder = x.experiment.variant.empty() ? e.output : variant_dir(x);
+    write_file_atomically(folder / "config.resolved.yaml", config::to_yaml(x.resolved_document()));
+  }
 
   ExperimentResult result;
   result.experiment = e.name;
   result.output = e.output;
-  result.env = x.env.info->name;
-  result.reward = x.reward.info->name;
+  result.env = first.env.info->name;
+  result.reward = first.reward.info->name;
   result.eval_episodes = e.eval.episodes;
   result.eval_seed = e.eval.seed;
-  result.oracle_mean = oracle_reference(x, registry);
+  std::vector<std::optional<double>> oracle_means;
+  for (const ResolvedExperiment& x : variants) oracle_means.push_back(oracle_reference(x, registry));
+  result.oracle_mean = oracle_means.front();
   {
-    const auto probe = registry.create_environment(
-        x.env.info->name, x.env.params, context_for(x.env, nullptr, nullptr, 1, nullptr, ""));
+    const auto probe =
+        registry.create_environment(first.env.info->name, first.env.params,
+                                    context_for(first.env, nullptr, nullptr, 1, nullptr, ""));
     result.action_labels = probe->spec().action.labels;
   }
 
-  for (const ResolvedAlgorithm& algo : x.algorithms) {
-    for (std::uint64_t seed : e.seeds) {
-      const auto dir = e.output / "runs" / fmt::format("{}__s{}", algo.use.label, seed);
-      TrainingRun run(x, algo, seed, registry, dir);
-      result.runs.push_back(run.execute(result.oracle_mean));
-    }
-  }
+  const std::vector<PlannedRun> plan = plan_runs(variants, options);
+  result.runs = execute_in_parallel(plan.size(), options.jobs, [&](std::size_t i) {
+    const PlannedRun& p = plan[i];
+    const ResolvedExperiment& x = variants[p.variant];
+    TrainingRun run(x, x.algorithms[p.algorithm], p.seed, registry, p.dir);
+    RunResult r = run.execute(oracle_means[p.variant]);
+    r.run_id = p.id;
+    r.variant = x.experiment.variant;
+    return r;
+  });
   write_results(result);
   return result;
+}
+
+ExperimentResult run_experiment(const ResolvedExperiment& experiment,
+                                const plugin::PluginRegistry& registry, const RunOptions& options) {
+  return run_experiment(std::vector<ResolvedExperiment>{experiment}, registry, options);
 }
 
 }  // namespace recrl

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "recrl/core/export.hpp"
@@ -55,10 +56,16 @@ struct Experiment {
   std::filesystem::path output;  // relative paths are relative to the working directory
   std::vector<std::filesystem::path> plugin_paths;  // relative to the experiment file's folder
   Value document;  // the whole file after --set overrides, for config.resolved.yaml
+
+  // The point of the `sweep:` grid this experiment is (empty without a sweep): the label names it
+  // in tables ("channel=0.2,learning_rate=0.001"), the assignments are what it set.
+  std::string variant;
+  std::vector<std::pair<std::string, Value>> assignments;
 };
 
-// One `--set PATH=VALUE` override. PATH is dot-separated keys and list indices
-// ("algorithms.0.params.learning_rate"); VALUE is parsed as a YAML scalar or flow value.
+// One `--set PATH=VALUE` override. PATH is dot-separated keys, list indices and, in lists of
+// plugins, labels ("algorithms.0.params.learning_rate", "algorithms.ppo.params.learning_rate");
+// VALUE is parsed as a YAML scalar or flow value.
 struct Override {
   std::string path;
   std::string value;
@@ -69,6 +76,10 @@ RECRL_API Override parse_override(const std::string& argument);
 // it (validation then judges it); indexing past the end of a list, or into a scalar, is a
 // ConfigError that names the override.
 RECRL_API void apply_overrides(Value& document, const std::vector<Override>& overrides);
+// Sets `value` at a PATH as above: a missing map key is created, a list entry is named by its
+// index or its label (its plugin name when it has none). Errors are ConfigErrors at `origin`.
+RECRL_API void set_at_path(Value& document, const std::string& path, const Value& value,
+                           const SourceLocation& origin);
 
 // Loads, applies overrides and validates the structure of an experiment file. Unknown keys
 // ("did you mean 'timesteps'?"), wrong types, out-of-range or non-finite values, missing
@@ -77,6 +88,17 @@ RECRL_API void apply_overrides(Value& document, const std::vector<Override>& ove
 // most 20) in one ConfigError.
 RECRL_API Experiment load_experiment(const std::filesystem::path& file,
                                      const std::vector<Override>& overrides = {});
+
+// The experiment file after --set overrides, not yet validated.
+RECRL_API Value load_experiment_document(const std::filesystem::path& file,
+                                         const std::vector<Override>& overrides = {});
+
+// Loads an experiment and expands its `sweep:` section, a map from parameter paths (as --set
+// takes them; the first key must be env, reward, algorithms, train or eval) to lists of values,
+// into the grid of their combinations: the first path varies slowest. Each variant is validated
+// like an experiment of its own; without a sweep there is one, with an empty variant label.
+RECRL_API std::vector<Experiment> load_experiment_variants(
+    const std::filesystem::path& file, const std::vector<Override>& overrides = {});
 
 // "did you mean 'x'?" for `word` among `candidates` (edit distance <= 2), or "".
 RECRL_API std::string did_you_mean(const std::string& word,

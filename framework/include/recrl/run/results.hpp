@@ -12,7 +12,9 @@ namespace recrl {
 
 // One trained (algorithm, seed) pair, evaluated on the held-out episodes.
 struct RunResult {
-  std::string label;  // the algorithm's label in the experiment
+  std::string run_id;   // stable: derived from the run's resolved configuration
+  std::string variant;  // the sweep point ("" without a sweep)
+  std::string label;    // the algorithm's label in the experiment
   std::string plugin;
   std::string plugin_version;
   std::uint64_t seed = 0;
@@ -36,12 +38,14 @@ struct ExperimentResult {
   std::int64_t eval_episodes = 0;
   std::uint64_t eval_seed = 0;
   std::optional<double> oracle_mean;  // the oracle's mean return on the held-out episodes
+                                      // (of the first variant, where a sweep has several)
   std::vector<std::string> action_labels;
   std::vector<RunResult> runs;
 };
 
-// One row of the comparison table: an algorithm over its seeds.
+// One row of the comparison table: an algorithm (in one variant) over its seeds.
 struct SummaryRow {
+  std::string variant;
   std::string label;
   std::string plugin;
   int seeds = 0;
@@ -53,7 +57,7 @@ struct SummaryRow {
   double steps_per_s = 0;            // mean over seeds
 };
 
-// Rows in the order the algorithms first appear in `result.runs`.
+// Rows in the order the (variant, algorithm) pairs first appear in `result.runs`.
 RECRL_API std::vector<SummaryRow> summarize(const ExperimentResult& result);
 
 RECRL_API std::string results_markdown(const ExperimentResult& result);

@@ -52,11 +52,42 @@ RECRL_API std::vector<std::filesystem::path> plugin_search_path(
 RECRL_API ResolvedExperiment resolve_experiment(const config::Experiment& experiment,
                                                 const plugin::PluginRegistry& registry);
 
-// Trains every algorithm on every seed, evaluates each final policy on the held-out episodes,
-// saves policies and learning curves under <output>/runs/<label>__s<seed>/, and writes
-// config.resolved.yaml and results.{md,csv,json} into the output folder. Results files are
-// written only when every run has finished.
+struct RunOptions {
+  int jobs = 1;         // runs at once, each on its own thread with its own plugin objects
+  int shard_index = 1;  // run only share shard_index (1-based) of shard_count
+  int shard_count = 1;
+};
+
+// One run of an experiment: (variant, algorithm, seed), with its stable id and its folder.
+struct PlannedRun {
+  std::size_t variant;    // index into the variants
+  std::size_t algorithm;  // index into the variant's algorithms
+  std::uint64_t seed;
+  std::string id;
+  std::filesystem::path dir;
+};
+
+// A run's stable id: a hash of everything that determines its numbers (plugins with their
+// versions and full parameters, training and evaluation settings, seed) and of the experiment's
+// name and the variant's assignments. The same run gets the same id tomorrow.
+RECRL_API std::string run_id(const ResolvedExperiment& x, const ResolvedAlgorithm& algo,
+                             std::uint64_t seed);
+
+// The experiment's run list, in a fixed order (variant, then algorithm, then seed), cut to the
+// requested share: run k belongs to share (k mod shard_count) + 1.
+RECRL_API std::vector<PlannedRun> plan_runs(const std::vector<ResolvedExperiment>& variants,
+                                            const RunOptions& options = {});
+
+// Trains and evaluates the planned runs (options.jobs at a time; the numbers do not depend on
+// it), saves each run's policy and learning curve in its folder (<output>/runs[/<variant>]/
+// <label>__s<seed>/), writes config.resolved.yaml (per variant in a sweep), and, when every run
+// has finished, results.{md,csv,json} into the output folder.
+RECRL_API ExperimentResult run_experiment(const std::vector<ResolvedExperiment>& variants,
+                                          const plugin::PluginRegistry& registry,
+                                          const RunOptions& options = {});
+// The same for an experiment without a sweep.
 RECRL_API ExperimentResult run_experiment(const ResolvedExperiment& experiment,
-                                          const plugin::PluginRegistry& registry);
+                                          const plugin::PluginRegistry& registry,
+                                          const RunOptions& options = {});
 
 }  // namespace recrl
