@@ -60,6 +60,24 @@ TEST_CASE("results.json lists every run with the agreed fields", "[unit][run]") 
 TEST_CASE("the markdown table names the algorithm with its plugin and formats counts",
           "[unit][run]") {
   const std::string md = recrl::results_markdown(experiment());
-  CHECK_THAT(md, Catch::Contains("| fast (ppo) | 2 | 0.7000 ± 0.1414 | 87.5 | 1,000 |"));
-  CHECK_THAT(md, Catch::Contains("| random | 2 | 0.3200 ± 0.0283 | 40.0 |"));
+  CHECK_THAT(md, Catch::Contains("| fast (ppo) | 2 | 0.7000 ± 0.1414 | 0.7000 [0.6000, 0.8000] | "
+                                 "87.5 | 1,000 |"));
+  CHECK_THAT(md, Catch::Contains("| random | 2 | 0.3200 ± 0.0283 | 0.3200 [0.3000, 0.3400] | 40.0 |"));
+  // Two seeds each, and every fast run beats every random one.
+  CHECK_THAT(md, Catch::Contains("- fast > random (P = 1.00 [1.00, 1.00])"));
+}
+
+TEST_CASE("the summary gives each algorithm an interquartile mean with a bootstrap interval",
+          "[unit][run]") {
+  auto e = experiment();
+  e.runs.push_back(run("random", 2, 0.9));
+  e.runs.push_back(run("random", 3, 0.1));
+  const auto rows = recrl::summarize(e);
+  // Seeds 0.1, 0.3, 0.34, 0.9: trim one from each end, mean of 0.3 and 0.34.
+  CHECK(rows[0].iqm == Approx(0.32));
+  REQUIRE(rows[0].iqm_interval);
+  CHECK(rows[0].iqm_interval->first <= rows[0].iqm);
+  CHECK(rows[0].iqm_interval->second >= rows[0].iqm);
+  // The same data give the same interval.
+  CHECK(recrl::summarize(e)[0].iqm_interval == rows[0].iqm_interval);
 }

@@ -8,6 +8,11 @@
 #include <nlohmann/json.hpp>
 
 #include "atomic_file.hpp"
+#include "recrl/core/random.hpp"
+#include "recrl/stats/bootstrap.hpp"
+#include "recrl/stats/comparison.hpp"
+#include "recrl/stats/summary.hpp"
+#include "text_hash.hpp"
 
 namespace recrl {
 
@@ -50,34 +55,68 @@ std::string csv_field(const std::string& text) {
   return quoted + "\"";
 }
 
-}  // namespace
+// Each interval draws from its own stream, named by what it is about, so that it does not change
+// when rows are added or reordered.
+Rng interval_rng(const ExperimentResult& result, const std::string& what) {
+  return Rng(derive_seed(result.eval_seed, Stream::User, text_hash(what)));
+}
 
-std::vector<SummaryRow> summarize(const ExperimentResult& result) {
-  std::vector<SummaryRow> rows;
-  std::map<std::pair<std::string, std::string>, std::size_t> row_of;
-  std::vector<std::vector<const RunResult*>> runs_of;
+// The runs of each (variant, algorithm), in the order the pairs first appear.
+using RunGroup = std::pair<SummaryRow, std::vector<const RunResult*>>;
+std::vector<RunGroup> group_runs(const ExperimentResult& result) {
+  std::vector<RunGroup> groups;
+  std::map<std::pair<std::string, std::string>, std::size_t> group_of;
   for (const RunResult& run : result.runs) {
-    auto [it, inserted] = row_of.try_emplace({run.variant, run.label}, rows.size());
+    auto [it, inserted] = group_of.try_emplace({run.variant, run.label}, groups.size());
     if (inserted) {
       SummaryRow row;
       row.variant = run.variant;
       row.label = run.label;
       row.plugin = run.plugin;
-      rows.push_back(row);
-      runs_of.emplace_back();
+      groups.emplace_back(row, std::vector<const RunResult*>{});
     }
-    runs_of[it->second].push_back(&run);
+    groups[it->second].second.push_back(&run);
   }
-  for (std::size_t r = 0; r < rows.size(); ++r) {
-    std::vector<double> means, pcts, steps, walls, speeds;
-    for (const RunResult* run : runs_of[r]) {
-      means.push_back(run->eval_mean);
+  return groups;
+}
+
+std::vector<double> eval_means(const std::vector<const RunResult*>& runs) {
+  std::vector<double> means;
+  for (const RunResult* run : runs) means.push_back(run->eval_mean);
+  return means;
+}
+
+}  // namespace
+
+std::vector<PairComparison> compare_pairs(const ExperimentResult& result) {
+  const auto groups = group_runs(result);
+  std::vector<PairComparison> out;
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    for (std::size_t j = i + 1; j < groups.size(); ++j) {
+      const SummaryRow& a = groups[i].first;
+      const SummaryRow& b = groups[j].first;
+      if (a.variant != b.variant) continue;
+      Rng rng = interval_rng(result, "compare " + a.variant + " " + a.label + " " + b.label);
+      const auto c =
+          stats::compare_algorithms(a.label, stats::single_task(eval_means(groups[i].second)),
+                                    b.label, stats::single_task(eval_means(groups[j].second)), rng);
+      out.push_back({a.variant, c.str(), c.distinguishable()});
+    }
+  }
+  return out;
+}
+
+std::vector<SummaryRow> summarize(const ExperimentResult& result) {
+  std::vector<SummaryRow> rows;
+  for (auto& [row, runs] : group_runs(result)) {
+    std::vector<double> pcts, steps, walls, speeds;
+    const std::vector<double> means = eval_means(runs);
+    for (const RunResult* run : runs) {
       if (run->pct_oracle) pcts.push_back(*run->pct_oracle);
       steps.push_back(static_cast<double>(run->env_steps));
       walls.push_back(run->wall_s);
       speeds.push_back(run->steps_per_s);
     }
-    SummaryRow& row = rows[r];
     row.seeds = static_cast<int>(means.size());
     row.mean = mean_of(means);
     row.std = sample_std(means);
@@ -85,6 +124,12 @@ std::vector<SummaryRow> summarize(const ExperimentResult& result) {
     row.env_steps = mean_of(steps);
     row.wall_s = mean_of(walls);
     row.steps_per_s = mean_of(speeds);
+    row.iqm = stats::interquartile_mean(means);
+    Rng rng = interval_rng(result, "iqm " + row.variant + " " + row.label);
+    const auto ci =
+        stats::bootstrap_interval(stats::single_task(means), stats::Aggregate::Iqm, rng);
+    if (ci.bounds) row.iqm_interval = std::make_pair(ci.bounds->lower, ci.bounds->upper);
+    rows.push_back(row);
   }
   return rows;
 }
@@ -103,18 +148,32 @@ std::string results_markdown(const ExperimentResult& result) {
   out += "\n\n";
   out += has_variants ? "| variant " : "";
   out +=
-      "| algorithm | seeds | eval reward (mean ± std over seeds) | % of oracle | env steps | wall "
-      "time (s) | env steps/s |\n";
+      "| algorithm | seeds | eval reward (mean ± std over seeds) | IQM [95% CI] | % of oracle | "
+      "env "
+      "steps | wall time (s) | env steps/s |\n";
   out += has_variants ? "|---" : "";
-  out += "|---|---:|---:|---:|---:|---:|---:|\n";
+  out += "|---|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const SummaryRow& row : rows) {
     const std::string label =
         row.label == row.plugin ? row.label : row.label + " (" + row.plugin + ")";
     if (has_variants) out += "| " + row.variant + " ";
-    out += fmt::format("| {} | {} | {:.4f} ± {:.4f} | {} | {} | {:.2f} | {} |\n", label, row.seeds,
-                       row.mean, row.std,
+    const std::string iqm = row.iqm_interval
+                                ? fmt::format("{:.4f} [{:.4f}, {:.4f}]", row.iqm,
+                                              row.iqm_interval->first, row.iqm_interval->second)
+                                : fmt::format("{:.4f}", row.iqm);
+    out += fmt::format("| {} | {} | {:.4f} ± {:.4f} | {} | {} | {} | {:.2f} | {} |\n", label,
+                       row.seeds, row.mean, row.std, iqm,
                        row.pct_oracle ? fmt::format("{:.1f}", *row.pct_oracle) : std::string("n/a"),
                        format_count(row.env_steps), row.wall_s, format_count(row.steps_per_s));
+  }
+  const std::vector<PairComparison> pairs = compare_pairs(result);
+  if (!pairs.empty()) {
+    out +=
+        "\nPairs, by the probability that one algorithm's run beats the other's (95% interval; "
+        "distinguishable only when it excludes 0.5):\n\n";
+    for (const PairComparison& pair : pairs) {
+      out += "- " + (pair.variant.empty() ? "" : pair.variant + ": ") + pair.text + "\n";
+    }
   }
   return out;
 }
@@ -124,13 +183,11 @@ std::string results_csv(const ExperimentResult& result) {
       "run_id,experiment,variant,algorithm,plugin,plugin_version,seed,eval_mean,eval_std,"
       "pct_oracle,env_steps,wall_s,train_s,steps_per_s,policy\n";
   for (const RunResult& run : result.runs) {
-    out +=
-        fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", run.run_id,
-                    csv_field(result.experiment), csv_field(run.variant), run.label,
-                    run.plugin, run.plugin_version, run.seed, run.eval_mean, run.eval_std,
-                    run.pct_oracle ? fmt::format("{}", *run.pct_oracle) : std::string(),
-                    run.env_steps, run.wall_s, run.train_s, run.steps_per_s,
-                    csv_field(run.policy.string()));
+    out += fmt::format(
+        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", run.run_id, csv_field(result.experiment),
+        csv_field(run.variant), run.label, run.plugin, run.plugin_version, run.seed, run.eval_mean,
+        run.eval_std, run.pct_oracle ? fmt::format("{}", *run.pct_oracle) : std::string(),
+        run.env_steps, run.wall_s, run.train_s, run.steps_per_s, csv_field(run.policy.string()));
   }
   return out;
 }
@@ -170,6 +227,10 @@ std::string results_json(const ExperimentResult& result) {
         {"env_steps", row.env_steps},
         {"wall_s", row.wall_s},
         {"steps_per_s", row.steps_per_s},
+        {"iqm", row.iqm},
+        {"iqm_ci", row.iqm_interval
+                       ? nlohmann::json::array({row.iqm_interval->first, row.iqm_interval->second})
+                       : nlohmann::json(nullptr)},
     });
   }
   const nlohmann::json doc = {

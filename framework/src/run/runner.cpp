@@ -14,6 +14,7 @@
 #include "recrl/core/errors.hpp"
 #include "recrl/run/evaluation.hpp"
 #include "recrl/run/oracle.hpp"
+#include "text_hash.hpp"
 #include "training_run.hpp"
 
 namespace recrl {
@@ -79,7 +80,8 @@ std::vector<RunResult> execute_in_parallel(std::size_t count, int jobs, Job job)
       }
     }
   };
-  const std::size_t threads = std::min<std::size_t>(std::max(jobs, 1), std::max<std::size_t>(count, 1));
+  const std::size_t threads =
+      std::min<std::size_t>(std::max(jobs, 1), std::max<std::size_t>(count, 1));
   std::vector<std::thread> pool;
   for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
   worker();
@@ -201,14 +203,8 @@ std::string run_id(const ResolvedExperiment& x, const ResolvedAlgorithm& algo, s
                            {"every", Value::integer(eval.every)}})},
       {"seed", Value::integer(static_cast<std::int64_t>(seed))},
   });
-  // FNV-1a, 64 bits: short, stable across platforms and releases, and collisions are
-  // negligible for the thousands of runs a store holds.
-  std::uint64_t hash = 0xcbf29ce484222325ull;
-  for (unsigned char c : config::to_yaml(identity)) {
-    hash ^= c;
-    hash *= 0x100000001b3ull;
-  }
-  return fmt::format("{:016x}", hash);
+  // 64 bits: collisions are negligible for the thousands of runs a store holds.
+  return fmt::format("{:016x}", text_hash(config::to_yaml(identity)));
 }
 
 std::vector<PlannedRun> plan_runs(const std::vector<ResolvedExperiment>& variants,
@@ -255,7 +251,8 @@ ExperimentResult run_experiment(const std::vector<ResolvedExperiment>& variants,
   result.eval_episodes = e.eval.episodes;
   result.eval_seed = e.eval.seed;
   std::vector<std::optional<double>> oracle_means;
-  for (const ResolvedExperiment& x : variants) oracle_means.push_back(oracle_reference(x, registry));
+  for (const ResolvedExperiment& x : variants)
+    oracle_means.push_back(oracle_reference(x, registry));
   result.oracle_mean = oracle_means.front();
   {
     const auto probe =

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "recrl/core/export.hpp"
@@ -55,10 +56,24 @@ struct SummaryRow {
   double env_steps = 0;              // mean over seeds
   double wall_s = 0;                 // mean over seeds
   double steps_per_s = 0;            // mean over seeds
+  // Interquartile mean of eval_mean over seeds with its 95% stratified-bootstrap interval
+  // (rliable); no interval with fewer than 2 seeds.
+  double iqm = 0;
+  std::optional<std::pair<double, double>> iqm_interval;
+};
+
+// Whether two algorithms of one variant are distinguishable on eval_mean: one line such as
+// "ppo > a2c (P = 0.83 [0.61, 0.97])" or "ppo ~ a2c: not distinguishable at 95% (...)".
+struct PairComparison {
+  std::string variant;
+  std::string text;
+  bool distinguishable = false;
 };
 
 // Rows in the order the (variant, algorithm) pairs first appear in `result.runs`.
 RECRL_API std::vector<SummaryRow> summarize(const ExperimentResult& result);
+// Every pair of algorithms within each variant, by probability of improvement.
+RECRL_API std::vector<PairComparison> compare_pairs(const ExperimentResult& result);
 
 RECRL_API std::string results_markdown(const ExperimentResult& result);
 RECRL_API std::string results_csv(const ExperimentResult& result);
