@@ -12,7 +12,8 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 # Debian 12 packages (see docs/dependencies.md for what each is for).
 packages=(cmake g++ make pkg-config libboost-dev libboost-program-options-dev libyaml-cpp-dev
-          libeigen3-dev libspdlog-dev libfmt-dev nlohmann-json3-dev catch2 libbenchmark-dev)
+          libeigen3-dev libspdlog-dev libfmt-dev nlohmann-json3-dev catch2 libbenchmark-dev
+          libsqlite3-dev)
 
 install_missing() {
   local missing=()

@@ -1,0 +1,189 @@
+// Micro-benchmarks of the neural toolkit at the sizes PPO, A2C and DQN use: an MLP
+// [10 -> 64 -> 64 -> 10] in float at batch 8 (acting on 8 environments) and 64 (a minibatch),
+// optimiser steps over its parameter vector, and categorical sampling.
+//
+// Counters: FLOP/s counts 2 flops per multiply-add of the matrix products (activations, bias
+// adds and the optimiser's elementwise work are not counted); ns/sample is time per
+// sample of the batch.
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include "recrl/core/random.hpp"
+#include "recrl/core/types.hpp"
+#include "recrl/toolkit/categorical.hpp"
+#include "recrl/toolkit/mlp.hpp"
+#include "recrl/toolkit/optimizers.hpp"
+
+namespace {
+
+using recrl::Matrix;
+using recrl::Rng;
+namespace tk = recrl::toolkit;
+
+constexpr Eigen::Index kInput = 10;
+constexpr Eigen::Index kOutput = 10;
+
+tk::Mlp<float> make_network(tk::Activation activation) {
+  tk::Mlp<float> mlp(kInput, {64, 64}, kOutput, activation);
+  Rng rng(1);
+  mlp.init_orthogonal(rng, 0.01f);
+  return mlp;
+}
+
+Matrix random_inputs(Eigen::Index rows, Eigen::Index cols) {
+  Rng rng(2);
+  Matrix m(rows, cols);
+  for (Eigen::Index i = 0; i < m.size(); ++i) m(i) = static_cast<float>(rng.normal());
+  return m;
+}
+
+// Multiply-add flops of backward() without dL/dX: weight gradients of every layer and the
+// input gradients of every layer but the first.
+double backward_flops(const tk::Mlp<float>& mlp, Eigen::Index batch) {
+  double flops = 0;
+  for (Eigen::Index l = 0; l < mlp.num_layers(); ++l) {
+    const double size = static_cast<double>(mlp.layer_input_size(l) * mlp.layer_output_size(l));
+    flops += 2.0 * size * static_cast<double>(batch) * (l == 0 ? 1.0 : 2.0);
+  }
+  return flops;
+}
+
+void set_flops(benchmark::State& state, double flops_per_iteration) {
+  state.counters["FLOP/s"] = benchmark::Counter(flops_per_iteration,
+                                                benchmark::Counter::kIsIterationInvariantRate,
+                                                benchmark::Counter::kIs1000);
+}
+
+void set_per_sample(benchmark::State& state, Eigen::Index batch) {
+  // Seconds per sample, printed with an SI prefix ("2.1u" = 2.1 microseconds).
+  state.counters["s/sample"] = benchmark::Counter(
+      static_cast<double>(batch),
+      benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  state.SetItemsProcessed(state.iterations() * batch);
+}
+
+void BM_MlpForward(benchmark::State& state, tk::Activation activation) {
+  const Eigen::Index batch = state.range(0);
+  tk::Mlp<float> mlp = make_network(activation);
+  mlp.reserve(batch);
+  const Matrix x = random_inputs(kInput, batch);
+  for (auto _ : state) {
+    auto y = mlp.forward(x);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  set_flops(state, mlp.forward_flops(batch));
+  set_per_sample(state, batch);
+}
+
+void BM_MlpForwardBackward(benchmark::State& state, tk::Activation activation) {
+  const Eigen::Index batch = state.range(0);
+  tk::Mlp<float> mlp = make_network(activation);
+  mlp.reserve(batch);
+  const Matrix x = random_inputs(kInput, batch);
+  const Matrix grad_output = random_inputs(kOutput, batch);
+  for (auto _ : state) {
+    mlp.zero_gradients();
+    mlp.forward(x);
+    mlp.backward(grad_output);
+    benchmark::DoNotOptimize(mlp.gradients().data());
+    benchmark::ClobberMemory();
+  }
+  set_flops(state, mlp.forward_flops(batch) + backward_flops(mlp, batch));
+  set_per_sample(state, batch);
+}
+
+void BM_AdamStep(benchmark::State& state) {
+  tk::Mlp<float> mlp = make_network(tk::Activation::Tanh);
+  mlp.gradients() = random_inputs(mlp.num_parameters(), 1);
+  tk::Adam<float> adam(mlp.num_parameters(), 3e-4, 0.9, 0.999, 1e-5);
+  for (auto _ : state) {
+    adam.step(mlp.parameters(), mlp.gradients());
+    benchmark::DoNotOptimize(mlp.parameters().data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations() * mlp.num_parameters());
+  state.counters["parameters"] = static_cast<double>(mlp.num_parameters());
+}
+
+void BM_RmsPropStep(benchmark::State& state) {
+  tk::Mlp<float> mlp = make_network(tk::Activation::Tanh);
+  mlp.gradients() = random_inputs(mlp.num_parameters(), 1);
+  tk::RmsProp<float> rmsprop(mlp.num_parameters(), 7e-4, 0.99, 1e-5);
+  for (auto _ : state) {
+    rmsprop.step(mlp.parameters(), mlp.gradients());
+    benchmark::DoNotOptimize(mlp.parameters().data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations() * mlp.num_parameters());
+}
+
+void BM_ClipGradNorm(benchmark::State& state) {
+  tk::Mlp<float> mlp = make_network(tk::Activation::Tanh);
+  mlp.gradients() = random_inputs(mlp.num_parameters(), 1);
+  for (auto _ : state) {
+    // A limit above the norm: measures the norm, leaves the gradients as they are.
+    benchmark::DoNotOptimize(tk::clip_grad_norm(mlp.gradients(), 1e9f));
+  }
+  state.SetItemsProcessed(state.iterations() * mlp.num_parameters());
+}
+
+// set_logits (log-softmax) and one sample per column, as acting does.
+void BM_CategoricalSample(benchmark::State& state) {
+  const Eigen::Index batch = state.range(0);
+  const Matrix logits = random_inputs(kOutput, batch);
+  tk::Categorical<float> dist(kOutput, batch);
+  std::vector<int> actions(static_cast<std::size_t>(batch));
+  Rng rng(3);
+  for (auto _ : state) {
+    dist.set_logits(logits);
+    dist.sample(rng, actions);
+    benchmark::DoNotOptimize(actions.data());
+    benchmark::ClobberMemory();
+  }
+  set_per_sample(state, batch);
+}
+
+// What PPO's loss needs from the distribution per minibatch: log_prob, entropy and both
+// gradients.
+void BM_CategoricalLossGradients(benchmark::State& state) {
+  const Eigen::Index batch = state.range(0);
+  const Matrix logits = random_inputs(kOutput, batch);
+  const Matrix weights = random_inputs(1, batch);
+  tk::Categorical<float> dist(kOutput, batch);
+  std::vector<int> actions(static_cast<std::size_t>(batch));
+  Rng rng(4);
+  dist.set_logits(logits);
+  dist.sample(rng, actions);
+  Matrix log_probs(1, batch);
+  Matrix entropy(1, batch);
+  Matrix grad(kOutput, batch);
+  for (auto _ : state) {
+    dist.set_logits(logits);
+    dist.log_prob(actions, log_probs);
+    dist.entropy(entropy);
+    grad.setZero();
+    dist.add_log_prob_gradient(actions, weights, grad);
+    dist.add_entropy_gradient(weights, grad);
+    benchmark::DoNotOptimize(grad.data());
+    benchmark::ClobberMemory();
+  }
+  set_per_sample(state, batch);
+}
+
+}  // namespace
+
+BENCHMARK_CAPTURE(BM_MlpForward, tanh, tk::Activation::Tanh)->Arg(1)->Arg(8)->Arg(64);
+BENCHMARK_CAPTURE(BM_MlpForward, relu, tk::Activation::Relu)->Arg(8)->Arg(64);
+BENCHMARK_CAPTURE(BM_MlpForwardBackward, tanh, tk::Activation::Tanh)->Arg(8)->Arg(64);
+BENCHMARK_CAPTURE(BM_MlpForwardBackward, relu, tk::Activation::Relu)->Arg(8)->Arg(64);
+BENCHMARK(BM_AdamStep);
+BENCHMARK(BM_RmsPropStep);
+BENCHMARK(BM_ClipGradNorm);
+BENCHMARK(BM_CategoricalSample)->Arg(8)->Arg(64);
+BENCHMARK(BM_CategoricalLossGradients)->Arg(64);
+
+BENCHMARK_MAIN();

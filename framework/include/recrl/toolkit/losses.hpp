@@ -1,0 +1,60 @@
+#pragma once
+
+#include <Eigen/Core>
+
+#include "recrl/core/errors.hpp"
+
+namespace recrl::toolkit {
+
+// Regression losses with their gradients, mean-reduced over all elements as torch's defaults
+// (reduction="mean"). prediction, target and gradient have the same shape (typically [1 x n]
+// rows: a value network's output and the returns, or chosen Q-values and TD targets). Each
+// returns the loss and WRITES (not adds) d loss / d prediction, times `scale`, into gradient,
+// so that e.g. vf_coef * value_loss is backpropagated by passing scale = vf_coef.
+// `gradient` may be a block expression (mlp_grad.leftCols(n)): it is taken by const reference
+// and written through, the idiom Eigen documents for output arguments.
+
+// F.mse_loss: mean((p - t)^2); gradient 2 (p - t) / N.
+template <typename Prediction, typename Target, typename Gradient>
+typename Prediction::Scalar mse_loss(const Eigen::MatrixBase<Prediction>& prediction,
+                                     const Eigen::MatrixBase<Target>& target,
+                                     const Eigen::MatrixBase<Gradient>& gradient,
+                                     typename Prediction::Scalar scale = 1) {
+  using T = typename Prediction::Scalar;
+  RECRL_ASSERT(prediction.rows() == target.rows() && prediction.cols() == target.cols() &&
+                   prediction.rows() == gradient.rows() && prediction.cols() == gradient.cols(),
+               "mse_loss: prediction, target and gradient must have the same shape");
+  RECRL_ASSERT(prediction.size() > 0, "mse_loss of nothing");
+  auto& grad = const_cast<Eigen::MatrixBase<Gradient>&>(gradient);
+  const T count = static_cast<T>(prediction.size());
+  grad.array() = prediction.array() - target.array();
+  const T loss = grad.squaredNorm() / count;
+  grad *= T(2) * scale / count;
+  return loss;
+}
+
+// F.smooth_l1_loss with beta = 1 (SB3's DQN loss; Huber with delta 1):
+//   d = p - t;  l = 0.5 d^2 if |d| < 1, |d| - 0.5 otherwise;  loss = mean(l)
+//   d l / d p = clamp(d, -1, 1), divided by N.
+template <typename Prediction, typename Target, typename Gradient>
+typename Prediction::Scalar smooth_l1_loss(const Eigen::MatrixBase<Prediction>& prediction,
+                                           const Eigen::MatrixBase<Target>& target,
+                                           const Eigen::MatrixBase<Gradient>& gradient,
+                                           typename Prediction::Scalar scale = 1) {
+  using T = typename Prediction::Scalar;
+  RECRL_ASSERT(prediction.rows() == target.rows() && prediction.cols() == target.cols() &&
+                   prediction.rows() == gradient.rows() && prediction.cols() == gradient.cols(),
+               "smooth_l1_loss: prediction, target and gradient must have the same shape");
+  RECRL_ASSERT(prediction.size() > 0, "smooth_l1_loss of nothing");
+  auto& grad = const_cast<Eigen::MatrixBase<Gradient>&>(gradient);
+  const T count = static_cast<T>(prediction.size());
+  grad.array() = prediction.array() - target.array();
+  const T loss = (grad.array().abs() < T(1))
+                     .select(T(0.5) * grad.array().square(), grad.array().abs() - T(0.5))
+                     .sum() /
+                 count;
+  grad.array() = grad.array().max(T(-1)).min(T(1)) * (scale / count);
+  return loss;
+}
+
+}  // namespace recrl::toolkit

@@ -1,0 +1,384 @@
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <istream>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <Eigen/Core>
+#include <Eigen/QR>
+
+#include "recrl/core/errors.hpp"
+#include "recrl/core/export.hpp"
+#include "recrl/core/random.hpp"
+#include "recrl/toolkit/binary_io.hpp"
+
+namespace recrl::toolkit {
+
+// The hidden-layer nonlinearity of an Mlp.
+enum class Activation : std::int32_t { Tanh = 0, Relu = 1 };
+
+// "tanh", "relu", and SB3 / rl-zoo spellings of the same ("nn.Tanh", "th.nn.ReLU",
+// "torch.nn.ReLU", "ReLU"), so that rl-zoo's policy_kwargs paste in; nullopt otherwise.
+RECRL_API std::optional<Activation> activation_from_name(std::string_view name);
+// "tanh" or "relu".
+RECRL_API const char* activation_name(Activation activation);
+
+// A dense multilayer perceptron: input -> hidden layers (activation) -> linear output, as
+// SB3's create_mlp / MlpExtractor build it. T is float for training and double for the
+// finite-difference tests (the same code).
+//
+// Layout. All parameters live in ONE contiguous vector, layer by layer: W_0 (column-major,
+// [out_0 x in_0]), b_0, W_1, b_1, ... The gradient vector has the same layout. So an
+// optimiser or a global-norm clip works on one vector, a target network copies one vector, and
+// saving is one write. weight(l) / bias(l) are Eigen::Map views into it, made on each call (the
+// Mlp stores offsets, not pointers, so copying an Mlp is safe).
+//
+// Batches. A column is a sample: forward takes X [input x n] and returns Y [output x n].
+// reserve(max_batch) preallocates every activation; a batch of n uses the first n columns, so
+// switching between batch sizes (acting on n_envs, training on minibatches) allocates nothing.
+// A batch larger than the reserved width grows the buffers once (an allocation).
+//
+// Training. forward() keeps what backward() needs (a copy of X and each layer's output);
+// backward(dL/dY) ADDS dL/dparameters into gradients() (call zero_gradients() before each
+// minibatch, as optimizer.zero_grad()) and can also return dL/dX. backward() must follow the
+// forward() of the same batch. forward() is not const: a const caller (e.g.
+// Algorithm::action_probabilities) keeps its Mlp `mutable`.
+template <typename T>
+class Mlp {
+ public:
+  using Scalar = T;
+  using Index = Eigen::Index;
+  using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+  using Vec = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+  using MatMap = Eigen::Map<Mat>;
+  using ConstMatMap = Eigen::Map<const Mat>;
+  using VecMap = Eigen::Map<Vec>;
+  using ConstVecMap = Eigen::Map<const Vec>;
+  // The first n columns of a preallocated buffer: [rows x n], contiguous.
+  using ConstBatch = typename Mat::ConstColsBlockXpr;
+
+  // An empty network (no layers); assign a constructed one before use.
+  Mlp() = default;
+  // hidden_sizes may be empty (then one linear layer input -> output). Parameters start at
+  // zero: call init_orthogonal() or init_pytorch_default(). Reserves a batch of 1.
+  Mlp(Index input_size, std::vector<Index> hidden_sizes, Index output_size, Activation activation);
+
+  Index input_size() const { return sizes_.empty() ? 0 : sizes_.front(); }
+  Index output_size() const { return sizes_.empty() ? 0 : sizes_.back(); }
+  const std::vector<Index>& hidden_sizes() const { return hidden_sizes_; }
+  Activation activation() const { return activation_; }
+  // Linear layers: hidden_sizes().size() + 1.
+  Index num_layers() const { return static_cast<Index>(weight_offsets_.size()); }
+  Index layer_input_size(Index layer) const { return sizes_[static_cast<std::size_t>(layer)]; }
+  Index layer_output_size(Index layer) const { return sizes_[static_cast<std::size_t>(layer) + 1]; }
+  // True when `other` has the same sizes and activation (so parameters can be copied).
+  bool same_shape(const Mlp& other) const {
+    return sizes_ == other.sizes_ && activation_ == other.activation_;
+  }
+
+  Index num_parameters() const { return parameters_.size(); }
+  Vec& parameters() { return parameters_; }
+  const Vec& parameters() const { return parameters_; }
+  Vec& gradients() { return gradients_; }
+  const Vec& gradients() const { return gradients_; }
+  void zero_gradients() { gradients_.setZero(); }
+
+  // Views of layer `layer`'s weight [out x in] and bias [out], in parameters() / gradients().
+  MatMap weight(Index layer) { return weight_view(parameters_.data(), layer); }
+  ConstMatMap weight(Index layer) const { return const_weight_view(parameters_.data(), layer); }
+  VecMap bias(Index layer) { return bias_view(parameters_.data(), layer); }
+  ConstVecMap bias(Index layer) const { return const_bias_view(parameters_.data(), layer); }
+  MatMap weight_gradient(Index layer) { return weight_view(gradients_.data(), layer); }
+  ConstMatMap weight_gradient(Index layer) const { return const_weight_view(gradients_.data(), layer); }
+  VecMap bias_gradient(Index layer) { return bias_view(gradients_.data(), layer); }
+  ConstVecMap bias_gradient(Index layer) const { return const_bias_view(gradients_.data(), layer); }
+
+  // SB3's ActorCriticPolicy initialisation (ortho_init=True): every weight drawn as
+  // torch.nn.init.orthogonal_ (QR of a standard normal matrix, signs fixed by diag(R)) scaled by
+  // hidden_gain for hidden layers and output_gain for the output layer; biases zero. SB3 uses
+  // hidden_gain sqrt(2), output_gain 0.01 for a policy head and 1 for a value head. The normal
+  // draws come from rng.normal(), layer by layer, each matrix in row-major order (as torch
+  // fills it). Gives W W^T = gain^2 I when out <= in, W^T W = gain^2 I otherwise.
+  void init_orthogonal(Rng& rng, T output_gain, T hidden_gain = static_cast<T>(std::sqrt(2.0)));
+  // torch.nn.Linear's own reset_parameters() (what SB3's DQN QNetwork uses: it does not
+  // orthogonalise): W and b uniform in [-1/sqrt(in), 1/sqrt(in)] (kaiming_uniform_ with
+  // a = sqrt(5)), drawn as -bound + 2 bound rng.uniform(), W row-major then b, layer by layer.
+  void init_pytorch_default(Rng& rng);
+
+  // Preallocates the buffers for batches of up to max_batch columns.
+  void reserve(Index max_batch);
+  Index reserved_batch() const { return capacity_; }
+
+  // Y = f(X), X [input_size x n]. Keeps a copy of X and each layer's output for backward().
+  // The returned view (and output()) stays valid until the next forward() or reserve().
+  ConstBatch forward(const Eigen::Ref<const Mat>& input);
+  // The last forward()'s output [output_size x n] and n.
+  ConstBatch output() const { return outputs_.back().leftCols(batch_); }
+  Index batch_size() const { return batch_; }
+
+  // grad_output = dL/dY [output_size x n] for the last forward()'s batch. Adds dL/dparameters
+  // to gradients().
+  void backward(const Eigen::Ref<const Mat>& grad_output);
+  // The same, and writes dL/dX into grad_input [input_size x n].
+  void backward(const Eigen::Ref<const Mat>& grad_output, Eigen::Ref<Mat> grad_input);
+
+  // Target networks (DQN): parameters = source's (same shape required).
+  void copy_parameters_from(const Mlp& source);
+  // SB3's polyak_update: p = (1 - tau) p + tau p_source (tau = 1 copies).
+  void polyak_update(const Mlp& source, T tau);
+
+  // Binary: the shape (sizes, activation, scalar size) then the parameter vector. load() needs
+  // an Mlp of the same shape and throws DataError otherwise.
+  void save(std::ostream& out) const;
+  void load(std::istream& in);
+
+  // Floating-point operations of one forward pass over `batch` samples (2 per multiply-add of
+  // the matrix products; activations and bias adds not counted). backward() without dL/dX
+  // costs about twice as much (weight gradients plus hidden-layer input gradients).
+  double forward_flops(Index batch) const;
+
+ private:
+  MatMap weight_view(T* base, Index layer) const {
+    return MatMap(base + weight_offsets_[static_cast<std::size_t>(layer)], layer_output_size(layer),
+                  layer_input_size(layer));
+  }
+  ConstMatMap const_weight_view(const T* base, Index layer) const {
+    return ConstMatMap(base + weight_offsets_[static_cast<std::size_t>(layer)],
+                       layer_output_size(layer), layer_input_size(layer));
+  }
+  VecMap bias_view(T* base, Index layer) const {
+    return VecMap(base + bias_offsets_[static_cast<std::size_t>(layer)], layer_output_size(layer));
+  }
+  ConstVecMap const_bias_view(const T* base, Index layer) const {
+    return ConstVecMap(base + bias_offsets_[static_cast<std::size_t>(layer)],
+                       layer_output_size(layer));
+  }
+  // Output of layer `layer - 1` (the input of `layer`), first batch_ columns.
+  ConstBatch layer_input(Index layer) const {
+    return layer == 0 ? input_.leftCols(batch_)
+                      : outputs_[static_cast<std::size_t>(layer) - 1].leftCols(batch_);
+  }
+  // Backpropagates grad (dL/d output of `layer`, pre-activation derivative already applied)
+  // through layers `layer`, `layer - 1`, ..., 0.
+  void backward_from(Index layer, const Eigen::Ref<const Mat>& grad, Eigen::Ref<Mat>* grad_input);
+
+  std::vector<Index> sizes_;         // input, hidden..., output
+  std::vector<Index> hidden_sizes_;
+  Activation activation_ = Activation::Tanh;
+  std::vector<Index> weight_offsets_;  // per layer, into parameters_ / gradients_
+  std::vector<Index> bias_offsets_;
+  Vec parameters_;
+  Vec gradients_;
+
+  Index capacity_ = 0;  // reserved batch width
+  Index batch_ = 0;     // columns of the last forward()
+  Mat input_;                  // [input_size x capacity_]
+  std::vector<Mat> outputs_;   // per layer [out_l x capacity_]: activated for hidden layers
+  std::vector<Mat> deltas_;    // per layer l >= 1: dL/d(input of l) [in_l x capacity_]
+};
+
+// ---------------------------------------------------------------------------------------------
+// Implementation
+// ---------------------------------------------------------------------------------------------
+
+template <typename T>
+Mlp<T>::Mlp(Index input_size, std::vector<Index> hidden_sizes, Index output_size,
+            Activation activation)
+    : hidden_sizes_(std::move(hidden_sizes)), activation_(activation) {
+  RECRL_ASSERT(input_size >= 1 && output_size >= 1, "Mlp needs input and output sizes >= 1");
+  sizes_.push_back(input_size);
+  for (Index h : hidden_sizes_) {
+    RECRL_ASSERT(h >= 1, "Mlp hidden sizes must be >= 1");
+    sizes_.push_back(h);
+  }
+  sizes_.push_back(output_size);
+  Index offset = 0;
+  for (std::size_t l = 0; l + 1 < sizes_.size(); ++l) {
+    weight_offsets_.push_back(offset);
+    offset += sizes_[l + 1] * sizes_[l];
+    bias_offsets_.push_back(offset);
+    offset += sizes_[l + 1];
+  }
+  parameters_ = Vec::Zero(offset);
+  gradients_ = Vec::Zero(offset);
+  reserve(1);
+}
+
+template <typename T>
+void Mlp<T>::init_orthogonal(Rng& rng, T output_gain, T hidden_gain) {
+  using MatD = Eigen::MatrixXd;
+  for (Index l = 0; l < num_layers(); ++l) {
+    const Index rows = layer_output_size(l);
+    const Index cols = layer_input_size(l);
+    MatD draws(rows, cols);
+    for (Index r = 0; r < rows; ++r) {
+      for (Index c = 0; c < cols; ++c) draws(r, c) = rng.normal();
+    }
+    // torch factorises the tall orientation: transpose a wide matrix first and back after.
+    const bool wide = rows < cols;
+    MatD tall = wide ? MatD(draws.transpose()) : draws;
+    Eigen::HouseholderQR<MatD> qr(tall);
+    MatD q = qr.householderQ() * MatD::Identity(tall.rows(), tall.cols());
+    // Q R with a positive diagonal of R is unique, so this is torch's Q for the same draws
+    // whatever sign convention the QR routine follows (torch: q *= sign(diag(r))).
+    for (Index j = 0; j < q.cols(); ++j) {
+      if (qr.matrixQR()(j, j) < 0) q.col(j) *= -1.0;
+    }
+    const double gain = static_cast<double>(l + 1 == num_layers() ? output_gain : hidden_gain);
+    if (wide) {
+      weight(l) = (gain * q.transpose()).template cast<T>();
+    } else {
+      weight(l) = (gain * q).template cast<T>();
+    }
+    bias(l).setZero();
+  }
+}
+
+template <typename T>
+void Mlp<T>::init_pytorch_default(Rng& rng) {
+  for (Index l = 0; l < num_layers(); ++l) {
+    const double bound = 1.0 / std::sqrt(static_cast<double>(layer_input_size(l)));
+    auto w = weight(l);
+    for (Index r = 0; r < w.rows(); ++r) {
+      for (Index c = 0; c < w.cols(); ++c) w(r, c) = static_cast<T>(-bound + 2.0 * bound * rng.uniform());
+    }
+    auto b = bias(l);
+    for (Index r = 0; r < b.size(); ++r) b(r) = static_cast<T>(-bound + 2.0 * bound * rng.uniform());
+  }
+}
+
+template <typename T>
+void Mlp<T>::reserve(Index max_batch) {
+  RECRL_ASSERT(max_batch >= 1, "Mlp::reserve needs a batch >= 1");
+  if (max_batch <= capacity_) return;
+  capacity_ = max_batch;
+  input_.resize(input_size(), capacity_);
+  outputs_.resize(static_cast<std::size_t>(num_layers()));
+  deltas_.resize(static_cast<std::size_t>(num_layers()));
+  for (Index l = 0; l < num_layers(); ++l) {
+    outputs_[static_cast<std::size_t>(l)].resize(layer_output_size(l), capacity_);
+    if (l >= 1) deltas_[static_cast<std::size_t>(l)].resize(layer_input_size(l), capacity_);
+  }
+  batch_ = 0;
+}
+
+template <typename T>
+typename Mlp<T>::ConstBatch Mlp<T>::forward(const Eigen::Ref<const Mat>& input) {
+  RECRL_ASSERT(num_layers() > 0, "Mlp::forward on an empty network");
+  RECRL_ASSERT(input.rows() == input_size(), "Mlp::forward: input rows != input size");
+  const Index n = input.cols();
+  if (n > capacity_) reserve(n);
+  batch_ = n;
+  input_.leftCols(n) = input;
+  for (Index l = 0; l < num_layers(); ++l) {
+    auto z = outputs_[static_cast<std::size_t>(l)].leftCols(n);
+    z.noalias() = weight(l) * layer_input(l);
+    z.colwise() += bias(l);
+    if (l + 1 < num_layers()) {
+      if (activation_ == Activation::Tanh) {
+        z.array() = z.array().tanh();
+      } else {
+        z.array() = z.array().max(T(0));
+      }
+    }
+  }
+  return output();
+}
+
+template <typename T>
+void Mlp<T>::backward_from(Index layer, const Eigen::Ref<const Mat>& grad,
+                           Eigen::Ref<Mat>* grad_input) {
+  const auto a_in = layer_input(layer);
+  weight_gradient(layer).noalias() += grad * a_in.transpose();
+  bias_gradient(layer) += grad.rowwise().sum();
+  if (layer == 0) {
+    if (grad_input != nullptr) grad_input->noalias() = weight(0).transpose() * grad;
+    return;
+  }
+  auto delta = deltas_[static_cast<std::size_t>(layer)].leftCols(batch_);
+  delta.noalias() = weight(layer).transpose() * grad;
+  // The activation's derivative from its output: tanh' = 1 - a^2; relu' = [a > 0] (a > 0
+  // exactly where the pre-activation was > 0; torch's threshold_backward also gives 0 at 0).
+  if (activation_ == Activation::Tanh) {
+    delta.array() *= T(1) - a_in.array().square();
+  } else {
+    delta.array() = (a_in.array() > T(0)).select(delta.array(), T(0));
+  }
+  backward_from(layer - 1, delta, grad_input);
+}
+
+template <typename T>
+void Mlp<T>::backward(const Eigen::Ref<const Mat>& grad_output) {
+  RECRL_ASSERT(grad_output.rows() == output_size() && grad_output.cols() == batch_,
+               "Mlp::backward: grad_output must be [output_size x batch of the last forward]");
+  backward_from(num_layers() - 1, grad_output, nullptr);
+}
+
+template <typename T>
+void Mlp<T>::backward(const Eigen::Ref<const Mat>& grad_output, Eigen::Ref<Mat> grad_input) {
+  RECRL_ASSERT(grad_output.rows() == output_size() && grad_output.cols() == batch_,
+               "Mlp::backward: grad_output must be [output_size x batch of the last forward]");
+  RECRL_ASSERT(grad_input.rows() == input_size() && grad_input.cols() == batch_,
+               "Mlp::backward: grad_input must be [input_size x batch of the last forward]");
+  backward_from(num_layers() - 1, grad_output, &grad_input);
+}
+
+template <typename T>
+void Mlp<T>::copy_parameters_from(const Mlp& source) {
+  RECRL_ASSERT(same_shape(source), "Mlp::copy_parameters_from needs networks of the same shape");
+  parameters_ = source.parameters_;
+}
+
+template <typename T>
+void Mlp<T>::polyak_update(const Mlp& source, T tau) {
+  RECRL_ASSERT(same_shape(source), "Mlp::polyak_update needs networks of the same shape");
+  // As torch: mul_(1 - tau) then add_(source, alpha=tau), 1 - tau formed in double.
+  const T keep = static_cast<T>(1.0 - static_cast<double>(tau));
+  parameters_.array() = parameters_.array() * keep + source.parameters_.array() * tau;
+}
+
+template <typename T>
+void Mlp<T>::save(std::ostream& out) const {
+  write_pod<std::int64_t>(out, static_cast<std::int64_t>(sizes_.size()));
+  for (Index s : sizes_) write_pod<std::int64_t>(out, static_cast<std::int64_t>(s));
+  write_pod<std::int32_t>(out, static_cast<std::int32_t>(activation_));
+  write_pod<std::int32_t>(out, static_cast<std::int32_t>(sizeof(T)));
+  write_array(out, parameters_);
+}
+
+template <typename T>
+void Mlp<T>::load(std::istream& in) {
+  const std::string what = "mlp";
+  const auto count = read_pod<std::int64_t>(in, what);
+  bool same = count == static_cast<std::int64_t>(sizes_.size());
+  for (std::int64_t i = 0; i < count && in; ++i) {
+    const auto size = read_pod<std::int64_t>(in, what);
+    if (same && size != static_cast<std::int64_t>(sizes_[static_cast<std::size_t>(i)])) same = false;
+    if (count > 1000) break;  // not an Mlp record: stop reading before the shape check throws
+  }
+  const auto activation = read_pod<std::int32_t>(in, what);
+  const auto scalar_size = read_pod<std::int32_t>(in, what);
+  if (!same || activation != static_cast<std::int32_t>(activation_) ||
+      scalar_size != static_cast<std::int32_t>(sizeof(T))) {
+    throw DataError(SourceLocation{}, "mlp: the saved network's layer sizes, activation or "
+                                      "scalar type differ from this one's");
+  }
+  read_array(in, parameters_, what);
+}
+
+template <typename T>
+double Mlp<T>::forward_flops(Index batch) const {
+  double multiply_adds = 0;
+  for (Index l = 0; l < num_layers(); ++l) {
+    multiply_adds += static_cast<double>(layer_input_size(l) * layer_output_size(l));
+  }
+  return 2.0 * multiply_adds * static_cast<double>(batch);
+}
+
+}  // namespace recrl::toolkit

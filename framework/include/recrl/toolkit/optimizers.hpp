@@ -1,0 +1,163 @@
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <initializer_list>
+#include <istream>
+#include <ostream>
+
+#include <Eigen/Core>
+
+#include "recrl/core/errors.hpp"
+#include "recrl/toolkit/binary_io.hpp"
+
+namespace recrl::toolkit {
+
+// Optimisers over one flat parameter vector (Mlp::parameters()) and its gradient vector
+// (Mlp::gradients()), with PyTorch's semantics (torch.optim.Adam / RMSprop, single-tensor path,
+// no weight decay, no amsgrad / momentum / centering: what SB3 uses). A step allocates nothing.
+// Several networks with separate optimisers behave as one optimiser over all their parameters,
+// since both optimisers are elementwise. The state (step count, moments) saves and loads bit
+// for bit; the learning rate is not state: the caller sets it (e.g. from a Schedule) before
+// each step, as SB3's _update_learning_rate does.
+
+// torch.optim.Adam:
+//   m = beta1 m + (1 - beta1) g;  v = beta2 v + (1 - beta2) g^2;  t += 1
+//   p -= (lr / (1 - beta1^t)) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+// The bias corrections are computed in double (as torch does in Python) and applied in T.
+template <typename T>
+class Adam {
+ public:
+  using Vec = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+
+  Adam() = default;
+  // size = number of parameters. SB3's PPO passes eps = 1e-5; torch's default is 1e-8.
+  explicit Adam(Eigen::Index size, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999,
+                double eps = 1e-8)
+      : lr_(lr), beta1_(beta1), beta2_(beta2), eps_(eps), m_(Vec::Zero(size)), v_(Vec::Zero(size)) {}
+
+  void set_lr(double lr) { lr_ = lr; }
+  double lr() const { return lr_; }
+  double beta1() const { return beta1_; }
+  double beta2() const { return beta2_; }
+  double eps() const { return eps_; }
+  std::int64_t steps() const { return steps_; }
+  const Vec& first_moment() const { return m_; }   // exp_avg
+  const Vec& second_moment() const { return v_; }  // exp_avg_sq
+
+  // One update of `params` from `grads` (same size as given at construction).
+  void step(Eigen::Ref<Vec> params, const Eigen::Ref<const Vec>& grads) {
+    RECRL_ASSERT(params.size() == m_.size() && grads.size() == m_.size(),
+                 "Adam::step: parameter and gradient sizes must match the optimiser's");
+    ++steps_;
+    const double t = static_cast<double>(steps_);
+    const double bias_correction1 = 1.0 - std::pow(beta1_, t);
+    const double bias_correction2_sqrt = std::sqrt(1.0 - std::pow(beta2_, t));
+    // Scalars as torch forms them: Python doubles (1 - beta, lr / bias_correction1), each
+    // rounded once to T when the tensor kernel receives it.
+    const T beta1 = static_cast<T>(beta1_);
+    const T one_minus_beta1 = static_cast<T>(1.0 - beta1_);
+    const T beta2 = static_cast<T>(beta2_);
+    const T one_minus_beta2 = static_cast<T>(1.0 - beta2_);
+    const T step_size = static_cast<T>(lr_ / bias_correction1);
+    const T bc2_sqrt = static_cast<T>(bias_correction2_sqrt);
+    const T eps = static_cast<T>(eps_);
+    m_.array() = beta1 * m_.array() + one_minus_beta1 * grads.array();
+    v_.array() = beta2 * v_.array() + one_minus_beta2 * grads.array().square();
+    params.array() -= step_size * m_.array() / (v_.array().sqrt() / bc2_sqrt + eps);
+  }
+
+  void save(std::ostream& out) const {
+    write_pod<std::int64_t>(out, steps_);
+    write_array(out, m_);
+    write_array(out, v_);
+  }
+  void load(std::istream& in) {
+    steps_ = read_pod<std::int64_t>(in, "adam");
+    read_array(in, m_, "adam");
+    read_array(in, v_, "adam");
+  }
+
+ private:
+  double lr_ = 1e-3;
+  double beta1_ = 0.9;
+  double beta2_ = 0.999;
+  double eps_ = 1e-8;
+  std::int64_t steps_ = 0;
+  Vec m_;  // exp_avg
+  Vec v_;  // exp_avg_sq
+};
+
+// torch.optim.RMSprop (not centered, no momentum):
+//   v = alpha v + (1 - alpha) g^2;  p -= lr g / (sqrt(v) + eps)
+// SB3's A2C passes alpha = 0.99, eps = 1e-5; torch's defaults are alpha 0.99, eps 1e-8.
+template <typename T>
+class RmsProp {
+ public:
+  using Vec = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+
+  RmsProp() = default;
+  explicit RmsProp(Eigen::Index size, double lr = 1e-2, double alpha = 0.99, double eps = 1e-8)
+      : lr_(lr), alpha_(alpha), eps_(eps), v_(Vec::Zero(size)) {}
+
+  void set_lr(double lr) { lr_ = lr; }
+  double lr() const { return lr_; }
+  double alpha() const { return alpha_; }
+  double eps() const { return eps_; }
+  std::int64_t steps() const { return steps_; }
+  const Vec& square_average() const { return v_; }
+
+  void step(Eigen::Ref<Vec> params, const Eigen::Ref<const Vec>& grads) {
+    RECRL_ASSERT(params.size() == v_.size() && grads.size() == v_.size(),
+                 "RmsProp::step: parameter and gradient sizes must match the optimiser's");
+    ++steps_;
+    const T alpha = static_cast<T>(alpha_);
+    const T one_minus_alpha = static_cast<T>(1.0 - alpha_);  // a Python double in torch
+    const T lr = static_cast<T>(lr_);
+    const T eps = static_cast<T>(eps_);
+    v_.array() = alpha * v_.array() + one_minus_alpha * grads.array().square();
+    params.array() -= lr * grads.array() / (v_.array().sqrt() + eps);
+  }
+
+  void save(std::ostream& out) const {
+    write_pod<std::int64_t>(out, steps_);
+    write_array(out, v_);
+  }
+  void load(std::istream& in) {
+    steps_ = read_pod<std::int64_t>(in, "rmsprop");
+    read_array(in, v_, "rmsprop");
+  }
+
+ private:
+  double lr_ = 1e-2;
+  double alpha_ = 0.99;
+  double eps_ = 1e-8;
+  std::int64_t steps_ = 0;
+  Vec v_;  // square_avg
+};
+
+// torch.nn.utils.clip_grad_norm_ over the concatenation of the given gradient vectors (e.g. a
+// policy and a value network that SB3 clips together): total = ||(g_1, g_2, ...)||_2; when
+// max_norm / (total + 1e-6) < 1 every gradient is scaled by it. Returns total (before scaling),
+// as torch does. A non-finite total is returned as is and leaves the gradients unscaled
+// (callers check it and stop the run: a NaN must not be hidden by clipping).
+template <typename T>
+T clip_grad_norm(std::initializer_list<Eigen::Matrix<T, Eigen::Dynamic, 1>*> gradients, T max_norm) {
+  T squared = 0;
+  for (const auto* g : gradients) squared += g->squaredNorm();
+  const T total = std::sqrt(squared);
+  if (!std::isfinite(total)) return total;
+  const T coefficient = max_norm / (total + static_cast<T>(1e-6));
+  if (coefficient < T(1)) {
+    for (auto* g : gradients) *g *= coefficient;
+  }
+  return total;
+}
+
+// The same for one gradient vector.
+template <typename T>
+T clip_grad_norm(Eigen::Matrix<T, Eigen::Dynamic, 1>& gradient, T max_norm) {
+  return clip_grad_norm<T>({&gradient}, max_norm);
+}
+
+}  // namespace recrl::toolkit

@@ -1,0 +1,91 @@
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "recrl/core/export.hpp"
+#include "recrl/core/random.hpp"
+#include "recrl/core/types.hpp"
+
+namespace recrl::toolkit {
+
+// A batch sampled from a ReplayBuffer into preallocated storage; the first `size` columns are
+// valid. A column is a sample; per-sample scalars are [1 x B] rows.
+struct RECRL_API ReplayBatch {
+  Matrix obs;                // [obs_dim x B]
+  Matrix next_obs;           // [obs_dim x B] the observation that followed (the final one
+                             //   when the episode ended there)
+  std::vector<int> actions;  // [B]
+  Matrix rewards;            // [1 x B]
+  Matrix dones;              // [1 x B] 1 where the episode TERMINATED at this step (0 for
+                             //   time-limit truncations: their next_obs value is bootstrapped)
+  Eigen::Index size = 0;
+
+  void reserve(Eigen::Index obs_dim, Eigen::Index max_batch);
+  std::span<const int> action_span() const {
+    return {actions.data(), static_cast<std::size_t>(size)};
+  }
+};
+
+// Off-policy storage as SB3's ReplayBuffer (optimize_memory_usage=False,
+// handle_timeout_termination=True): rows of n_envs transitions, max(capacity / n_envs, 1) rows,
+// written circularly (the oldest row is overwritten once full). Each add() writes one row: the
+// transition of every environment copy at one step, as the runner's StepBatch gives them:
+//   obs = StepBatch::obs, next_obs = StepBatch::final_obs, terminated = StepBatch::terminated.
+// SB3 stores done = terminated or truncated and timeouts = truncated and samples
+// done * (1 - timeout), which is what storing `terminated` gives directly.
+class RECRL_API ReplayBuffer {
+ public:
+  using Index = Eigen::Index;
+
+  ReplayBuffer() = default;
+  // capacity = SB3's buffer_size (transitions over all envs).
+  ReplayBuffer(Index capacity, Index n_envs, Index obs_dim);
+
+  Index rows() const { return rows_; }    // SB3's buffer_size // n_envs
+  Index n_envs() const { return n_envs_; }
+  Index obs_dim() const { return obs_dim_; }
+  // Rows written so far (at most rows()), and the transitions they hold.
+  Index filled_rows() const { return full_ ? rows_ : pos_; }
+  Index size() const { return filled_rows() * n_envs_; }
+  bool full() const { return full_; }
+  // The row the next add() writes.
+  Index position() const { return pos_; }
+
+  // obs, next_obs [obs_dim x n_envs], actions [n_envs], rewards [n_envs], terminated [n_envs].
+  void add(const Eigen::Ref<const Matrix>& obs, const Eigen::Ref<const Matrix>& next_obs,
+           std::span<const int> actions, const Eigen::Ref<const Vector>& rewards,
+           std::span<const std::uint8_t> terminated);
+
+  // batch_size transitions drawn uniformly with replacement from the filled rows, as SB3's
+  // sample(): first batch_size rows with rng.uniform_int(filled_rows()), then (only when
+  // n_envs > 1) batch_size env indices with rng.uniform_int(n_envs). `out` must be reserved for
+  // batch_size. Needs at least one add().
+  void sample(Rng& rng, Index batch_size, ReplayBatch& out);
+
+  // Storage, column / element k = row * n_envs + env, for inspection and tests.
+  const Matrix& observations() const { return obs_; }        // [obs_dim x rows * n_envs]
+  const Matrix& next_observations() const { return next_obs_; }
+  const std::vector<int>& actions() const { return actions_; }
+  const Matrix& rewards() const { return rewards_; }  // [1 x rows * n_envs]
+  const Matrix& dones() const { return dones_; }      // [1 x rows * n_envs]
+
+ private:
+  Index rows_ = 0;
+  Index n_envs_ = 0;
+  Index obs_dim_ = 0;
+  Index pos_ = 0;
+  bool full_ = false;
+
+  Matrix obs_;
+  Matrix next_obs_;
+  std::vector<int> actions_;
+  Matrix rewards_;
+  Matrix dones_;
+  std::vector<Index> sampled_rows_;  // scratch for sample(), grown to the largest batch
+};
+
+}  // namespace recrl::toolkit

@@ -1,0 +1,78 @@
+#include "recrl/toolkit/replay_buffer.hpp"
+
+#include <algorithm>
+
+#include "recrl/core/errors.hpp"
+
+namespace recrl::toolkit {
+
+void ReplayBatch::reserve(Eigen::Index obs_dim, Eigen::Index max_batch) {
+  obs.resize(obs_dim, max_batch);
+  next_obs.resize(obs_dim, max_batch);
+  actions.assign(static_cast<std::size_t>(max_batch), 0);
+  rewards.resize(1, max_batch);
+  dones.resize(1, max_batch);
+  size = 0;
+}
+
+ReplayBuffer::ReplayBuffer(Index capacity, Index n_envs, Index obs_dim)
+    : rows_(std::max<Index>(capacity / std::max<Index>(n_envs, 1), 1)),
+      n_envs_(n_envs),
+      obs_dim_(obs_dim) {
+  RECRL_ASSERT(capacity >= 1 && n_envs >= 1 && obs_dim >= 1, "ReplayBuffer needs sizes >= 1");
+  const Index slots = rows_ * n_envs_;
+  obs_ = Matrix::Zero(obs_dim, slots);
+  next_obs_ = Matrix::Zero(obs_dim, slots);
+  actions_.assign(static_cast<std::size_t>(slots), 0);
+  rewards_ = Matrix::Zero(1, slots);
+  dones_ = Matrix::Zero(1, slots);
+}
+
+void ReplayBuffer::add(const Eigen::Ref<const Matrix>& obs, const Eigen::Ref<const Matrix>& next_obs,
+                       std::span<const int> actions, const Eigen::Ref<const Vector>& rewards,
+                       std::span<const std::uint8_t> terminated) {
+  RECRL_ASSERT(obs.rows() == obs_dim_ && obs.cols() == n_envs_ && next_obs.rows() == obs_dim_ &&
+                   next_obs.cols() == n_envs_ && static_cast<Index>(actions.size()) == n_envs_ &&
+                   rewards.size() == n_envs_ && static_cast<Index>(terminated.size()) == n_envs_,
+               "ReplayBuffer::add: shapes must be [obs_dim x n_envs] and [n_envs]");
+  const Index first = pos_ * n_envs_;
+  obs_.middleCols(first, n_envs_) = obs;
+  next_obs_.middleCols(first, n_envs_) = next_obs;
+  for (Index e = 0; e < n_envs_; ++e) {
+    const auto slot = static_cast<std::size_t>(first + e);
+    actions_[slot] = actions[static_cast<std::size_t>(e)];
+    rewards_(0, first + e) = rewards(e);
+    dones_(0, first + e) = terminated[static_cast<std::size_t>(e)] != 0 ? Scalar(1) : Scalar(0);
+  }
+  if (++pos_ == rows_) {
+    full_ = true;
+    pos_ = 0;
+  }
+}
+
+void ReplayBuffer::sample(Rng& rng, Index batch_size, ReplayBatch& out) {
+  RECRL_ASSERT(filled_rows() >= 1, "ReplayBuffer::sample on an empty buffer");
+  RECRL_ASSERT(batch_size >= 1 && out.obs.rows() == obs_dim_ && out.obs.cols() >= batch_size &&
+                   static_cast<Index>(out.actions.size()) >= batch_size,
+               "ReplayBuffer::sample: reserve the batch for batch_size first");
+  if (static_cast<Index>(sampled_rows_.size()) < batch_size) {
+    sampled_rows_.resize(static_cast<std::size_t>(batch_size));
+  }
+  const auto upper = static_cast<std::uint64_t>(filled_rows());
+  for (Index i = 0; i < batch_size; ++i) {
+    sampled_rows_[static_cast<std::size_t>(i)] = static_cast<Index>(rng.uniform_int(upper));
+  }
+  for (Index i = 0; i < batch_size; ++i) {
+    const Index env =
+        n_envs_ > 1 ? static_cast<Index>(rng.uniform_int(static_cast<std::uint64_t>(n_envs_))) : 0;
+    const Index k = sampled_rows_[static_cast<std::size_t>(i)] * n_envs_ + env;
+    out.obs.col(i) = obs_.col(k);
+    out.next_obs.col(i) = next_obs_.col(k);
+    out.actions[static_cast<std::size_t>(i)] = actions_[static_cast<std::size_t>(k)];
+    out.rewards(0, i) = rewards_(0, k);
+    out.dones(0, i) = dones_(0, k);
+  }
+  out.size = batch_size;
+}
+
+}  // namespace recrl::toolkit

@@ -1,0 +1,223 @@
+// The toolkit's Mlp: gradients against finite differences (parameters and inputs, tanh and
+// relu), SB3's orthogonal initialisation, batch-size independence, target-network updates and
+// save/load.
+#include <sstream>
+#include <vector>
+
+#include <Eigen/Dense>
+#include <catch2/catch.hpp>
+
+#include "recrl/core/random.hpp"
+#include "recrl/toolkit/mlp.hpp"
+#include "toolkit_finite_difference.hpp"
+
+namespace {
+
+using recrl::Rng;
+using recrl::toolkit::Activation;
+using MlpD = recrl::toolkit::Mlp<double>;
+
+Eigen::MatrixXd random_matrix(Rng& rng, Eigen::Index rows, Eigen::Index cols) {
+  Eigen::MatrixXd m(rows, cols);
+  for (Eigen::Index i = 0; i < m.size(); ++i) m(i) = rng.normal();
+  return m;
+}
+
+// A network with random (non-orthogonal) biases too, so that bias gradients are exercised away
+// from zero.
+MlpD random_network(Rng& rng, std::vector<Eigen::Index> hidden, Activation activation) {
+  MlpD mlp(3, std::move(hidden), 2, activation);
+  for (Eigen::Index i = 0; i < mlp.num_parameters(); ++i) mlp.parameters()(i) = 0.7 * rng.normal();
+  return mlp;
+}
+
+// L = sum(C .* Y): dL/dY = C.
+double weighted_output(MlpD& mlp, const Eigen::MatrixXd& x, const Eigen::MatrixXd& c) {
+  return mlp.forward(x).cwiseProduct(c).sum();
+}
+
+void check_parameter_and_input_gradients(std::vector<Eigen::Index> hidden, Activation activation) {
+  Rng rng(11);
+  MlpD mlp = random_network(rng, std::move(hidden), activation);
+  Eigen::MatrixXd x = random_matrix(rng, 3, 5);
+  const Eigen::MatrixXd c = random_matrix(rng, 2, 5);
+
+  mlp.zero_gradients();
+  mlp.forward(x);
+  Eigen::MatrixXd grad_input(3, 5);
+  mlp.backward(c, grad_input);
+  const Eigen::VectorXd analytic = mlp.gradients();
+
+  const Eigen::VectorXd numeric = recrl::test::numerical_gradient(
+      mlp.parameters(), [&] { return weighted_output(mlp, x, c); });
+  CHECK(recrl::test::gradient_error(analytic, numeric) < 1e-7);
+
+  Eigen::Map<Eigen::VectorXd> x_flat(x.data(), x.size());
+  const Eigen::VectorXd numeric_input =
+      recrl::test::numerical_gradient(x_flat, [&] { return weighted_output(mlp, x, c); });
+  const Eigen::VectorXd analytic_input = Eigen::Map<const Eigen::VectorXd>(grad_input.data(), grad_input.size());
+  CHECK(recrl::test::gradient_error(analytic_input, numeric_input) < 1e-7);
+}
+
+}  // namespace
+
+TEST_CASE("mlp gradients match finite differences with tanh", "[unit][toolkit]") {
+  check_parameter_and_input_gradients({4, 5}, Activation::Tanh);
+}
+
+TEST_CASE("mlp gradients match finite differences with relu", "[unit][toolkit]") {
+  check_parameter_and_input_gradients({4, 5}, Activation::Relu);
+}
+
+TEST_CASE("mlp gradients match finite differences without hidden layers", "[unit][toolkit]") {
+  check_parameter_and_input_gradients({}, Activation::Tanh);
+}
+
+TEST_CASE("mlp backward accumulates gradients until they are zeroed", "[unit][toolkit]") {
+  Rng rng(3);
+  MlpD mlp = random_network(rng, {4}, Activation::Tanh);
+  const Eigen::MatrixXd x = random_matrix(rng, 3, 2);
+  const Eigen::MatrixXd c = random_matrix(rng, 2, 2);
+  mlp.zero_gradients();
+  mlp.forward(x);
+  mlp.backward(c);
+  const Eigen::VectorXd once = mlp.gradients();
+  mlp.backward(c);
+  CHECK((mlp.gradients() - 2 * once).cwiseAbs().maxCoeff() < 1e-12);
+  mlp.zero_gradients();
+  CHECK(mlp.gradients().cwiseAbs().maxCoeff() == 0.0);
+}
+
+TEST_CASE("mlp parameters are one flat vector in layer order", "[unit][toolkit]") {
+  MlpD mlp(3, {4}, 2, Activation::Relu);
+  CHECK(mlp.num_layers() == 2);
+  CHECK(mlp.num_parameters() == 4 * 3 + 4 + 2 * 4 + 2);
+  mlp.weight(1)(1, 3) = 5.0;  // column-major: offset of W_1 + 3 * 2 + 1
+  CHECK(mlp.parameters()(4 * 3 + 4 + 3 * 2 + 1) == 5.0);
+  mlp.bias(0)(2) = -1.0;
+  CHECK(mlp.parameters()(4 * 3 + 2) == -1.0);
+}
+
+TEST_CASE("mlp forward gives each sample the same output whatever the batch", "[unit][toolkit]") {
+  Rng rng(5);
+  recrl::toolkit::Mlp<float> mlp(4, {8, 8}, 3, Activation::Tanh);
+  mlp.init_orthogonal(rng, 1.0f);
+  mlp.reserve(16);
+  Eigen::MatrixXf x = random_matrix(rng, 4, 16).cast<float>();
+  const Eigen::MatrixXf batch = mlp.forward(x);
+  for (Eigen::Index i = 0; i < 16; i += 5) {
+    const Eigen::MatrixXf single = mlp.forward(x.col(i));
+    CHECK((single - batch.col(i)).cwiseAbs().maxCoeff() < 1e-6f);
+  }
+  const Eigen::MatrixXf first_three = mlp.forward(x.leftCols(3));
+  CHECK((first_three - batch.leftCols(3)).cwiseAbs().maxCoeff() < 1e-6f);
+  // A batch wider than reserved grows the buffers and still computes the same.
+  Eigen::MatrixXf wide(4, 40);
+  for (int k = 0; k < 40; ++k) wide.col(k) = x.col(k % 16);
+  const Eigen::MatrixXf wide_out = mlp.forward(wide);
+  CHECK(mlp.reserved_batch() >= 40);
+  CHECK((wide_out.col(33) - batch.col(1)).cwiseAbs().maxCoeff() < 1e-6f);
+}
+
+TEST_CASE("orthogonal initialisation gives gain squared identity and zero biases", "[unit][toolkit]") {
+  Rng rng(42);
+  MlpD mlp(8, {16, 4}, 3, Activation::Tanh);
+  mlp.init_orthogonal(rng, 0.01);
+  // Layer 0 is tall [16 x 8]: orthonormal columns; layers 1 [4 x 16] and 2 [3 x 4] are wide:
+  // orthonormal rows.
+  const Eigen::MatrixXd w0 = mlp.weight(0);
+  CHECK((w0.transpose() * w0 - 2.0 * Eigen::MatrixXd::Identity(8, 8)).cwiseAbs().maxCoeff() < 1e-12);
+  const Eigen::MatrixXd w1 = mlp.weight(1);
+  CHECK((w1 * w1.transpose() - 2.0 * Eigen::MatrixXd::Identity(4, 4)).cwiseAbs().maxCoeff() < 1e-12);
+  const Eigen::MatrixXd w2 = mlp.weight(2);
+  CHECK((w2 * w2.transpose() - 1e-4 * Eigen::MatrixXd::Identity(3, 3)).cwiseAbs().maxCoeff() < 1e-14);
+  for (Eigen::Index l = 0; l < mlp.num_layers(); ++l) CHECK(mlp.bias(l).cwiseAbs().maxCoeff() == 0.0);
+}
+
+TEST_CASE("orthogonal initialisation is torch's q with a positive diagonal of r", "[unit][toolkit]") {
+  // torch.nn.init.orthogonal_ on a tall [rows x cols] weight: A = normal draws (row-major),
+  // A = QR, Q *= sign(diag(R)). Q R with diag(R) > 0 is unique: R is the Cholesky factor of
+  // A^T A, so Q = A R^-1 is the expected weight for the same draws.
+  MlpD mlp(3, {}, 5, Activation::Tanh);
+  Rng rng(9);
+  mlp.init_orthogonal(rng, 1.0);
+  Rng replay(9);
+  Eigen::MatrixXd a(5, 3);
+  for (int r = 0; r < 5; ++r) {
+    for (int c = 0; c < 3; ++c) a(r, c) = replay.normal();
+  }
+  const Eigen::MatrixXd r_factor = (a.transpose() * a).llt().matrixU();
+  const Eigen::MatrixXd expected = a * r_factor.inverse();
+  CHECK((Eigen::MatrixXd(mlp.weight(0)) - expected).cwiseAbs().maxCoeff() < 1e-12);
+}
+
+TEST_CASE("orthogonal initialisation is deterministic per seed", "[unit][toolkit]") {
+  recrl::toolkit::Mlp<float> a(10, {64, 64}, 4, Activation::Tanh);
+  recrl::toolkit::Mlp<float> b(10, {64, 64}, 4, Activation::Tanh);
+  recrl::toolkit::Mlp<float> c(10, {64, 64}, 4, Activation::Tanh);
+  Rng rng_a(7);
+  Rng rng_b(7);
+  Rng rng_c(8);
+  a.init_orthogonal(rng_a, 0.01f);
+  b.init_orthogonal(rng_b, 0.01f);
+  c.init_orthogonal(rng_c, 0.01f);
+  CHECK(a.parameters() == b.parameters());
+  CHECK(a.parameters() != c.parameters());
+}
+
+TEST_CASE("pytorch default initialisation stays within one over root fan in", "[unit][toolkit]") {
+  MlpD mlp(16, {4}, 2, Activation::Relu);
+  Rng rng(1);
+  mlp.init_pytorch_default(rng);
+  CHECK(mlp.weight(0).cwiseAbs().maxCoeff() <= 0.25);
+  CHECK(mlp.bias(0).cwiseAbs().maxCoeff() <= 0.25);
+  CHECK(mlp.weight(1).cwiseAbs().maxCoeff() <= 0.5);
+  CHECK(mlp.weight(0).cwiseAbs().maxCoeff() > 0.2);  // spread over the interval, not shrunk
+  CHECK(mlp.bias(1).cwiseAbs().minCoeff() > 0.0);
+}
+
+TEST_CASE("target network copy and polyak update follow sb3", "[unit][toolkit]") {
+  Rng rng(2);
+  MlpD online(3, {4}, 2, Activation::Relu);
+  MlpD target(3, {4}, 2, Activation::Relu);
+  online.init_orthogonal(rng, 1.0);
+  target.init_orthogonal(rng, 1.0);
+  const Eigen::VectorXd before = target.parameters();
+  target.polyak_update(online, 0.25);
+  CHECK((target.parameters() - (0.75 * before + 0.25 * online.parameters())).cwiseAbs().maxCoeff() < 1e-15);
+  target.polyak_update(online, 1.0);
+  CHECK(target.parameters() == online.parameters());
+  target.init_orthogonal(rng, 1.0);
+  target.copy_parameters_from(online);
+  CHECK(target.parameters() == online.parameters());
+}
+
+TEST_CASE("mlp save and load round trip exactly and reject another shape", "[unit][toolkit]") {
+  Rng rng(4);
+  recrl::toolkit::Mlp<float> mlp(5, {7}, 3, Activation::Tanh);
+  mlp.init_orthogonal(rng, 0.01f);
+  std::stringstream stream;
+  mlp.save(stream);
+  recrl::toolkit::Mlp<float> loaded(5, {7}, 3, Activation::Tanh);
+  loaded.load(stream);
+  CHECK(loaded.parameters() == mlp.parameters());
+
+  std::stringstream again;
+  mlp.save(again);
+  recrl::toolkit::Mlp<float> other(5, {8}, 3, Activation::Tanh);
+  CHECK_THROWS_AS(other.load(again), recrl::DataError);
+  std::stringstream truncated(again.str().substr(0, 20));
+  CHECK_THROWS_AS(loaded.load(truncated), recrl::DataError);
+}
+
+TEST_CASE("activation names accept rl zoo spellings", "[unit][toolkit]") {
+  using recrl::toolkit::activation_from_name;
+  CHECK(activation_from_name("tanh") == Activation::Tanh);
+  CHECK(activation_from_name("nn.Tanh") == Activation::Tanh);
+  CHECK(activation_from_name("th.nn.ReLU") == Activation::Relu);
+  CHECK(activation_from_name("torch.nn.ReLU") == Activation::Relu);
+  CHECK(activation_from_name("relu") == Activation::Relu);
+  CHECK_FALSE(activation_from_name("sigmoid").has_value());
+  CHECK_FALSE(activation_from_name("nn.").has_value());
+  CHECK(std::string(recrl::toolkit::activation_name(Activation::Relu)) == "relu");
+}
