@@ -242,7 +242,7 @@ TEST_CASE("the loaded document writes out and reads back unchanged", "[config]")
   CHECK(back.same_as(e.document));
 }
 
-TEST_CASE("--set names a list entry by its label", "[config][overrides]") {
+TEST_CASE("an override names a list entry by its label", "[config][overrides]") {
   const auto experiment = load_experiment(
       fixture("valid.yaml"), overrides({"algorithms.ppo-fast.params.learning_rate=0.5"}));
   CHECK(experiment.algorithms[1].params.find("learning_rate")->as_double() == 0.5);

@@ -38,4 +38,13 @@ EnvCopies make_env_copies(const ResolvedExperiment& x, const plugin::PluginRegis
   return copies;
 }
 
+PluginContext algorithm_context(const ResolvedAlgorithm& algo, const EnvSpec& env,
+                                const RewardFunction& reward,
+                                std::shared_ptr<spdlog::logger> logger, std::string run_dir) {
+  PluginContext ctx =
+      context_for(algo, &env, &reward, algo.n_envs, std::move(logger), std::move(run_dir));
+  ctx.total_timesteps = algo.timesteps;
+  return ctx;
+}
+
 }  // namespace recrl

@@ -23,6 +23,10 @@ std::shared_ptr<spdlog::logger> make_logger(const std::string& name);
 // after the plugin's label.
 PluginContext context_for(const ResolvedPlugin& p, const EnvSpec* env, const RewardFunction* reward,
                           int n_envs, std::shared_ptr<spdlog::logger> logger, std::string run_dir);
+// The same for an algorithm, which also learns its training budget.
+PluginContext algorithm_context(const ResolvedAlgorithm& algo, const EnvSpec& env,
+                                const RewardFunction& reward,
+                                std::shared_ptr<spdlog::logger> logger, std::string run_dir);
 
 // Environment copies with one reward object each, for training or evaluation.
 struct EnvCopies {

@@ -166,9 +166,8 @@ ResolvedExperiment resolve_experiment(const config::Experiment& experiment,
   if (env && reward) {
     for (const ResolvedAlgorithm& algo : x.algorithms) {
       collect(problems, [&] {
-        registry.create_algorithm(
-            algo.info->name, algo.params,
-            context_for(algo, &env->spec(), reward.get(), algo.n_envs, logger, ""));
+        registry.create_algorithm(algo.info->name, algo.params,
+                                  algorithm_context(algo, env->spec(), *reward, logger, ""));
       });
     }
   }

@@ -46,8 +46,8 @@ TrainingRun::TrainingRun(const ResolvedExperiment& x, const ResolvedAlgorithm& a
       eval_(make_evaluator(x, registry, logger_)),
       algorithm_(
           registry.create_algorithm(algo.info->name, algo.params,
-                                    context_for(algo, &vec_.spec(), train_.rewards.front().get(),
-                                                algo.n_envs, logger_, dir_.string()))) {
+                                    algorithm_context(algo, vec_.spec(), *train_.rewards.front(),
+                                                      logger_, dir_.string()))) {
   if (algo.normalize_observations)
     normalizer_ = ObservationNormalizer(vec_.spec().observation.size);
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -22,6 +23,10 @@ struct PluginContext {
   const RewardFunction* reward = nullptr;
   // Number of environment copies the algorithm acts on at once.
   int n_envs = 1;
+  // The run's training budget in environment steps (all copies together): what SB3 calls
+  // total_timesteps, for schedules over training (lin_0.001, exploration). 0 outside training
+  // (e.g. when `recommend` loads a policy).
+  std::int64_t total_timesteps = 0;
   // Where the plugin may log (never to stdout). Never null.
   std::shared_ptr<spdlog::logger> logger;
   // The run's output folder ("" when the plugin is made outside a run, e.g. by `recommend`).
