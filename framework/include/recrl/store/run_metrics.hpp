@@ -1,0 +1,19 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "recrl/core/export.hpp"
+#include "recrl/run/results.hpp"
+#include "recrl/store/records.hpp"
+
+namespace recrl::store {
+
+// What the store keeps of a finished run: its final metrics by the names every query and
+// report uses (eval_mean, eval_std, pct_oracle where there is an oracle, env_steps, wall_s,
+// train_s, steps_per_s), its policy and its action counts labelled with `action_labels`
+// (ExperimentResult::action_labels; missing labels stay empty).
+RECRL_API FinishedRun finished_run_of(const RunResult& run,
+                                      const std::vector<std::string>& action_labels);
+
+}  // namespace recrl::store

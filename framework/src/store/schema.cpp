@@ -1,0 +1,154 @@
+#include "schema.hpp"
+
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "process_identity.hpp"
+#include "recrl/store/result_store.hpp"
+
+namespace recrl::store::detail {
+
+namespace {
+
+// Schema 1. Times are Unix seconds (REAL). Seeds are stored as the bits of a uint64 in an
+// INTEGER. Curves, metrics and action counts are keyed by run, so re-recording a point (a
+// resumed run evaluates at the same step again) replaces it instead of duplicating it.
+constexpr const char* kSchemaSql = R"sql(
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE experiments (
+  name          TEXT PRIMARY KEY,
+  file          TEXT NOT NULL,
+  resolved_yaml TEXT NOT NULL,
+  created_at    REAL NOT NULL,
+  updated_at    REAL NOT NULL
+);
+
+CREATE TABLE variants (
+  experiment       TEXT NOT NULL REFERENCES experiments(name),
+  label            TEXT NOT NULL,
+  assignments_json TEXT NOT NULL,
+  PRIMARY KEY (experiment, label)
+) WITHOUT ROWID;
+
+CREATE TABLE runs (
+  run_id          TEXT PRIMARY KEY,
+  experiment      TEXT NOT NULL REFERENCES experiments(name),
+  variant         TEXT NOT NULL,
+  algorithm       TEXT NOT NULL,
+  plugin          TEXT NOT NULL,
+  plugin_version  TEXT NOT NULL,
+  env_plugin      TEXT NOT NULL,
+  env_version     TEXT NOT NULL,
+  reward_plugin   TEXT NOT NULL,
+  reward_version  TEXT NOT NULL,
+  seed            INTEGER NOT NULL,
+  status          TEXT NOT NULL CHECK (status IN ('pending', 'running', 'finished', 'failed')),
+  resolved_yaml   TEXT NOT NULL,
+  host            TEXT NOT NULL DEFAULT '',
+  pid             INTEGER NOT NULL DEFAULT 0,
+  recrl_version   TEXT NOT NULL DEFAULT '',
+  started_at      REAL,
+  heartbeat_at    REAL,
+  finished_at     REAL,
+  error           TEXT NOT NULL DEFAULT '',
+  policy_path     TEXT,
+  checkpoint_path TEXT,
+  attempts        INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX runs_by_experiment ON runs (experiment, variant, algorithm, seed);
+
+CREATE TABLE curves (
+  run_id            TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+  env_steps         INTEGER NOT NULL,
+  eval_mean         REAL NOT NULL,
+  eval_std          REAL NOT NULL,
+  train_episodes    INTEGER NOT NULL,
+  train_return_mean REAL,
+  wall_s            REAL NOT NULL,
+  PRIMARY KEY (run_id, env_steps)
+) WITHOUT ROWID;
+
+CREATE TABLE metrics (
+  run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+  name   TEXT NOT NULL,
+  value  REAL NOT NULL,
+  PRIMARY KEY (run_id, name)
+) WITHOUT ROWID;
+
+CREATE TABLE action_counts (
+  run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+  action INTEGER NOT NULL,
+  label  TEXT NOT NULL,
+  count  INTEGER NOT NULL,
+  PRIMARY KEY (run_id, action)
+) WITHOUT ROWID;
+)sql";
+
+bool has_table(Connection& db, const char* name) {
+  auto q = db.query("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1");
+  q->bind(1, name);
+  return q->step();
+}
+
+bool has_any_table(Connection& db) {
+  auto q = db.query("SELECT 1 FROM sqlite_schema WHERE type = 'table' LIMIT 1");
+  return q->step();
+}
+
+std::optional<std::string> meta_value(Connection& db, const char* key) {
+  auto q = db.query("SELECT value FROM meta WHERE key = ?1");
+  q->bind(1, key);
+  if (!q->step()) return std::nullopt;
+  return q->text(0);
+}
+
+void set_meta(Connection& db, const char* key, const std::string& value) {
+  auto q = db.query("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)");
+  q->bind_all(key, value).run();
+}
+
+}  // namespace
+
+bool has_schema(Connection& db) { return has_any_table(db); }
+
+void create_or_check_schema(Connection& db, const std::filesystem::path& file,
+                            const std::string& recrl_version, bool check_only) {
+  const std::string name = file.string();
+  if (!has_table(db, "meta")) {
+    if (has_any_table(db))
+      throw StoreError(fmt::format(
+          "error: {}: a SQLite database but not a recrl result store (it has no meta table)",
+          name));
+    if (check_only)
+      throw StoreError(fmt::format("error: {}: an empty database, not a recrl result store", name));
+    db.exec(kSchemaSql);
+    set_meta(db, "schema_version", std::to_string(ResultStore::kSchemaVersion));
+    set_meta(db, "recrl_version", recrl_version);
+    set_meta(db, "created_at", fmt::format("{:.3f}", now()));
+    return;
+  }
+  const std::optional<std::string> schema_text = meta_value(db, "schema_version");
+  int schema = 0;
+  try {
+    schema = schema_text ? std::stoi(*schema_text) : 0;
+  } catch (const std::exception&) {
+    schema = 0;
+  }
+  if (schema <= 0)
+    throw StoreError(fmt::format(
+        "error: {}: not a recrl result store (its meta table has no valid schema_version)", name));
+  if (schema > ResultStore::kSchemaVersion)
+    throw StoreError(fmt::format(
+        "error: {} was written by recrl {} (store schema {}); this recrl reads schema {}: "
+        "upgrade recrl",
+        name, meta_value(db, "recrl_version").value_or("(unknown)"), schema,
+        ResultStore::kSchemaVersion));
+  // Older schemas are upgraded here, step by step, when there are any (schema 1 is the first).
+}
+
+}  // namespace recrl::store::detail
