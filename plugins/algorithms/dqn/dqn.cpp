@@ -1,0 +1,301 @@
+// dqn: Deep Q-Network as Stable-Baselines3 2.3 implements it (stable_baselines3/dqn/dqn.py).
+//
+// Implementation details
+//  1. Q-network: MLP observation -> net_arch hidden layers (default [64, 64], relu) -> one
+//     Q-value per action, with torch.nn.Linear's default initialisation (weights and biases
+//     uniform in +-1/sqrt(fan_in)); DQN does not orthogonalise [dqn/policies.py QNetwork,
+//     common/torch_layers.py create_mlp, torch/nn/modules/linear.py reset_parameters].
+//  2. Target network: a copy of the Q-network, polyak-updated with tau (1 = hard copy) every
+//     max(target_update_interval // n_envs, 1) vector steps, counted from the first step,
+//     learning_starts included [dqn.py _on_step, common/utils.py polyak_update].
+//  3. Exploration: epsilon = get_linear_fn(exploration_initial_eps, exploration_final_eps,
+//     exploration_fraction) at progress_remaining = 1 - num_timesteps / total_timesteps,
+//     updated after every vector step; 0 before the first one [dqn.py _on_step,
+//     common/utils.py get_linear_fn, common/base_class.py _update_current_progress_remaining].
+//  4. Acting: while num_timesteps < learning_starts every copy takes a uniform action
+//     [off_policy_algorithm.py _sample_action]; after, ONE draw u < epsilon decides for the
+//     whole batch of copies (all uniform, or all greedy), as DQN.predict does. Greedy = argmax
+//     Q, the first action on ties (torch.argmax) [dqn.py predict, dqn/policies.py _predict].
+//  5. Replay: SB3's ReplayBuffer (buffer_size // n_envs rows of n_envs transitions) storing the
+//     real final observation as next_obs and done = terminated only, so that time-limit
+//     truncations bootstrap (handle_timeout_termination=True) [common/buffers.py ReplayBuffer].
+//  6. Training cadence: a rollout is train_freq vector steps (or train_freq finished episodes
+//     with [n, episode]); after each, if num_timesteps > learning_starts, gradient_steps
+//     gradient steps (-1: as many as transitions collected) [off_policy_algorithm.py learn,
+//     collect_rollouts].
+//  7. One gradient step: batch_size transitions drawn uniformly with replacement;
+//     y = r + (1 - done) * gamma * max_a' Q_target(s', a'); loss = smooth_l1(Q(s, a), y)
+//     (Huber, beta 1, mean); gradient clipped to global norm max_grad_norm; Adam with torch's
+//     defaults (betas 0.9/0.999, eps 1e-8: DQNPolicy passes no optimizer_kwargs) [dqn.py train,
+//     common/policies.py BaseModel].
+//  8. learning_rate (constant or lin_<x>) is read at progress_remaining at the start of each
+//     training phase [common/base_class.py _update_learning_rate].
+//  9. Logged as SB3 does: train/loss (mean over the phase's gradient steps), train/n_updates,
+//     train/learning_rate, rollout/exploration_rate.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <istream>
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include <fmt/format.h>
+#include <spdlog/logger.h>
+
+#include "recrl/plugin/export.hpp"
+#include "recrl/toolkit/binary_io.hpp"
+#include "recrl/toolkit/mlp.hpp"
+#include "recrl/toolkit/optimizers.hpp"
+#include "recrl/toolkit/policy_kwargs.hpp"
+#include "recrl/toolkit/replay_buffer.hpp"
+#include "recrl/toolkit/schedule.hpp"
+#include "td_loss.hpp"
+#include "training_clock.hpp"
+
+namespace {
+
+using recrl::ConfigError;
+using recrl::Params;
+using recrl::Value;
+using recrl::dqn::ClockSettings;
+using recrl::toolkit::Mlp;
+
+// Evaluation acts on up to this many episodes at once (the runner's batch width).
+constexpr Eigen::Index kEvalBatch = 64;
+constexpr char kStateMagic[8] = {'r', 'e', 'c', 'r', 'l', 'D', 'Q', 'N'};
+constexpr std::int32_t kStateVersion = 1;
+
+// train_freq: an integer (steps) or SB3's tuple [n, "step" | "episode"].
+void read_train_freq(const Params& p, ClockSettings& clock) {
+  const Value& v = p.get("train_freq");
+  const std::string accepted = "an integer >= 1, [n, step] or [n, episode]";
+  const Value* count = &v;
+  if (v.is_list()) {
+    const auto& items = v.items();
+    if (items.size() != 2 || !items[1].is_string() ||
+        (items[1].as_string() != "step" && items[1].as_string() != "episode")) {
+      throw p.error("train_freq", "expected " + accepted + ", got " + v.text());
+    }
+    clock.train_freq_in_episodes = items[1].as_string() == "episode";
+    count = &items[0];
+  }
+  if (!count->is_int() || count->as_int() < 1) {
+    throw p.error("train_freq", "expected " + accepted + ", got " + v.text());
+  }
+  clock.train_freq = count->as_int();
+}
+
+class Dqn final : public recrl::Algorithm {
+ public:
+  static recrl::ParamSchema schema() {
+    recrl::ParamSchema s;
+    s.node("learning_rate", Value::real(1e-4), "Adam step size: a number or lin_<x> (x * progress_remaining)");
+    s.integer("buffer_size", 1'000'000, "replay buffer capacity in transitions").at_least(1);
+    s.integer("learning_starts", 100, "environment steps of uniform random actions before training").at_least(0);
+    s.integer("batch_size", 32, "transitions per gradient step").at_least(1);
+    s.real("tau", 1.0, "target network polyak coefficient (1 = hard copy)").greater_than(0).at_most(1);
+    s.real("gamma", 0.99, "discount factor").range(0, 1);
+    s.node("train_freq", Value::integer(4), "train every n vector steps, or [n, step] / [n, episode]");
+    s.integer("gradient_steps", 1, "gradient steps after each rollout (-1: one per transition collected)").at_least(-1);
+    s.integer("target_update_interval", 10000, "environment steps between target network updates").at_least(1);
+    s.real("exploration_fraction", 0.1, "fraction of training over which epsilon decays").range(0, 1);
+    s.real("exploration_initial_eps", 1.0, "epsilon at the start").range(0, 1);
+    s.real("exploration_final_eps", 0.05, "epsilon after the decay").range(0, 1);
+    s.real("max_grad_norm", 10.0, "global gradient norm clip").greater_than(0);
+    s.node("policy_kwargs", Value::map(), "{net_arch: [64, 64], activation_fn: relu} or rl-zoo's \"dict(...)\" string");
+    s.integer("total_timesteps", 0, "the training budget for the schedules; 0: the run's timesteps (from the host)").at_least(0);
+    return s;
+  }
+
+  Dqn(const Params& p, const recrl::PluginContext& ctx)
+      : n_envs_(ctx.n_envs),
+        learning_rate_(recrl::toolkit::Schedule::parse(p, "learning_rate")),
+        batch_size_(p.get_int("batch_size")),
+        tau_(static_cast<float>(p.get_double("tau"))),
+        gamma_(static_cast<float>(p.get_double("gamma"))),
+        max_grad_norm_(static_cast<float>(p.get_double("max_grad_norm"))) {
+    if (ctx.env->action.kind != recrl::Space::Kind::Discrete) {
+      throw ConfigError(ctx.where, ctx.key_path,
+                        "dqn needs a discrete action space, environment '" + ctx.env->name +
+                            "' has a continuous one");
+    }
+    const std::int64_t buffer_size = p.get_int("buffer_size");
+    if (batch_size_ > buffer_size) {
+      throw p.error("batch_size", fmt::format("must be <= buffer_size ({}), got {}", buffer_size, batch_size_));
+    }
+    ClockSettings clock;
+    clock.n_envs = n_envs_;
+    clock.total_timesteps = p.get_int("total_timesteps") > 0 ? p.get_int("total_timesteps")
+                                                            : ctx.total_timesteps;
+    clock.learning_starts = p.get_int("learning_starts");
+    read_train_freq(p, clock);
+    clock.gradient_steps = p.get_int("gradient_steps");
+    clock.target_update_interval = p.get_int("target_update_interval");
+    clock.exploration_initial_eps = p.get_double("exploration_initial_eps");
+    clock.exploration_fraction = p.get_double("exploration_fraction");
+    clock.exploration_final_eps = p.get_double("exploration_final_eps");
+    clock_ = recrl::dqn::TrainingClock(clock);
+    if (clock.total_timesteps <= 0) {
+      missing_budget_ = p.error("total_timesteps",
+                                "dqn needs the run's training budget for its schedules and this host "
+                                "does not pass it: set total_timesteps to the run's timesteps");
+    }
+    if (n_envs_ > clock.target_update_interval && ctx.logger) {
+      ctx.logger->warn("dqn: n_envs {} > target_update_interval {}: the target network is updated "
+                       "after every vector step ({} transitions)",
+                       n_envs_, clock.target_update_interval, n_envs_);
+    }
+
+    recrl::toolkit::PolicyKwargsRules rules;
+    rules.defaults.pi_hidden = {64, 64};
+    rules.defaults.activation_fn = recrl::toolkit::Activation::Relu;
+    rules.defaults.ortho_init = false;
+    rules.value_network = false;
+    const auto kwargs = recrl::toolkit::parse_policy_kwargs(p.get("policy_kwargs"), p.key_path("policy_kwargs"), rules);
+    const Eigen::Index obs_dim = ctx.env->observation.size;
+    n_actions_ = ctx.env->action.size;
+    std::vector<Eigen::Index> hidden(kwargs.pi_hidden.begin(), kwargs.pi_hidden.end());
+    q_net_ = Mlp<float>(obs_dim, hidden, n_actions_, kwargs.activation_fn);
+    target_net_ = Mlp<float>(obs_dim, hidden, n_actions_, kwargs.activation_fn);
+    const Eigen::Index widest = std::max<Eigen::Index>({n_envs_, kEvalBatch, batch_size_});
+    q_net_.reserve(widest);
+    target_net_.reserve(batch_size_);
+    optimizer_ = recrl::toolkit::Adam<float>(q_net_.num_parameters(), learning_rate_.initial());
+    buffer_ = recrl::toolkit::ReplayBuffer(buffer_size, n_envs_, obs_dim);
+    batch_.reserve(obs_dim, batch_size_);
+    td_loss_ = recrl::dqn::TdLoss<float>(n_actions_, batch_size_);
+  }
+
+  void act(const recrl::ObsBatch& obs, recrl::ActMode mode, recrl::Rng& rng,
+           std::span<int> actions) override {
+    initialize_once(rng);
+    if (mode == recrl::ActMode::Explore &&
+        (clock_.warming_up() || rng.uniform() < clock_.exploration_rate())) {
+      for (int& a : actions) a = static_cast<int>(rng.uniform_int(static_cast<std::uint64_t>(n_actions_)));
+      return;
+    }
+    const auto q = q_net_.forward(obs.obs);  // [n_actions x n]
+    for (Eigen::Index j = 0; j < q.cols(); ++j) {
+      Eigen::Index best = 0;
+      for (Eigen::Index a = 1; a < q.rows(); ++a) {
+        if (q(a, j) > q(best, j)) best = a;
+      }
+      actions[static_cast<std::size_t>(j)] = static_cast<int>(best);
+    }
+  }
+
+  bool observe(const recrl::StepBatch& batch) override {
+    // Acting on a loaded policy needs no budget; learning does.
+    if (missing_budget_) throw *missing_budget_;
+    buffer_.add(batch.obs, batch.final_obs, batch.actions, batch.rewards, batch.terminated);
+    std::int64_t episodes_ended = 0;
+    for (std::size_t i = 0; i < batch.terminated.size(); ++i) {
+      episodes_ended += (batch.terminated[i] != 0 || batch.truncated[i] != 0) ? 1 : 0;
+    }
+    const auto tick = clock_.step(episodes_ended);
+    if (tick.refresh_target) {
+      if (tau_ == 1.0f) {
+        target_net_.copy_parameters_from(q_net_);
+      } else {
+        target_net_.polyak_update(q_net_, tau_);
+      }
+    }
+    pending_gradient_steps_ = tick.gradient_steps;
+    return pending_gradient_steps_ > 0;
+  }
+
+  void update(recrl::Rng& rng, recrl::Metrics& metrics) override {
+    initialize_once(rng);
+    const double learning_rate = learning_rate_.value(clock_.progress_remaining());
+    optimizer_.set_lr(learning_rate);
+    double loss_sum = 0;
+    for (std::int64_t k = 0; k < pending_gradient_steps_; ++k) {
+      buffer_.sample(rng, batch_size_, batch_);
+      const Eigen::Index n = batch_.size;
+      q_net_.zero_gradients();
+      const float loss = td_loss_.accumulate(q_net_, target_net_, batch_.obs.leftCols(n), batch_.action_span(),
+                                             batch_.rewards.leftCols(n), batch_.next_obs.leftCols(n),
+                                             batch_.dones.leftCols(n), gamma_);
+      const float grad_norm = recrl::toolkit::clip_grad_norm(q_net_.gradients(), max_grad_norm_);
+      if (!std::isfinite(loss) || !std::isfinite(grad_norm)) {
+        throw recrl::NumericalError(fmt::format(
+            "algorithm 'dqn': loss {} and gradient norm {} in gradient step {} after {} environment steps",
+            loss, grad_norm, n_updates_ + k + 1, clock_.num_timesteps()));
+      }
+      optimizer_.step(q_net_.parameters(), q_net_.gradients());
+      loss_sum += static_cast<double>(loss);
+    }
+    n_updates_ += pending_gradient_steps_;
+    metrics.push_back({"train/learning_rate", learning_rate});
+    metrics.push_back({"train/n_updates", static_cast<double>(n_updates_)});
+    metrics.push_back({"train/loss", loss_sum / static_cast<double>(pending_gradient_steps_)});
+    metrics.push_back({"rollout/exploration_rate", clock_.exploration_rate()});
+    pending_gradient_steps_ = 0;
+  }
+
+  // The Q-network and the target network, each as Mlp::save writes it (shape, then parameters).
+  void save(std::ostream& out) const override {
+    out.write(kStateMagic, sizeof kStateMagic);
+    recrl::toolkit::write_pod<std::int32_t>(out, kStateVersion);
+    q_net_.save(out);
+    target_net_.save(out);
+  }
+
+  void load(std::istream& in) override {
+    char magic[sizeof kStateMagic] = {};
+    in.read(magic, sizeof magic);
+    if (!in || std::memcmp(magic, kStateMagic, sizeof magic) != 0) {
+      throw recrl::DataError(recrl::SourceLocation{}, "dqn: the saved state is not a dqn policy");
+    }
+    const auto version = recrl::toolkit::read_pod<std::int32_t>(in, "dqn");
+    if (version != kStateVersion) {
+      throw recrl::DataError(recrl::SourceLocation{},
+                             fmt::format("dqn: saved state version {}, this plugin reads {}", version, kStateVersion));
+    }
+    q_net_.load(in);
+    target_net_.load(in);
+    initialized_ = true;
+  }
+
+  bool state_values(const recrl::ObsBatch& obs, recrl::Vector& values) const override {
+    values = q_net_.forward(obs.obs).colwise().maxCoeff().transpose();
+    return true;
+  }
+
+ private:
+  // The constructor has no random stream, so the networks draw their initial weights from the
+  // run's algorithm stream at the first call that brings one (before any action is chosen).
+  void initialize_once(recrl::Rng& rng) {
+    if (initialized_) return;
+    q_net_.init_pytorch_default(rng);
+    target_net_.copy_parameters_from(q_net_);
+    initialized_ = true;
+  }
+
+  std::int64_t n_envs_;
+  recrl::toolkit::Schedule learning_rate_;
+  std::int64_t batch_size_;
+  float tau_;
+  float gamma_;
+  float max_grad_norm_;
+  std::optional<ConfigError> missing_budget_;
+  Eigen::Index n_actions_ = 0;
+  recrl::dqn::TrainingClock clock_{ClockSettings{}};
+
+  // forward() keeps activations for backward(); state_values() is const but only reads them
+  // transiently, between training steps.
+  mutable Mlp<float> q_net_;
+  Mlp<float> target_net_;
+  recrl::toolkit::Adam<float> optimizer_;
+  recrl::toolkit::ReplayBuffer buffer_;
+  recrl::toolkit::ReplayBatch batch_;
+  recrl::dqn::TdLoss<float> td_loss_;
+  bool initialized_ = false;
+  std::int64_t pending_gradient_steps_ = 0;
+  std::int64_t n_updates_ = 0;
+};
+
+}  // namespace
+
+RECRL_ALGORITHM_PLUGIN(Dqn, "dqn", "1.0.0", "Deep Q-Network with Stable-Baselines3's defaults")
