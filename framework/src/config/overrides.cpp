@@ -5,6 +5,7 @@
 
 #include "recrl/config/experiment.hpp"
 #include "recrl/config/yaml_value.hpp"
+#include "value_path.hpp"
 
 namespace recrl::config {
 
@@ -17,18 +18,6 @@ std::string trimmed(const std::string& text) {
   return text.substr(first, last - first + 1);
 }
 
-std::vector<std::string> path_segments(const std::string& path) {
-  std::vector<std::string> segments;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t dot = path.find('.', start);
-    segments.push_back(
-        path.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
-    if (dot == std::string::npos) break;
-    start = dot + 1;
-  }
-  return segments;
-}
 
 // Checks a path's shape; returns "" when it is fine, the problem otherwise.
 std::string path_problem(const std::string& path) {

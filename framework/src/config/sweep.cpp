@@ -5,6 +5,7 @@
 #include "../core/problem_list.hpp"
 #include "experiment_validation.hpp"
 #include "recrl/config/experiment.hpp"
+#include "value_path.hpp"
 
 namespace recrl::config {
 
@@ -21,16 +22,6 @@ struct Axis {
   SourceLocation where;
 };
 
-std::vector<std::string> split(const std::string& path) {
-  std::vector<std::string> segments;
-  std::size_t start = 0;
-  for (std::size_t dot; (dot = path.find('.', start)) != std::string::npos; start = dot + 1) {
-    segments.push_back(path.substr(start, dot - start));
-  }
-  segments.push_back(path.substr(start));
-  return segments;
-}
-
 std::vector<Axis> read_axes(const Value& sweep) {
   detail::ProblemList problems;
   std::vector<Axis> axes;
@@ -42,7 +33,7 @@ std::vector<Axis> read_axes(const Value& sweep) {
   }
   for (const auto& [path, values] : sweep.entries()) {
     const std::string key_path = "sweep." + path;
-    Axis axis{path, split(path), &values, values.key_where()};
+    Axis axis{path, path_segments(path), &values, values.key_where()};
     bool sweepable = false;
     for (const char* section : kSweepable) sweepable = sweepable || axis.segments[0] == section;
     if (!sweepable || axis.segments.size() < 2) {
