@@ -27,12 +27,14 @@ using recrl::dqn::TrainingClock;
 using MatD = Eigen::MatrixXd;
 
 std::shared_ptr<recrl::Algorithm> make_dqn(const recrl::EnvSpec& spec, const recrl::RewardFunction& reward,
-                                           const std::string& yaml, int n_envs = 1) {
+                                           const std::string& yaml, int n_envs = 1,
+                                           std::int64_t total_timesteps = 0) {
   const recrl::Params params =
       recrl::test::plugin_params(recrl::plugin::Kind::Algorithm, "dqn", yaml, "algorithms[0]", "dqn.yaml");
   recrl::PluginContext ctx = recrl::test::plugin_context("algorithms[0]", &spec);
   ctx.reward = &reward;
   ctx.n_envs = n_envs;
+  ctx.total_timesteps = total_timesteps;
   return recrl::test::bundled_plugins().create_algorithm("dqn", params, ctx);
 }
 
@@ -263,8 +265,8 @@ TEST_CASE("dqn trains every train_freq steps once past learning_starts", "[unit]
 TEST_CASE("dqn reports sb3's metrics with the schedule's values", "[run][dqn]") {
   auto copies = make_copies("recommendation", "seed_rules", 1);
   auto algo = make_dqn(copies.envs[0]->spec(), *copies.rewards[0],
-                       "{total_timesteps: 1000, learning_starts: 100, train_freq: 4, "
-                       "learning_rate: lin_0.001, exploration_fraction: 0.5}");
+                       "{learning_starts: 100, train_freq: 4, "
+                       "learning_rate: lin_0.001, exploration_fraction: 0.5}", 1, 1000);
   recrl::VecEnv vec(copies.envs, copies.rewards, "seed_rules", 3);
   const auto metrics = train(*algo, vec, 1000, 3);
   const auto updates = values_of(metrics, "train/n_updates");
@@ -280,12 +282,12 @@ TEST_CASE("dqn reports sb3's metrics with the schedule's values", "[run][dqn]") 
 TEST_CASE("dqn save then load gives identical greedy actions and values", "[run][dqn]") {
   auto copies = make_copies("recommendation", "seed_rules", 2);
   const auto& spec = copies.envs[0]->spec();
-  const std::string yaml = "{total_timesteps: 3000, learning_starts: 200, train_freq: 1, learning_rate: 0.001}";
-  auto trained = make_dqn(spec, *copies.rewards[0], yaml, 2);
+  const std::string yaml = "{learning_starts: 200, train_freq: 1, learning_rate: 0.001}";
+  auto trained = make_dqn(spec, *copies.rewards[0], yaml, 2, 3000);
   recrl::VecEnv vec(copies.envs, copies.rewards, "seed_rules", 11);
   train(*trained, vec, 3000, 11);
 
-  auto loaded = make_dqn(spec, *copies.rewards[0], yaml, 2);
+  auto loaded = make_dqn(spec, *copies.rewards[0], yaml, 2, 3000);
   std::istringstream in(saved(*trained));
   loaded->load(in);
   CHECK(saved(*loaded) == saved(*trained));
@@ -311,7 +313,7 @@ TEST_CASE("dqn save then load gives identical greedy actions and values", "[run]
   std::istringstream truncated(state.substr(0, state.size() / 2));
   CHECK_THROWS_AS(loaded->load(truncated), recrl::DataError);
   auto other = make_dqn(spec, *copies.rewards[0],
-                        "{total_timesteps: 10, policy_kwargs: {net_arch: [32]}}", 2);
+                        "{policy_kwargs: {net_arch: [32]}}", 2, 10);
   std::istringstream again(state);
   CHECK_THROWS_AS(other->load(again), recrl::DataError);
 }
@@ -320,7 +322,7 @@ TEST_CASE("dqn with the same seed gives bit-identical networks", "[run][dqn]") {
   const auto run = [](std::uint64_t seed) {
     auto copies = make_copies("recommendation", "seed_rules", 4);
     auto algo = make_dqn(copies.envs[0]->spec(), *copies.rewards[0],
-                         "{total_timesteps: 2000, learning_starts: 100, target_update_interval: 200}", 4);
+                         "{learning_starts: 100, target_update_interval: 200}", 4, 2000);
     recrl::VecEnv vec(copies.envs, copies.rewards, "seed_rules", seed);
     const auto metrics = train(*algo, vec, 2000, seed);
     return std::make_pair(saved(*algo), values_of(metrics, "train/loss"));
@@ -360,7 +362,7 @@ TEST_CASE("dqn smoke runs through recrl run on the seed environment and on cartp
   const auto write = [&](const std::string& name, const std::string& env, const std::string& reward) {
     std::ofstream(dir / (name + ".yaml"))
         << "name: " << name << "\nenv: {plugin: " << env << "}\nreward: {plugin: " << reward << "}\n"
-        << "algorithms:\n  - plugin: dqn\n    params: {total_timesteps: 2000, learning_starts: 500, "
+        << "algorithms:\n  - plugin: dqn\n    params: {learning_starts: 500, "
            "target_update_interval: 500}\n"
         << "seeds: [0]\ntrain: {timesteps: 2000, n_envs: 2}\neval: {episodes: 20, every: 1000}\n"
         << "output: out/" << name << "\n";
@@ -384,9 +386,9 @@ TEST_CASE("dqn learns the seed environment to within 95 percent of the oracle", 
   const std::int64_t steps = 15000;
   auto copies = make_copies("recommendation", "seed_rules", 1);
   auto algo = make_dqn(copies.envs[0]->spec(), *copies.rewards[0],
-                       "{total_timesteps: 15000, learning_rate: 0.001, learning_starts: 1000, "
+                       "{learning_rate: 0.001, learning_starts: 1000, "
                        "batch_size: 64, train_freq: 1, target_update_interval: 500, "
-                       "exploration_fraction: 0.3, exploration_final_eps: 0.02}");
+                       "exploration_fraction: 0.3, exploration_final_eps: 0.02}", 1, steps);
   recrl::VecEnv vec(copies.envs, copies.rewards, "seed_rules", 0);
   recrl::ObservationNormalizer normalizer(copies.envs[0]->spec().observation.size);
   train(*algo, vec, steps, 0, &normalizer);

@@ -104,7 +104,6 @@ class Dqn final : public recrl::Algorithm {
     s.real("exploration_final_eps", 0.05, "epsilon after the decay").range(0, 1);
     s.real("max_grad_norm", 10.0, "global gradient norm clip").greater_than(0);
     s.node("policy_kwargs", Value::map(), "{net_arch: [64, 64], activation_fn: relu} or rl-zoo's \"dict(...)\" string");
-    s.integer("total_timesteps", 0, "the training budget for the schedules; 0: the run's timesteps (from the host)").at_least(0);
     return s;
   }
 
@@ -126,8 +125,7 @@ class Dqn final : public recrl::Algorithm {
     }
     ClockSettings clock;
     clock.n_envs = n_envs_;
-    clock.total_timesteps = p.get_int("total_timesteps") > 0 ? p.get_int("total_timesteps")
-                                                            : ctx.total_timesteps;
+    clock.total_timesteps = ctx.total_timesteps;
     clock.learning_starts = p.get_int("learning_starts");
     read_train_freq(p, clock);
     clock.gradient_steps = p.get_int("gradient_steps");
@@ -136,11 +134,7 @@ class Dqn final : public recrl::Algorithm {
     clock.exploration_fraction = p.get_double("exploration_fraction");
     clock.exploration_final_eps = p.get_double("exploration_final_eps");
     clock_ = recrl::dqn::TrainingClock(clock);
-    if (clock.total_timesteps <= 0) {
-      missing_budget_ = p.error("total_timesteps",
-                                "dqn needs the run's training budget for its schedules and this host "
-                                "does not pass it: set total_timesteps to the run's timesteps");
-    }
+    has_budget_ = clock.total_timesteps > 0;
     if (n_envs_ > clock.target_update_interval && ctx.logger) {
       ctx.logger->warn("dqn: n_envs {} > target_update_interval {}: the target network is updated "
                        "after every vector step ({} transitions)",
@@ -186,8 +180,8 @@ class Dqn final : public recrl::Algorithm {
   }
 
   bool observe(const recrl::StepBatch& batch) override {
-    // Acting on a loaded policy needs no budget; learning does.
-    if (missing_budget_) throw *missing_budget_;
+    // Acting on a loaded policy needs no budget; learning does, and the runner always gives it.
+    RECRL_ASSERT(has_budget_, "dqn: learning needs PluginContext::total_timesteps > 0");
     buffer_.add(batch.obs, batch.final_obs, batch.actions, batch.rewards, batch.terminated);
     std::int64_t episodes_ended = 0;
     for (std::size_t i = 0; i < batch.terminated.size(); ++i) {
@@ -279,7 +273,7 @@ class Dqn final : public recrl::Algorithm {
   float tau_;
   float gamma_;
   float max_grad_norm_;
-  std::optional<ConfigError> missing_budget_;
+  bool has_budget_ = false;
   Eigen::Index n_actions_ = 0;
   recrl::dqn::TrainingClock clock_{ClockSettings{}};
 
