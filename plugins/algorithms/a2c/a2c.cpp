@@ -39,7 +39,7 @@
 
 namespace {
 
-class A2c final : public recrl::Algorithm {
+class A2c final : public recrl::toolkit::ActorCriticAlgorithm {
  public:
   static recrl::ParamSchema schema() {
     recrl::ParamSchema s;
@@ -63,14 +63,7 @@ class A2c final : public recrl::Algorithm {
   }
 
   A2c(const recrl::Params& p, const recrl::PluginContext& ctx)
-      : ac_(settings(p, ctx), ctx.env->observation.size, ctx.env->action.size, ctx.n_envs,
-            ctx.total_timesteps) {}
-
-  void act(const recrl::ObsBatch& obs, recrl::ActMode mode, recrl::Rng& rng,
-           std::span<int> actions) override {
-    ac_.act(obs.obs, mode, rng, actions);
-  }
-  bool observe(const recrl::StepBatch& batch) override { return ac_.observe(batch); }
+      : ActorCriticAlgorithm(settings(p, ctx), ctx) {}
 
   void update(recrl::Rng& rng, recrl::Metrics& metrics) override {
     const recrl::toolkit::OnPolicyUpdateStats st = ac_.update(rng);
@@ -81,17 +74,6 @@ class A2c final : public recrl::Algorithm {
     metrics.push_back({"train/policy_loss", st.policy_loss});
     metrics.push_back({"train/value_loss", st.value_loss});
     metrics.push_back({"train/learning_rate", st.learning_rate});
-  }
-
-  void save(std::ostream& out) const override { ac_.save(out); }
-  void load(std::istream& in) override { ac_.load(in); }
-  bool action_probabilities(const recrl::ObsBatch& obs, recrl::Matrix& probs) const override {
-    ac_.action_probabilities(obs.obs, probs);
-    return true;
-  }
-  bool state_values(const recrl::ObsBatch& obs, recrl::Vector& values) const override {
-    ac_.state_values(obs.obs, values);
-    return true;
   }
 
  private:
@@ -116,7 +98,6 @@ class A2c final : public recrl::Algorithm {
     return s;
   }
 
-  recrl::toolkit::OnPolicyActorCritic ac_;
 };
 
 }  // namespace

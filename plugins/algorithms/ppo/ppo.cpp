@@ -51,7 +51,7 @@ namespace {
 
 using recrl::toolkit::kNone;
 
-class Ppo final : public recrl::Algorithm {
+class Ppo final : public recrl::toolkit::ActorCriticAlgorithm {
  public:
   static recrl::ParamSchema schema() {
     recrl::ParamSchema s;
@@ -81,8 +81,7 @@ class Ppo final : public recrl::Algorithm {
   }
 
   Ppo(const recrl::Params& p, const recrl::PluginContext& ctx)
-      : ac_(settings(p, ctx), ctx.env->observation.size, ctx.env->action.size, ctx.n_envs,
-            ctx.total_timesteps),
+      : ActorCriticAlgorithm(settings(p, ctx), ctx),
         logger_(ctx.logger) {
     const auto& s = ac_.settings();
     const std::int64_t rollout = s.n_steps * ctx.n_envs;
@@ -93,12 +92,6 @@ class Ppo final : public recrl::Algorithm {
           s.batch_size, rollout, rollout % s.batch_size);
     }
   }
-
-  void act(const recrl::ObsBatch& obs, recrl::ActMode mode, recrl::Rng& rng,
-           std::span<int> actions) override {
-    ac_.act(obs.obs, mode, rng, actions);
-  }
-  bool observe(const recrl::StepBatch& batch) override { return ac_.observe(batch); }
 
   void update(recrl::Rng& rng, recrl::Metrics& metrics) override {
     const recrl::toolkit::OnPolicyUpdateStats st = ac_.update(rng);
@@ -119,17 +112,6 @@ class Ppo final : public recrl::Algorithm {
     metrics.push_back({"train/clip_range", st.clip_range});
     if (st.clip_range_vf) metrics.push_back({"train/clip_range_vf", *st.clip_range_vf});
     metrics.push_back({"train/learning_rate", st.learning_rate});
-  }
-
-  void save(std::ostream& out) const override { ac_.save(out); }
-  void load(std::istream& in) override { ac_.load(in); }
-  bool action_probabilities(const recrl::ObsBatch& obs, recrl::Matrix& probs) const override {
-    ac_.action_probabilities(obs.obs, probs);
-    return true;
-  }
-  bool state_values(const recrl::ObsBatch& obs, recrl::Vector& values) const override {
-    ac_.state_values(obs.obs, values);
-    return true;
   }
 
  private:
@@ -166,7 +148,6 @@ class Ppo final : public recrl::Algorithm {
     return s;
   }
 
-  recrl::toolkit::OnPolicyActorCritic ac_;
   std::shared_ptr<spdlog::logger> logger_;
 };
 

@@ -15,6 +15,7 @@
 #include "recrl/core/algorithm.hpp"
 #include "recrl/core/errors.hpp"
 #include "recrl/core/export.hpp"
+#include "recrl/core/plugin_context.hpp"
 #include "recrl/core/random.hpp"
 #include "recrl/core/types.hpp"
 #include "recrl/toolkit/categorical.hpp"
@@ -260,6 +261,34 @@ class RECRL_API OnPolicyActorCritic {
   Matrix advantages_;   // [1 x B] (normalised) advantages of the minibatch
   Matrix grad_logits_;  // [A x B]
   Matrix grad_values_;  // [1 x B]
+};
+
+// The Algorithm side of an actor-critic plugin (PPO, A2C): acting, observing, saving and the
+// optional probabilities and values all go to the shared core; a plugin adds its schema, its
+// settings and update(), which reports its own metrics.
+class ActorCriticAlgorithm : public Algorithm {
+ public:
+  ActorCriticAlgorithm(OnPolicySettings settings, const PluginContext& ctx)
+      : ac_(std::move(settings), ctx.env->observation.size, ctx.env->action.size, ctx.n_envs,
+            ctx.total_timesteps) {}
+
+  void act(const ObsBatch& obs, ActMode mode, Rng& rng, std::span<int> actions) override {
+    ac_.act(obs.obs, mode, rng, actions);
+  }
+  bool observe(const StepBatch& batch) override { return ac_.observe(batch); }
+  void save(std::ostream& out) const override { ac_.save(out); }
+  void load(std::istream& in) override { ac_.load(in); }
+  bool action_probabilities(const ObsBatch& obs, Matrix& probs) const override {
+    ac_.action_probabilities(obs.obs, probs);
+    return true;
+  }
+  bool state_values(const ObsBatch& obs, Vector& values) const override {
+    ac_.state_values(obs.obs, values);
+    return true;
+  }
+
+ protected:
+  OnPolicyActorCritic ac_;
 };
 
 }  // namespace recrl::toolkit
