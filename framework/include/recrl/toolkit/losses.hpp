@@ -1,5 +1,7 @@
 #pragma once
 
+#include <string>
+
 #include <Eigen/Core>
 
 #include "recrl/core/errors.hpp"
@@ -14,6 +16,21 @@ namespace recrl::toolkit {
 // `gradient` may be a block expression (mlp_grad.leftCols(n)): it is taken by const reference
 // and written through, the idiom Eigen documents for output arguments.
 
+namespace detail {
+
+// Both losses take prediction, target and gradient of one non-empty shape.
+template <typename Prediction, typename Target, typename Gradient>
+void check_loss_shapes(const Eigen::MatrixBase<Prediction>& prediction,
+                       const Eigen::MatrixBase<Target>& target,
+                       const Eigen::MatrixBase<Gradient>& gradient, const char* loss) {
+  RECRL_ASSERT(prediction.rows() == target.rows() && prediction.cols() == target.cols() &&
+                   prediction.rows() == gradient.rows() && prediction.cols() == gradient.cols(),
+               std::string(loss) + ": prediction, target and gradient must have the same shape");
+  RECRL_ASSERT(prediction.size() > 0, std::string(loss) + " of nothing");
+}
+
+}  // namespace detail
+
 // F.mse_loss: mean((p - t)^2); gradient 2 (p - t) / N.
 template <typename Prediction, typename Target, typename Gradient>
 typename Prediction::Scalar mse_loss(const Eigen::MatrixBase<Prediction>& prediction,
@@ -21,10 +38,7 @@ typename Prediction::Scalar mse_loss(const Eigen::MatrixBase<Prediction>& predic
                                      const Eigen::MatrixBase<Gradient>& gradient,
                                      typename Prediction::Scalar scale = 1) {
   using T = typename Prediction::Scalar;
-  RECRL_ASSERT(prediction.rows() == target.rows() && prediction.cols() == target.cols() &&
-                   prediction.rows() == gradient.rows() && prediction.cols() == gradient.cols(),
-               "mse_loss: prediction, target and gradient must have the same shape");
-  RECRL_ASSERT(prediction.size() > 0, "mse_loss of nothing");
+  detail::check_loss_shapes(prediction, target, gradient, "mse_loss");
   auto& grad = const_cast<Eigen::MatrixBase<Gradient>&>(gradient);
   const T count = static_cast<T>(prediction.size());
   grad.array() = prediction.array() - target.array();
@@ -42,10 +56,7 @@ typename Prediction::Scalar smooth_l1_loss(const Eigen::MatrixBase<Prediction>& 
                                            const Eigen::MatrixBase<Gradient>& gradient,
                                            typename Prediction::Scalar scale = 1) {
   using T = typename Prediction::Scalar;
-  RECRL_ASSERT(prediction.rows() == target.rows() && prediction.cols() == target.cols() &&
-                   prediction.rows() == gradient.rows() && prediction.cols() == gradient.cols(),
-               "smooth_l1_loss: prediction, target and gradient must have the same shape");
-  RECRL_ASSERT(prediction.size() > 0, "smooth_l1_loss of nothing");
+  detail::check_loss_shapes(prediction, target, gradient, "smooth_l1_loss");
   auto& grad = const_cast<Eigen::MatrixBase<Gradient>&>(gradient);
   const T count = static_cast<T>(prediction.size());
   grad.array() = prediction.array() - target.array();
