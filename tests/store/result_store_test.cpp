@@ -1,7 +1,3 @@
-#include <time.h>
-
-#include <chrono>
-
 #include <catch2/catch.hpp>
 
 #include "recrl/store/run_metrics.hpp"
@@ -197,22 +193,14 @@ TEST_CASE("a batch commits its writes together or not at all", "[store]") {
   CHECK(db.curve("dropped").empty());
 }
 
-TEST_CASE("a run with a 100 point curve is recorded in well under a millisecond in a batch",
-          "[store][performance]") {
-  const auto dir = test::scratch_dir("store_speed");
+TEST_CASE("500 runs with 100 point curves recorded in one batch are all kept", "[store]") {
+  // How fast this is: bench/platform_bench.cpp (BM_StoreRecordRun), not a timed assertion.
+  const auto dir = test::scratch_dir("store_batch_many");
   auto db = store::ResultStore::open(dir / "recrl.db", test::store_options());
   db.record_experiment(test::experiment_record("demo"));
   const auto curve = test::curve_of(100);
   const auto finished = test::finished_of(0.5);
   constexpr int kRuns = 500;
-  // CPU time of this thread: what recording costs, whatever else the machine is doing.
-  const auto cpu_seconds = [] {
-    timespec t{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
-  };
-  const auto start = std::chrono::steady_clock::now();
-  const double cpu_start = cpu_seconds();
   {
     auto batch = db.begin_batch();
     for (int i = 0; i < kRuns; ++i) {
@@ -223,11 +211,7 @@ TEST_CASE("a run with a 100 point curve is recorded in well under a millisecond 
     }
     batch.commit();
   }
-  const double cpu_ms_per_run = 1000 * (cpu_seconds() - cpu_start) / kRuns;
-  const double wall_ms_per_run =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() /
-      kRuns;
-  INFO("per run: " << cpu_ms_per_run << " ms of CPU, " << wall_ms_per_run << " ms of wall time");
-  CHECK(cpu_ms_per_run < 0.5);
+  CHECK(db.curve("run-0").size() == 100);
   CHECK(db.curve("run-499").size() == 100);
+  REQUIRE(db.run("run-250"));
 }
