@@ -11,6 +11,14 @@ std::string located(const SourceLocation& where, const std::string& text) {
 
 }  // namespace
 
+// The key functions of the error classes (see errors.hpp).
+Error::~Error() = default;
+ConfigError::~ConfigError() = default;
+DataError::~DataError() = default;
+PluginError::~PluginError() = default;
+NumericalError::~NumericalError() = default;
+InternalError::~InternalError() = default;
+
 std::string SourceLocation::str() const {
   if (file.empty()) return "";
   if (line <= 0) return file;

@@ -21,9 +21,16 @@ struct RECRL_API SourceLocation {
 };
 
 // The base of every error recrl reports to a user. what() is the full one-line message.
+//
+// Every error class declares its destructor here and defines it in librecrl, which makes that
+// its key function: the vtable, type info and destructor then live in librecrl alone. An error
+// thrown inside a plugin is often caught after the plugin's library was unloaded (its objects
+// die while the stack unwinds); with inline destructors the exception would point into the
+// unloaded library and crash when it is destroyed.
 class RECRL_API Error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+  ~Error() override;
 };
 
 // A user's mistake in an experiment file, a command-line argument or a plugin parameter.
@@ -34,6 +41,7 @@ class RECRL_API ConfigError : public Error {
   explicit ConfigError(const std::string& message);
   // Several problems reported at once: what() is the given messages, one per line, as they are.
   static ConfigError combined(const std::vector<std::string>& messages);
+  ~ConfigError() override;
   const SourceLocation& where() const { return where_; }
 
  private:
@@ -46,6 +54,7 @@ class RECRL_API ConfigError : public Error {
 class RECRL_API DataError : public Error {
  public:
   DataError(const SourceLocation& where, const std::string& message);
+  ~DataError() override;
   const SourceLocation& where() const { return where_; }
 
  private:
@@ -56,18 +65,21 @@ class RECRL_API DataError : public Error {
 class RECRL_API PluginError : public Error {
  public:
   using Error::Error;
+  ~PluginError() override;
 };
 
 // A NaN or infinity in an observation, reward, loss or gradient.
 class RECRL_API NumericalError : public Error {
  public:
   using Error::Error;
+  ~NumericalError() override;
 };
 
 // A broken invariant inside recrl: a bug, please report it.
 class RECRL_API InternalError : public Error {
  public:
   using Error::Error;
+  ~InternalError() override;
 };
 
 [[noreturn]] RECRL_API void assertion_failed(const char* condition, const char* file, int line,
