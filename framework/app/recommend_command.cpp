@@ -10,6 +10,7 @@
 #include "recrl/plugin/registry.hpp"
 #include "recrl/run/recommend.hpp"
 #include "recrl/run/runner.hpp"
+#include "store_access.hpp"
 
 namespace recrl::app {
 
@@ -63,29 +64,40 @@ void print_json(const EnvSpec& spec, const Matrix& users, const std::vector<Reco
 int recommend_command(const std::vector<std::string>& args) {
   CommonOptions common;
   std::string policy;
+  std::string run_id;
+  std::string db_file;
   std::string user;
   std::string users_file;
   std::string format = "text";
   po::options_description options("options");
-  options.add_options()("policy", po::value(&policy)->required(),
-                        "a policy file saved by recrl run")(
+  options.add_options()("policy", po::value(&policy), "a policy file saved by recrl run")(
+      "run", po::value(&run_id), "the policy of this stored run (an id or a unique prefix)")(
       "user", po::value(&user), "one user: \"recency=15,frequency=3,...\" (every feature)")(
       "users", po::value(&users_file), "a CSV file of users with a header naming the features")(
       "format", po::value(&format), "text (default) or json");
+  add_db_option(options, db_file);
   common.add_plugin_path(options);
   common.add_verbosity(options);
   po::variables_map vm;
   if (!parse(args,
-             "usage: recrl recommend --policy FILE (--user \"name=value,...\" | --users FILE.csv) "
-             "[--format text|json]",
+             "usage: recrl recommend (--policy FILE | --run RUN_ID [--db FILE]) "
+             "(--user \"name=value,...\" | --users FILE.csv) [--format text|json]",
              options, {}, vm)) {
     return 0;
+  }
+  if (policy.empty() == run_id.empty()) {
+    throw ConfigError("recommend: give exactly one of --policy and --run");
   }
   if (user.empty() == users_file.empty()) {
     throw ConfigError("recommend: give exactly one of --user and --users");
   }
   if (format != "text" && format != "json") {
     throw ConfigError("recommend: --format must be text or json, got '" + format + "'");
+  }
+
+  if (!run_id.empty()) {
+    const store::ResultStore db = open_store_to_read(db_file);
+    policy = stored_policy(db, find_run(db, run_id)).string();
   }
 
   common.quiet = !common.verbose;  // stdout is the answer; plugins' progress notes would be noise
