@@ -14,6 +14,9 @@ jobs=$(nproc 2>/dev/null || echo 2)
 packages=(cmake g++ make pkg-config libboost-dev libboost-program-options-dev libyaml-cpp-dev
           libeigen3-dev libspdlog-dev libfmt-dev nlohmann-json3-dev catch2 libbenchmark-dev
           libsqlite3-dev)
+# Only for `test`: the browser test (ctest label browser) renders a report in headless Chromium;
+# packages are installed without their recommends, so it gets a font for its text explicitly.
+test_packages=(chromium fonts-liberation)
 
 install_missing() {
   local missing=()
@@ -43,6 +46,7 @@ case "$mode" in
     "$build/bin/recrl" run experiments/baselines.yaml
     ;;
   test)
+    packages+=("${test_packages[@]}")
     install_missing
     build_all
     ctest --test-dir "$build" --output-on-failure -j "$jobs"

@@ -1,0 +1,81 @@
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <string>
+
+#include "cli.hpp"
+#include "report_test_support.hpp"
+
+using namespace recrl::test;
+
+namespace {
+
+// One line on stderr, naming the problem.
+void check_one_line(const std::string& err, const std::string& what) {
+  CHECK(err.find(what) != std::string::npos);
+  CHECK(err.find('\n') == err.size() - 1);
+}
+
+}  // namespace
+
+TEST_CASE("recrl report writes results/EXP/report.html by default and prints the path",
+          "[report][cli]") {
+  const auto dir = scratch_dir("report_cli_default");
+  fill_report_store(dir / "results" / "recrl.db", "demo");
+  const CommandResult result = run_recrl("report demo", dir);
+  INFO(result.err);
+  REQUIRE(result.status == 0);
+  CHECK(result.out == "results/demo/report.html\n");
+  const std::string html = read_text(dir / "results" / "demo" / "report.html");
+  CHECK(html.find("<h1>recrl report: demo</h1>") != std::string::npos);
+  CHECK(html.find("<svg") != std::string::npos);
+  // Nothing left beside it: the write went through a temporary file and a rename.
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir / "results" / "demo")) {
+    (void)entry;
+    ++files;
+  }
+  CHECK(files == 1);
+}
+
+TEST_CASE("recrl report writes where --out says from the store --db names", "[report][cli]") {
+  const auto dir = scratch_dir("report_cli_out");
+  fill_report_store(dir / "other.db", "demo");
+  const CommandResult result = run_recrl("report demo --db other.db --out pages/demo.html", dir);
+  INFO(result.err);
+  REQUIRE(result.status == 0);
+  CHECK(result.out == "pages/demo.html\n");
+  CHECK(std::filesystem::exists(dir / "pages" / "demo.html"));
+}
+
+TEST_CASE("recrl report refuses a missing store an unknown experiment and no finished runs",
+          "[report][cli]") {
+  const auto dir = scratch_dir("report_cli_errors");
+  SECTION("no store") {
+    const CommandResult result = run_recrl("report demo --db missing.db", dir);
+    CHECK(result.status == 2);
+    check_one_line(result.err, "no result store at missing.db");
+  }
+  SECTION("unknown experiment") {
+    fill_report_store(dir / "store.db", "demo");
+    const CommandResult result = run_recrl("report nope --db store.db", dir);
+    CHECK(result.status == 2);
+    check_one_line(result.err, "store.db: no experiment 'nope' (experiments: demo)");
+  }
+  SECTION("no finished runs") {
+    {
+      auto db = recrl::store::ResultStore::open(dir / "store.db", store_options());
+      db.record_experiment(experiment_record("planned"));
+      db.plan_run(run_info("planned", "p0"));
+    }
+    const CommandResult result = run_recrl("report planned --db store.db", dir);
+    CHECK(result.status == 2);
+    check_one_line(result.err, "'planned' has no finished run yet");
+    CHECK_FALSE(std::filesystem::exists(dir / "results" / "planned" / "report.html"));
+  }
+  SECTION("no experiment named") {
+    const CommandResult result = run_recrl("report", dir);
+    CHECK(result.status == 2);
+    check_one_line(result.err, "experiment");
+  }
+}
