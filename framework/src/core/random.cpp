@@ -6,7 +6,12 @@
 #include "recrl/core/random.hpp"
 
 #include <cmath>
+#include <istream>
+#include <locale>
 #include <numbers>
+#include <ostream>
+#include <sstream>
+#include <string>
 
 #include "recrl/core/errors.hpp"
 
@@ -16,6 +21,9 @@ namespace {
 
 // 128-bit products for Lemire's method; __extension__ keeps -Wpedantic quiet about __int128.
 __extension__ using Uint128 = unsigned __int128;
+
+// The text form of a std::mt19937_64 is 313 decimal numbers; anything much longer is damage.
+constexpr std::uint64_t kMaxEngineText = 16 * 1024;
 
 // Above this mean Knuth's product method needs too many uniforms (about mean + 1 per draw),
 // and PTRS takes over.
@@ -52,6 +60,32 @@ std::uint64_t Rng::uniform_int(std::uint64_t n) {
     }
   }
   return static_cast<std::uint64_t>(product >> 64);
+}
+
+void Rng::save(std::ostream& out) const {
+  std::ostringstream text;
+  text.imbue(std::locale::classic());  // no digit grouping, whatever the global locale says
+  text << engine_;
+  const std::string state = text.str();
+  const std::uint64_t size = state.size();
+  out.write(reinterpret_cast<const char*>(&size), sizeof size);
+  out.write(state.data(), static_cast<std::streamsize>(state.size()));
+}
+
+void Rng::load(std::istream& in) {
+  std::uint64_t size = 0;
+  in.read(reinterpret_cast<char*>(&size), sizeof size);
+  if (!in || size > kMaxEngineText) {
+    throw DataError(SourceLocation{}, "random stream state: missing or damaged");
+  }
+  std::string state(size, '\0');
+  in.read(state.data(), static_cast<std::streamsize>(size));
+  std::istringstream text(state);
+  text.imbue(std::locale::classic());
+  std::mt19937_64 engine;
+  text >> engine;
+  if (!in || text.fail()) throw DataError(SourceLocation{}, "random stream state: damaged");
+  engine_ = engine;
 }
 
 double Rng::normal(double mean, double stddev) {

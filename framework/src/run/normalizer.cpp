@@ -1,8 +1,11 @@
 #include "recrl/run/normalizer.hpp"
 
 #include <algorithm>
+#include <istream>
+#include <ostream>
 
 #include "recrl/core/errors.hpp"
+#include "recrl/toolkit/binary_io.hpp"
 
 namespace recrl {
 
@@ -59,6 +62,26 @@ void ObservationNormalizer::set_state(const Eigen::VectorXd& mean, const Eigen::
   var_ = var;
   count_ = count;
   inv_std_ = (var_.array() + epsilon_).rsqrt().matrix();
+}
+
+namespace {
+constexpr char kNormalizerTag[] = "recrl.observation_normalizer.1";
+}  // namespace
+
+void ObservationNormalizer::save_state(std::ostream& out) const {
+  toolkit::write_tag(out, kNormalizerTag);
+  toolkit::write_array(out, mean_);
+  toolkit::write_array(out, var_);
+  toolkit::write_pod<double>(out, count_);
+}
+
+void ObservationNormalizer::load_state(std::istream& in) {
+  toolkit::expect_tag(in, kNormalizerTag);
+  Eigen::VectorXd mean(dim()), var(dim());
+  toolkit::read_array(in, mean, kNormalizerTag);
+  toolkit::read_array(in, var, kNormalizerTag);
+  const auto count = toolkit::read_pod<double>(in, kNormalizerTag);
+  set_state(mean, var, count);
 }
 
 }  // namespace recrl

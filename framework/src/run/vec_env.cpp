@@ -1,10 +1,13 @@
 #include "recrl/run/vec_env.hpp"
 
 #include <cmath>
+#include <istream>
+#include <ostream>
 
 #include <fmt/format.h>
 
 #include "recrl/core/errors.hpp"
+#include "recrl/toolkit/binary_io.hpp"
 
 namespace recrl {
 
@@ -80,6 +83,71 @@ void VecEnv::step(std::span<const int> actions) {
     }
   }
   steps_ += size();
+}
+
+namespace {
+constexpr char kVecEnvTag[] = "recrl.vec_env.1";
+}  // namespace
+
+bool VecEnv::supports_checkpoints() const {
+  for (const auto& env : envs_) {
+    if (!env->supports_checkpoints()) return false;
+  }
+  return true;
+}
+
+void VecEnv::save_state(std::ostream& out) const {
+  using toolkit::write_values;
+  toolkit::write_tag(out, kVecEnvTag);
+  toolkit::write_pod<std::int64_t>(out, size());
+  toolkit::write_pod<std::int64_t>(out, steps_);
+  for (int i = 0; i < size(); ++i) {
+    env_rngs_[i].save(out);
+    reward_rngs_[i].save(out);
+    envs_[i]->save_state(out);
+  }
+  toolkit::write_array(out, obs_);
+  toolkit::write_array(out, final_obs_);
+  toolkit::write_array(out, rewards_);
+  write_values(out, terminated_.data(), terminated_.size());
+  write_values(out, truncated_.data(), truncated_.size());
+  write_values(out, parts_.data(), parts_.size());
+  write_values(out, episode_returns_.data(), episode_returns_.size());
+  write_values(out, episode_lengths_.data(), episode_lengths_.size());
+  write_values(out, finished_returns_.data(), finished_returns_.size());
+}
+
+void VecEnv::load_state(std::istream& in) {
+  using toolkit::read_values;
+  toolkit::expect_tag(in, kVecEnvTag);
+  const auto copies = toolkit::read_pod<std::int64_t>(in, kVecEnvTag);
+  if (copies != size()) {
+    throw DataError(SourceLocation{}, fmt::format("{}: saved with {} environment copies, this run "
+                                                  "has {}",
+                                                  kVecEnvTag, copies, size()));
+  }
+  steps_ = toolkit::read_pod<std::int64_t>(in, kVecEnvTag);
+  for (int i = 0; i < size(); ++i) {
+    env_rngs_[i].load(in);
+    reward_rngs_[i].load(in);
+    envs_[i]->load_state(in);
+  }
+  toolkit::read_array(in, obs_, kVecEnvTag);
+  toolkit::read_array(in, final_obs_, kVecEnvTag);
+  toolkit::read_array(in, rewards_, kVecEnvTag);
+  read_values(in, terminated_.data(), terminated_.size(), kVecEnvTag);
+  read_values(in, truncated_.data(), truncated_.size(), kVecEnvTag);
+  read_values(in, parts_.data(), parts_.size(), kVecEnvTag);
+  read_values(in, episode_returns_.data(), episode_returns_.size(), kVecEnvTag);
+  read_values(in, episode_lengths_.data(), episode_lengths_.size(), kVecEnvTag);
+  const auto finished = toolkit::read_pod<std::uint64_t>(in, kVecEnvTag);
+  if (finished > static_cast<std::uint64_t>(size())) {
+    throw DataError(SourceLocation{}, std::string(kVecEnvTag) + ": damaged episode list");
+  }
+  finished_returns_.assign(finished, 0.0);
+  in.read(reinterpret_cast<char*>(finished_returns_.data()),
+          static_cast<std::streamsize>(sizeof(double) * finished));
+  if (!in) throw DataError(SourceLocation{}, std::string(kVecEnvTag) + ": the saved state ends early");
 }
 
 RewardedStep rewarded_step(Environment& env, RewardFunction& reward, Rng& env_rng, Rng& reward_rng,

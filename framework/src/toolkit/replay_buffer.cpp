@@ -1,8 +1,12 @@
 #include "recrl/toolkit/replay_buffer.hpp"
 
 #include <algorithm>
+#include <istream>
+#include <ostream>
+#include <string>
 
 #include "recrl/core/errors.hpp"
+#include "recrl/toolkit/binary_io.hpp"
 
 namespace recrl::toolkit {
 
@@ -73,6 +77,35 @@ void ReplayBuffer::sample(Rng& rng, Index batch_size, ReplayBatch& out) {
     out.dones(0, i) = dones_(0, k);
   }
   out.size = batch_size;
+}
+
+namespace {
+constexpr char kReplayTag[] = "recrl.replay_buffer.1";
+}  // namespace
+
+void ReplayBuffer::save_state(std::ostream& out) const {
+  write_tag(out, kReplayTag);
+  write_pod<std::int64_t>(out, pos_);
+  write_pod<std::uint8_t>(out, full_ ? 1 : 0);
+  const Index slots = size();
+  for (const Matrix* m : {&obs_, &next_obs_, &rewards_, &dones_}) write_columns(out, *m, slots);
+  write_values(out, actions_.data(), static_cast<std::size_t>(slots));
+}
+
+void ReplayBuffer::load_state(std::istream& in) {
+  expect_tag(in, kReplayTag);
+  const auto pos = read_pod<std::int64_t>(in, kReplayTag);
+  const auto full = read_pod<std::uint8_t>(in, kReplayTag);
+  if (pos < 0 || pos >= rows_ || full > 1) {
+    throw DataError(SourceLocation{}, std::string(kReplayTag) + ": write position " +
+                                          std::to_string(pos) + " outside [0, " +
+                                          std::to_string(rows_) + ")");
+  }
+  const Index slots = (full == 1 ? rows_ : pos) * n_envs_;
+  for (Matrix* m : {&obs_, &next_obs_, &rewards_, &dones_}) read_columns(in, *m, slots, kReplayTag);
+  read_values(in, actions_.data(), static_cast<std::size_t>(slots), kReplayTag);
+  pos_ = pos;
+  full_ = full == 1;
 }
 
 }  // namespace recrl::toolkit

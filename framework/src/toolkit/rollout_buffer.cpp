@@ -1,9 +1,12 @@
 #include "recrl/toolkit/rollout_buffer.hpp"
 
+#include <istream>
 #include <numeric>
+#include <ostream>
 #include <utility>
 
 #include "recrl/core/errors.hpp"
+#include "recrl/toolkit/binary_io.hpp"
 
 namespace recrl::toolkit {
 
@@ -128,6 +131,38 @@ void RolloutBuffer::gather_minibatch(Index start, Index batch_size, RolloutMinib
     mb.returns(0, i) = returns[k];
   }
   mb.size = count;
+}
+
+namespace {
+constexpr char kRolloutTag[] = "recrl.rollout_buffer.1";
+}  // namespace
+
+void RolloutBuffer::save_state(std::ostream& out) const {
+  write_tag(out, kRolloutTag);
+  write_pod<std::int64_t>(out, pos_);
+  for (const Matrix* m : {&obs_, &rewards_, &episode_starts_, &values_, &log_probs_,
+                          &advantages_, &returns_}) {
+    write_array(out, *m);
+  }
+  write_values(out, actions_.data(), actions_.size());
+  write_values(out, order_.data(), order_.size());
+}
+
+void RolloutBuffer::load_state(std::istream& in) {
+  expect_tag(in, kRolloutTag);
+  const auto pos = read_pod<std::int64_t>(in, kRolloutTag);
+  if (pos < 0 || pos > n_steps_) {
+    throw DataError(SourceLocation{}, std::string(kRolloutTag) + ": fill position " +
+                                          std::to_string(pos) + " outside [0, " +
+                                          std::to_string(n_steps_) + "]");
+  }
+  for (Matrix* m : {&obs_, &rewards_, &episode_starts_, &values_, &log_probs_, &advantages_,
+                    &returns_}) {
+    read_array(in, *m, kRolloutTag);
+  }
+  read_values(in, actions_.data(), actions_.size(), kRolloutTag);
+  read_values(in, order_.data(), order_.size(), kRolloutTag);
+  pos_ = pos;
 }
 
 }  // namespace recrl::toolkit

@@ -6,7 +6,10 @@
 // through thousands of environment steps without a network.
 
 #include <cstdint>
+#include <istream>
+#include <ostream>
 
+#include "recrl/toolkit/binary_io.hpp"
 #include "recrl/toolkit/schedule.hpp"
 
 namespace recrl::dqn {
@@ -75,6 +78,18 @@ class TrainingClock {
   }
   std::int64_t num_timesteps() const { return num_timesteps_; }
   std::int64_t target_refresh_calls() const { return target_refresh_calls_; }
+
+  // The counters (not the settings, which come from the parameters), for checkpoints.
+  void save_state(std::ostream& out) const {
+    for (std::int64_t v : {num_timesteps_, calls_, collected_steps_, collected_episodes_})
+      toolkit::write_pod<std::int64_t>(out, v);
+    toolkit::write_pod<double>(out, exploration_rate_);
+  }
+  void load_state(std::istream& in) {
+    for (std::int64_t* v : {&num_timesteps_, &calls_, &collected_steps_, &collected_episodes_})
+      *v = toolkit::read_pod<std::int64_t>(in, "dqn training clock");
+    exploration_rate_ = toolkit::read_pod<double>(in, "dqn training clock");
+  }
 
  private:
   ClockSettings s_;

@@ -11,10 +11,13 @@
 //     evaluation as Gymnasium's TimeLimit wrapper does, so the environment does not count.
 // The environment's reward travels in EnvStep::reward; the `env_reward` plugin passes it on.
 #include <cmath>
+#include <istream>
 #include <limits>
 #include <numbers>
+#include <ostream>
 
 #include "recrl/plugin/export.hpp"
+#include "recrl/toolkit/binary_io.hpp"
 
 namespace recrl::cartpole {
 
@@ -34,6 +37,7 @@ constexpr double kXThreshold = 2.4;
 constexpr double kInitialStateBound = 0.05;  // reset draws each state variable in (-b, b)
 constexpr int kStateSize = 4;
 constexpr int kPushRight = 1;
+constexpr char kStateTag[] = "recrl.cartpole.state.1";
 
 struct State {
   double x = 0.0;
@@ -102,6 +106,22 @@ class CartPoleEnv final : public Environment {
     has_terminated_ = has_terminated_ || terminated;
     write_observation(next_obs);
     return EnvStep{reward, terminated, false};
+  }
+
+  // The physics state in double (the observation is only its float rounding) and whether the
+  // episode has terminated.
+  bool supports_checkpoints() const override { return true; }
+  void save_state(std::ostream& out) const override {
+    toolkit::write_tag(out, kStateTag);
+    toolkit::write_pod(out, state_);
+    toolkit::write_pod<std::uint8_t>(out, has_terminated_ ? 1 : 0);
+  }
+  void load_state(std::istream& in) override {
+    toolkit::expect_tag(in, kStateTag);
+    const auto state = toolkit::read_pod<State>(in, kStateTag);
+    const bool has_terminated = toolkit::read_pod<std::uint8_t>(in, kStateTag) != 0;
+    state_ = state;
+    has_terminated_ = has_terminated;
   }
 
  private:

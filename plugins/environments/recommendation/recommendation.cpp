@@ -7,6 +7,8 @@
 //     (seed_rules for the seed report's rules).
 // Actions never change what is observed, so the spec says actions_affect_state = false and
 // recrl may derive the oracle as the per-step argmax of the reward's expected value.
+#include <istream>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -15,11 +17,14 @@
 #include "catalog.hpp"
 #include "features.hpp"
 #include "recrl/plugin/export.hpp"
+#include "recrl/toolkit/binary_io.hpp"
 #include "user_source.hpp"
 
 namespace recrl::recommendation {
 
 namespace {
+
+constexpr char kStateTag[] = "recrl.recommendation.state.1";
 
 class RecommendationEnv final : public Environment {
  public:
@@ -65,6 +70,27 @@ class RecommendationEnv final : public Environment {
     ++steps_taken_;
     write_user(next_obs);
     return EnvStep{0.0, steps_taken_ >= horizon_, false};
+  }
+
+  // The current user and the step within the episode (the catalog and the user source are
+  // parameters; a CSV source is read again from its file by the constructor).
+  bool supports_checkpoints() const override { return true; }
+  void save_state(std::ostream& out) const override {
+    toolkit::write_tag(out, kStateTag);
+    toolkit::write_pod(out, user_);
+    toolkit::write_pod<std::int32_t>(out, steps_taken_);
+  }
+  void load_state(std::istream& in) override {
+    toolkit::expect_tag(in, kStateTag);
+    const User user = toolkit::read_pod<User>(in, kStateTag);
+    const auto steps = toolkit::read_pod<std::int32_t>(in, kStateTag);
+    if (steps < 0 || steps > horizon_) {
+      throw DataError(SourceLocation{}, std::string(kStateTag) + ": step " +
+                                            std::to_string(steps) + " outside the horizon " +
+                                            std::to_string(horizon_));
+    }
+    user_ = user;
+    steps_taken_ = steps;
   }
 
  private:

@@ -1,5 +1,9 @@
 #pragma once
 
+#include <iosfwd>
+#include <string>
+
+#include "recrl/core/errors.hpp"
 #include "recrl/core/random.hpp"
 #include "recrl/core/spaces.hpp"
 #include "recrl/core/types.hpp"
@@ -30,6 +34,28 @@ class Environment {
   virtual void reset(Rng& rng, VectorRef obs) = 0;
   // Applies `action` (0 <= action < spec().action.size) and writes what follows into `next_obs`.
   virtual EnvStep step(int action, Rng& rng, VectorRef next_obs) = 0;
+
+  // Optional, for checkpoints of training runs (docs/checkpoints.md): save_state() writes
+  // whatever reset() and step() left behind that a later step() reads (the current user, the
+  // physics state, the step within the episode), load_state() puts it back into an object
+  // constructed with the same parameters, so that the next step() is exactly the one the
+  // saved object would have taken. Random streams are the caller's and are not included.
+  // Neither may be called in the middle of a step. The defaults refuse.
+  virtual bool supports_checkpoints() const { return false; }
+  virtual void save_state(std::ostream& out) const {
+    static_cast<void>(out);
+    throw PluginError(checkpoints_unsupported());
+  }
+  virtual void load_state(std::istream& in) {
+    static_cast<void>(in);
+    throw PluginError(checkpoints_unsupported());
+  }
+
+ private:
+  std::string checkpoints_unsupported() const {
+    return "environment '" + spec().name +
+           "' does not support checkpoints (it does not implement save_state/load_state)";
+  }
 };
 
 }  // namespace recrl

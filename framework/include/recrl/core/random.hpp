@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iosfwd>
 #include <random>
 
 #include "recrl/core/export.hpp"
@@ -56,6 +57,11 @@ class RECRL_API Rng {
   // Engine state, for checkpoints.
   const std::mt19937_64& engine() const { return engine_; }
   std::mt19937_64& engine() { return engine_; }
+  // Writes the engine state (the standard's text form of std::mt19937_64, length-prefixed);
+  // load() reads it back exactly, so that the stream continues where the saved one stood.
+  // load() throws DataError (no location: the caller names the file) on anything else.
+  void save(std::ostream& out) const;
+  void load(std::istream& in);
 
  private:
   std::mt19937_64 engine_;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iosfwd>
 
 #include "recrl/core/export.hpp"
 #include "recrl/core/types.hpp"
@@ -29,6 +30,10 @@ class RECRL_API ObservationNormalizer {
   double epsilon() const { return epsilon_; }
   // Restores saved statistics (sizes must match dim()).
   void set_state(const Eigen::VectorXd& mean, const Eigen::VectorXd& var, double count);
+  // The statistics in binary, bit for bit, for checkpoints; load_state() needs a normaliser of
+  // the same dim() and throws DataError otherwise.
+  void save_state(std::ostream& out) const;
+  void load_state(std::istream& in);
 
  private:
   Eigen::VectorXd mean_;

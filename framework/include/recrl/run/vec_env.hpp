@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iosfwd>
 #include <memory>
 #include <span>
 #include <string>
@@ -48,6 +49,16 @@ class RECRL_API VecEnv {
   std::int64_t steps() const { return steps_; }
   // Returns and lengths of the episodes that ended in the last step().
   std::span<const double> finished_returns() const { return finished_returns_; }
+
+  // Checkpoints (docs/checkpoints.md): whether every copy's environment can save its state, and
+  // the whole state between two step() calls: each copy's random streams, environment state,
+  // current observation and running episode, the last step's outputs and the step counter.
+  // load_state() replaces reset() on a VecEnv built like the saved one (same plugins,
+  // parameters and number of copies) and throws DataError when the saved one was not. Reward
+  // objects are not saved: a reward must keep no state between compute() calls.
+  bool supports_checkpoints() const;
+  void save_state(std::ostream& out) const;
+  void load_state(std::istream& in);
 
  private:
   std::vector<std::shared_ptr<Environment>> envs_;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iosfwd>
 #include <span>
 #include <vector>
 
@@ -65,6 +66,12 @@ class RECRL_API ReplayBuffer {
   // n_envs > 1) batch_size env indices with rng.uniform_int(n_envs). `out` must be reserved for
   // batch_size. Needs at least one add().
   void sample(Rng& rng, Index batch_size, ReplayBatch& out);
+
+  // The filled rows and the write position, for training checkpoints (an unfilled buffer of a
+  // million transitions saves only what it holds); load_state() needs a buffer of the same
+  // sizes and throws DataError otherwise.
+  void save_state(std::ostream& out) const;
+  void load_state(std::istream& in);
 
   // Storage, column / element k = row * n_envs + env, for inspection and tests.
   const Matrix& observations() const { return obs_; }        // [obs_dim x rows * n_envs]

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iosfwd>
 #include <span>
 #include <vector>
 
@@ -94,6 +95,11 @@ class RECRL_API RolloutBuffer {
   // Copies samples order[start, start + batch_size) (clipped to size()) into mb, which must be
   // reserved for batch_size; sets mb.size.
   void gather_minibatch(Index start, Index batch_size, RolloutMinibatch& mb) const;
+
+  // The whole state (fill position, stored steps, GAE results, sample order), for training
+  // checkpoints; load_state() needs a buffer of the same sizes and throws DataError otherwise.
+  void save_state(std::ostream& out) const;
+  void load_state(std::istream& in);
 
   // Storage, [n_envs x n_steps] (see above), for inspection and tests.
   const Matrix& rewards() const { return rewards_; }
