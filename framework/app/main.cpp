@@ -29,6 +29,12 @@ constexpr const char* kUsage =
     "  plugins              list the plugins found on the search path\n"
     "  describe NAME        a plugin's description and parameter table\n"
     "  recommend            a saved policy's action for given users\n"
+    "  runs [EXP]           the runs in the result store, with their status\n"
+    "  compare [EXP...]     one table comparing experiments of the result store\n"
+    "  export RUN_ID        copy a stored run's policy file out\n"
+    "  merge SOURCE.db...   merge result stores (shards, other machines) into one\n"
+    "  report EXP           an HTML report of an experiment: table, learning curves, plots\n"
+    "  bench [FILE.yaml]    train each algorithm on one thread, print steps/s and the time split\n"
     "\n"
     "`recrl <command> --help` shows a command's options.\n";
 
@@ -37,10 +43,16 @@ using Command = int (*)(const std::vector<std::string>&);
 int dispatch(int argc, char** argv) {
   const std::map<std::string, Command> commands = {
       {"run", recrl::app::run_command},
+      {"bench", recrl::app::bench_command},
       {"validate", recrl::app::validate_command},
       {"plugins", recrl::app::plugins_command},
       {"describe", recrl::app::describe_command},
       {"recommend", recrl::app::recommend_command},
+      {"runs", recrl::app::runs_command},
+      {"compare", recrl::app::compare_command},
+      {"export", recrl::app::export_command},
+      {"merge", recrl::app::merge_command},
+      {"report", recrl::app::report_command},
   };
   if (argc < 2) {
     std::cerr << kUsage;
@@ -58,7 +70,8 @@ int dispatch(int argc, char** argv) {
   const auto command = commands.find(name);
   if (command == commands.end()) {
     std::cerr << "recrl: error: unknown command '" << name
-              << "' (commands: run, validate, plugins, describe, recommend)\n";
+              << "' (commands: run, validate, plugins, describe, recommend, runs, compare, export, "
+                 "merge, report)\n";
     return 2;
   }
   return command->second(std::vector<std::string>(argv + 2, argv + argc));

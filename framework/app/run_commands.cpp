@@ -1,8 +1,12 @@
 // recrl run / recrl validate
+#include <unistd.h>
+
 #include <algorithm>
 #include <iostream>
+#include <optional>
 #include <thread>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "commands.hpp"
@@ -10,17 +14,27 @@
 #include "recrl/config/experiment.hpp"
 #include "recrl/core/errors.hpp"
 #include "recrl/plugin/registry.hpp"
+#include "recrl/run/progress_display.hpp"
 #include "recrl/run/results.hpp"
 #include "recrl/run/runner.hpp"
+#include "recrl/store/result_store.hpp"
+#include "stop_signals.hpp"
 
 namespace recrl::app {
 
 namespace {
 
+// What only `recrl run` takes besides the options it shares with `recrl validate`.
+struct StoreChoice {
+  std::string db;  // empty: the default store (per share with --shard)
+  bool resume = false;
+};
+
 struct Loaded {
   std::unique_ptr<plugin::PluginRegistry> registry;
   std::vector<ResolvedExperiment> variants;
   RunOptions options;
+  CommonOptions common;
 };
 
 // "I/N" with 1 <= I <= N.
@@ -53,17 +67,27 @@ void parse_shard(const std::string& text, RunOptions& options) {
 
 // Shared by run and validate: parse the arguments, load the experiment, find its plugins and
 // check everything. Returns nullopt after --help.
-std::optional<Loaded> load(const std::vector<std::string>& args, const std::string& usage) {
-  CommonOptions common;
+std::optional<Loaded> load(const std::vector<std::string>& args, const std::string& usage,
+                           StoreChoice* store = nullptr) {
   std::string file;
   std::string shard = "1/1";
-  Loaded loaded{std::make_unique<plugin::PluginRegistry>(), {}, {}};
+  Loaded loaded{std::make_unique<plugin::PluginRegistry>(), {}, {}, {}};
+  CommonOptions& common = loaded.common;
   loaded.options.jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   po::options_description options("options");
   options.add_options()("experiment", po::value(&file)->required(), "the experiment file (YAML)")(
       "jobs,j", po::value(&loaded.options.jobs),
       "runs at once (default: the number of cores); results do not depend on it")(
       "shard", po::value(&shard), "run only share I of N of the run list: I/N");
+  if (store != nullptr) {
+    options.add_options()(
+        "db", po::value(&store->db),
+        "the result store to record the runs in (default: results/recrl.db, with --shard I/N "
+        "results/recrl.shard-I-of-N.db)")(
+        "resume", po::bool_switch(&store->resume),
+        "skip the runs the store has finished and run only the others (failed, interrupted, "
+        "never started)");
+  }
   common.add_overrides(options);
   common.add_plugin_path(options);
   common.add_verbosity(options);
@@ -90,16 +114,60 @@ std::optional<Loaded> load(const std::vector<std::string>& args, const std::stri
   return loaded;
 }
 
+// Opens the store `recrl run` records in. A store that cannot be opened is a bad --db: exit 2.
+store::ResultStore open_store(const StoreChoice& choice, const RunOptions& options) {
+  std::filesystem::path path = choice.db;
+  if (path.empty()) {
+    path = options.shard_count == 1
+               ? std::filesystem::path(store::kDefaultStorePath)
+               : std::filesystem::path(fmt::format("results/recrl.shard-{}-of-{}.db",
+                                                   options.shard_index, options.shard_count));
+  }
+  store::StoreOptions store_options;
+  store_options.recrl_version = RECRL_VERSION;
+  try {
+    return store::ResultStore::open(path, store_options);
+  } catch (const store::StoreError& e) {
+    throw ConfigError::combined({std::string(e.what()) + " (--db FILE chooses another store)"});
+  }
+}
+
 }  // namespace
 
 int run_command(const std::vector<std::string>& args) {
-  const auto loaded =
-      load(args, "usage: recrl run FILE.yaml [--set PATH=VALUE]... [--plugin-path DIR]...");
+  StoreChoice choice;
+  auto loaded = load(args,
+                     "usage: recrl run FILE.yaml [--db FILE] [--resume] [--jobs N] [--shard I/N] "
+                     "[--set PATH=VALUE]... [--plugin-path DIR]...",
+                     &choice);
   if (!loaded) return 0;
-  const ExperimentResult result =
-      run_experiment(loaded->variants, *loaded->registry, loaded->options);
-  std::cout << results_markdown(result);
-  spdlog::info("results written to {}", (result.output / "results.md").string());
+  store::ResultStore store = open_store(choice, loaded->options);
+  RunOptions options = loaded->options;
+  options.store = &store;
+  options.resume = choice.resume;
+  spdlog::info("recording the runs in {}", store.path().string());
+
+  // Quiet: no progress at all. Verbose: plain lines, which mix well with debug lines.
+  std::optional<ProgressDisplay> display;
+  if (!loaded->common.quiet) {
+    const bool terminal = isatty(STDERR_FILENO) == 1 && !loaded->common.verbose;
+    display.emplace(terminal ? ProgressDisplay::Mode::live : ProgressDisplay::Mode::plain);
+    options.observers.push_back(&*display);
+  }
+  const StopSignals stop_signals;
+  options.stop = &stop_signals.flag();
+  std::optional<ExperimentResult> result;
+  try {
+    result = run_experiment(loaded->variants, *loaded->registry, options);
+  } catch (const ExperimentInterrupted& e) {
+    display.reset();
+    std::cerr << "recrl: " << e.what() << "\n";
+    return 128 + e.signal();
+  }
+  display.reset();  // erases the live display before the table
+  std::cout << results_markdown(*result);
+  spdlog::info("results written to {} and recorded in {}", (result->output / "results.md").string(),
+               store.path().string());
   return 0;
 }
 

@@ -51,6 +51,8 @@ ParamSchema plugin_use_schema(bool is_algorithm) {
     schema.integer("n_envs", train.n_envs, "overrides train.n_envs").range(1, kMaxEnvs);
     schema.boolean("normalize_observations", train.normalize_observations,
                    "overrides train.normalize_observations");
+    schema.integer("checkpoint_every", train.checkpoint_every, "overrides train.checkpoint_every")
+        .at_least(0);
   }
   return schema;
 }
@@ -62,6 +64,9 @@ ParamSchema train_schema() {
   schema.integer("n_envs", train.n_envs, "environment copies stepped together").range(1, kMaxEnvs);
   schema.boolean("normalize_observations", train.normalize_observations,
                  "running mean/std observation normaliser");
+  schema.integer("checkpoint_every", train.checkpoint_every,
+                 "env steps between checkpoints that --resume continues from; 0: none")
+      .at_least(0);
   return schema;
 }
 
@@ -155,6 +160,9 @@ void read_algorithm(const Value& given, std::size_t index, AlgorithmUse& use,
   if (given.find("normalize_observations") != nullptr) {
     use.normalize_observations = given.find("normalize_observations")->as_bool();
   }
+  if (given.find("checkpoint_every") != nullptr) {
+    use.checkpoint_every = given.find("checkpoint_every")->as_int();
+  }
 }
 
 void read_algorithms(const Value& given, Experiment& experiment, ProblemList& problems) {
@@ -222,6 +230,9 @@ void read_train(const Value& given, TrainSettings& train, ProblemList& problems)
     train.n_envs = static_cast<int>(v.as_int());
   if (const Value& v = section.get("normalize_observations"); v.is_bool()) {
     train.normalize_observations = v.as_bool();
+  }
+  if (const Value& v = section.get("checkpoint_every"); v.is_int()) {
+    train.checkpoint_every = v.as_int();
   }
 }
 

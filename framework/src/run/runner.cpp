@@ -1,11 +1,17 @@
 #include "recrl/run/runner.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <csignal>
 #include <exception>
+#include <mutex>
 #include <thread>
+#include <type_traits>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
 
 #include "../core/problem_list.hpp"
 #include "atomic_file.hpp"
@@ -13,7 +19,10 @@
 #include "recrl/config/yaml_value.hpp"
 #include "recrl/core/errors.hpp"
 #include "recrl/run/evaluation.hpp"
+#include "observer_list.hpp"
 #include "recrl/run/oracle.hpp"
+#include "recrl/store/result_store.hpp"
+#include "store_recorder.hpp"
 #include "text_hash.hpp"
 #include "training_run.hpp"
 
@@ -65,8 +74,8 @@ std::filesystem::path variant_dir(const ResolvedExperiment& x) {
 // does not depend on the number of threads. After a failure no new job starts; the first
 // failure (in job order) is rethrown once the running jobs end.
 template <typename Job>
-std::vector<RunResult> execute_in_parallel(std::size_t count, int jobs, Job job) {
-  std::vector<RunResult> results(count);
+auto execute_in_parallel(std::size_t count, int jobs, Job job) {
+  std::vector<std::invoke_result_t<Job, std::size_t>> results(count);
   std::vector<std::exception_ptr> failures(count);
   std::atomic<std::size_t> next{0};
   std::atomic<bool> failed{false};
@@ -92,7 +101,41 @@ std::vector<RunResult> execute_in_parallel(std::size_t count, int jobs, Job job)
   return results;
 }
 
+int stop_signal(const RunOptions& options) {
+  return options.stop != nullptr ? options.stop->load(std::memory_order_relaxed) : 0;
+}
+
+// The first line of an error message: a run's error is stored and shown as one line.
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+std::string label_of(const ResolvedExperiment& x, const ResolvedAlgorithm& algo,
+                     std::uint64_t seed) {
+  std::string label = fmt::format("{} s{}", algo.use.label, seed);
+  if (!x.experiment.variant.empty()) label += " " + x.experiment.variant;
+  return label;
+}
+
+// A run asked to checkpoint whose plugins cannot: refused with the experiment, not at the
+// run's first checkpoint.
+void check_checkpoint_support(const ResolvedAlgorithm& algo, const Algorithm& algorithm,
+                              const Environment& env) {
+  std::string cannot;
+  if (!algorithm.supports_checkpoints()) {
+    cannot = fmt::format("algorithm '{}'", algo.info->name);
+  } else if (!env.supports_checkpoints()) {
+    cannot = fmt::format("environment '{}'", env.spec().name);
+  } else {
+    return;
+  }
+  throw ConfigError(algo.use.where, algo.use.key_path + ".checkpoint_every",
+                    cannot + " does not support checkpoints; set checkpoint_every to 0 (in "
+                             "train: or in this algorithm's entry)");
+}
+
 }  // namespace
+
+ExperimentInterrupted::ExperimentInterrupted(int signal, const std::string& message)
+    : Error(message), signal_(signal) {}
 
 Value ResolvedExperiment::resolved_document() const {
   Value doc = experiment.document;
@@ -146,6 +189,7 @@ ResolvedExperiment resolve_experiment(const config::Experiment& experiment,
     algo.n_envs = use.n_envs.value_or(experiment.train.n_envs);
     algo.normalize_observations =
         use.normalize_observations.value_or(experiment.train.normalize_observations);
+    algo.checkpoint_every = use.checkpoint_every.value_or(experiment.train.checkpoint_every);
   }
   problems.throw_if_any();
 
@@ -166,8 +210,9 @@ ResolvedExperiment resolve_experiment(const config::Experiment& experiment,
   if (env && reward) {
     for (const ResolvedAlgorithm& algo : x.algorithms) {
       collect(problems, [&] {
-        registry.create_algorithm(algo.info->name, algo.params,
-                                  algorithm_context(algo, env->spec(), *reward, logger, ""));
+        const auto algorithm = registry.create_algorithm(
+            algo.info->name, algo.params, algorithm_context(algo, env->spec(), *reward, logger, ""));
+        if (algo.checkpoint_every > 0) check_checkpoint_support(algo, *algorithm, *env);
       });
     }
   }
@@ -224,7 +269,8 @@ std::vector<PlannedRun> plan_runs(const std::vector<ResolvedExperiment>& variant
         if (!mine) continue;
         const ResolvedAlgorithm& algo = x.algorithms[a];
         runs.push_back({v, a, seed, run_id(x, algo, seed),
-                        base / fmt::format("{}__s{}", algo.use.label, seed)});
+                        base / fmt::format("{}__s{}", algo.use.label, seed),
+                        label_of(x, algo, seed), algo.timesteps});
       }
     }
   }
@@ -261,15 +307,97 @@ ExperimentResult run_experiment(const std::vector<ResolvedExperiment>& variants,
   }
 
   const std::vector<PlannedRun> plan = plan_runs(variants, options);
-  result.runs = execute_in_parallel(plan.size(), options.jobs, [&](std::size_t i) {
-    const PlannedRun& p = plan[i];
-    const ResolvedExperiment& x = variants[p.variant];
-    TrainingRun run(x, x.algorithms[p.algorithm], p.seed, registry, p.dir);
-    RunResult r = run.execute(oracle_means[p.variant]);
-    r.run_id = p.id;
-    r.variant = x.experiment.variant;
-    return r;
-  });
+  std::optional<StoreRecorder> recorder;
+  std::vector<RunObserver*> observers;
+  if (options.store != nullptr) {
+    recorder.emplace(*options.store, variants, result.action_labels, options.resume);
+    recorder->record_plan(plan);
+    observers.push_back(&*recorder);
+  }
+  observers.insert(observers.end(), options.observers.begin(), options.observers.end());
+  ObserverList notify(std::move(observers));
+  notify.on_plan(plan);
+
+  std::mutex elsewhere_mutex;
+  std::vector<std::string> elsewhere;  // runs left to the other processes running them
+  std::vector<std::optional<RunResult>> outcomes;
+  try {
+    outcomes = execute_in_parallel(plan.size(), options.jobs, [&](std::size_t i) {
+      const PlannedRun& p = plan[i];
+      if (stop_signal(options) != 0) throw RunStopped{};
+      std::optional<ResumeFrom> resume;
+      if (recorder) {
+        const store::Claim claim = recorder->claim(p);
+        if (options.resume) resume = ResumeFrom{claim.checkpoint};
+        if (!claim.run_it) {
+          if (claim.reason == store::ClaimReason::running_elsewhere) {
+            if (!options.resume) {
+              throw Error(fmt::format(
+                  "error: run {} ({}) is being run by {} right now; wait for it to end, or add "
+                  "--resume to run only the runs that are neither finished nor running",
+                  p.id, p.label, claim.previous_owner));
+            }
+            spdlog::warn("run {} ({}) is being run by {}: left to it", p.id, p.label,
+                         claim.previous_owner);
+            std::lock_guard lock(elsewhere_mutex);
+            elsewhere.push_back(fmt::format("{} by {}", p.label, claim.previous_owner));
+          }
+          notify.on_run_skipped(p);
+          return std::optional<RunResult>();
+        }
+      }
+      const ResolvedExperiment& x = variants[p.variant];
+      RunProgress progress;
+      notify.on_run_started(p, progress);
+      try {
+        TrainingRun run(x, x.algorithms[p.algorithm], p.seed, registry, p.dir,
+                        {&p, &notify, &progress, options.stop});
+        RunResult r = run.execute(oracle_means[p.variant], resume);
+        r.run_id = p.id;
+        r.variant = x.experiment.variant;
+        notify.on_run_finished(p, r);
+        return std::optional<RunResult>(std::move(r));
+      } catch (const RunStopped&) {
+        notify.on_run_failed(p, "interrupted");
+        throw;
+      } catch (const std::exception& error) {
+        notify.on_run_failed(p, first_line(error.what()));
+        throw;
+      }
+    });
+  } catch (...) {
+    if (stop_signal(options) == 0) throw;
+  }
+  if (const int signal = stop_signal(options); signal != 0) {
+    const std::size_t finished =
+        static_cast<std::size_t>(std::count_if(plan.begin(), plan.end(), [&](const PlannedRun& p) {
+          return recorder && recorder->stored_result(p).has_value();
+        }));
+    throw ExperimentInterrupted(
+        signal, fmt::format("interrupted by {}: {} of {} runs are finished{}; no results file was "
+                            "written. Run the same command with --resume to run the rest",
+                            signal == SIGTERM  ? "SIGTERM"
+                            : signal == SIGINT ? "SIGINT"
+                                               : "a signal",
+                            finished, plan.size(),
+                            recorder ? " (in " + options.store->path().string() + ")" : ""));
+  }
+  if (!elsewhere.empty()) {
+    throw Error(fmt::format(
+        "error: {} of {} runs are being run by other processes ({}); no results file was written. "
+        "Rerun with --resume once they have ended for the whole table",
+        elsewhere.size(), plan.size(), fmt::join(elsewhere, ", ")));
+  }
+
+  for (std::size_t i = 0; i < plan.size(); ++i) {
+    // With a store the table is what the store holds: runs skipped by --resume are in it too.
+    std::optional<RunResult> r = recorder ? recorder->stored_result(plan[i]) : outcomes[i];
+    if (!r) {
+      throw InternalError(fmt::format("run {} ({}) ended but its result is not in the store",
+                                      plan[i].id, plan[i].label));
+    }
+    result.runs.push_back(std::move(*r));
+  }
   write_results(result);
   return result;
 }

@@ -188,6 +188,25 @@ Claim ResultStore::claim_run(const RunInfo& run) {
   });
 }
 
+bool ResultStore::reset_run(const std::string& run_id) {
+  return impl_->write(fmt::format("reset run {}", run_id), [&] {
+    {
+      auto q = impl_->db.query(
+          "UPDATE runs SET status = 'pending', finished_at = NULL, error = '', "
+          "policy_path = NULL, checkpoint_path = NULL WHERE run_id = ?1 AND status != 'running'");
+      q->bind(1, run_id).run();
+    }
+    if (impl_->db.changes() == 0) return false;
+    for (const char* sql :
+         {"DELETE FROM curves WHERE run_id = ?1", "DELETE FROM metrics WHERE run_id = ?1",
+          "DELETE FROM action_counts WHERE run_id = ?1"}) {
+      auto q = impl_->db.query(sql);
+      q->bind(1, run_id).run();
+    }
+    return true;
+  });
+}
+
 bool ResultStore::heartbeat(const std::string& run_id) {
   return impl_->write(fmt::format("heartbeat run {}", run_id),
                       [&] { return touch(*impl_, run_id); });
@@ -229,7 +248,7 @@ bool ResultStore::finish_run(const std::string& run_id, const FinishedRun& resul
     {
       auto q = impl_->db.query(
           "UPDATE runs SET status = 'finished', finished_at = ?1, heartbeat_at = ?1, "
-          "policy_path = ?2, error = '' WHERE run_id = ?3");
+          "policy_path = ?2, checkpoint_path = NULL, error = '' WHERE run_id = ?3");
       q->bind_all(detail::now(), result.policy.string(), run_id).run();
     }
     {

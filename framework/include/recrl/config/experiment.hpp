@@ -28,12 +28,16 @@ struct AlgorithmUse : PluginUse {
   std::optional<std::int64_t> timesteps;
   std::optional<int> n_envs;
   std::optional<bool> normalize_observations;
+  std::optional<std::int64_t> checkpoint_every;
 };
 
 struct TrainSettings {
   std::int64_t timesteps = 100000;     // environment steps per run, over all copies
   int n_envs = 1;                      // environment copies stepped together
   bool normalize_observations = false; // running mean/std normaliser (VecNormalize)
+  // Env steps between checkpoints of a run's training state, which `recrl run --resume`
+  // continues from (docs/checkpoints.md); 0: none. Not part of the run's identity.
+  std::int64_t checkpoint_every = 0;
 };
 
 struct EvalSettings {

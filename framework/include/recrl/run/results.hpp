@@ -26,6 +26,13 @@ struct RunResult {
   double wall_s = 0;                 // the whole run: training and evaluations
   double train_s = 0;                // training only
   double steps_per_s = 0;            // env_steps / train_s
+  // Where the time went: environment steps (with the normaliser), act(), observe()+update(),
+  // evaluations. Their sum is a little less than wall_s (bookkeeping, files).
+  double env_s = 0;
+  double act_s = 0;
+  double update_s = 0;
+  double eval_s = 0;
+  double update_flops = 0;  // sum of the updates' perf/update_flops metric; 0 if not reported
   std::filesystem::path policy;      // the saved policy file
   std::filesystem::path curve;       // the learning curve (CSV)
   std::vector<std::int64_t> action_counts;  // final evaluation: how often each action was chosen

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -7,12 +8,18 @@
 #include <vector>
 
 #include "recrl/config/experiment.hpp"
+#include "recrl/core/errors.hpp"
 #include "recrl/core/export.hpp"
 #include "recrl/core/params.hpp"
 #include "recrl/plugin/registry.hpp"
 #include "recrl/run/results.hpp"
+#include "recrl/run/run_observer.hpp"
 
 namespace recrl {
+
+namespace store {
+class ResultStore;
+}
 
 // A plugin use whose plugin was found and whose parameters passed its schema.
 struct ResolvedPlugin {
@@ -25,6 +32,7 @@ struct ResolvedAlgorithm : ResolvedPlugin {
   std::int64_t timesteps = 0;  // train: settings with this algorithm's overrides applied
   int n_envs = 1;
   bool normalize_observations = false;
+  std::int64_t checkpoint_every = 0;  // 0: no checkpoints; not part of run_id()
 };
 
 // An experiment checked against the plugins it names: every plugin exists, every parameter fits
@@ -56,6 +64,30 @@ struct RunOptions {
   int jobs = 1;         // runs at once, each on its own thread with its own plugin objects
   int shard_index = 1;  // run only share shard_index (1-based) of shard_count
   int shard_count = 1;
+  // Where every run is recorded (docs/result-store.md); the final table is then read from it.
+  // None: the runs are only in their folders and results.{md,csv,json}.
+  store::ResultStore* store = nullptr;
+  // With a store: runs it has finished are skipped and their stored results enter the table;
+  // the others (failed, pending, left running by a dead process) are run. Without --resume
+  // every run is run again from zero and replaces its stored result. A resumed run that left a
+  // checkpoint (train.checkpoint_every) continues from it.
+  bool resume = false;
+  // Told about every run's events besides the store (e.g. a ProgressDisplay).
+  std::vector<RunObserver*> observers;
+  // Set to a signal number (by a signal handler) to stop: training runs stop at their next step
+  // batch and are recorded failed "interrupted", no new run starts, no results file is written,
+  // and run_experiment throws ExperimentInterrupted.
+  const std::atomic<int>* stop = nullptr;
+};
+
+// run_experiment was stopped through RunOptions::stop; what() is one line for the user.
+class RECRL_API ExperimentInterrupted : public Error {
+ public:
+  ExperimentInterrupted(int signal, const std::string& message);
+  int signal() const { return signal_; }
+
+ private:
+  int signal_;
 };
 
 // One run of an experiment: (variant, algorithm, seed), with its stable id and its folder.
@@ -65,6 +97,8 @@ struct PlannedRun {
   std::uint64_t seed;
   std::string id;
   std::filesystem::path dir;
+  std::string label;           // for people: "ppo s3", "ppo s3 channel=0.2" in a sweep
+  std::int64_t timesteps = 0;  // its training budget in environment steps
 };
 
 // A run's stable id: a hash of everything that determines its numbers (plugins with their
@@ -80,8 +114,11 @@ RECRL_API std::vector<PlannedRun> plan_runs(const std::vector<ResolvedExperiment
 
 // Trains and evaluates the planned runs (options.jobs at a time; the numbers do not depend on
 // it), saves each run's policy and learning curve in its folder (<output>/runs[/<variant>]/
-// <label>__s<seed>/), writes config.resolved.yaml (per variant in a sweep), and, when every run
-// has finished, results.{md,csv,json} into the output folder.
+// <label>__s<seed>/), writes config.resolved.yaml (per variant in a sweep), records everything
+// in options.store if given, and, when every run has finished, writes results.{md,csv,json}
+// into the output folder. With a store the result is read back from it, so runs skipped by
+// --resume are in it too. Throws ExperimentInterrupted when stopped, and an Error naming the
+// run when one of them is being run by another live process right now.
 RECRL_API ExperimentResult run_experiment(const std::vector<ResolvedExperiment>& variants,
                                           const plugin::PluginRegistry& registry,
                                           const RunOptions& options = {});

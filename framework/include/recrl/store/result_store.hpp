@@ -96,6 +96,12 @@ class RECRL_API ResultStore {
   //   running, heartbeat older than stale_after  -> take it over (any host: dead or hung)
   //   running otherwise                          -> leave it
   Claim claim_run(const RunInfo& run);
+  // Makes a finished, failed or pending run pending again and deletes its curve, final metrics,
+  // action counts, policy path and checkpoint, in one transaction, so that the next claim_run
+  // runs it from zero (how `recrl run` without --resume redoes a run). A running run is left
+  // as it is: claim_run decides about it. Returns whether the run was reset; false when the
+  // store has no such run or it is running.
+  bool reset_run(const std::string& run_id);
   // Tells other processes this run's owner is alive. Returns false when this process no longer
   // owns the run (another took it over, or it is not running), so the caller may stop.
   bool heartbeat(const std::string& run_id);
@@ -106,7 +112,8 @@ class RECRL_API ResultStore {
   void add_curve_points(const std::string& run_id, std::span<const CurvePoint> points);
   // Marks the run finished with its final metrics, policy and action counts, in one
   // transaction. Returns false and changes nothing when the run was already finished (by a
-  // process that took it over, say): the first to finish wins.
+  // process that took it over, say): the first to finish wins. Drops the checkpoint path:
+  // a finished run has nothing to resume.
   bool finish_run(const std::string& run_id, const FinishedRun& result);
   // Marks the run failed with a one-line message (unless it is finished).
   void fail_run(const std::string& run_id, const std::string& message);

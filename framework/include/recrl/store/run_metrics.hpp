@@ -11,7 +11,8 @@ namespace recrl::store {
 
 // What the store keeps of a finished run: its final metrics by the names every query and
 // report uses (eval_mean, eval_std, pct_oracle where there is an oracle, env_steps, wall_s,
-// train_s, steps_per_s), its policy and its action counts labelled with `action_labels`
+// train_s, steps_per_s, the time split env_s, act_s, update_s, eval_s, and update_flops where
+// the algorithm reports it), its policy and its action counts labelled with `action_labels`
 // (ExperimentResult::action_labels; missing labels stay empty).
 RECRL_API FinishedRun finished_run_of(const RunResult& run,
                                       const std::vector<std::string>& action_labels);
