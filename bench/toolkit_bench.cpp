@@ -40,17 +40,6 @@ Matrix random_inputs(Eigen::Index rows, Eigen::Index cols) {
   return m;
 }
 
-// Multiply-add flops of backward() without dL/dX: weight gradients of every layer and the
-// input gradients of every layer but the first.
-double backward_flops(const tk::Mlp<float>& mlp, Eigen::Index batch) {
-  double flops = 0;
-  for (Eigen::Index l = 0; l < mlp.num_layers(); ++l) {
-    const double size = static_cast<double>(mlp.layer_input_size(l) * mlp.layer_output_size(l));
-    flops += 2.0 * size * static_cast<double>(batch) * (l == 0 ? 1.0 : 2.0);
-  }
-  return flops;
-}
-
 void set_flops(benchmark::State& state, double flops_per_iteration) {
   state.counters["FLOP/s"] = benchmark::Counter(flops_per_iteration,
                                                 benchmark::Counter::kIsIterationInvariantRate,
@@ -92,7 +81,7 @@ void BM_MlpForwardBackward(benchmark::State& state, tk::Activation activation) {
     benchmark::DoNotOptimize(mlp.gradients().data());
     benchmark::ClobberMemory();
   }
-  set_flops(state, mlp.forward_flops(batch) + backward_flops(mlp, batch));
+  set_flops(state, mlp.forward_flops(batch) + mlp.backward_flops(batch));
   set_per_sample(state, batch);
 }
 

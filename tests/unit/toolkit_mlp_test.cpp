@@ -221,3 +221,14 @@ TEST_CASE("activation names accept rl zoo spellings", "[unit][toolkit]") {
   CHECK_FALSE(activation_from_name("nn.").has_value());
   CHECK(std::string(recrl::toolkit::activation_name(Activation::Relu)) == "relu");
 }
+
+TEST_CASE("mlp flop counts are two per multiply add of the matrix products", "[unit][toolkit]") {
+  recrl::toolkit::Mlp<float> mlp(10, {64, 64}, 10, recrl::toolkit::Activation::Tanh);
+  // Forward: 10*64 + 64*64 + 64*10 = 5376 multiply-adds per sample.
+  CHECK(mlp.forward_flops(1) == 2.0 * 5376);
+  CHECK(mlp.forward_flops(32) == 32 * 2.0 * 5376);
+  // Backward: the weight gradients of all three layers plus the input gradients of the two
+  // layers after the first: 5376 + 64*64 + 64*10 = 10112 multiply-adds per sample.
+  CHECK(mlp.backward_flops(1) == 2.0 * 10112);
+  CHECK(mlp.backward_flops(8) == 8 * 2.0 * 10112);
+}

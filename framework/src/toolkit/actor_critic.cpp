@@ -15,6 +15,8 @@ namespace {
 
 // Identifies the saved state of an OnPolicyActorCritic (format version 1).
 constexpr char kStateTag[] = "recrl.actor_critic.1";
+// Identifies its training state (checkpoints), format version 1.
+constexpr char kTrainingTag[] = "recrl.actor_critic.training.1";
 
 std::vector<Eigen::Index> as_indices(const std::vector<int>& sizes) {
   return {sizes.begin(), sizes.end()};
@@ -200,6 +202,8 @@ OnPolicyUpdateStats OnPolicyActorCritic::update(Rng& rng) {
                              " in the update at environment step " +
                              std::to_string(num_timesteps_));
       }
+      stats.flops += pi_.forward_flops(n) + pi_.backward_flops(n) + vf_.forward_flops(n) +
+                     vf_.backward_flops(n);
       std::visit([&](auto& opt) { opt.step(pi_.parameters(), pi_.gradients()); }, pi_optimizer_);
       std::visit([&](auto& opt) { opt.step(vf_.parameters(), vf_.gradients()); }, vf_optimizer_);
     }
@@ -244,6 +248,51 @@ void OnPolicyActorCritic::load(std::istream& in) {
   pi_.load(in);
   vf_.load(in);
   initialised_ = true;
+}
+
+void OnPolicyActorCritic::save_training_state(std::ostream& out) const {
+  write_tag(out, kTrainingTag);
+  write_pod<std::uint8_t>(out, initialised_ ? 1 : 0);
+  write_pod<std::int64_t>(out, num_timesteps_);
+  write_pod<std::int64_t>(out, n_updates_);
+  pi_.save(out);
+  vf_.save(out);
+  for (const Optimizer* o : {&pi_optimizer_, &vf_optimizer_}) {
+    write_pod<std::uint32_t>(out, static_cast<std::uint32_t>(o->index()));
+    std::visit([&](const auto& opt) { opt.save(out); }, *o);
+  }
+  buffer_.save_state(out);
+  // What observe() reads from the act() before it; saved so that a checkpoint taken between an
+  // act() and its observe() would still be whole (the runner takes them after observe()).
+  write_array(out, pending_values_);
+  write_array(out, pending_log_probs_);
+  write_values(out, episode_starts_.data(), episode_starts_.size());
+  write_values(out, dones_.data(), dones_.size());
+  write_array(out, last_values_);
+}
+
+void OnPolicyActorCritic::load_training_state(std::istream& in) {
+  expect_tag(in, kTrainingTag);
+  const bool initialised = read_pod<std::uint8_t>(in, kTrainingTag) != 0;
+  num_timesteps_ = read_pod<std::int64_t>(in, kTrainingTag);
+  n_updates_ = read_pod<std::int64_t>(in, kTrainingTag);
+  pi_.load(in);
+  vf_.load(in);
+  for (Optimizer* o : {&pi_optimizer_, &vf_optimizer_}) {
+    const auto index = read_pod<std::uint32_t>(in, kTrainingTag);
+    if (index != o->index()) {
+      throw DataError(SourceLocation{}, s_.algorithm + ": the saved training state uses another "
+                                                       "optimiser (Adam / RMSprop)");
+    }
+    std::visit([&](auto& opt) { opt.load(in); }, *o);
+  }
+  buffer_.load_state(in);
+  read_array(in, pending_values_, kTrainingTag);
+  read_array(in, pending_log_probs_, kTrainingTag);
+  read_values(in, episode_starts_.data(), episode_starts_.size(), kTrainingTag);
+  read_values(in, dones_.data(), dones_.size(), kTrainingTag);
+  read_array(in, last_values_, kTrainingTag);
+  initialised_ = initialised;
 }
 
 }  // namespace recrl::toolkit

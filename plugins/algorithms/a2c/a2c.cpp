@@ -74,6 +74,7 @@ class A2c final : public recrl::toolkit::ActorCriticAlgorithm {
     metrics.push_back({"train/policy_loss", st.policy_loss});
     metrics.push_back({"train/value_loss", st.value_loss});
     metrics.push_back({"train/learning_rate", st.learning_rate});
+    metrics.push_back({recrl::kUpdateFlopsMetric, st.flops});
   }
 
  private:

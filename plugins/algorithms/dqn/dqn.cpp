@@ -65,6 +65,7 @@ using recrl::toolkit::Mlp;
 constexpr Eigen::Index kEvalBatch = 64;
 constexpr char kStateMagic[8] = {'r', 'e', 'c', 'r', 'l', 'D', 'Q', 'N'};
 constexpr std::int32_t kStateVersion = 1;
+constexpr char kTrainingTag[] = "recrl.dqn.training.1";
 
 // train_freq: an integer (steps) or SB3's tuple [n, "step" | "episode"].
 void read_train_freq(const Params& p, ClockSettings& clock) {
@@ -204,6 +205,7 @@ class Dqn final : public recrl::Algorithm {
     const double learning_rate = learning_rate_.value(clock_.progress_remaining());
     optimizer_.set_lr(learning_rate);
     double loss_sum = 0;
+    double flops = 0;
     for (std::int64_t k = 0; k < pending_gradient_steps_; ++k) {
       buffer_.sample(rng, batch_size_, batch_);
       const Eigen::Index n = batch_.size;
@@ -219,12 +221,15 @@ class Dqn final : public recrl::Algorithm {
       }
       optimizer_.step(q_net_.parameters(), q_net_.gradients());
       loss_sum += static_cast<double>(loss);
+      // The TD loss: the target network forward on next_obs, the Q-network forward and backward.
+      flops += target_net_.forward_flops(n) + q_net_.forward_flops(n) + q_net_.backward_flops(n);
     }
     n_updates_ += pending_gradient_steps_;
     metrics.push_back({"train/learning_rate", learning_rate});
     metrics.push_back({"train/n_updates", static_cast<double>(n_updates_)});
     metrics.push_back({"train/loss", loss_sum / static_cast<double>(pending_gradient_steps_)});
     metrics.push_back({"rollout/exploration_rate", clock_.exploration_rate()});
+    metrics.push_back({recrl::kUpdateFlopsMetric, flops});
     pending_gradient_steps_ = 0;
   }
 
@@ -250,6 +255,36 @@ class Dqn final : public recrl::Algorithm {
     q_net_.load(in);
     target_net_.load(in);
     initialized_ = true;
+  }
+
+  bool supports_checkpoints() const override { return true; }
+
+  // Both networks, the optimiser, the replay buffer's filled rows and the step accounting.
+  void save_training_state(std::ostream& out) const override {
+    using recrl::toolkit::write_pod;
+    recrl::toolkit::write_tag(out, kTrainingTag);
+    write_pod<std::uint8_t>(out, initialized_ ? 1 : 0);
+    write_pod<std::int64_t>(out, pending_gradient_steps_);
+    write_pod<std::int64_t>(out, n_updates_);
+    clock_.save_state(out);
+    q_net_.save(out);
+    target_net_.save(out);
+    optimizer_.save(out);
+    buffer_.save_state(out);
+  }
+
+  void load_training_state(std::istream& in) override {
+    using recrl::toolkit::read_pod;
+    recrl::toolkit::expect_tag(in, kTrainingTag);
+    const bool initialized = read_pod<std::uint8_t>(in, kTrainingTag) != 0;
+    pending_gradient_steps_ = read_pod<std::int64_t>(in, kTrainingTag);
+    n_updates_ = read_pod<std::int64_t>(in, kTrainingTag);
+    clock_.load_state(in);
+    q_net_.load(in);
+    target_net_.load(in);
+    optimizer_.load(in);
+    buffer_.load_state(in);
+    initialized_ = initialized;
   }
 
   bool state_values(const recrl::ObsBatch& obs, recrl::Vector& values) const override {

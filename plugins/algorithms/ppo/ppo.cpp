@@ -112,6 +112,7 @@ class Ppo final : public recrl::toolkit::ActorCriticAlgorithm {
     metrics.push_back({"train/clip_range", st.clip_range});
     if (st.clip_range_vf) metrics.push_back({"train/clip_range_vf", *st.clip_range_vf});
     metrics.push_back({"train/learning_rate", st.learning_rate});
+    metrics.push_back({recrl::kUpdateFlopsMetric, st.flops});
   }
 
  private:

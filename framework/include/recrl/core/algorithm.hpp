@@ -5,6 +5,7 @@
 #include <span>
 #include <vector>
 
+#include "recrl/core/errors.hpp"
 #include "recrl/core/random.hpp"
 #include "recrl/core/types.hpp"
 
@@ -38,6 +39,11 @@ struct Metric {
 };
 using Metrics = std::vector<Metric>;
 
+// Optional: an update may report the floating-point operations of its matrix products under
+// this name (e.g. toolkit::Mlp::forward_flops); the runner sums it into the run's update_flops
+// (`recrl bench` shows GFLOP/s) and keeps it out of metrics.csv.
+inline constexpr const char* kUpdateFlopsMetric = "perf/update_flops";
+
 // A learning (or fixed) policy. The runner owns the interaction loop, so every algorithm sees
 // the same environments, evaluation and logging: act, observe what followed, update when
 // observe() says so. Constructed valid from (Params, PluginContext); called from one thread.
@@ -58,6 +64,22 @@ class Algorithm {
   virtual void save(std::ostream& out) const = 0;
   virtual void load(std::istream& in) = 0;
 
+  // Optional, for checkpoints of training runs (docs/checkpoints.md): the whole training state
+  // between two act() calls (weights, optimiser moments, buffers and their positions, schedule
+  // progress, counters), so that an object constructed with the same parameters and context,
+  // after load_training_state(), acts, observes and updates exactly as the saved one would
+  // have: bit for bit, given the same random streams. Random streams are the caller's and are
+  // not included. The defaults refuse.
+  virtual bool supports_checkpoints() const { return false; }
+  virtual void save_training_state(std::ostream& out) const {
+    static_cast<void>(out);
+    throw PluginError(kCheckpointsUnsupported);
+  }
+  virtual void load_training_state(std::istream& in) {
+    static_cast<void>(in);
+    throw PluginError(kCheckpointsUnsupported);
+  }
+
   // Optional: the policy's action probabilities, [n_actions x n]. False where it has none.
   virtual bool action_probabilities(const ObsBatch& obs, Matrix& probs) const {
     static_cast<void>(obs);
@@ -70,6 +92,11 @@ class Algorithm {
     static_cast<void>(values);
     return false;
   }
+
+ private:
+  static constexpr const char* kCheckpointsUnsupported =
+      "this algorithm does not support checkpoints (it does not implement "
+      "save_training_state/load_training_state)";
 };
 
 }  // namespace recrl

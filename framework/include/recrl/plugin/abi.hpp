@@ -13,9 +13,9 @@ inline constexpr std::uint32_t kMagic = 0x4c434552u;
 // The plugin ABI version. Bump it whenever anything that crosses the plugin boundary changes
 // its layout or vtable: this file and the recrl/core headers (a unit test hashes them and
 // fails when they change without a bump).
-inline constexpr std::uint32_t kPluginAbi = 1;
+inline constexpr std::uint32_t kPluginAbi = 2;
 // kAbiHeadersHash: FNV-1a 64 of those headers, checked by tests/plugin/abi_hash_test.cpp.
-inline constexpr std::uint64_t kAbiHeadersHash = 0x49bdbc1ef9e95e63ull;
+inline constexpr std::uint64_t kAbiHeadersHash = 0x53a721ae940caba0ull;
 
 enum class Kind : std::uint32_t { Environment = 1, Reward = 2, Algorithm = 3 };
 

@@ -188,6 +188,9 @@ struct OnPolicyUpdateStats {
   std::int64_t epochs_completed = 0;
   std::optional<std::int64_t> stopped_at_epoch;  // target_kl early stop
   double approx_kl_at_stop = 0;
+  // Floating-point operations of the update's matrix products (forward and backward passes of
+  // both networks over every minibatch; see Mlp::forward_flops), for `recrl bench`.
+  double flops = 0;
 };
 
 // Owns the policy and value networks, their optimiser, the rollout buffer and every scratch
@@ -219,6 +222,10 @@ class RECRL_API OnPolicyActorCritic {
   // Binary: a tag, then both networks (shapes checked on load; DataError on mismatch).
   void save(std::ostream& out) const;
   void load(std::istream& in);
+  // Everything training continues from (networks, optimiser moments, rollout buffer, episode
+  // starts, counters), for checkpoints between two act() calls; see Algorithm.
+  void save_training_state(std::ostream& out) const;
+  void load_training_state(std::istream& in);
 
   // The networks, for tests and benchmarks.
   const Mlp<float>& policy_net() const { return pi_; }
@@ -278,6 +285,9 @@ class ActorCriticAlgorithm : public Algorithm {
   bool observe(const StepBatch& batch) override { return ac_.observe(batch); }
   void save(std::ostream& out) const override { ac_.save(out); }
   void load(std::istream& in) override { ac_.load(in); }
+  bool supports_checkpoints() const override { return true; }
+  void save_training_state(std::ostream& out) const override { ac_.save_training_state(out); }
+  void load_training_state(std::istream& in) override { ac_.load_training_state(in); }
   bool action_probabilities(const ObsBatch& obs, Matrix& probs) const override {
     ac_.action_probabilities(obs.obs, probs);
     return true;

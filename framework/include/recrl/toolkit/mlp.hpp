@@ -142,6 +142,9 @@ class Mlp {
   // the matrix products; activations and bias adds not counted). backward() without dL/dX
   // costs about twice as much (weight gradients plus hidden-layer input gradients).
   double forward_flops(Index batch) const;
+  // The same for backward() without dL/dX: the weight gradients of every layer and the input
+  // gradients of every layer but the first.
+  double backward_flops(Index batch) const;
 
  private:
   MatMap weight_view(T* base, Index layer) const {
@@ -377,6 +380,16 @@ double Mlp<T>::forward_flops(Index batch) const {
   double multiply_adds = 0;
   for (Index l = 0; l < num_layers(); ++l) {
     multiply_adds += static_cast<double>(layer_input_size(l) * layer_output_size(l));
+  }
+  return 2.0 * multiply_adds * static_cast<double>(batch);
+}
+
+template <typename T>
+double Mlp<T>::backward_flops(Index batch) const {
+  double multiply_adds = 0;
+  for (Index l = 0; l < num_layers(); ++l) {
+    multiply_adds +=
+        static_cast<double>(layer_input_size(l) * layer_output_size(l)) * (l == 0 ? 1.0 : 2.0);
   }
   return 2.0 * multiply_adds * static_cast<double>(batch);
 }

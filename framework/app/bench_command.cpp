@@ -1,0 +1,161 @@
+// recrl bench: trains each algorithm of a benchmark experiment on one thread and prints its
+// speed: environment steps per second, where the time went (environment, acting, updating,
+// evaluation) and the GFLOP/s of the updates' matrix products.
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "commands.hpp"
+#include "options.hpp"
+#include "recrl/config/experiment.hpp"
+#include "recrl/core/errors.hpp"
+#include "recrl/plugin/registry.hpp"
+#include "recrl/run/runner.hpp"
+
+namespace recrl::app {
+
+namespace {
+
+// The default benchmark: experiments/seed.yaml's learners (Stable-Baselines3's defaults, 8
+// environment copies for PPO and A2C, 1 for DQN, normalised observations) on one seed, with
+// only the final evaluation. Embedded so that an installed recrl needs no source tree.
+constexpr const char* kSeedBench = R"(name: bench
+env:
+  plugin: recommendation
+  params: {users: {source: synthetic}, horizon: 1}
+reward:
+  plugin: seed_rules
+algorithms:
+  - {plugin: ppo, n_envs: 8}
+  - {plugin: a2c, n_envs: 8}
+  - {plugin: dqn, n_envs: 1}
+seeds: [0]
+train: {timesteps: 100000, n_envs: 8, normalize_observations: true}
+eval: {episodes: 10000, seed: 1000003, every: 0}
+)";
+
+// A scratch folder for the benchmark's experiment file and run folders, removed afterwards.
+class ScratchFolder {
+ public:
+  ScratchFolder()
+      : path_(std::filesystem::temp_directory_path() /
+              fmt::format("recrl-bench-{}", static_cast<long>(::getpid()))) {
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ScratchFolder(const ScratchFolder&) = delete;
+  ScratchFolder& operator=(const ScratchFolder&) = delete;
+  ~ScratchFolder() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+std::string seconds_and_share(double seconds, double total) {
+  return fmt::format("{:.2f} ({:.0f}%)", seconds, total > 0 ? 100.0 * seconds / total : 0.0);
+}
+
+std::string bench_table(const ExperimentResult& result) {
+  std::string out =
+      "| algorithm | env steps | env steps/s | environment s | acting s | updating s | "
+      "evaluation s | update GFLOP/s | eval mean |\n"
+      "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+  for (const RunResult& r : result.runs) {
+    // The training loop's time, split; the shares are of training time (evaluation apart).
+    const double training = r.env_s + r.act_s + r.update_s;
+    const std::string gflops =
+        r.update_s > 0 && r.update_flops > 0 ? fmt::format("{:.2f}", r.update_flops / r.update_s / 1e9)
+                                             : std::string("n/a");
+    out += fmt::format("| {} | {} | {:.0f} | {} | {} | {} | {:.2f} | {} | {:.4f} |\n", r.label,
+                       r.env_steps, r.steps_per_s, seconds_and_share(r.env_s, training),
+                       seconds_and_share(r.act_s, training), seconds_and_share(r.update_s, training),
+                       r.eval_s, gflops, r.eval_mean);
+  }
+  return out;
+}
+
+}  // namespace
+
+int bench_command(const std::vector<std::string>& args) {
+  CommonOptions common;
+  std::string file;
+  std::int64_t timesteps = 0;
+  std::uint64_t seed = 0;
+  po::options_description options("options");
+  options.add_options()(
+      "experiment", po::value(&file),
+      "benchmark this experiment's algorithms instead of the built-in one (see --help)")(
+      "timesteps", po::value(&timesteps), "training steps per algorithm (default: the experiment's)")(
+      "seed", po::value(&seed)->default_value(0), "the one seed every algorithm runs with");
+  common.add_overrides(options);
+  common.add_plugin_path(options);
+  common.add_verbosity(options);
+  po::positional_options_description positional;
+  positional.add("experiment", 1);
+  po::variables_map vm;
+  const std::string usage =
+      "usage: recrl bench [FILE.yaml] [--timesteps N] [--seed S] [--set PATH=VALUE]...\n"
+      "\n"
+      "Trains each algorithm, one after the other on one thread, and prints env steps/s, the\n"
+      "time split (environment, acting, updating; evaluation apart) and the GFLOP/s of the\n"
+      "updates. Without FILE: PPO, A2C and DQN with Stable-Baselines3's defaults on the seed\n"
+      "environment (as experiments/seed.yaml), 100k steps, seed 0.";
+  if (!parse(args, usage, options, positional, vm)) return 0;
+  if (!common.quiet && !common.verbose) spdlog::set_level(spdlog::level::warn);
+  common.apply_verbosity();
+  if (vm.count("timesteps") && timesteps < 1) {
+    throw ConfigError("--timesteps " + std::to_string(timesteps) + ": expected at least 1");
+  }
+
+  const ScratchFolder scratch;
+  if (file.empty()) {
+    file = (scratch.path() / "bench.yaml").string();
+    std::ofstream(file) << kSeedBench;
+  }
+  std::vector<config::Override> overrides;
+  for (const std::string& o : common.overrides) overrides.push_back(config::parse_override(o));
+  overrides.push_back(config::parse_override(fmt::format("seeds=[{}]", seed)));
+  overrides.push_back(config::parse_override("output=" + (scratch.path() / "out").string()));
+  if (timesteps > 0) {
+    // Every algorithm entry: those that set their own budget as well as train:'s.
+    overrides.push_back(config::parse_override(fmt::format("train.timesteps={}", timesteps)));
+  }
+  std::vector<config::Experiment> variants = config::load_experiment_variants(file, overrides);
+  if (timesteps > 0) {
+    for (config::Experiment& variant : variants) {
+      for (config::AlgorithmUse& use : variant.algorithms) use.timesteps = timesteps;
+    }
+  }
+
+  plugin::PluginRegistry registry;
+  registry.scan(plugin_search_path(common.plugin_folders(), variants.front().plugin_paths));
+  registry.throw_if_problems();
+  std::vector<ResolvedExperiment> resolved;
+  for (const config::Experiment& variant : variants)
+    resolved.push_back(resolve_experiment(variant, registry));
+
+  std::cout << fmt::format(
+      "recrl bench: {} on {} + {}, seed {}, one thread; Eigen SIMD: {}\n\n",
+      file == (scratch.path() / "bench.yaml").string() ? "built-in benchmark" : file,
+      resolved.front().env.info->name, resolved.front().reward.info->name, seed,
+      Eigen::SimdInstructionSetsInUse());
+  RunOptions run_options;
+  run_options.jobs = 1;
+  const ExperimentResult result = run_experiment(resolved, registry, run_options);
+  std::cout << bench_table(result);
+  return 0;
+}
+
+}  // namespace recrl::app

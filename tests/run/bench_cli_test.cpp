@@ -1,0 +1,39 @@
+// recrl bench: the built-in benchmark runs every learner and reports its speed, time split and
+// update GFLOP/s; bad options are one-line errors. (What the numbers are is measured, not
+// asserted: speed is never a test condition.)
+#include <regex>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "cli.hpp"
+
+using recrl::test::run_recrl;
+using recrl::test::scratch_dir;
+
+TEST_CASE("recrl bench times ppo a2c and dqn and splits their time", "[e2e][bench]") {
+  const auto dir = scratch_dir("bench_cli");
+  const auto result = run_recrl("bench --timesteps 17000 --set eval.episodes=200", dir);
+  INFO(result.out << result.err);
+  REQUIRE(result.status == 0);
+  CHECK_THAT(result.out, Catch::Contains("Eigen SIMD:"));
+  // One row per learner: label, 17000 steps (PPO updates once), steps/s, three "seconds
+  // (share%)" columns, evaluation seconds, GFLOP/s (every bundled learner reports its flops),
+  // eval mean.
+  const std::regex row(
+      R"(\| (ppo|a2c|dqn) \| 17000 \| \d+ \| [\d.]+ \(\d+%\) \| [\d.]+ \(\d+%\) \| [\d.]+ \(\d+%\) \| [\d.]+ \| [\d.]+ \| 0\.\d+ \|)");
+  int rows = 0;
+  for (auto it = std::sregex_iterator(result.out.begin(), result.out.end(), row);
+       it != std::sregex_iterator(); ++it) {
+    ++rows;
+  }
+  CHECK(rows == 3);
+  // Nothing is left behind: no store, no run folders in the working directory.
+  CHECK_FALSE(std::filesystem::exists(dir / "results"));
+}
+
+TEST_CASE("recrl bench refuses a budget below one step", "[e2e][bench]") {
+  const auto result = run_recrl("bench --timesteps 0", scratch_dir("bench_cli_bad"));
+  CHECK(result.status == 2);
+  CHECK_THAT(result.err, Catch::Contains("--timesteps 0: expected at least 1"));
+}
