@@ -206,6 +206,7 @@ struct Driven {
                                                             yaml, "algorithms[0]", "algo.yaml");
     recrl::PluginContext ctx = recrl::test::plugin_context("algorithms[0]", &env->spec());
     ctx.n_envs = envs;
+    ctx.total_timesteps = 100000;  // DQN's exploration schedule needs the run's budget
     algo = recrl::test::bundled_plugins().create_algorithm(plugin, params, ctx);
     const int dim = env->spec().observation.size;
     obs.resize(dim, envs);
@@ -278,11 +279,24 @@ TEST_CASE("ppo load rejects a policy of another shape or a foreign state", "[run
   CHECK_THROWS_AS(standard.algo->load(garbage), recrl::DataError);
 }
 
-TEST_CASE("ppo and a2c act observe and update without heap allocations in steady state",
-          "[run][ppo][a2c]") {
-  for (const std::string plugin : {"ppo", "a2c"}) {
-    Driven d(plugin,
-             plugin == "ppo" ? "{n_steps: 32, batch_size: 24, n_epochs: 2}" : "{n_steps: 5}", 8);
+TEST_CASE("ppo a2c and dqn act observe and update without heap allocations in steady state",
+          "[run][ppo][a2c][dqn]") {
+  struct Case {
+    const char* plugin;
+    const char* params;
+    int n_envs;
+  };
+  // DQN: past learning_starts within the warm-up, then gradient steps, target refreshes and a
+  // replay buffer that wraps around while allocations are counted.
+  const Case cases[] = {{"ppo", "{n_steps: 32, batch_size: 24, n_epochs: 2}", 8},
+                        {"a2c", "{n_steps: 5}", 8},
+                        {"dqn",
+                         "{learning_starts: 50, batch_size: 16, train_freq: 4, buffer_size: 200, "
+                         "target_update_interval: 64}",
+                         1}};
+  for (const Case& c : cases) {
+    const std::string plugin = c.plugin;
+    Driven d(plugin, c.params, c.n_envs);
     recrl::Rng rng(3);
     for (int i = 0; i < 100; ++i) d.step(rng);  // warm up: weights drawn, first updates done
     const std::uint64_t allocations = recrl::test::allocations_during([&] {
