@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "../core/table_text.hpp"
 #include "../run/atomic_file.hpp"
 #include "recrl/report/plots.hpp"
 #include "recrl/report/svg.hpp"
@@ -36,17 +37,6 @@ std::string utc_time(store::Timestamp seconds) {
                      parts.tm_mday, parts.tm_hour, parts.tm_min);
 }
 
-// 123456.7 -> "123,457": counts are read by people.
-std::string thousands(double value) {
-  const std::string digits = fmt::format("{:.0f}", value);
-  std::string out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    const std::size_t left = digits.size() - i;
-    if (i > 0 && left % 3 == 0 && digits[i - 1] != '-') out += ',';
-    out += digits[i];
-  }
-  return out;
-}
 
 std::string joined(const std::vector<std::string>& items) {
   std::string out;
@@ -124,7 +114,8 @@ std::string comparison_table(const ReportData& data) {
     out += "<td class=\"num\">" + escape_markup(row.iqm.str(4)) + "</td>";
     out += "<td class=\"num\">" +
            (a.pct_oracle ? fmt::format("{:.1f}", *a.pct_oracle) : std::string("n/a")) + "</td>";
-    out += "<td class=\"num\">" + (a.steps_per_s ? thousands(*a.steps_per_s) : std::string("n/a")) +
+    out += "<td class=\"num\">" +
+           (a.steps_per_s ? detail::grouped_thousands(*a.steps_per_s) : std::string("n/a")) +
            "</td></tr>\n";
   }
   out += "</table>\n";

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "../core/table_text.hpp"
 #include "atomic_file.hpp"
 #include "recrl/core/random.hpp"
 #include "recrl/stats/bootstrap.hpp"
@@ -32,28 +33,7 @@ double sample_std(const std::vector<double>& xs) {
   return std::sqrt(squares / static_cast<double>(xs.size() - 1));
 }
 
-std::string format_count(double x) {
-  // 100000 -> "100,000": tables are read by people.
-  const std::string digits = fmt::format("{:.0f}", x);
-  std::string out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    const std::size_t left = digits.size() - i;
-    if (i > 0 && left % 3 == 0 && digits[i - 1] != '-') out += ',';
-    out += digits[i];
-  }
-  return out;
-}
 
-// A CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180).
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char c : text) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + "\"";
-}
 
 // Each interval draws from its own stream, named by what it is about, so that it does not change
 // when rows are added or reordered.
@@ -138,7 +118,8 @@ std::string results_markdown(const ExperimentResult& result) {
   std::string out = fmt::format("## {}\n\n", result.experiment);
   out += fmt::format("Environment `{}`, reward `{}`; evaluation on {} held-out episodes (seed {}).",
                      result.env, result.reward,
-                     format_count(static_cast<double>(result.eval_episodes)), result.eval_seed);
+                     detail::grouped_thousands(static_cast<double>(result.eval_episodes)),
+                     result.eval_seed);
   const std::vector<SummaryRow> rows = summarize(result);
   const bool has_variants =
       std::any_of(rows.begin(), rows.end(), [](const SummaryRow& r) { return !r.variant.empty(); });
@@ -164,7 +145,8 @@ std::string results_markdown(const ExperimentResult& result) {
     out += fmt::format("| {} | {} | {:.4f} ± {:.4f} | {} | {} | {} | {:.2f} | {} |\n", label,
                        row.seeds, row.mean, row.std, iqm,
                        row.pct_oracle ? fmt::format("{:.1f}", *row.pct_oracle) : std::string("n/a"),
-                       format_count(row.env_steps), row.wall_s, format_count(row.steps_per_s));
+                       detail::grouped_thousands(row.env_steps), row.wall_s,
+                       detail::grouped_thousands(row.steps_per_s));
   }
   const std::vector<PairComparison> pairs = compare_pairs(result);
   if (!pairs.empty()) {
@@ -183,11 +165,13 @@ std::string results_csv(const ExperimentResult& result) {
       "run_id,experiment,variant,algorithm,plugin,plugin_version,seed,eval_mean,eval_std,"
       "pct_oracle,env_steps,wall_s,train_s,steps_per_s,policy\n";
   for (const RunResult& run : result.runs) {
-    out += fmt::format(
-        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", run.run_id, csv_field(result.experiment),
-        csv_field(run.variant), run.label, run.plugin, run.plugin_version, run.seed, run.eval_mean,
-        run.eval_std, run.pct_oracle ? fmt::format("{}", *run.pct_oracle) : std::string(),
-        run.env_steps, run.wall_s, run.train_s, run.steps_per_s, csv_field(run.policy.string()));
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", run.run_id,
+                       detail::csv_field(result.experiment), detail::csv_field(run.variant),
+                       detail::csv_field(run.label), run.plugin, run.plugin_version, run.seed,
+                       run.eval_mean, run.eval_std,
+                       run.pct_oracle ? fmt::format("{}", *run.pct_oracle) : std::string(),
+                       run.env_steps, run.wall_s, run.train_s, run.steps_per_s,
+                       detail::csv_field(run.policy.string()));
   }
   return out;
 }

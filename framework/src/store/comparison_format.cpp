@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "../core/table_text.hpp"
 #include "recrl/core/errors.hpp"
 #include "recrl/report/text_table.hpp"
 
@@ -119,16 +120,6 @@ std::string as_markdown(const ComparisonTable& table) {
   return out;
 }
 
-// A CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180).
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char c : text) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + "\"";
-}
 
 std::string number_or_empty(const std::optional<double>& value) {
   return value ? fmt::format("{}", *value) : std::string();
@@ -145,13 +136,13 @@ std::string as_csv(const ComparisonTable& table) {
     return ci.bounds ? std::optional<double>(ci.bounds->upper) : std::nullopt;
   };
   for (const ComparisonRow& row : table.rows) {
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(row.experiment),
-                       csv_field(row.variant), csv_field(row.algorithm), csv_field(row.plugin),
-                       table.metric->name, row.values.size(), row.mean,
-                       number_or_empty(lower(row.mean_interval)),
-                       number_or_empty(upper(row.mean_interval)), number_or_empty(row.std),
-                       row.median, row.iqm.estimate, number_or_empty(lower(row.iqm)),
-                       number_or_empty(upper(row.iqm)), table.options.bootstrap.confidence);
+    out += fmt::format(
+        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", detail::csv_field(row.experiment),
+        detail::csv_field(row.variant), detail::csv_field(row.algorithm),
+        detail::csv_field(row.plugin), table.metric->name, row.values.size(), row.mean,
+        number_or_empty(lower(row.mean_interval)), number_or_empty(upper(row.mean_interval)),
+        number_or_empty(row.std), row.median, row.iqm.estimate, number_or_empty(lower(row.iqm)),
+        number_or_empty(upper(row.iqm)), table.options.bootstrap.confidence);
   }
   return out;
 }
