@@ -16,6 +16,7 @@
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
+#include "../core/table_text.hpp"
 #include "recrl/run/runner.hpp"
 
 namespace recrl {
@@ -37,17 +38,6 @@ std::string format_duration(double seconds) {
   const auto s = static_cast<long long>(seconds + 0.5);
   if (s >= 3600) return fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
   return fmt::format("{}:{:02}", s / 60, s % 60);
-}
-
-// 12345678 -> "12,345,678".
-std::string format_count(std::int64_t n) {
-  const std::string digits = std::to_string(n < 0 ? -n : n);
-  std::string out = n < 0 ? "-" : "";
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
 }
 
 std::string bar(double fraction) {
@@ -92,10 +82,10 @@ struct ProgressDisplay::State {
     const double elapsed = seconds_since(a.started);
     const double rate = elapsed > 0 ? static_cast<double>(steps) / elapsed : 0;
     const double eta = rate > 0 ? static_cast<double>(total - steps) / rate : NAN;
-    return fmt::format("{}: {}/{} steps, {} steps/s, eval {}, ETA {}", a.label, format_count(steps),
-                       format_count(total), format_count(static_cast<std::int64_t>(rate)),
-                       std::isnan(eval) ? std::string("-") : fmt::format("{:.4g}", eval),
-                       format_duration(eta));
+    return fmt::format(
+        "{}: {}/{} steps, {} steps/s, eval {}, ETA {}", a.label, detail::grouped_thousands(steps),
+        detail::grouped_thousands(total), detail::grouped_thousands(rate),
+        std::isnan(eval) ? std::string("-") : fmt::format("{:.4g}", eval), format_duration(eta));
   }
 
   // Steps done by the ended and the active runs, and the overall ETA.
