@@ -120,7 +120,8 @@ int bench_command(const std::vector<std::string>& args) {
   }
 
   const ScratchFolder scratch;
-  if (file.empty()) {
+  const bool built_in = file.empty();
+  if (built_in) {
     file = (scratch.path() / "bench.yaml").string();
     std::ofstream(file) << kSeedBench;
   }
@@ -128,12 +129,9 @@ int bench_command(const std::vector<std::string>& args) {
   for (const std::string& o : common.overrides) overrides.push_back(config::parse_override(o));
   overrides.push_back(config::parse_override(fmt::format("seeds=[{}]", seed)));
   overrides.push_back(config::parse_override("output=" + (scratch.path() / "out").string()));
-  if (timesteps > 0) {
-    // Every algorithm entry: those that set their own budget as well as train:'s.
-    overrides.push_back(config::parse_override(fmt::format("train.timesteps={}", timesteps)));
-  }
   std::vector<config::Experiment> variants = config::load_experiment_variants(file, overrides);
   if (timesteps > 0) {
+    // Every algorithm entry, including those that set their own budget.
     for (config::Experiment& variant : variants) {
       for (config::AlgorithmUse& use : variant.algorithms) use.timesteps = timesteps;
     }
@@ -148,7 +146,7 @@ int bench_command(const std::vector<std::string>& args) {
 
   std::cout << fmt::format(
       "recrl bench: {} on {} + {}, seed {}, one thread; Eigen SIMD: {}\n\n",
-      file == (scratch.path() / "bench.yaml").string() ? "built-in benchmark" : file,
+      built_in ? "built-in benchmark" : file,
       resolved.front().env.info->name, resolved.front().reward.info->name, seed,
       Eigen::SimdInstructionSetsInUse());
   RunOptions run_options;

@@ -157,6 +157,40 @@ TEST_CASE("final metrics of a run result use the agreed names", "[store]") {
   CHECK(store::finished_run_of(run, {}).metrics.count("pct_oracle") == 0);
 }
 
+TEST_CASE("a run result read back from its stored metrics is the result recorded", "[store]") {
+  RunResult run;
+  run.eval_mean = 0.6;
+  run.eval_std = 0.2;
+  run.pct_oracle = 73.0;
+  run.env_steps = 5000;
+  run.wall_s = 3;
+  run.train_s = 2.5;
+  run.steps_per_s = 2000;
+  run.env_s = 0.5;
+  run.act_s = 0.25;
+  run.update_s = 1.75;
+  run.eval_s = 0.5;
+  run.update_flops = 1e9;
+  run.action_counts = {5, 0, 7};
+  const auto finished = store::finished_run_of(run, {"a", "b", "c"});
+  store::RunRecord record;
+  record.info = run_info("demo", "r1", 3);
+  record.policy = "p.recrl";
+  const RunResult back = store::run_result_of(record, finished.metrics, finished.action_counts);
+  CHECK(back.run_id == "r1");
+  CHECK(back.seed == 3);
+  CHECK(back.eval_mean == run.eval_mean);
+  CHECK(back.eval_std == run.eval_std);
+  CHECK(back.pct_oracle == run.pct_oracle);
+  CHECK(back.env_steps == run.env_steps);
+  CHECK(back.train_s == run.train_s);
+  CHECK(back.steps_per_s == run.steps_per_s);
+  CHECK(back.update_s == run.update_s);
+  CHECK(back.update_flops == run.update_flops);
+  CHECK(back.action_counts == run.action_counts);
+  CHECK(back.policy == "p.recrl");
+}
+
 TEST_CASE("a read-only store answers queries and refuses writes", "[store]") {
   const auto dir = test::scratch_dir("store_read_only");
   {

@@ -51,38 +51,9 @@ store::Claim StoreRecorder::claim(const PlannedRun& run) {
 std::optional<RunResult> StoreRecorder::stored_result(const PlannedRun& run) const {
   const std::optional<store::RunRecord> record = store_.run(run.id);
   if (!record || record->status != store::RunStatus::finished) return std::nullopt;
-  const store::Metrics metrics = store_.metrics(run.id);
-  const auto metric = [&](const char* name) {
-    const auto found = metrics.find(name);
-    return found == metrics.end() ? 0.0 : found->second;
-  };
-  RunResult r;
-  r.run_id = run.id;
-  r.variant = record->info.variant;
-  r.label = record->info.algorithm;
-  r.plugin = record->info.plugin;
-  r.plugin_version = record->info.plugin_version;
-  r.seed = record->info.seed;
-  r.eval_mean = metric("eval_mean");
-  r.eval_std = metric("eval_std");
-  if (metrics.count("pct_oracle")) r.pct_oracle = metric("pct_oracle");
-  r.env_steps = static_cast<std::int64_t>(metric("env_steps"));
-  r.wall_s = metric("wall_s");
-  r.train_s = metric("train_s");
-  r.steps_per_s = metric("steps_per_s");
-  r.env_s = metric("env_s");
-  r.act_s = metric("act_s");
-  r.update_s = metric("update_s");
-  r.eval_s = metric("eval_s");
-  r.update_flops = metric("update_flops");
-  r.policy = record->policy.value_or(std::filesystem::path());
+  RunResult r =
+      store::run_result_of(*record, store_.metrics(run.id), store_.action_counts(run.id));
   r.curve = run.dir / "curve.csv";
-  for (const store::ActionCount& a : store_.action_counts(run.id)) {
-    if (a.action < 0) continue;
-    const auto index = static_cast<std::size_t>(a.action);
-    if (r.action_counts.size() <= index) r.action_counts.resize(index + 1, 0);
-    r.action_counts[index] = a.count;
-  }
   return r;
 }
 
