@@ -16,6 +16,7 @@
 #include "recrl/toolkit/categorical.hpp"
 #include "recrl/toolkit/mlp.hpp"
 #include "recrl/toolkit/optimizers.hpp"
+#include "recrl/toolkit/small_gemm.hpp"
 
 namespace {
 
@@ -52,6 +53,25 @@ void set_per_sample(benchmark::State& state, Eigen::Index batch) {
       static_cast<double>(batch),
       benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
   state.SetItemsProcessed(state.iterations() * batch);
+}
+
+// A hidden layer's product, [64 x 64] weights by a batch of samples: the toolkit's kernel
+// against Eigen's general product (what Mlp used before small_gemm).
+void BM_HiddenLayerProduct(benchmark::State& state, bool eigen) {
+  const Eigen::Index batch = state.range(0);
+  const Matrix weights = random_inputs(64, 64);
+  const Matrix inputs = random_inputs(64, batch);
+  Matrix outputs(64, batch);
+  for (auto _ : state) {
+    if (eigen) {
+      outputs.noalias() = weights * inputs;
+    } else {
+      tk::multiply<float>(weights, inputs, outputs, tk::Product::Assign);
+    }
+    benchmark::DoNotOptimize(outputs.data());
+    benchmark::ClobberMemory();
+  }
+  set_flops(state, 2.0 * 64 * 64 * static_cast<double>(batch));
 }
 
 void BM_MlpForward(benchmark::State& state, tk::Activation activation) {
@@ -165,6 +185,8 @@ void BM_CategoricalLossGradients(benchmark::State& state) {
 
 }  // namespace
 
+BENCHMARK_CAPTURE(BM_HiddenLayerProduct, small_gemm, false)->Arg(8)->Arg(64);
+BENCHMARK_CAPTURE(BM_HiddenLayerProduct, eigen, true)->Arg(8)->Arg(64);
 BENCHMARK_CAPTURE(BM_MlpForward, tanh, tk::Activation::Tanh)->Arg(1)->Arg(8)->Arg(64);
 BENCHMARK_CAPTURE(BM_MlpForward, relu, tk::Activation::Relu)->Arg(8)->Arg(64);
 BENCHMARK_CAPTURE(BM_MlpForwardBackward, tanh, tk::Activation::Tanh)->Arg(8)->Arg(64);

@@ -6,6 +6,13 @@ function(recrl_set_warnings target)
   # 105651, a false positive fixed in GCC 13); it says nothing about our code.
   if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
     target_compile_options(${target} PRIVATE -Wno-restrict)
+    # With -march=native on an AVX-512 machine, GCC 12 reports -Wmaybe-uninitialized inside
+    # avx512fintrin.h, on the _mm512_undefined_*() placeholder that masked intrinsics such as
+    # _mm512_rsqrt14_pd (Eigen's vectorised 1/sqrt) pass as their unused source operand. Also a
+    # compiler false positive, gone in GCC 13.
+    if(RECRL_NATIVE)
+      target_compile_options(${target} PRIVATE -Wno-maybe-uninitialized)
+    endif()
   endif()
   if(RECRL_WARNINGS_AS_ERRORS)
     target_compile_options(${target} PRIVATE -Werror)

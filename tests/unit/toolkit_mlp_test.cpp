@@ -73,6 +73,13 @@ TEST_CASE("mlp gradients match finite differences without hidden layers", "[unit
   check_parameter_and_input_gradients({}, Activation::Tanh);
 }
 
+// Wide enough that the products run through small_gemm's SIMD blocks as well as its remainder
+// rows, whatever the build's vector width.
+TEST_CASE("mlp gradients match finite differences with wide layers", "[unit][toolkit]") {
+  check_parameter_and_input_gradients({20, 37}, Activation::Tanh);
+  check_parameter_and_input_gradients({37, 20}, Activation::Relu);
+}
+
 TEST_CASE("mlp backward accumulates gradients until they are zeroed", "[unit][toolkit]") {
   Rng rng(3);
   MlpD mlp = random_network(rng, {4}, Activation::Tanh);

@@ -17,6 +17,7 @@
 #include "recrl/core/export.hpp"
 #include "recrl/core/random.hpp"
 #include "recrl/toolkit/binary_io.hpp"
+#include "recrl/toolkit/small_gemm.hpp"
 
 namespace recrl::toolkit {
 
@@ -184,6 +185,7 @@ class Mlp {
   Mat input_;                  // [input_size x capacity_]
   std::vector<Mat> outputs_;   // per layer [out_l x capacity_]: activated for hidden layers
   std::vector<Mat> deltas_;    // per layer l >= 1: dL/d(input of l) [in_l x capacity_]
+  std::vector<Mat> transposed_weights_;  // per layer: W_l^T [in_l x out_l], backward's scratch
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -210,6 +212,9 @@ Mlp<T>::Mlp(Index input_size, std::vector<Index> hidden_sizes, Index output_size
   }
   parameters_ = Vec::Zero(offset);
   gradients_ = Vec::Zero(offset);
+  for (Index l = 0; l < num_layers(); ++l) {
+    transposed_weights_.emplace_back(layer_input_size(l), layer_output_size(l));
+  }
   reserve(1);
 }
 
@@ -281,7 +286,7 @@ typename Mlp<T>::ConstBatch Mlp<T>::forward(const Eigen::Ref<const Mat>& input) 
   input_.leftCols(n) = input;
   for (Index l = 0; l < num_layers(); ++l) {
     auto z = outputs_[static_cast<std::size_t>(l)].leftCols(n);
-    z.noalias() = weight(l) * layer_input(l);
+    multiply<T>(weight(l), layer_input(l), z, Product::Assign);
     z.colwise() += bias(l);
     if (l + 1 < num_layers()) {
       if (activation_ == Activation::Tanh) {
@@ -298,14 +303,19 @@ template <typename T>
 void Mlp<T>::backward_from(Index layer, const Eigen::Ref<const Mat>& grad,
                            Eigen::Ref<Mat>* grad_input) {
   const auto a_in = layer_input(layer);
-  weight_gradient(layer).noalias() += grad * a_in.transpose();
+  auto weight_grad = weight_gradient(layer);
+  multiply_transposed<T>(grad, a_in, weight_grad, Product::Accumulate);
   bias_gradient(layer) += grad.rowwise().sum();
+  if (layer == 0 && grad_input == nullptr) return;
+  // dL/d(input) = W^T grad, through a transposed copy of W so that the product reads columns.
+  Mat& weight_t = transposed_weights_[static_cast<std::size_t>(layer)];
+  transpose<T>(weight(layer), weight_t);
   if (layer == 0) {
-    if (grad_input != nullptr) grad_input->noalias() = weight(0).transpose() * grad;
+    multiply<T>(weight_t, grad, *grad_input, Product::Assign);
     return;
   }
   auto delta = deltas_[static_cast<std::size_t>(layer)].leftCols(batch_);
-  delta.noalias() = weight(layer).transpose() * grad;
+  multiply<T>(weight_t, grad, delta, Product::Assign);
   // The activation's derivative from its output: tanh' = 1 - a^2; relu' = [a > 0] (a > 0
   // exactly where the pre-activation was > 0; torch's threshold_backward also gives 0 at 0).
   if (activation_ == Activation::Tanh) {
