@@ -16,7 +16,7 @@ inline constexpr std::uint32_t kMagic = 0x4c434552u;
 // its backward pass; the toolkit headers joined the hash.
 inline constexpr std::uint32_t kPluginAbi = 3;
 // kAbiHeadersHash: FNV-1a 64 of those headers, checked by tests/plugin/abi_hash_test.cpp.
-inline constexpr std::uint64_t kAbiHeadersHash = 0x2913e2b5d377816aull;
+inline constexpr std::uint64_t kAbiHeadersHash = 0x3405c323fe468ba8ull;
 
 enum class Kind : std::uint32_t { Environment = 1, Reward = 2, Algorithm = 3 };
 
