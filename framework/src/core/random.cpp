@@ -65,7 +65,7 @@ std::uint64_t Rng::uniform_int(std::uint64_t n) {
 void Rng::save(std::ostream& out) const {
   std::ostringstream text;
   text.imbue(std::locale::classic());  // no digit grouping, whatever the global locale says
-  text << engine_;
+  text << live();
   const std::string state = text.str();
   const std::uint64_t size = state.size();
   out.write(reinterpret_cast<const char*>(&size), sizeof size);
@@ -86,6 +86,7 @@ void Rng::load(std::istream& in) {
   text >> engine;
   if (!in || text.fail()) throw DataError(SourceLocation{}, "random stream state: damaged");
   engine_ = engine;
+  seed_pending_ = false;
 }
 
 double Rng::normal(double mean, double stddev) {

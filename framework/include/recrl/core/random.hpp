@@ -32,11 +32,18 @@ RECRL_API std::uint64_t derive_seed(std::uint64_t seed, Stream kind, std::uint64
 class RECRL_API Rng {
  public:
   explicit Rng(std::uint64_t seed = 0) : engine_(seed) {}
-  void seed(std::uint64_t seed) { engine_.seed(seed); }
+  // Takes effect at the next draw (or engine() / save() call): seeding a std::mt19937_64 fills
+  // its 312 words of state, and a stream that is seeded and never drawn from (an evaluation
+  // episode's reward stream when the reward has no noise) then costs nothing. The numbers
+  // drawn are the same as with immediate seeding.
+  void seed(std::uint64_t seed) {
+    pending_seed_ = seed;
+    seed_pending_ = true;
+  }
 
-  std::uint64_t next_u64() { return engine_(); }
+  std::uint64_t next_u64() { return live()(); }
   // Uniform in [0, 1) with 53 random bits: (next_u64() >> 11) * 2^-53.
-  double uniform() { return static_cast<double>(engine_() >> 11) * 0x1.0p-53; }
+  double uniform() { return static_cast<double>(live()() >> 11) * 0x1.0p-53; }
   // Uniform integer in [0, n), n >= 1, without modulo bias (Lemire 2019, with rejection).
   std::uint64_t uniform_int(std::uint64_t n);
   // Box-Muller: sqrt(-2 ln(1 - u1)) * cos(2 pi u2); one normal per two uniforms, no cached state.
@@ -55,8 +62,8 @@ class RECRL_API Rng {
   bool bernoulli(double p) { return uniform() < p; }
 
   // Engine state, for checkpoints.
-  const std::mt19937_64& engine() const { return engine_; }
-  std::mt19937_64& engine() { return engine_; }
+  const std::mt19937_64& engine() const { return live(); }
+  std::mt19937_64& engine() { return live(); }
   // Writes the engine state (the standard's text form of std::mt19937_64, length-prefixed);
   // load() reads it back exactly, so that the stream continues where the saved one stood.
   // load() throws DataError (no location: the caller names the file) on anything else.
@@ -64,7 +71,19 @@ class RECRL_API Rng {
   void load(std::istream& in);
 
  private:
-  std::mt19937_64 engine_;
+  // The engine, seeded first if a seed() is pending. Const because engine() const and save()
+  // need the state a draw would see; the deferred seeding does not change what is observable.
+  std::mt19937_64& live() const {
+    if (seed_pending_) {
+      engine_.seed(pending_seed_);
+      seed_pending_ = false;
+    }
+    return engine_;
+  }
+
+  mutable std::mt19937_64 engine_;
+  mutable bool seed_pending_ = false;
+  std::uint64_t pending_seed_ = 0;
 };
 
 }  // namespace recrl
