@@ -1,7 +1,11 @@
 // Adam and RMSprop against steps computed by hand from PyTorch's update rules, global-norm
 // clipping as torch.nn.utils.clip_grad_norm_, and exact save/load of optimiser state.
 #include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <random>
 #include <sstream>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -10,6 +14,7 @@
 namespace {
 
 using recrl::toolkit::Adam;
+using recrl::toolkit::DivisionBy;
 using recrl::toolkit::RmsProp;
 using Vec = Eigen::VectorXd;
 
@@ -50,6 +55,60 @@ TEST_CASE("adam matches pytorch for three steps", "[unit][toolkit]") {
   CHECK(p(1) == Approx(-1.8125737645743547).epsilon(1e-12));
   CHECK(adam.steps() == 3);
 }
+
+// Adam divides sqrt(v) by sqrt(1 - beta2^t) without a division instruction; its quotients must
+// be the division's bits. Scaling x by 2 scales every step of the computation exactly, so one
+// whole binade of x per divisor covers all normal x. (Packet types as template arguments: see
+// small_gemm.hpp on the warning.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wignored-attributes"
+TEST_CASE("adam's division by the bias correction gives the division's bits", "[unit][toolkit]") {
+  namespace ei = Eigen::internal;
+  using Packet = ei::packet_traits<float>::type;
+  constexpr int kSize = ei::unpacket_traits<Packet>::size;
+  std::vector<float> divisors;
+  for (int t : {1, 2, 3, 7, 10, 100, 1000, 4321, 20000}) {
+    divisors.push_back(static_cast<float>(std::sqrt(1.0 - std::pow(0.999, t))));
+  }
+  for (float d : {0.7071068f, 0.99999994f, 1.0f, 0.5f, 0.1234567f}) divisors.push_back(d);
+  std::uint32_t one_bits = 0;
+  const float one = 1.0f;
+  std::memcpy(&one_bits, &one, sizeof one);
+  std::vector<float> binade(std::size_t{1} << 23);  // every float in [1, 2)
+  for (std::size_t i = 0; i < binade.size(); ++i) {
+    const std::uint32_t bits = one_bits + static_cast<std::uint32_t>(i);
+    std::memcpy(&binade[i], &bits, sizeof bits);
+  }
+  for (float d : divisors) {
+    const DivisionBy<float, float> scalar(d);
+    const DivisionBy<float, Packet> packet(d);
+    std::size_t scalar_mismatches = 0;
+    std::size_t packet_mismatches = 0;
+    for (std::size_t i = 0; i < binade.size(); i += kSize) {
+      float quotients[kSize];
+      ei::pstoreu(quotients, packet(ei::ploadu<Packet>(&binade[i])));
+      for (int k = 0; k < kSize; ++k) {
+        const float x = binade[i + static_cast<std::size_t>(k)];
+        scalar_mismatches += scalar(x) != x / d ? 1 : 0;
+        packet_mismatches += quotients[k] != x / d ? 1 : 0;
+      }
+    }
+    INFO("divisor " << d);
+    CHECK(scalar_mismatches == 0);
+    CHECK(packet_mismatches == 0);
+    CHECK(scalar(0.0f) == 0.0f);
+    CHECK(scalar(3.0e-23f) == 3.0e-23f / d);
+    CHECK(scalar(1.0e30f) == 1.0e30f / d);
+  }
+  std::mt19937_64 engine(7);
+  std::uniform_real_distribution<double> uniform(0.0, 1e3);
+  for (int i = 0; i < 100000; ++i) {
+    const double d = std::sqrt(1.0 - std::pow(0.999, 1 + i % 5000));
+    const double x = uniform(engine);
+    REQUIRE(DivisionBy<double, double>(d)(x) == x / d);
+  }
+}
+#pragma GCC diagnostic pop
 
 TEST_CASE("adam in float follows the double computation", "[unit][toolkit]") {
   Adam<float> adam(2, 0.1, 0.9, 0.999, 1e-8);

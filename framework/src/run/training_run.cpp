@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <iterator>
 #include <sstream>
 #include <string_view>
 
@@ -77,6 +78,7 @@ RunResult TrainingRun::execute(std::optional<double> oracle_mean,
 
   Metrics metrics;
   metrics.reserve(32);
+  fmt::memory_buffer metric_line;
   const std::int64_t every = x_.experiment.eval.every;
   const std::int64_t checkpoint_every = algo_.checkpoint_every;
   std::int64_t next_checkpoint =
@@ -109,7 +111,11 @@ RunResult TrainingRun::execute(std::optional<double> oracle_mean,
           if (name == kUpdateFlopsMetric) book.update_flops += m.value;
           continue;
         }
-        metrics_file << loop_.steps() << ',' << m.name << ',' << m.value << '\n';
+        // fmt writes the shortest text that reads back as the same double (an ostream's
+        // default keeps 6 digits) and, for DQN's update every 4 steps, in a fraction of the time.
+        metric_line.clear();
+        fmt::format_to(std::back_inserter(metric_line), "{},{},{}\n", loop_.steps(), name, m.value);
+        metrics_file.write(metric_line.data(), static_cast<std::streamsize>(metric_line.size()));
       }
     }
     for (double r : loop_.finished_returns()) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <istream>
@@ -186,6 +187,7 @@ class Mlp {
   std::vector<Mat> outputs_;   // per layer [out_l x capacity_]: activated for hidden layers
   std::vector<Mat> deltas_;    // per layer l >= 1: dL/d(input of l) [in_l x capacity_]
   std::vector<Mat> transposed_weights_;  // per layer: W_l^T [in_l x out_l], backward's scratch
+  Vec row_sums_;                         // [widest layer output]: backward's bias sums
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -215,6 +217,7 @@ Mlp<T>::Mlp(Index input_size, std::vector<Index> hidden_sizes, Index output_size
   for (Index l = 0; l < num_layers(); ++l) {
     transposed_weights_.emplace_back(layer_input_size(l), layer_output_size(l));
   }
+  row_sums_.resize(*std::max_element(sizes_.begin() + 1, sizes_.end()));
   reserve(1);
 }
 
@@ -287,12 +290,18 @@ typename Mlp<T>::ConstBatch Mlp<T>::forward(const Eigen::Ref<const Mat>& input) 
   for (Index l = 0; l < num_layers(); ++l) {
     auto z = outputs_[static_cast<std::size_t>(l)].leftCols(n);
     multiply<T>(weight(l), layer_input(l), z, Product::Assign);
-    z.colwise() += bias(l);
-    if (l + 1 < num_layers()) {
-      if (activation_ == Activation::Tanh) {
-        z.array() = z.array().tanh();
+    // The bias and the activation in one pass over z, column by column (Eigen vectorises a
+    // column's expression but not tanh over `z.colwise() + bias`).
+    const auto b = bias(l).array();
+    const bool hidden = l + 1 < num_layers();
+    for (Index j = 0; j < n; ++j) {
+      auto column = z.col(j).array();
+      if (!hidden) {
+        column += b;
+      } else if (activation_ == Activation::Tanh) {
+        column = (column + b).tanh();
       } else {
-        z.array() = z.array().max(T(0));
+        column = (column + b).max(T(0));
       }
     }
   }
@@ -305,7 +314,15 @@ void Mlp<T>::backward_from(Index layer, const Eigen::Ref<const Mat>& grad,
   const auto a_in = layer_input(layer);
   auto weight_grad = weight_gradient(layer);
   multiply_transposed<T>(grad, a_in, weight_grad, Product::Accumulate);
-  bias_gradient(layer) += grad.rowwise().sum();
+  // The bias gradient: grad's row sums, summed column after column in packets (Eigen's
+  // rowwise().sum() walks each row of a column-major matrix with a stride, one scalar at a
+  // time). The sums are formed apart and then added, in the same order as rowwise().sum().
+  if (grad.cols() > 0) {
+    auto sums = row_sums_.head(grad.rows());
+    sums = grad.col(0);
+    for (Index j = 1; j < grad.cols(); ++j) sums += grad.col(j);
+    bias_gradient(layer) += sums;
+  }
   if (layer == 0 && grad_input == nullptr) return;
   // dL/d(input) = W^T grad, through a transposed copy of W so that the product reads columns.
   Mat& weight_t = transposed_weights_[static_cast<std::size_t>(layer)];

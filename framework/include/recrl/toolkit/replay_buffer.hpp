@@ -92,7 +92,7 @@ class RECRL_API ReplayBuffer {
   std::vector<int> actions_;
   Matrix rewards_;
   Matrix dones_;
-  std::vector<Index> sampled_rows_;  // scratch for sample(), grown to the largest batch
+  std::vector<Index> sampled_rows_;  // sample()'s scratch (rows, then slots), grown as needed
 };
 
 }  // namespace recrl::toolkit

@@ -34,74 +34,136 @@ using HalfPacket = typename Eigen::internal::unpacket_traits<Packet>::half;
 template <typename Packet>
 inline constexpr int kPacketSize = Eigen::internal::unpacket_traits<Packet>::size;
 
-// A block of C kept in registers: RowPackets x kCols accumulators, plus RowPackets packets of
-// A and one broadcast of B, within the register file (32 with AVX-512, 16 otherwise).
+// A block of C kept in registers: RowPackets x Cols accumulators, plus RowPackets packets of
+// A and one broadcast of B, within the register file (32 with AVX-512, 16 otherwise). An FMA
+// takes 4 cycles and two can start each cycle, so a block needs at least 8 accumulators to
+// keep the FMA units busy: a block one packet high is kWideCols columns wide.
 #if defined(__AVX512F__)
 inline constexpr int kRowPackets = 4;
 #else
 inline constexpr int kRowPackets = 2;
 #endif
 inline constexpr int kCols = 4;
+inline constexpr int kWideCols = 8;
+
+// Packets whose loads and stores take a lane mask (float with AVX or AVX-512): the rows of C
+// that do not fill a packet are then computed by one masked packet, the lanes past the last
+// row neither read nor written.
+template <typename Packet>
+inline constexpr bool kMaskable = Eigen::internal::unpacket_traits<Packet>::masked_load_available &&
+                                  Eigen::internal::unpacket_traits<Packet>::masked_store_available;
+
+// How the rows of one packet of C map to C: all lanes, only the lanes below `lanes` (a masked
+// packet), or only the lanes from `skip` on (an unmaskable packet that overlaps rows already
+// done, at the bottom of a matrix whose rows do not fill packets).
+struct RowSpan {
+  int lanes = 0;  // > 0: masked to the first `lanes` lanes
+  int skip = 0;   // > 0: store lanes [skip, packet size) only
+};
+
+template <typename Packet>
+inline Packet load_rows(const typename Eigen::internal::unpacket_traits<Packet>::type* from,
+                        RowSpan span) {
+  namespace ei = Eigen::internal;
+  if constexpr (kMaskable<Packet>) {
+    if (span.lanes > 0) {
+      using Mask = typename ei::unpacket_traits<Packet>::mask_t;
+      return ei::ploadu<Packet>(from, static_cast<Mask>((1u << span.lanes) - 1u));
+    }
+  }
+  return ei::ploadu<Packet>(from);
+}
+
+template <typename Packet>
+inline void store_rows(typename Eigen::internal::unpacket_traits<Packet>::type* to,
+                       const Packet& value, RowSpan span) {
+  namespace ei = Eigen::internal;
+  using T = typename ei::unpacket_traits<Packet>::type;
+  constexpr int kSize = kPacketSize<Packet>;
+  if constexpr (kMaskable<Packet>) {
+    if (span.lanes > 0) {
+      using Mask = typename ei::unpacket_traits<Packet>::mask_t;
+      ei::pstoreu(to, value, static_cast<Mask>((1u << span.lanes) - 1u));
+      return;
+    }
+  }
+  if (span.skip == 0) {
+    ei::pstoreu(to, value);
+    return;
+  }
+  T lanes[kSize];
+  ei::pstoreu(lanes, value);
+  for (int i = span.skip; i < kSize; ++i) to[i] = lanes[i];
+}
 
 // C[rows x cols] (+)= A[rows x depth] B[depth x cols] for one register block: rows =
 // RowPackets packets, cols = Cols. A is column-major with leading dimension lda; B(k, j) is
-// b[k * b_k + j * b_j], so the same code multiplies by B (b_k = 1) or by B^T (b_j = 1).
-// skip > 0 (one packet of rows only) computes the whole packet but stores only its last
-// kSize - skip rows: the tail of a matrix whose rows do not fill packets, computed by a packet
-// that overlaps rows already done.
+// b[k * b_k + j * b_j], so the same code multiplies by B (b_k = 1) or by B^T (b_j = 1). A
+// partial `span` (masked or skipping lanes) is for a block of one packet of rows.
 template <typename T, typename Packet, int RowPackets, int Cols>
 inline void multiply_block(Index depth, const T* a, Index lda, const T* b, Index b_k, Index b_j,
-                           T* c, Index ldc, bool accumulate, int skip = 0) {
+                           T* c, Index ldc, bool accumulate, RowSpan span) {
   namespace ei = Eigen::internal;
   constexpr int kSize = kPacketSize<Packet>;
   Packet sum[RowPackets][Cols];
   for (int r = 0; r < RowPackets; ++r) {
     for (int j = 0; j < Cols; ++j) {
-      sum[r][j] = accumulate ? ei::ploadu<Packet>(c + r * kSize + j * ldc) : ei::pset1<Packet>(T(0));
+      sum[r][j] = accumulate ? load_rows<Packet>(c + r * kSize + j * ldc, span)
+                             : ei::pset1<Packet>(T(0));
     }
   }
   for (Index k = 0; k < depth; ++k) {
     Packet column[RowPackets];
-    for (int r = 0; r < RowPackets; ++r) column[r] = ei::ploadu<Packet>(a + r * kSize + k * lda);
+    for (int r = 0; r < RowPackets; ++r) column[r] = load_rows<Packet>(a + r * kSize + k * lda, span);
     for (int j = 0; j < Cols; ++j) {
       const Packet factor = ei::pset1<Packet>(b[k * b_k + j * b_j]);
       for (int r = 0; r < RowPackets; ++r) sum[r][j] = ei::pmadd(column[r], factor, sum[r][j]);
     }
   }
-  if (skip == 0) {
-    for (int r = 0; r < RowPackets; ++r) {
-      for (int j = 0; j < Cols; ++j) ei::pstoreu(c + r * kSize + j * ldc, sum[r][j]);
-    }
-    return;
-  }
-  T lanes[kSize];
-  for (int j = 0; j < Cols; ++j) {
-    ei::pstoreu(lanes, sum[0][j]);
-    for (int i = skip; i < kSize; ++i) c[i + j * ldc] = lanes[i];
+  for (int r = 0; r < RowPackets; ++r) {
+    for (int j = 0; j < Cols; ++j) store_rows(c + r * kSize + j * ldc, sum[r][j], span);
   }
 }
 
-// All columns of C for the rows [row, row + RowPackets packets), storing from row + skip.
-template <typename T, typename Packet, int RowPackets>
+// All columns of C for the rows [row, row + RowPackets packets): blocks of Cols columns, then
+// of kCols, then single columns.
+template <typename T, typename Packet, int RowPackets, int Cols = (RowPackets == 1 ? kWideCols : kCols)>
 inline void multiply_rows(Index row, Index cols, Index depth, const T* a, Index lda, const T* b,
-                          Index b_k, Index b_j, T* c, Index ldc, bool accumulate, int skip = 0) {
+                          Index b_k, Index b_j, T* c, Index ldc, bool accumulate,
+                          RowSpan span = {}) {
   Index j = 0;
-  for (; j + kCols <= cols; j += kCols) {
-    multiply_block<T, Packet, RowPackets, kCols>(depth, a + row, lda, b + j * b_j, b_k, b_j,
-                                                 c + row + j * ldc, ldc, accumulate, skip);
+  for (; j + Cols <= cols; j += Cols) {
+    multiply_block<T, Packet, RowPackets, Cols>(depth, a + row, lda, b + j * b_j, b_k, b_j,
+                                                c + row + j * ldc, ldc, accumulate, span);
+  }
+  if constexpr (Cols > kCols) {
+    for (; j + kCols <= cols; j += kCols) {
+      multiply_block<T, Packet, RowPackets, kCols>(depth, a + row, lda, b + j * b_j, b_k, b_j,
+                                                   c + row + j * ldc, ldc, accumulate, span);
+    }
   }
   for (; j < cols; ++j) {
     multiply_block<T, Packet, RowPackets, 1>(depth, a + row, lda, b + j * b_j, b_k, b_j,
-                                             c + row + j * ldc, ldc, accumulate, skip);
+                                             c + row + j * ldc, ldc, accumulate, span);
   }
 }
 
-// Rows [row, rows) of C: blocks of kRowPackets packets, then single packets, then the rest
-// with half-width packets (AVX-512 -> AVX -> SSE), the last one overlapping rows already done.
-// Returns the first row not computed: only a matrix with fewer rows than the narrowest packet
-// has any left.
+// The narrowest packet of T's (AVX-512 -> AVX -> SSE halves).
+template <typename Packet>
+constexpr int narrowest_packet_size() {
+  if constexpr (kPacketSize<HalfPacket<Packet>> < kPacketSize<Packet>) {
+    return narrowest_packet_size<HalfPacket<Packet>>();
+  } else {
+    return kPacketSize<Packet>;
+  }
+}
+
+// Rows [row, rows) of C: blocks of kRowPackets packets, then single packets, then the rest:
+// one masked packet where the packet allows it, otherwise half-width packets (AVX-512 -> AVX
+// -> SSE), the last one overlapping rows already done. rows must be at least the narrowest
+// packet's size.
 template <typename T, typename Packet>
-Index multiply_rows_from(Index row, Index rows, Index cols, Index depth, const T* a, Index lda,
+void multiply_rows_from(Index row, Index rows, Index cols, Index depth, const T* a, Index lda,
                         const T* b, Index b_k, Index b_j, T* c, Index ldc, bool accumulate) {
   constexpr Index kSize = kPacketSize<Packet>;
   if constexpr (kSize > 1) {
@@ -113,28 +175,31 @@ Index multiply_rows_from(Index row, Index rows, Index cols, Index depth, const T
   for (; row + kSize <= rows; row += kSize) {
     multiply_rows<T, Packet, 1>(row, cols, depth, a, lda, b, b_k, b_j, c, ldc, accumulate);
   }
-  if (row == rows) return row;
-  if constexpr (kPacketSize<HalfPacket<Packet>> < kSize) {
-    return multiply_rows_from<T, HalfPacket<Packet>>(row, rows, cols, depth, a, lda, b, b_k, b_j,
-                                                     c, ldc, accumulate);
+  if (row == rows) return;
+  if constexpr (kMaskable<Packet>) {
+    multiply_rows<T, Packet, 1>(row, cols, depth, a, lda, b, b_k, b_j, c, ldc, accumulate,
+                                RowSpan{static_cast<int>(rows - row), 0});
+  } else if constexpr (kPacketSize<HalfPacket<Packet>> < kSize) {
+    multiply_rows_from<T, HalfPacket<Packet>>(row, rows, cols, depth, a, lda, b, b_k, b_j, c, ldc,
+                                              accumulate);
   } else {
-    // Fewer rows than the narrowest packet are left: one packet ending at the last row.
-    if (rows < kSize) return row;
+    // One packet ending at the last row; its first lanes recompute rows already stored.
     const Index start = rows - kSize;
     multiply_rows<T, Packet, 1>(start, cols, depth, a, lda, b, b_k, b_j, c, ldc, accumulate,
-                                static_cast<int>(row - start));
-    return rows;
+                                RowSpan{0, static_cast<int>(row - start)});
   }
 }
 
 // C's rows by packets: all of them unless C has fewer rows than the narrowest packet (then
-// none). Returns how many rows were computed.
+// none: a single row is a matrix-vector product, better done by Eigen). Returns how many rows
+// were computed.
 template <typename T>
 Index multiply_packet_rows(Index rows, Index cols, Index depth, const T* a, Index lda, const T* b,
                            Index b_k, Index b_j, T* c, Index ldc, bool accumulate) {
   using Packet = typename Eigen::internal::packet_traits<T>::type;
-  return multiply_rows_from<T, Packet>(0, rows, cols, depth, a, lda, b, b_k, b_j, c, ldc,
-                                       accumulate);
+  if (rows < narrowest_packet_size<Packet>()) return 0;
+  multiply_rows_from<T, Packet>(0, rows, cols, depth, a, lda, b, b_k, b_j, c, ldc, accumulate);
+  return rows;
 }
 
 // dst[cols x rows] = src[rows x cols]^T, column-major, square tiles of one packet width
