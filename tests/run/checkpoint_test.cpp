@@ -9,6 +9,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -133,8 +134,12 @@ struct Run {
     metrics.reserve(32);
     while (loop->steps() < until) {
       if (loop->step(metrics)) {
-        for (const recrl::Metric& m : metrics)
+        for (const recrl::Metric& m : metrics) {
+          // The update's arithmetic measures the machine (a cache may save some), not the
+          // learning: the metrics file leaves it out too.
+          if (std::string_view(m.name) == recrl::kUpdateFlopsMetric) continue;
           metrics_log += fmt::format("{},{},{}\n", loop->steps(), m.name, m.value);
+        }
       }
       for (double r : loop->finished_returns()) {
         ++progress.episodes_since;

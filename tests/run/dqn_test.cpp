@@ -17,6 +17,7 @@
 #include "recrl/run/normalizer.hpp"
 #include "recrl/run/oracle.hpp"
 #include "recrl/run/vec_env.hpp"
+#include "../../plugins/algorithms/dqn/target_cache.hpp"
 #include "../../plugins/algorithms/dqn/td_loss.hpp"
 #include "../../plugins/algorithms/dqn/training_clock.hpp"
 
@@ -157,6 +158,46 @@ TEST_CASE("dqn td loss gradient matches finite differences", "[unit][dqn]") {
     INFO("parameter " << k);
     CHECK(analytic(k) == Approx((up - down) / (2 * h)).margin(1e-7));
   }
+}
+
+TEST_CASE("dqn target cache gives the target network's values bit for bit", "[unit][dqn]") {
+  using MatF = Eigen::MatrixXf;
+  recrl::Rng rng(11);
+  recrl::toolkit::Mlp<float> target(5, {64, 64}, 7, recrl::toolkit::Activation::Relu);
+  target.init_pytorch_default(rng);
+  const Eigen::Index slots = 40, batch = 32;
+  MatF stored(5, slots);  // the next observation of each replay slot
+  for (Eigen::Index k = 0; k < slots; ++k) {
+    for (Eigen::Index i = 0; i < 5; ++i) stored(i, k) = static_cast<float>(rng.normal());
+  }
+  recrl::dqn::TargetCache cache(slots, 5, batch);
+  MatF next_obs(5, batch), cached(1, batch), fresh(1, batch);
+  std::vector<Eigen::Index> drawn(static_cast<std::size_t>(batch));
+  Eigen::Index computed_total = 0;
+  for (int step = 0; step < 30; ++step) {
+    if (step == 10) {  // the target network changes: every value must be computed again
+      target.parameters()(3) += 0.5f;
+      cache.forget_all();
+    }
+    if (step == 20) {  // slots 0..9 are overwritten with new observations
+      stored.leftCols(10).array() += 1.0f;
+      cache.forget(0, 10);
+    }
+    for (Eigen::Index j = 0; j < batch; ++j) {
+      drawn[static_cast<std::size_t>(j)] = static_cast<Eigen::Index>(rng.uniform_int(slots));
+      next_obs.col(j) = stored.col(drawn[static_cast<std::size_t>(j)]);
+    }
+    const Eigen::Index computed = cache.greedy_values(target, drawn, next_obs, cached);
+    computed_total += computed;
+    if (step == 10) CHECK(computed == batch);
+    recrl::dqn::TdLoss<float>::greedy_values(target, next_obs, fresh);
+    for (Eigen::Index j = 0; j < batch; ++j) {
+      INFO("step " << step << ", column " << j);
+      REQUIRE(cached(0, j) == fresh(0, j));
+    }
+  }
+  // 30 draws of 32 from 40 slots: most values came from the cache.
+  CHECK(computed_total < 30 * batch / 3);
 }
 
 TEST_CASE("dqn td loss is the mean huber loss against the target network's greedy value", "[unit][dqn]") {

@@ -14,6 +14,7 @@ void ReplayBatch::reserve(Eigen::Index obs_dim, Eigen::Index max_batch) {
   obs.resize(obs_dim, max_batch);
   next_obs.resize(obs_dim, max_batch);
   actions.assign(static_cast<std::size_t>(max_batch), 0);
+  slots.assign(static_cast<std::size_t>(max_batch), 0);
   rewards.resize(1, max_batch);
   dones.resize(1, max_batch);
   size = 0;
@@ -57,22 +58,20 @@ void ReplayBuffer::add(const Eigen::Ref<const Matrix>& obs, const Eigen::Ref<con
 void ReplayBuffer::sample(Rng& rng, Index batch_size, ReplayBatch& out) {
   RECRL_ASSERT(filled_rows() >= 1, "ReplayBuffer::sample on an empty buffer");
   RECRL_ASSERT(batch_size >= 1 && out.obs.rows() == obs_dim_ && out.obs.cols() >= batch_size &&
-                   static_cast<Index>(out.actions.size()) >= batch_size,
+                   static_cast<Index>(out.actions.size()) >= batch_size &&
+                   static_cast<Index>(out.slots.size()) >= batch_size,
                "ReplayBuffer::sample: reserve the batch for batch_size first");
-  if (static_cast<Index>(sampled_rows_.size()) < batch_size) {
-    sampled_rows_.resize(static_cast<std::size_t>(batch_size));
-  }
   // The draws in SB3's order (every row, then every row's environment), then the slots'
   // cache lines requested all at once: in a large buffer each slot is a cache miss, and
   // waiting for them one after the other would cost more than the rest of the sampling.
   const auto upper = static_cast<std::uint64_t>(filled_rows());
   for (Index i = 0; i < batch_size; ++i) {
-    sampled_rows_[static_cast<std::size_t>(i)] = static_cast<Index>(rng.uniform_int(upper));
+    out.slots[static_cast<std::size_t>(i)] = static_cast<Index>(rng.uniform_int(upper));
   }
   for (Index i = 0; i < batch_size; ++i) {
     const Index env =
         n_envs_ > 1 ? static_cast<Index>(rng.uniform_int(static_cast<std::uint64_t>(n_envs_))) : 0;
-    Index& slot = sampled_rows_[static_cast<std::size_t>(i)];
+    Index& slot = out.slots[static_cast<std::size_t>(i)];
     slot = slot * n_envs_ + env;
     for (const Matrix* m : {&obs_, &next_obs_}) {
       const Scalar* column = m->col(slot).data();
@@ -84,7 +83,7 @@ void ReplayBuffer::sample(Rng& rng, Index batch_size, ReplayBatch& out) {
     __builtin_prefetch(dones_.data() + slot);
   }
   for (Index i = 0; i < batch_size; ++i) {
-    const Index k = sampled_rows_[static_cast<std::size_t>(i)];
+    const Index k = out.slots[static_cast<std::size_t>(i)];
     out.obs.col(i) = obs_.col(k);
     out.next_obs.col(i) = next_obs_.col(k);
     out.actions[static_cast<std::size_t>(i)] = actions_[static_cast<std::size_t>(k)];

@@ -27,7 +27,8 @@
 //     y = r + (1 - done) * gamma * max_a' Q_target(s', a'); loss = smooth_l1(Q(s, a), y)
 //     (Huber, beta 1, mean); gradient clipped to global norm max_grad_norm; Adam with torch's
 //     defaults (betas 0.9/0.999, eps 1e-8: DQNPolicy passes no optimizer_kwargs) [dqn.py train,
-//     common/policies.py BaseModel].
+//     common/policies.py BaseModel]. max_a' Q_target(s', a') of a transition drawn again before
+//     the target network changes is reused, not recomputed (target_cache.hpp: the same bits).
 //  8. learning_rate (constant or lin_<x>) is read at progress_remaining at the start of each
 //     training phase [common/base_class.py _update_learning_rate].
 //  9. Logged as SB3 does: train/loss (mean over the phase's gradient steps), train/n_updates,
@@ -50,6 +51,7 @@
 #include "recrl/toolkit/policy_kwargs.hpp"
 #include "recrl/toolkit/replay_buffer.hpp"
 #include "recrl/toolkit/schedule.hpp"
+#include "target_cache.hpp"
 #include "td_loss.hpp"
 #include "training_clock.hpp"
 
@@ -160,6 +162,8 @@ class Dqn final : public recrl::Algorithm {
     buffer_ = recrl::toolkit::ReplayBuffer(buffer_size, n_envs_, obs_dim);
     batch_.reserve(obs_dim, batch_size_);
     td_loss_ = recrl::dqn::TdLoss<float>(n_actions_, batch_size_);
+    target_cache_ = recrl::dqn::TargetCache(buffer_.rows() * n_envs_, obs_dim, batch_size_);
+    next_max_.resize(1, batch_size_);
   }
 
   void act(const recrl::ObsBatch& obs, recrl::ActMode mode, recrl::Rng& rng,
@@ -183,6 +187,7 @@ class Dqn final : public recrl::Algorithm {
   bool observe(const recrl::StepBatch& batch) override {
     // Acting on a loaded policy needs no budget; learning does, and the runner always gives it.
     RECRL_ASSERT(has_budget_, "dqn: learning needs PluginContext::total_timesteps > 0");
+    target_cache_.forget(buffer_.position() * n_envs_, n_envs_);
     buffer_.add(batch.obs, batch.final_obs, batch.actions, batch.rewards, batch.terminated);
     std::int64_t episodes_ended = 0;
     for (std::size_t i = 0; i < batch.terminated.size(); ++i) {
@@ -195,6 +200,7 @@ class Dqn final : public recrl::Algorithm {
       } else {
         target_net_.polyak_update(q_net_, tau_);
       }
+      target_cache_.forget_all();
     }
     pending_gradient_steps_ = tick.gradient_steps;
     return pending_gradient_steps_ > 0;
@@ -210,8 +216,12 @@ class Dqn final : public recrl::Algorithm {
       buffer_.sample(rng, batch_size_, batch_);
       const Eigen::Index n = batch_.size;
       q_net_.zero_gradients();
-      const float loss = td_loss_.accumulate(q_net_, target_net_, batch_.obs.leftCols(n), batch_.action_span(),
-                                             batch_.rewards.leftCols(n), batch_.next_obs.leftCols(n),
+      auto next_max = next_max_.leftCols(n);
+      const Eigen::Index computed = target_cache_.greedy_values(
+          target_net_, {batch_.slots.data(), static_cast<std::size_t>(n)}, batch_.next_obs.leftCols(n),
+          next_max);
+      const float loss = td_loss_.accumulate(q_net_, batch_.obs.leftCols(n), batch_.action_span(),
+                                             batch_.rewards.leftCols(n), next_max,
                                              batch_.dones.leftCols(n), gamma_);
       const float grad_norm = recrl::toolkit::clip_grad_norm(q_net_.gradients(), max_grad_norm_);
       if (!std::isfinite(loss) || !std::isfinite(grad_norm)) {
@@ -221,8 +231,9 @@ class Dqn final : public recrl::Algorithm {
       }
       optimizer_.step(q_net_.parameters(), q_net_.gradients());
       loss_sum += static_cast<double>(loss);
-      // The TD loss: the target network forward on next_obs, the Q-network forward and backward.
-      flops += target_net_.forward_flops(n) + q_net_.forward_flops(n) + q_net_.backward_flops(n);
+      // The TD loss: the target network forward on the next observations not cached, the
+      // Q-network forward and backward.
+      flops += target_net_.forward_flops(computed) + q_net_.forward_flops(n) + q_net_.backward_flops(n);
     }
     n_updates_ += pending_gradient_steps_;
     metrics.push_back({"train/learning_rate", learning_rate});
@@ -254,6 +265,7 @@ class Dqn final : public recrl::Algorithm {
     }
     q_net_.load(in);
     target_net_.load(in);
+    target_cache_.forget_all();
     initialized_ = true;
   }
 
@@ -282,6 +294,7 @@ class Dqn final : public recrl::Algorithm {
     clock_.load_state(in);
     q_net_.load(in);
     target_net_.load(in);
+    target_cache_.forget_all();
     optimizer_.load(in);
     buffer_.load_state(in);
     initialized_ = initialized;
@@ -299,6 +312,7 @@ class Dqn final : public recrl::Algorithm {
     if (initialized_) return;
     q_net_.init_pytorch_default(rng);
     target_net_.copy_parameters_from(q_net_);
+    target_cache_.forget_all();
     initialized_ = true;
   }
 
@@ -320,6 +334,8 @@ class Dqn final : public recrl::Algorithm {
   recrl::toolkit::ReplayBuffer buffer_;
   recrl::toolkit::ReplayBatch batch_;
   recrl::dqn::TdLoss<float> td_loss_;
+  recrl::dqn::TargetCache target_cache_;  // the target network's values, per replay slot
+  Eigen::MatrixXf next_max_;              // [1 x batch_size] of the current minibatch
   bool initialized_ = false;
   std::int64_t pending_gradient_steps_ = 0;
   std::int64_t n_updates_ = 0;

@@ -14,10 +14,10 @@ inline constexpr std::uint32_t kMagic = 0x4c434552u;
 // its layout or vtable: this file and the recrl/core and recrl/toolkit headers (a unit test
 // hashes them and fails when they change without a bump). 3: Mlp keeps transposed weights for
 // its backward pass, Rng defers seeding to its first draw; the toolkit headers joined the hash.
-// 4: Mlp keeps a scratch vector for its bias gradients.
+// 4: Mlp keeps a scratch vector for its bias gradients; ReplayBatch names the slots it drew.
 inline constexpr std::uint32_t kPluginAbi = 4;
 // kAbiHeadersHash: FNV-1a 64 of those headers, checked by tests/plugin/abi_hash_test.cpp.
-inline constexpr std::uint64_t kAbiHeadersHash = 0x2f87ec846cc3610bull;
+inline constexpr std::uint64_t kAbiHeadersHash = 0xb7513d4e383b0ad8ull;
 
 enum class Kind : std::uint32_t { Environment = 1, Reward = 2, Algorithm = 3 };
 

@@ -23,6 +23,7 @@ struct RECRL_API ReplayBatch {
   Matrix rewards;            // [1 x B]
   Matrix dones;              // [1 x B] 1 where the episode TERMINATED at this step (0 for
                              //   time-limit truncations: their next_obs value is bootstrapped)
+  std::vector<Eigen::Index> slots;  // [B] where each transition is stored: row * n_envs + env
   Eigen::Index size = 0;
 
   void reserve(Eigen::Index obs_dim, Eigen::Index max_batch);
@@ -92,7 +93,6 @@ class RECRL_API ReplayBuffer {
   std::vector<int> actions_;
   Matrix rewards_;
   Matrix dones_;
-  std::vector<Index> sampled_rows_;  // sample()'s scratch (rows, then slots), grown as needed
 };
 
 }  // namespace recrl::toolkit

@@ -1,0 +1,90 @@
+#pragma once
+
+// The target network's greedy value max_a' Q_target(s', a') of each replay slot's next
+// observation, kept from the gradient step that first needed it until the target network
+// changes or the slot is overwritten.
+//
+// Why: the target network changes only every target_update_interval steps (10,000 by default),
+// while each of the 2,500 gradient steps in between draws 32 transitions; a transition drawn
+// again in the same period needs the same value, and forwarding it through the target network
+// again was a quarter of a gradient step's arithmetic. A cached value is the value a fresh
+// forward pass would give, bit for bit: Mlp::forward computes each column of a batch the same
+// way whatever the other columns are (tested), so training is unchanged by the cache.
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "recrl/core/errors.hpp"
+#include "recrl/toolkit/mlp.hpp"
+#include "td_loss.hpp"
+
+namespace recrl::dqn {
+
+class TargetCache {
+ public:
+  using Index = Eigen::Index;
+  using Mat = Eigen::MatrixXf;
+
+  TargetCache() = default;
+  // slots: the replay buffer's capacity in transitions; max_batch: the largest minibatch.
+  TargetCache(Index slots, Index obs_dim, Index max_batch)
+      : values_(static_cast<std::size_t>(slots), 0.0f),
+        versions_(static_cast<std::size_t>(slots), kNever),
+        missed_obs_(obs_dim, max_batch),
+        missed_values_(1, max_batch),
+        missed_columns_(static_cast<std::size_t>(max_batch), 0) {}
+
+  // The target network changed (or was loaded): no cached value holds any more.
+  void forget_all() { ++version_; }
+  // Slots [first, first + count) are about to be overwritten.
+  void forget(Index first, Index count) {
+    for (Index k = first; k < first + count; ++k) versions_[static_cast<std::size_t>(k)] = kNever;
+  }
+
+  // out [1 x B] = max_a' Q_target(next_obs_i, a') for the transitions at `slots` whose next
+  // observations are the columns of next_obs [obs_dim x B]: cached values where there are
+  // any, one forward pass of target_net over the others. Returns how many were computed.
+  Index greedy_values(toolkit::Mlp<float>& target_net, std::span<const Index> slots,
+                     const Eigen::Ref<const Mat>& next_obs, Eigen::Ref<Mat> out) {
+    const Index n = next_obs.cols();
+    RECRL_ASSERT(static_cast<Index>(slots.size()) == n && out.cols() == n &&
+                     n <= missed_obs_.cols(),
+                 "TargetCache::greedy_values: batch sizes disagree or exceed the reserved batch");
+    Index missed = 0;
+    for (Index i = 0; i < n; ++i) {
+      const auto slot = static_cast<std::size_t>(slots[static_cast<std::size_t>(i)]);
+      if (versions_[slot] == version_) {
+        out(0, i) = values_[slot];
+      } else {
+        missed_obs_.col(missed) = next_obs.col(i);
+        missed_columns_[static_cast<std::size_t>(missed++)] = i;
+      }
+    }
+    if (missed == 0) return 0;
+    auto values = missed_values_.leftCols(missed);
+    TdLoss<float>::greedy_values(target_net, missed_obs_.leftCols(missed), values);
+    for (Index m = 0; m < missed; ++m) {
+      const Index i = missed_columns_[static_cast<std::size_t>(m)];
+      const auto slot = static_cast<std::size_t>(slots[static_cast<std::size_t>(i)]);
+      out(0, i) = values(0, m);
+      values_[slot] = values(0, m);
+      versions_[slot] = version_;
+    }
+    return missed;
+  }
+
+ private:
+  static constexpr std::uint32_t kNever = 0;
+
+  std::uint32_t version_ = 1;  // of the target network; a slot's value holds if they match
+  std::vector<float> values_;
+  std::vector<std::uint32_t> versions_;
+  Mat missed_obs_;
+  Mat missed_values_;
+  std::vector<Index> missed_columns_;
+};
+
+}  // namespace recrl::dqn
