@@ -162,7 +162,11 @@ class Dqn final : public recrl::Algorithm {
     buffer_ = recrl::toolkit::ReplayBuffer(buffer_size, n_envs_, obs_dim);
     batch_.reserve(obs_dim, batch_size_);
     td_loss_ = recrl::dqn::TdLoss<float>(n_actions_, batch_size_);
-    target_cache_ = recrl::dqn::TargetCache(buffer_.rows() * n_envs_, obs_dim, batch_size_);
+    // The cache returns what a fresh forward pass would only when a sample's output does not
+    // depend on its batch (not with fewer actions than a SIMD packet holds, e.g. CartPole's 2).
+    if (target_net_.batch_independent()) {
+      target_cache_ = recrl::dqn::TargetCache(buffer_.rows() * n_envs_, obs_dim, batch_size_);
+    }
     next_max_.resize(1, batch_size_);
   }
 

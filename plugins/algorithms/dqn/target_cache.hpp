@@ -28,6 +28,7 @@ class TargetCache {
   using Index = Eigen::Index;
   using Mat = Eigen::MatrixXf;
 
+  // Keeps nothing: every value is computed (for a network whose output depends on its batch).
   TargetCache() = default;
   // slots: the replay buffer's capacity in transitions; max_batch: the largest minibatch.
   TargetCache(Index slots, Index obs_dim, Index max_batch)
@@ -41,6 +42,7 @@ class TargetCache {
   void forget_all() { ++version_; }
   // Slots [first, first + count) are about to be overwritten.
   void forget(Index first, Index count) {
+    if (versions_.empty()) return;
     for (Index k = first; k < first + count; ++k) versions_[static_cast<std::size_t>(k)] = kNever;
   }
 
@@ -51,8 +53,12 @@ class TargetCache {
                      const Eigen::Ref<const Mat>& next_obs, Eigen::Ref<Mat> out) {
     const Index n = next_obs.cols();
     RECRL_ASSERT(static_cast<Index>(slots.size()) == n && out.cols() == n &&
-                     n <= missed_obs_.cols(),
+                     (versions_.empty() || n <= missed_obs_.cols()),
                  "TargetCache::greedy_values: batch sizes disagree or exceed the reserved batch");
+    if (versions_.empty()) {
+      TdLoss<float>::greedy_values(target_net, next_obs, out);
+      return n;
+    }
     Index missed = 0;
     for (Index i = 0; i < n; ++i) {
       const auto slot = static_cast<std::size_t>(slots[static_cast<std::size_t>(i)]);

@@ -135,6 +135,16 @@ class Mlp {
   // SB3's polyak_update: p = (1 - tau) p + tau p_source (tau = 1 copies).
   void polyak_update(const Mlp& source, T tau);
 
+  // True when forward() gives a sample the same output bits whatever other samples share its
+  // batch: every layer's product is computed column by column (see batch_independent_rows in
+  // small_gemm.hpp; not for a layer narrower than a SIMD packet, e.g. two actions).
+  bool batch_independent() const {
+    for (Index l = 0; l < num_layers(); ++l) {
+      if (!batch_independent_rows<T>(layer_output_size(l))) return false;
+    }
+    return true;
+  }
+
   // Binary: the shape (sizes, activation, scalar size) then the parameter vector. load() needs
   // an Mlp of the same shape and throws DataError otherwise.
   void save(std::ostream& out) const;
@@ -291,7 +301,8 @@ typename Mlp<T>::ConstBatch Mlp<T>::forward(const Eigen::Ref<const Mat>& input) 
     auto z = outputs_[static_cast<std::size_t>(l)].leftCols(n);
     multiply<T>(weight(l), layer_input(l), z, Product::Assign);
     // The bias and the activation in one pass over z, column by column (Eigen vectorises a
-    // column's expression but not tanh over `z.colwise() + bias`).
+    // column's expression but not tanh over `z.colwise() + bias`; and which elements a
+    // column's scalar tail holds does not depend on the batch's width).
     const auto b = bias(l).array();
     const bool hidden = l + 1 < num_layers();
     for (Index j = 0; j < n; ++j) {

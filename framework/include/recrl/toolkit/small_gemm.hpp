@@ -256,6 +256,17 @@ void multiply_rest_with_eigen(const ConstMatrixRef<T>& a, const Right& right, Ma
 
 }  // namespace small_gemm_detail
 
+// True when multiply() computes each column of a c with this many rows the same way whatever
+// the other columns are (so a network's output for a sample does not depend on its batch):
+// c's rows go through the packet kernel. A c with fewer rows than the narrowest packet goes to
+// Eigen, whose product picks its kernel, and with it the order of summation, by the batch's
+// width.
+template <typename T>
+bool batch_independent_rows(Eigen::Index rows) {
+  using Packet = typename Eigen::internal::packet_traits<T>::type;
+  return rows >= small_gemm_detail::narrowest_packet_size<Packet>();
+}
+
 // c = a b (Product::Assign) or c += a b (Product::Accumulate). Operands are column-major
 // blocks with unit inner stride (a matrix, a Map, leftCols() of either); c must not alias them.
 template <typename T>
