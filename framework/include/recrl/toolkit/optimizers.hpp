@@ -28,8 +28,8 @@ namespace recrl::toolkit {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wignored-attributes"
 
-// a b + c rounded once, for a scalar or a packet (with FMA hardware: Eigen's pmadd is a plain
-// multiply and add without it).
+// a b + c: for a scalar std::fma (rounded once); for a packet Eigen's pmadd (rounded once with
+// FMA hardware, a multiply and an add without).
 template <typename Value>
 Value fused_multiply_add(const Value& a, const Value& b, const Value& c) {
   if constexpr (std::is_floating_point_v<Value>) {
@@ -125,7 +125,8 @@ class Adam {
       using Value = decltype(p);
       const auto constant = [](T c) { return ei::pset1<Value>(c); };
       m = fused_multiply_add(constant(one_minus_beta1), g, ei::pmul(constant(beta1), m));
-      v = fused_multiply_add(constant(one_minus_beta2), ei::pmul(g, g), ei::pmul(constant(beta2), v));
+      v = fused_multiply_add(constant(one_minus_beta2), ei::pmul(g, g),
+                             ei::pmul(constant(beta2), v));
       const Value denominator = ei::padd(divide_by_bc2_sqrt(ei::psqrt(v)), constant(eps));
       p = ei::psub(p, ei::pdiv(ei::pmul(constant(step_size), m), denominator));
       return std::array<Value, 3>{p, m, v};
