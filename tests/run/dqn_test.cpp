@@ -112,7 +112,9 @@ double td_loss(recrl::toolkit::Mlp<double>& q, recrl::toolkit::Mlp<double>& targ
                const std::vector<int>& actions, const MatD& rewards, const MatD& next_obs,
                const MatD& dones) {
   recrl::dqn::TdLoss<double> loss(q.output_size(), obs.cols());
-  return loss.accumulate(q, target, obs, actions, rewards, next_obs, dones, 0.9);
+  MatD next_max(1, obs.cols());
+  recrl::dqn::TdLoss<double>::greedy_values(target, next_obs, next_max);
+  return loss.accumulate(q, obs, actions, rewards, next_max, dones, 0.9);
 }
 
 ClockSettings clock_settings(std::int64_t n_envs, std::int64_t total) {

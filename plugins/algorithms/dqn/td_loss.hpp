@@ -25,8 +25,7 @@ class TdLoss {
   TdLoss() = default;
   // Preallocates for minibatches of up to max_batch transitions: accumulate() allocates nothing.
   TdLoss(Index n_actions, Index max_batch)
-      : targets_(1, max_batch), next_max_(1, max_batch), chosen_(1, max_batch),
-        chosen_grad_(1, max_batch),
+      : targets_(1, max_batch), chosen_(1, max_batch), chosen_grad_(1, max_batch),
         q_grad_(Mat::Zero(n_actions, max_batch)) {}
 
   // max_a' Q_target(s'_i, a') for each column s'_i of next_obs [obs_dim x B], into out [1 x B].
@@ -36,21 +35,8 @@ class TdLoss {
   }
 
   // Computes L for the transitions (columns) obs [obs_dim x B], actions [B], rewards [1 x B],
-  // next_obs [obs_dim x B], dones [1 x B] (1 = terminated), ADDS dL/dparameters to
-  // q_net.gradients() and returns L. target_net only supplies y.
-  T accumulate(toolkit::Mlp<T>& q_net, toolkit::Mlp<T>& target_net,
-               const Eigen::Ref<const Mat>& obs, std::span<const int> actions,
-               const Eigen::Ref<const Mat>& rewards, const Eigen::Ref<const Mat>& next_obs,
-               const Eigen::Ref<const Mat>& dones, T gamma) {
-    RECRL_ASSERT(next_obs.cols() == obs.cols() && obs.cols() <= next_max_.cols(),
-                 "TdLoss::accumulate: batch sizes disagree or exceed the reserved batch");
-    auto next_max = next_max_.leftCols(obs.cols());
-    greedy_values(target_net, next_obs, next_max);
-    return accumulate(q_net, obs, actions, rewards, next_max, dones, gamma);
-  }
-
-  // The same with the target network's greedy values of the next observations given:
-  // next_max [1 x B] = max_a' Q_target(s'_i, a') (e.g. from a TargetCache).
+  // dones [1 x B] (1 = terminated) and next_max [1 x B] = max_a' Q_target(s'_i, a') (from
+  // greedy_values or a TargetCache), ADDS dL/dparameters to q_net.gradients() and returns L.
   T accumulate(toolkit::Mlp<T>& q_net, const Eigen::Ref<const Mat>& obs,
                std::span<const int> actions, const Eigen::Ref<const Mat>& rewards,
                const Eigen::Ref<const Mat>& next_max, const Eigen::Ref<const Mat>& dones, T gamma) {
@@ -76,7 +62,6 @@ class TdLoss {
 
  private:
   Mat targets_;      // [1 x max_batch] y
-  Mat next_max_;     // [1 x max_batch] max_a' Q_target(s', a')
   Mat chosen_;       // [1 x max_batch] Q(s, a)
   Mat chosen_grad_;  // [1 x max_batch] dL/dQ(s, a)
   Mat q_grad_;       // [n_actions x max_batch] dL/dQ(s, .)

@@ -17,7 +17,7 @@ inline constexpr std::uint32_t kMagic = 0x4c434552u;
 // 4: Mlp keeps a scratch vector for its bias gradients; ReplayBatch names the slots it drew.
 inline constexpr std::uint32_t kPluginAbi = 4;
 // kAbiHeadersHash: FNV-1a 64 of those headers, checked by tests/plugin/abi_hash_test.cpp.
-inline constexpr std::uint64_t kAbiHeadersHash = 0x0c86ee0beda0a754ull;
+inline constexpr std::uint64_t kAbiHeadersHash = 0xab8cde32e7558ca4ull;
 
 enum class Kind : std::uint32_t { Environment = 1, Reward = 2, Algorithm = 3 };
 

@@ -327,7 +327,7 @@ void Mlp<T>::backward_from(Index layer, const Eigen::Ref<const Mat>& grad,
   multiply_transposed<T>(grad, a_in, weight_grad, Product::Accumulate);
   // The bias gradient: grad's row sums, summed column after column in packets (Eigen's
   // rowwise().sum() walks each row of a column-major matrix with a stride, one scalar at a
-  // time). The sums are formed apart and then added, in the same order as rowwise().sum().
+  // time), then added to the gradient.
   if (grad.cols() > 0) {
     auto sums = row_sums_.head(grad.rows());
     sums = grad.col(0);
