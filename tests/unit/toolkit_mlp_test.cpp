@@ -95,6 +95,33 @@ TEST_CASE("mlp backward accumulates gradients until they are zeroed", "[unit][to
   CHECK(mlp.gradients().cwiseAbs().maxCoeff() == 0.0);
 }
 
+// zero_gradients() only marks the vector; the backward() after it writes the gradients
+// (products in assign mode) instead of adding them to zeros. Same bits either way, for the
+// packet kernels (64 and 10 rows) and Eigen's (a value head's single row).
+TEST_CASE("mlp backward after zero_gradients writes what adding to zeros gives", "[unit][toolkit]") {
+  using MlpF = recrl::toolkit::Mlp<float>;
+  for (const Eigen::Index outputs : {Eigen::Index{10}, Eigen::Index{1}}) {
+    Rng rng(5);
+    MlpF lazy(10, {64, 64}, outputs, Activation::Tanh);
+    lazy.init_orthogonal(rng, 1.0f);
+    MlpF eager = lazy;
+    const Eigen::MatrixXf x = random_matrix(rng, 10, 64).cast<float>();
+    const Eigen::MatrixXf c = random_matrix(rng, outputs, 64).cast<float>();
+    for (MlpF* mlp : {&lazy, &eager}) {
+      mlp->forward(x);
+      mlp->backward(c);  // stale gradients, to be discarded
+    }
+    lazy.zero_gradients();
+    eager.gradients().setZero();
+    for (MlpF* mlp : {&lazy, &eager}) {
+      mlp->forward(x);
+      mlp->backward(c);
+    }
+    CHECK(lazy.gradients() == eager.gradients());
+    CHECK(lazy.gradients().cwiseAbs().maxCoeff() > 0.0f);
+  }
+}
+
 TEST_CASE("mlp parameters are one flat vector in layer order", "[unit][toolkit]") {
   MlpD mlp(3, {4}, 2, Activation::Relu);
   CHECK(mlp.num_layers() == 2);

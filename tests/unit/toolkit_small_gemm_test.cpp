@@ -27,7 +27,7 @@ template <typename T>
 void check_all_shapes(T tolerance) {
   recrl::Rng rng(3);
   const std::vector<Eigen::Index> row_counts = {1, 3, 4, 7, 8, 16, 17, 31, 32, 64, 65, 70, 256};
-  const std::vector<Eigen::Index> column_counts = {1, 3, 4, 5, 9, 32};
+  const std::vector<Eigen::Index> column_counts = {1, 3, 4, 5, 9, 10, 15, 32};
   const std::vector<Eigen::Index> depths = {1, 2, 10, 64};
   for (Eigen::Index rows : row_counts) {
     for (Eigen::Index cols : column_counts) {

@@ -15,9 +15,10 @@ inline constexpr std::uint32_t kMagic = 0x4c434552u;
 // hashes them and fails when they change without a bump). 3: Mlp keeps transposed weights for
 // its backward pass, Rng defers seeding to its first draw; the toolkit headers joined the hash.
 // 4: Mlp keeps a scratch vector for its bias gradients; ReplayBatch names the slots it drew.
-inline constexpr std::uint32_t kPluginAbi = 4;
+// 5: Mlp's zero_gradients() marks the gradients zero (a flag) for the next backward().
+inline constexpr std::uint32_t kPluginAbi = 5;
 // kAbiHeadersHash: FNV-1a 64 of those headers, checked by tests/plugin/abi_hash_test.cpp.
-inline constexpr std::uint64_t kAbiHeadersHash = 0xab8cde32e7558ca4ull;
+inline constexpr std::uint64_t kAbiHeadersHash = 0x5c1f5e44a9d62e49ull;
 
 enum class Kind : std::uint32_t { Environment = 1, Reward = 2, Algorithm = 3 };
 

@@ -120,10 +120,14 @@ class ActorCriticLoss {
     grad_logits.setZero();
     dist.add_log_prob_gradient(actions, weights, grad_logits);
 
-    // Entropy term: ent_coef * -mean(H).
+    // Entropy term: ent_coef * -mean(H). Its gradient is skipped when ent_coef is 0 (SB3's
+    // default for both PPO and A2C): it would add zeros, which leave every element's bits as
+    // they are (a sum that is +0 stays +0 after subtracting a zero of either sign).
     terms.entropy_loss = -entropy.sum() / count;
-    weights.setConstant(-s.ent_coef / count);
-    dist.add_entropy_gradient(weights, grad_logits);
+    if (s.ent_coef != T(0)) {
+      weights.setConstant(-s.ent_coef / count);
+      dist.add_entropy_gradient(weights, grad_logits);
+    }
 
     // Value term: vf_coef * mse(returns, values_pred), values_pred optionally clipped around
     // the values at collection time (clamp's gradient is 0 outside the range).

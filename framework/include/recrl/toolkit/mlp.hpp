@@ -48,7 +48,10 @@ RECRL_API const char* activation_name(Activation activation);
 //
 // Training. forward() keeps what backward() needs (a copy of X and each layer's output);
 // backward(dL/dY) ADDS dL/dparameters into gradients() (call zero_gradients() before each
-// minibatch, as optimizer.zero_grad()) and can also return dL/dX. backward() must follow the
+// minibatch, as optimizer.zero_grad()) and can also return dL/dX. zero_gradients() does not
+// write the vector: it marks it as zero, so that the next backward() writes the gradients
+// instead of adding them (the same bits, one pass fewer over the vector per minibatch), and a
+// read of the gradients before that backward() sees zeros. backward() must follow the
 // forward() of the same batch. forward() is not const: a const caller (e.g.
 // Algorithm::action_probabilities) keeps its Mlp `mutable`.
 template <typename T>
@@ -87,19 +90,23 @@ class Mlp {
   Index num_parameters() const { return parameters_.size(); }
   Vec& parameters() { return parameters_; }
   const Vec& parameters() const { return parameters_; }
-  Vec& gradients() { return gradients_; }
-  const Vec& gradients() const { return gradients_; }
-  void zero_gradients() { gradients_.setZero(); }
+  Vec& gradients() { return settled_gradients(); }
+  const Vec& gradients() const { return settled_gradients(); }
+  void zero_gradients() { gradients_are_zero_ = true; }
 
   // Views of layer `layer`'s weight [out x in] and bias [out], in parameters() / gradients().
   MatMap weight(Index layer) { return weight_view(parameters_.data(), layer); }
   ConstMatMap weight(Index layer) const { return const_weight_view(parameters_.data(), layer); }
   VecMap bias(Index layer) { return bias_view(parameters_.data(), layer); }
   ConstVecMap bias(Index layer) const { return const_bias_view(parameters_.data(), layer); }
-  MatMap weight_gradient(Index layer) { return weight_view(gradients_.data(), layer); }
-  ConstMatMap weight_gradient(Index layer) const { return const_weight_view(gradients_.data(), layer); }
-  VecMap bias_gradient(Index layer) { return bias_view(gradients_.data(), layer); }
-  ConstVecMap bias_gradient(Index layer) const { return const_bias_view(gradients_.data(), layer); }
+  MatMap weight_gradient(Index layer) { return weight_view(settled_gradients().data(), layer); }
+  ConstMatMap weight_gradient(Index layer) const {
+    return const_weight_view(settled_gradients().data(), layer);
+  }
+  VecMap bias_gradient(Index layer) { return bias_view(settled_gradients().data(), layer); }
+  ConstVecMap bias_gradient(Index layer) const {
+    return const_bias_view(settled_gradients().data(), layer);
+  }
 
   // SB3's ActorCriticPolicy initialisation (ortho_init=True): every weight drawn as
   // torch.nn.init.orthogonal_ (QR of a standard normal matrix, signs fixed by diag(R)) scaled by
@@ -179,9 +186,21 @@ class Mlp {
     return layer == 0 ? input_.leftCols(batch_)
                       : outputs_[static_cast<std::size_t>(layer) - 1].leftCols(batch_);
   }
+  // The gradient vector with a pending zero_gradients() carried out.
+  Vec& settled_gradients() const {
+    if (gradients_are_zero_) {
+      gradients_.setZero();
+      gradients_are_zero_ = false;
+    }
+    return gradients_;
+  }
   // Backpropagates grad (dL/d output of `layer`, pre-activation derivative already applied)
-  // through layers `layer`, `layer - 1`, ..., 0.
-  void backward_from(Index layer, const Eigen::Ref<const Mat>& grad, Eigen::Ref<Mat>* grad_input);
+  // through layers `layer`, `layer - 1`, ..., 0, adding to the parameter gradients or (mode
+  // Assign) overwriting them.
+  void backward_from(Index layer, const Eigen::Ref<const Mat>& grad, Eigen::Ref<Mat>* grad_input,
+                     Product mode);
+  // backward_from() the output layer in the mode a pending zero_gradients() allows.
+  void backward_all(const Eigen::Ref<const Mat>& grad_output, Eigen::Ref<Mat>* grad_input);
 
   std::vector<Index> sizes_;         // input, hidden..., output
   std::vector<Index> hidden_sizes_;
@@ -189,7 +208,9 @@ class Mlp {
   std::vector<Index> weight_offsets_;  // per layer, into parameters_ / gradients_
   std::vector<Index> bias_offsets_;
   Vec parameters_;
-  Vec gradients_;
+  // Mutable: a const read settles a pending zero_gradients() (see settled_gradients()).
+  mutable Vec gradients_;
+  mutable bool gradients_are_zero_ = false;  // zero_gradients() pending
 
   Index capacity_ = 0;  // reserved batch width
   Index batch_ = 0;     // columns of the last forward()
@@ -321,18 +342,20 @@ typename Mlp<T>::ConstBatch Mlp<T>::forward(const Eigen::Ref<const Mat>& input) 
 
 template <typename T>
 void Mlp<T>::backward_from(Index layer, const Eigen::Ref<const Mat>& grad,
-                           Eigen::Ref<Mat>* grad_input) {
+                           Eigen::Ref<Mat>* grad_input, Product mode) {
   const auto a_in = layer_input(layer);
-  auto weight_grad = weight_gradient(layer);
-  multiply_transposed<T>(grad, a_in, weight_grad, Product::Accumulate);
+  multiply_transposed<T>(grad, a_in, weight_view(gradients_.data(), layer), mode);
   // The bias gradient: grad's row sums, summed column after column in packets (Eigen's
   // rowwise().sum() walks each row of a column-major matrix with a stride, one scalar at a
-  // time), then added to the gradient.
+  // time), then added to the gradient (to a zero one in Assign mode: 0 + s, as the
+  // accumulating pass gives it, sign of zero included).
+  auto bias_grad = bias_view(gradients_.data(), layer);
+  if (mode == Product::Assign) bias_grad.setZero();
   if (grad.cols() > 0) {
     auto sums = row_sums_.head(grad.rows());
     sums = grad.col(0);
     for (Index j = 1; j < grad.cols(); ++j) sums += grad.col(j);
-    bias_gradient(layer) += sums;
+    bias_grad += sums;
   }
   if (layer == 0 && grad_input == nullptr) return;
   // dL/d(input) = W^T grad, through a transposed copy of W so that the product reads columns.
@@ -351,14 +374,23 @@ void Mlp<T>::backward_from(Index layer, const Eigen::Ref<const Mat>& grad,
   } else {
     delta.array() = (a_in.array() > T(0)).select(delta.array(), T(0));
   }
-  backward_from(layer - 1, delta, grad_input);
+  backward_from(layer - 1, delta, grad_input, mode);
+}
+
+template <typename T>
+void Mlp<T>::backward_all(const Eigen::Ref<const Mat>& grad_output, Eigen::Ref<Mat>* grad_input) {
+  // Every layer's weight and bias gradient is written below, so a pending zero_gradients()
+  // becomes Assign mode instead of a pass that writes zeros.
+  const Product mode = gradients_are_zero_ ? Product::Assign : Product::Accumulate;
+  gradients_are_zero_ = false;
+  backward_from(num_layers() - 1, grad_output, grad_input, mode);
 }
 
 template <typename T>
 void Mlp<T>::backward(const Eigen::Ref<const Mat>& grad_output) {
   RECRL_ASSERT(grad_output.rows() == output_size() && grad_output.cols() == batch_,
                "Mlp::backward: grad_output must be [output_size x batch of the last forward]");
-  backward_from(num_layers() - 1, grad_output, nullptr);
+  backward_all(grad_output, nullptr);
 }
 
 template <typename T>
@@ -367,7 +399,7 @@ void Mlp<T>::backward(const Eigen::Ref<const Mat>& grad_output, Eigen::Ref<Mat> 
                "Mlp::backward: grad_output must be [output_size x batch of the last forward]");
   RECRL_ASSERT(grad_input.rows() == input_size() && grad_input.cols() == batch_,
                "Mlp::backward: grad_input must be [input_size x batch of the last forward]");
-  backward_from(num_layers() - 1, grad_output, &grad_input);
+  backward_all(grad_output, &grad_input);
 }
 
 template <typename T>

@@ -53,98 +53,97 @@ template <typename Packet>
 inline constexpr bool kMaskable = Eigen::internal::unpacket_traits<Packet>::masked_load_available &&
                                   Eigen::internal::unpacket_traits<Packet>::masked_store_available;
 
-// How the rows of one packet of C map to C: all lanes, only the lanes below `lanes` (a masked
-// packet), or only the lanes from `skip` on (an unmaskable packet that overlaps rows already
-// done, at the bottom of a matrix whose rows do not fill packets).
-struct RowSpan {
-  int lanes = 0;  // > 0: masked to the first `lanes` lanes
-  int skip = 0;   // > 0: store lanes [skip, packet size) only
+// Which lanes of a packet of C's rows belong to C: all of them; the first few (a masked
+// packet: the lanes past C's last row neither read nor written); or the last few (a packet
+// without masks at the bottom of a matrix whose rows do not fill packets: it overlaps rows
+// already done, reads all lanes and stores only its own). The kind is a template argument so
+// that a block's inner loop carries no branch on it (with a run-time kind GCC kept the
+// accumulators of a masked block in memory, storing all of them on every step).
+enum class Lanes { All, First, Last };
+struct LaneSpan {
+  unsigned mask = 0;  // Lanes::First: the lanes used
+  int skip = 0;       // Lanes::Last: lanes [skip, packet size) are C's
 };
 
-template <typename Packet>
+template <typename Packet, Lanes Kind>
 inline Packet load_rows(const typename Eigen::internal::unpacket_traits<Packet>::type* from,
-                        RowSpan span) {
+                        LaneSpan span) {
   namespace ei = Eigen::internal;
-  if constexpr (kMaskable<Packet>) {
-    if (span.lanes > 0) {
-      using Mask = typename ei::unpacket_traits<Packet>::mask_t;
-      return ei::ploadu<Packet>(from, static_cast<Mask>((1u << span.lanes) - 1u));
-    }
+  if constexpr (Kind == Lanes::First) {
+    using Mask = typename ei::unpacket_traits<Packet>::mask_t;
+    return ei::ploadu<Packet>(from, static_cast<Mask>(span.mask));
+  } else {
+    return ei::ploadu<Packet>(from);
   }
-  return ei::ploadu<Packet>(from);
 }
 
-template <typename Packet>
+template <typename Packet, Lanes Kind>
 inline void store_rows(typename Eigen::internal::unpacket_traits<Packet>::type* to,
-                       const Packet& value, RowSpan span) {
+                       const Packet& value, LaneSpan span) {
   namespace ei = Eigen::internal;
   using T = typename ei::unpacket_traits<Packet>::type;
   constexpr int kSize = kPacketSize<Packet>;
-  if constexpr (kMaskable<Packet>) {
-    if (span.lanes > 0) {
-      using Mask = typename ei::unpacket_traits<Packet>::mask_t;
-      ei::pstoreu(to, value, static_cast<Mask>((1u << span.lanes) - 1u));
-      return;
-    }
-  }
-  if (span.skip == 0) {
+  if constexpr (Kind == Lanes::First) {
+    using Mask = typename ei::unpacket_traits<Packet>::mask_t;
+    ei::pstoreu(to, value, static_cast<Mask>(span.mask));
+  } else if constexpr (Kind == Lanes::Last) {
+    T lanes[kSize];
+    ei::pstoreu(lanes, value);
+    for (int i = span.skip; i < kSize; ++i) to[i] = lanes[i];
+  } else {
     ei::pstoreu(to, value);
-    return;
   }
-  T lanes[kSize];
-  ei::pstoreu(lanes, value);
-  for (int i = span.skip; i < kSize; ++i) to[i] = lanes[i];
 }
 
 // C[rows x cols] (+)= A[rows x depth] B[depth x cols] for one register block: rows =
 // RowPackets packets, cols = Cols. A is column-major with leading dimension lda; B(k, j) is
 // b[k * b_k + j * b_j], so the same code multiplies by B (b_k = 1) or by B^T (b_j = 1). A
-// partial `span` (masked or skipping lanes) is for a block of one packet of rows.
-template <typename T, typename Packet, int RowPackets, int Cols>
+// partial lane kind is for a block of one packet of rows.
+template <typename T, typename Packet, int RowPackets, int Cols, Lanes Kind>
 inline void multiply_block(Index depth, const T* a, Index lda, const T* b, Index b_k, Index b_j,
-                           T* c, Index ldc, bool accumulate, RowSpan span) {
+                           T* c, Index ldc, bool accumulate, LaneSpan span) {
   namespace ei = Eigen::internal;
   constexpr int kSize = kPacketSize<Packet>;
   Packet sum[RowPackets][Cols];
   for (int r = 0; r < RowPackets; ++r) {
     for (int j = 0; j < Cols; ++j) {
-      sum[r][j] = accumulate ? load_rows<Packet>(c + r * kSize + j * ldc, span)
+      sum[r][j] = accumulate ? load_rows<Packet, Kind>(c + r * kSize + j * ldc, span)
                              : ei::pset1<Packet>(T(0));
     }
   }
   for (Index k = 0; k < depth; ++k) {
     Packet column[RowPackets];
-    for (int r = 0; r < RowPackets; ++r) column[r] = load_rows<Packet>(a + r * kSize + k * lda, span);
+    for (int r = 0; r < RowPackets; ++r) {
+      column[r] = load_rows<Packet, Kind>(a + r * kSize + k * lda, span);
+    }
     for (int j = 0; j < Cols; ++j) {
       const Packet factor = ei::pset1<Packet>(b[k * b_k + j * b_j]);
       for (int r = 0; r < RowPackets; ++r) sum[r][j] = ei::pmadd(column[r], factor, sum[r][j]);
     }
   }
   for (int r = 0; r < RowPackets; ++r) {
-    for (int j = 0; j < Cols; ++j) store_rows(c + r * kSize + j * ldc, sum[r][j], span);
+    for (int j = 0; j < Cols; ++j) store_rows<Packet, Kind>(c + r * kSize + j * ldc, sum[r][j], span);
   }
 }
 
 // All columns of C for the rows [row, row + RowPackets packets): blocks of Cols columns, then
-// of kCols, then single columns.
-template <typename T, typename Packet, int RowPackets, int Cols = (RowPackets == 1 ? kWideCols : kCols)>
+// of Cols / 2, ... down to single columns (a block of 4 x 2 packets keeps the FMA units busier
+// than two of 4 x 1, for a layer of 10 inputs).
+template <typename T, typename Packet, int RowPackets, Lanes Kind = Lanes::All,
+          int Cols = (RowPackets == 1 ? kWideCols : kCols)>
 inline void multiply_rows(Index row, Index cols, Index depth, const T* a, Index lda, const T* b,
                           Index b_k, Index b_j, T* c, Index ldc, bool accumulate,
-                          RowSpan span = {}) {
-  Index j = 0;
+                          LaneSpan span = {}, Index first_col = 0) {
+  Index j = first_col;
   for (; j + Cols <= cols; j += Cols) {
-    multiply_block<T, Packet, RowPackets, Cols>(depth, a + row, lda, b + j * b_j, b_k, b_j,
-                                                c + row + j * ldc, ldc, accumulate, span);
+    multiply_block<T, Packet, RowPackets, Cols, Kind>(depth, a + row, lda, b + j * b_j, b_k, b_j,
+                                                      c + row + j * ldc, ldc, accumulate, span);
   }
-  if constexpr (Cols > kCols) {
-    for (; j + kCols <= cols; j += kCols) {
-      multiply_block<T, Packet, RowPackets, kCols>(depth, a + row, lda, b + j * b_j, b_k, b_j,
-                                                   c + row + j * ldc, ldc, accumulate, span);
+  if constexpr (Cols > 1) {
+    if (j < cols) {
+      multiply_rows<T, Packet, RowPackets, Kind, Cols / 2>(row, cols, depth, a, lda, b, b_k, b_j,
+                                                           c, ldc, accumulate, span, j);
     }
-  }
-  for (; j < cols; ++j) {
-    multiply_block<T, Packet, RowPackets, 1>(depth, a + row, lda, b + j * b_j, b_k, b_j,
-                                             c + row + j * ldc, ldc, accumulate, span);
   }
 }
 
@@ -177,16 +176,17 @@ void multiply_rows_from(Index row, Index rows, Index cols, Index depth, const T*
   }
   if (row == rows) return;
   if constexpr (kMaskable<Packet>) {
-    multiply_rows<T, Packet, 1>(row, cols, depth, a, lda, b, b_k, b_j, c, ldc, accumulate,
-                                RowSpan{static_cast<int>(rows - row), 0});
+    multiply_rows<T, Packet, 1, Lanes::First>(row, cols, depth, a, lda, b, b_k, b_j, c, ldc,
+                                              accumulate,
+                                              LaneSpan{(1u << (rows - row)) - 1u, 0});
   } else if constexpr (kPacketSize<HalfPacket<Packet>> < kSize) {
     multiply_rows_from<T, HalfPacket<Packet>>(row, rows, cols, depth, a, lda, b, b_k, b_j, c, ldc,
                                               accumulate);
   } else {
     // One packet ending at the last row; its first lanes recompute rows already stored.
     const Index start = rows - kSize;
-    multiply_rows<T, Packet, 1>(start, cols, depth, a, lda, b, b_k, b_j, c, ldc, accumulate,
-                                RowSpan{0, static_cast<int>(row - start)});
+    multiply_rows<T, Packet, 1, Lanes::Last>(start, cols, depth, a, lda, b, b_k, b_j, c, ldc,
+                                             accumulate, LaneSpan{0, static_cast<int>(row - start)});
   }
 }
 
