@@ -18,7 +18,7 @@ inline constexpr std::uint32_t kMagic = 0x4c434552u;
 // 5: Mlp's zero_gradients() marks the gradients zero (a flag) for the next backward().
 inline constexpr std::uint32_t kPluginAbi = 5;
 // kAbiHeadersHash: FNV-1a 64 of those headers, checked by tests/plugin/abi_hash_test.cpp.
-inline constexpr std::uint64_t kAbiHeadersHash = 0x5c1f5e44a9d62e49ull;
+inline constexpr std::uint64_t kAbiHeadersHash = 0x263e7e17d70a88d4ull;
 
 enum class Kind : std::uint32_t { Environment = 1, Reward = 2, Algorithm = 3 };
 

@@ -203,7 +203,8 @@ Index multiply_packet_rows(Index rows, Index cols, Index depth, const T* a, Inde
 }
 
 // dst[cols x rows] = src[rows x cols]^T, column-major, square tiles of one packet width
-// transposed in registers; the edges element by element.
+// transposed in registers. The rows that do not fill a packet (an output layer of 10 actions)
+// go through masked tiles where the packet has masks; the other edges element by element.
 template <typename T>
 void transpose(Index rows, Index cols, const T* src, Index lds, T* dst, Index ldd) {
   namespace ei = Eigen::internal;
@@ -211,6 +212,7 @@ void transpose(Index rows, Index cols, const T* src, Index lds, T* dst, Index ld
   constexpr Index kSize = kPacketSize<Packet>;
   const Index tiled_rows = rows - rows % kSize;
   const Index tiled_cols = cols - cols % kSize;
+  const int rest = static_cast<int>(rows - tiled_rows);
   for (Index j = 0; j < tiled_cols; j += kSize) {
     for (Index i = 0; i < tiled_rows; i += kSize) {
       ei::PacketBlock<Packet, kSize> tile;
@@ -218,8 +220,19 @@ void transpose(Index rows, Index cols, const T* src, Index lds, T* dst, Index ld
       ei::ptranspose(tile);
       for (Index r = 0; r < kSize; ++r) ei::pstoreu(dst + j + (i + r) * ldd, tile.packet[r]);
     }
-    for (Index c = j; c < j + kSize; ++c) {
-      for (Index i = tiled_rows; i < rows; ++i) dst[c + i * ldd] = src[i + c * lds];
+    if (rest == 0) continue;
+    if constexpr (kMaskable<Packet>) {
+      const LaneSpan span{(1u << rest) - 1u, 0};
+      ei::PacketBlock<Packet, kSize> tile;
+      for (Index c = 0; c < kSize; ++c) {
+        tile.packet[c] = load_rows<Packet, Lanes::First>(src + tiled_rows + (j + c) * lds, span);
+      }
+      ei::ptranspose(tile);
+      for (int r = 0; r < rest; ++r) ei::pstoreu(dst + j + (tiled_rows + r) * ldd, tile.packet[r]);
+    } else {
+      for (Index c = j; c < j + kSize; ++c) {
+        for (Index i = tiled_rows; i < rows; ++i) dst[c + i * ldd] = src[i + c * lds];
+      }
     }
   }
   for (Index c = tiled_cols; c < cols; ++c) {
