@@ -37,7 +37,7 @@ TEST_CASE("replay buffer wraps around and overwrites the oldest transitions", "[
   const std::array<int, 5> expected{5, 6, 2, 3, 4};
   for (int slot = 0; slot < 5; ++slot) {
     const int k = expected[static_cast<std::size_t>(slot)];
-    CHECK(buffer.actions()[static_cast<std::size_t>(slot)] == k);
+    CHECK(buffer.actions()(slot) == k);
     CHECK(buffer.observations()(1, slot) == static_cast<float>(k));
     CHECK(buffer.next_observations()(0, slot) == static_cast<float>(k) + 0.5f);
     CHECK(buffer.rewards()(0, slot) == -static_cast<float>(k));

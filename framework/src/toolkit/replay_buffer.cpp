@@ -26,11 +26,11 @@ ReplayBuffer::ReplayBuffer(Index capacity, Index n_envs, Index obs_dim)
       obs_dim_(obs_dim) {
   RECRL_ASSERT(capacity >= 1 && n_envs >= 1 && obs_dim >= 1, "ReplayBuffer needs sizes >= 1");
   const Index slots = rows_ * n_envs_;
-  obs_ = Matrix::Zero(obs_dim, slots);
-  next_obs_ = Matrix::Zero(obs_dim, slots);
-  actions_.assign(static_cast<std::size_t>(slots), 0);
-  rewards_ = Matrix::Zero(1, slots);
-  dones_ = Matrix::Zero(1, slots);
+  obs_.resize(obs_dim, slots);
+  next_obs_.resize(obs_dim, slots);
+  actions_.resize(slots);
+  rewards_.resize(1, slots);
+  dones_.resize(1, slots);
 }
 
 void ReplayBuffer::add(const Eigen::Ref<const Matrix>& obs, const Eigen::Ref<const Matrix>& next_obs,
@@ -44,8 +44,7 @@ void ReplayBuffer::add(const Eigen::Ref<const Matrix>& obs, const Eigen::Ref<con
   obs_.middleCols(first, n_envs_) = obs;
   next_obs_.middleCols(first, n_envs_) = next_obs;
   for (Index e = 0; e < n_envs_; ++e) {
-    const auto slot = static_cast<std::size_t>(first + e);
-    actions_[slot] = actions[static_cast<std::size_t>(e)];
+    actions_(first + e) = actions[static_cast<std::size_t>(e)];
     rewards_(0, first + e) = rewards(e);
     dones_(0, first + e) = terminated[static_cast<std::size_t>(e)] != 0 ? Scalar(1) : Scalar(0);
   }
@@ -78,7 +77,7 @@ void ReplayBuffer::sample(Rng& rng, Index batch_size, ReplayBatch& out) {
       __builtin_prefetch(column);
       __builtin_prefetch(column + obs_dim_ - 1);
     }
-    __builtin_prefetch(&actions_[static_cast<std::size_t>(slot)]);
+    __builtin_prefetch(actions_.data() + slot);
     __builtin_prefetch(rewards_.data() + slot);
     __builtin_prefetch(dones_.data() + slot);
   }
@@ -86,7 +85,7 @@ void ReplayBuffer::sample(Rng& rng, Index batch_size, ReplayBatch& out) {
     const Index k = out.slots[static_cast<std::size_t>(i)];
     out.obs.col(i) = obs_.col(k);
     out.next_obs.col(i) = next_obs_.col(k);
-    out.actions[static_cast<std::size_t>(i)] = actions_[static_cast<std::size_t>(k)];
+    out.actions[static_cast<std::size_t>(i)] = actions_(k);
     out.rewards(0, i) = rewards_(0, k);
     out.dones(0, i) = dones_(0, k);
   }

