@@ -32,8 +32,35 @@ TEST_CASE("recrl bench times ppo a2c and dqn and splits their time", "[e2e][benc
   CHECK_FALSE(std::filesystem::exists(dir / "results"));
 }
 
+// Repetitions: one row per learner (its run of median speed) with the range of the runs'
+// speeds; the same seed evaluates the same in every repetition, so no determinism warning.
+TEST_CASE("recrl bench repeats every learner and reports the range of speeds", "[e2e][bench]") {
+  const auto result = run_recrl("bench --timesteps 17000 --repeat 2 --set eval.episodes=200",
+                                scratch_dir("bench_cli_repeat"));
+  INFO(result.out << result.err);
+  REQUIRE(result.status == 0);
+  CHECK_THAT(result.out, Catch::Contains("| env steps/s, 2 runs |"));
+  const std::regex row(R"(\| (ppo|a2c|dqn) \| 17000 \| (\d+) \| .* \| 0\.\d+ \| (\d+) – (\d+) \|)");
+  int rows = 0;
+  for (auto it = std::sregex_iterator(result.out.begin(), result.out.end(), row);
+       it != std::sregex_iterator(); ++it) {
+    ++rows;
+    const double median = std::stod((*it)[2]);
+    CHECK(std::stod((*it)[3]) <= median);
+    CHECK(median <= std::stod((*it)[4]));
+  }
+  CHECK(rows == 3);
+  CHECK_THAT(result.out, !Catch::Contains("not deterministic"));
+}
+
 TEST_CASE("recrl bench refuses a budget below one step", "[e2e][bench]") {
   const auto result = run_recrl("bench --timesteps 0", scratch_dir("bench_cli_bad"));
   CHECK(result.status == 2);
   CHECK_THAT(result.err, Catch::Contains("--timesteps 0: expected at least 1"));
+}
+
+TEST_CASE("recrl bench refuses fewer than one repetition", "[e2e][bench]") {
+  const auto result = run_recrl("bench --repeat 0", scratch_dir("bench_cli_bad_repeat"));
+  CHECK(result.status == 2);
+  CHECK_THAT(result.err, Catch::Contains("--repeat 0: expected at least 1"));
 }
