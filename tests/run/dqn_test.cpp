@@ -162,6 +162,8 @@ TEST_CASE("dqn td loss gradient matches finite differences", "[unit][dqn]") {
   }
 }
 
+// Cached values are the fresh ones bit for bit; a terminal transition's value is 0 without
+// being computed (the TD target multiplies it by 1 - done = 0).
 TEST_CASE("dqn target cache gives the target network's values bit for bit", "[unit][dqn]") {
   using MatF = Eigen::MatrixXf;
   recrl::Rng rng(11);
@@ -173,7 +175,7 @@ TEST_CASE("dqn target cache gives the target network's values bit for bit", "[un
     for (Eigen::Index i = 0; i < 5; ++i) stored(i, k) = static_cast<float>(rng.normal());
   }
   recrl::dqn::TargetCache cache(slots, 5, batch);
-  MatF next_obs(5, batch), cached(1, batch), fresh(1, batch);
+  MatF next_obs(5, batch), dones(1, batch), cached(1, batch), fresh(1, batch);
   std::vector<Eigen::Index> drawn(static_cast<std::size_t>(batch));
   Eigen::Index computed_total = 0;
   for (int step = 0; step < 30; ++step) {
@@ -185,17 +187,21 @@ TEST_CASE("dqn target cache gives the target network's values bit for bit", "[un
       stored.leftCols(10).array() += 1.0f;
       cache.forget(0, 10);
     }
+    Eigen::Index terminal = 0;
     for (Eigen::Index j = 0; j < batch; ++j) {
-      drawn[static_cast<std::size_t>(j)] = static_cast<Eigen::Index>(rng.uniform_int(slots));
-      next_obs.col(j) = stored.col(drawn[static_cast<std::size_t>(j)]);
+      const Eigen::Index slot = static_cast<Eigen::Index>(rng.uniform_int(slots));
+      drawn[static_cast<std::size_t>(j)] = slot;
+      next_obs.col(j) = stored.col(slot);
+      dones(0, j) = slot % 8 == 0 ? 1.0f : 0.0f;  // slots 0, 8, ... end their episodes
+      terminal += slot % 8 == 0 ? 1 : 0;
     }
-    const Eigen::Index computed = cache.greedy_values(target, drawn, next_obs, cached);
+    const Eigen::Index computed = cache.greedy_values(target, drawn, next_obs, dones, cached);
     computed_total += computed;
-    if (step == 10) CHECK(computed == batch);
+    if (step == 10) CHECK(computed == batch - terminal);
     recrl::dqn::TdLoss<float>::greedy_values(target, next_obs, fresh);
     for (Eigen::Index j = 0; j < batch; ++j) {
       INFO("step " << step << ", column " << j);
-      REQUIRE(cached(0, j) == fresh(0, j));
+      REQUIRE(cached(0, j) == (dones(0, j) != 0.0f ? 0.0f : fresh(0, j)));
     }
   }
   // 30 draws of 32 from 40 slots: most values came from the cache.

@@ -223,7 +223,7 @@ class Dqn final : public recrl::Algorithm {
       auto next_max = next_max_.leftCols(n);
       const Eigen::Index computed = target_cache_.greedy_values(
           target_net_, {batch_.slots.data(), static_cast<std::size_t>(n)}, batch_.next_obs.leftCols(n),
-          next_max);
+          batch_.dones.leftCols(n), next_max);
       const float loss = td_loss_.accumulate(q_net_, batch_.obs.leftCols(n), batch_.action_span(),
                                              batch_.rewards.leftCols(n), next_max,
                                              batch_.dones.leftCols(n), gamma_);

@@ -51,11 +51,17 @@ class TargetCache {
 
   // out [1 x B] = max_a' Q_target(next_obs_i, a') for the transitions at `slots` whose next
   // observations are the columns of next_obs [obs_dim x B]: cached values where there are
-  // any, one forward pass of target_net over the others. Returns how many were computed.
+  // any, one forward pass of target_net over the others. A terminal transition (dones 1)
+  // gets 0 without either: the TD target multiplies its value by 1 - done = 0 (r + 0 is r; a
+  // horizon-1 environment's transitions are all terminal, and its target network is never
+  // run). Returns how many were computed. Without a cache every value is computed, terminal
+  // or not: there the network's output depends on its batch, and a batch of fewer columns
+  // would change the others' bits.
   Index greedy_values(toolkit::Mlp<float>& target_net, std::span<const Index> slots,
-                     const Eigen::Ref<const Mat>& next_obs, Eigen::Ref<Mat> out) {
+                     const Eigen::Ref<const Mat>& next_obs, const Eigen::Ref<const Mat>& dones,
+                     Eigen::Ref<Mat> out) {
     const Index n = next_obs.cols();
-    RECRL_ASSERT(static_cast<Index>(slots.size()) == n && out.cols() == n &&
+    RECRL_ASSERT(static_cast<Index>(slots.size()) == n && out.cols() == n && dones.cols() == n &&
                      (!versions_ || n <= missed_obs_.cols()),
                  "TargetCache::greedy_values: batch sizes disagree or exceed the reserved batch");
     if (!versions_) {
@@ -65,7 +71,9 @@ class TargetCache {
     Index missed = 0;
     for (Index i = 0; i < n; ++i) {
       const auto slot = static_cast<std::size_t>(slots[static_cast<std::size_t>(i)]);
-      if (versions_[slot] == version_) {
+      if (dones(0, i) != 0.0f) {
+        out(0, i) = 0.0f;
+      } else if (versions_[slot] == version_) {
         out(0, i) = values_(static_cast<Index>(slot));
       } else {
         missed_obs_.col(missed) = next_obs.col(i);
