@@ -1,5 +1,9 @@
 #include "recrl/run/training_loop.hpp"
 
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
+
 #include <istream>
 #include <ostream>
 #include <sstream>
@@ -36,18 +40,26 @@ void TrainingLoop::start() {
   observe_into(envs_.obs(), next_);
 }
 
+std::uint64_t TrainingLoop::read_ticks() {
+#if defined(__x86_64__)
+  return __rdtsc();
+#else
+  return static_cast<std::uint64_t>(Clock::now().time_since_epoch().count());
+#endif
+}
+
 bool TrainingLoop::step(Metrics& metrics) {
-  const Clock::time_point acting = Clock::now();
+  const std::uint64_t acting = read_ticks();
   acted_ = next_;
   algorithm_.act(ObsBatch{acted_, envs_.obs()}, ActMode::Explore, rng_, actions_);
-  const Clock::time_point stepping = Clock::now();
+  const std::uint64_t stepping = read_ticks();
   envs_.step(actions_);
   if (normalizer_ != nullptr) normalizer_->update(envs_.obs());
   observe_into(envs_.obs(), next_);
   observe_into(envs_.final_obs(), final_obs_);
-  const Clock::time_point observing = Clock::now();
-  act_time_ += stepping - acting;
-  env_time_ += observing - stepping;
+  const std::uint64_t observing = read_ticks();
+  act_ticks_ += stepping - acting;
+  env_ticks_ += observing - stepping;
   const StepBatch batch{acted_,     actions_,           envs_.rewards(),   next_,
                         final_obs_, envs_.terminated(), envs_.truncated()};
   const bool updated = algorithm_.observe(batch);
@@ -55,16 +67,19 @@ bool TrainingLoop::step(Metrics& metrics) {
     metrics.clear();
     algorithm_.update(rng_, metrics);
   }
-  update_time_ += Clock::now() - observing;
+  update_ticks_ += read_ticks() - observing;
   return updated;
 }
 
 PhaseTimes TrainingLoop::phase_times() const {
-  const auto seconds = [](Clock::duration d) { return std::chrono::duration<double>(d).count(); };
+  const double elapsed = std::chrono::duration<double>(Clock::now() - created_).count();
+  const std::uint64_t elapsed_ticks = read_ticks() - created_ticks_;
+  const double seconds_per_tick = elapsed_ticks > 0 ? elapsed / static_cast<double>(elapsed_ticks) : 0.0;
+  const auto seconds = [&](std::uint64_t ticks) { return static_cast<double>(ticks) * seconds_per_tick; };
   PhaseTimes times;
-  times.env_s = seconds(env_time_);
-  times.act_s = seconds(act_time_);
-  times.update_s = seconds(update_time_);
+  times.env_s = seconds(env_ticks_);
+  times.act_s = seconds(act_ticks_);
+  times.update_s = seconds(update_ticks_);
   return times;
 }
 
