@@ -90,10 +90,19 @@ class ActorCriticLoss {
     dist.entropy(entropy);
     ActorCriticLossTerms<T> terms;
 
+    // The [1 x n] rows go element by element: Eigen's expressions over a Ref with a run-time
+    // outer stride treat each column as a one-element vector and spend ~15 instructions per
+    // element on its alignment. Sums run from the first element in order, as Eigen's reduction
+    // of these rows does.
     // Policy term: weights_i = d policy_loss / d log pi(a_i).
-    const auto log_ratio = (log_prob - old_log_probs).array();
-    ratio.array() = log_ratio.exp();
-    terms.approx_kl = ((ratio.array() - T(1)) - log_ratio).sum() / count;
+    T kl_sum = 0;
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const T log_ratio = log_prob(0, i) - old_log_probs(0, i);
+      ratio(0, i) = std::exp(log_ratio);
+      const T kl = (ratio(0, i) - T(1)) - log_ratio;
+      kl_sum = i == 0 ? kl : kl_sum + kl;
+    }
+    terms.approx_kl = kl_sum / count;
     if (s.clipped_surrogate) {
       const T lo = T(1) - s.clip_range;
       const T hi = T(1) + s.clip_range;
@@ -114,8 +123,13 @@ class ActorCriticLoss {
       terms.policy_loss = -surrogate / count;
       terms.clip_fraction = clipped / count;
     } else {
-      terms.policy_loss = -(advantages.array() * log_prob.array()).sum() / count;
-      weights = -advantages / count;
+      T sum = 0;
+      for (Eigen::Index i = 0; i < n; ++i) {
+        const T term = advantages(0, i) * log_prob(0, i);
+        sum = i == 0 ? term : sum + term;
+        weights(0, i) = -advantages(0, i) / count;
+      }
+      terms.policy_loss = -sum / count;
     }
     grad_logits.setZero();
     dist.add_log_prob_gradient(actions, weights, grad_logits);
@@ -132,16 +146,20 @@ class ActorCriticLoss {
     // Value term: vf_coef * mse(returns, values_pred), values_pred optionally clipped around
     // the values at collection time (clamp's gradient is 0 outside the range).
     auto values_pred = values_pred_.leftCols(n);
-    if (s.clip_range_vf) {
-      const T c = *s.clip_range_vf;
-      values_pred = old_values + (values - old_values).cwiseMax(-c).cwiseMin(c);
-    } else {
-      values_pred = values;
+    for (Eigen::Index i = 0; i < n; ++i) {
+      if (s.clip_range_vf) {
+        const T c = *s.clip_range_vf;
+        values_pred(0, i) = old_values(0, i) + std::min(std::max(values(0, i) - old_values(0, i), -c), c);
+      } else {
+        values_pred(0, i) = values(0, i);
+      }
     }
     terms.value_loss = mse_loss(values_pred, returns, grad_values, s.vf_coef);
     if (s.clip_range_vf) {
       const T c = *s.clip_range_vf;
-      grad_values.array() *= ((values - old_values).array().abs() <= c).template cast<T>();
+      for (Eigen::Index i = 0; i < n; ++i) {
+        grad_values(0, i) *= static_cast<T>(std::abs(values(0, i) - old_values(0, i)) <= c);
+      }
     }
     terms.loss = terms.policy_loss + s.ent_coef * terms.entropy_loss + s.vf_coef * terms.value_loss;
     return terms;

@@ -53,11 +53,14 @@ class Categorical {
     }
     batch_ = logits.cols();
     // Whole-matrix passes (contiguous, vectorised; one exp per element):
-    // p = exp(z - max) / sum, log p = z - max - log(sum).
+    // p = exp(z - max) / sum, log p = z - max - log(sum). The column maxima go row after row,
+    // all columns at once: colwise().maxCoeff() walks each column's few elements as one chain
+    // of dependent operations (a maximum does not depend on the order).
     auto log_probs = log_probs_.leftCols(batch_);
     auto probs = probs_.leftCols(batch_);
     auto per_column = column_scratch_.head(batch_);
-    per_column = logits.colwise().maxCoeff();
+    per_column = logits.row(0);
+    for (Index a = 1; a < num_actions(); ++a) per_column = per_column.cwiseMax(logits.row(a));
     log_probs = logits - per_column.replicate(num_actions(), 1);
     probs.array() = log_probs.array().exp();
     per_column = probs.colwise().sum();

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <string>
 
 #include <Eigen/Core>
@@ -31,6 +33,12 @@ void check_loss_shapes(const Eigen::MatrixBase<Prediction>& prediction,
 
 }  // namespace detail
 
+// Both losses go element by element in storage order with (row, column) indexing, and sum in
+// that order from the first element, as Eigen's reduction of these shapes does. Eigen's own
+// expressions over a [1 x n] Ref with a run-time outer stride treat each column as a vector of
+// one element and spend ~15 instructions per element finding its alignment: over a minibatch
+// of 64 that was a microsecond per call.
+
 // F.mse_loss: mean((p - t)^2); gradient 2 (p - t) / N.
 template <typename Prediction, typename Target, typename Gradient>
 typename Prediction::Scalar mse_loss(const Eigen::MatrixBase<Prediction>& prediction,
@@ -41,10 +49,16 @@ typename Prediction::Scalar mse_loss(const Eigen::MatrixBase<Prediction>& predic
   detail::check_loss_shapes(prediction, target, gradient, "mse_loss");
   auto& grad = const_cast<Eigen::MatrixBase<Gradient>&>(gradient);
   const T count = static_cast<T>(prediction.size());
-  grad.array() = prediction.array() - target.array();
-  const T loss = grad.squaredNorm() / count;
-  grad *= T(2) * scale / count;
-  return loss;
+  const T factor = T(2) * scale / count;
+  T squares = 0;
+  for (Eigen::Index j = 0; j < prediction.cols(); ++j) {
+    for (Eigen::Index i = 0; i < prediction.rows(); ++i) {
+      const T d = prediction(i, j) - target(i, j);
+      squares = (i == 0 && j == 0) ? d * d : squares + d * d;
+      grad(i, j) = d * factor;
+    }
+  }
+  return squares / count;
 }
 
 // F.smooth_l1_loss with beta = 1 (SB3's DQN loss; Huber with delta 1):
@@ -59,13 +73,17 @@ typename Prediction::Scalar smooth_l1_loss(const Eigen::MatrixBase<Prediction>& 
   detail::check_loss_shapes(prediction, target, gradient, "smooth_l1_loss");
   auto& grad = const_cast<Eigen::MatrixBase<Gradient>&>(gradient);
   const T count = static_cast<T>(prediction.size());
-  grad.array() = prediction.array() - target.array();
-  const T loss = (grad.array().abs() < T(1))
-                     .select(T(0.5) * grad.array().square(), grad.array().abs() - T(0.5))
-                     .sum() /
-                 count;
-  grad.array() = grad.array().max(T(-1)).min(T(1)) * (scale / count);
-  return loss;
+  const T factor = scale / count;
+  T sum = 0;
+  for (Eigen::Index j = 0; j < prediction.cols(); ++j) {
+    for (Eigen::Index i = 0; i < prediction.rows(); ++i) {
+      const T d = prediction(i, j) - target(i, j);
+      const T l = std::abs(d) < T(1) ? T(0.5) * (d * d) : std::abs(d) - T(0.5);
+      sum = (i == 0 && j == 0) ? l : sum + l;
+      grad(i, j) = std::clamp(d, T(-1), T(1)) * factor;
+    }
+  }
+  return sum / count;
 }
 
 }  // namespace recrl::toolkit
