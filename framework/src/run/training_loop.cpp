@@ -74,8 +74,11 @@ bool TrainingLoop::step(Metrics& metrics) {
 PhaseTimes TrainingLoop::phase_times() const {
   const double elapsed = std::chrono::duration<double>(Clock::now() - created_).count();
   const std::uint64_t elapsed_ticks = read_ticks() - created_ticks_;
-  const double seconds_per_tick = elapsed_ticks > 0 ? elapsed / static_cast<double>(elapsed_ticks) : 0.0;
-  const auto seconds = [&](std::uint64_t ticks) { return static_cast<double>(ticks) * seconds_per_tick; };
+  const double seconds_per_tick =
+      elapsed_ticks > 0 ? elapsed / static_cast<double>(elapsed_ticks) : 0.0;
+  const auto seconds = [&](std::uint64_t ticks) {
+    return static_cast<double>(ticks) * seconds_per_tick;
+  };
   PhaseTimes times;
   times.env_s = seconds(env_ticks_);
   times.act_s = seconds(act_ticks_);

@@ -19,7 +19,7 @@ inline constexpr std::uint32_t kMagic = 0x4c434552u;
 // ReplayBuffer keeps its actions in an Eigen vector.
 inline constexpr std::uint32_t kPluginAbi = 5;
 // kAbiHeadersHash: FNV-1a 64 of those headers, checked by tests/plugin/abi_hash_test.cpp.
-inline constexpr std::uint64_t kAbiHeadersHash = 0x71b63322f37d1b7aull;
+inline constexpr std::uint64_t kAbiHeadersHash = 0x40e24e0dc9da09a5ull;
 
 enum class Kind : std::uint32_t { Environment = 1, Reward = 2, Algorithm = 3 };
 

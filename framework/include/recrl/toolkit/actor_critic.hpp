@@ -149,7 +149,8 @@ class ActorCriticLoss {
     for (Eigen::Index i = 0; i < n; ++i) {
       if (s.clip_range_vf) {
         const T c = *s.clip_range_vf;
-        values_pred(0, i) = old_values(0, i) + std::min(std::max(values(0, i) - old_values(0, i), -c), c);
+        const T change = values(0, i) - old_values(0, i);
+        values_pred(0, i) = old_values(0, i) + std::min(std::max(change, -c), c);
       } else {
         values_pred(0, i) = values(0, i);
       }

@@ -122,7 +122,9 @@ inline void multiply_block(Index depth, const T* a, Index lda, const T* b, Index
     }
   }
   for (int r = 0; r < RowPackets; ++r) {
-    for (int j = 0; j < Cols; ++j) store_rows<Packet, Kind>(c + r * kSize + j * ldc, sum[r][j], span);
+    for (int j = 0; j < Cols; ++j) {
+      store_rows<Packet, Kind>(c + r * kSize + j * ldc, sum[r][j], span);
+    }
   }
 }
 
@@ -185,8 +187,9 @@ void multiply_rows_from(Index row, Index rows, Index cols, Index depth, const T*
   } else {
     // One packet ending at the last row; its first lanes recompute rows already stored.
     const Index start = rows - kSize;
+    const LaneSpan span{0, static_cast<int>(row - start)};
     multiply_rows<T, Packet, 1, Lanes::Last>(start, cols, depth, a, lda, b, b_k, b_j, c, ldc,
-                                             accumulate, LaneSpan{0, static_cast<int>(row - start)});
+                                             accumulate, span);
   }
 }
 
