@@ -7,6 +7,7 @@
 
 #include "recrl/core/errors.hpp"
 #include "recrl/toolkit/binary_io.hpp"
+#include "prefetch.hpp"
 
 namespace recrl::toolkit {
 
@@ -72,11 +73,7 @@ void ReplayBuffer::sample(Rng& rng, Index batch_size, ReplayBatch& out) {
         n_envs_ > 1 ? static_cast<Index>(rng.uniform_int(static_cast<std::uint64_t>(n_envs_))) : 0;
     Index& slot = out.slots[static_cast<std::size_t>(i)];
     slot = slot * n_envs_ + env;
-    for (const Matrix* m : {&obs_, &next_obs_}) {
-      const Scalar* column = m->col(slot).data();
-      __builtin_prefetch(column);
-      __builtin_prefetch(column + obs_dim_ - 1);
-    }
+    for (const Matrix* m : {&obs_, &next_obs_}) prefetch_run(m->col(slot).data(), obs_dim_);
     __builtin_prefetch(actions_.data() + slot);
     __builtin_prefetch(rewards_.data() + slot);
     __builtin_prefetch(dones_.data() + slot);

@@ -7,6 +7,7 @@
 
 #include "recrl/core/errors.hpp"
 #include "recrl/toolkit/binary_io.hpp"
+#include "prefetch.hpp"
 
 namespace recrl::toolkit {
 
@@ -125,9 +126,7 @@ void RolloutBuffer::gather_minibatch(Index start, Index batch_size, RolloutMinib
   // each sample a miss in L1), then copied.
   for (Index i = 0; i < count; ++i) {
     const Index k = order_[static_cast<std::size_t>(start + i)];
-    const Scalar* column = obs_.col(k).data();
-    __builtin_prefetch(column);
-    __builtin_prefetch(column + obs_dim_ - 1);
+    prefetch_run(obs_.col(k).data(), obs_dim_);
     __builtin_prefetch(&actions_[static_cast<std::size_t>(k)]);
     for (const Scalar* row : {values, log_probs, advantages, returns}) __builtin_prefetch(row + k);
   }

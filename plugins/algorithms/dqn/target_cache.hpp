@@ -46,7 +46,7 @@ class TargetCache {
   // Slots [first, first + count) are about to be overwritten.
   void forget(Index first, Index count) {
     if (!versions_) return;
-    for (Index k = first; k < first + count; ++k) versions_[static_cast<std::size_t>(k)] = kNever;
+    for (Index k = first; k < first + count; ++k) versions_[k] = kNever;
   }
 
   // out [1 x B] = max_a' Q_target(next_obs_i, a') for the transitions at `slots` whose next
@@ -70,11 +70,11 @@ class TargetCache {
     }
     Index missed = 0;
     for (Index i = 0; i < n; ++i) {
-      const auto slot = static_cast<std::size_t>(slots[static_cast<std::size_t>(i)]);
+      const Index slot = slots[static_cast<std::size_t>(i)];
       if (dones(0, i) != 0.0f) {
         out(0, i) = 0.0f;
       } else if (versions_[slot] == version_) {
-        out(0, i) = values_(static_cast<Index>(slot));
+        out(0, i) = values_(slot);
       } else {
         missed_obs_.col(missed) = next_obs.col(i);
         missed_columns_[static_cast<std::size_t>(missed++)] = i;
@@ -85,9 +85,9 @@ class TargetCache {
     TdLoss<float>::greedy_values(target_net, missed_obs_.leftCols(missed), values);
     for (Index m = 0; m < missed; ++m) {
       const Index i = missed_columns_[static_cast<std::size_t>(m)];
-      const auto slot = static_cast<std::size_t>(slots[static_cast<std::size_t>(i)]);
+      const Index slot = slots[static_cast<std::size_t>(i)];
       out(0, i) = values(0, m);
-      values_(static_cast<Index>(slot)) = values(0, m);
+      values_(slot) = values(0, m);
       versions_[slot] = version_;
     }
     return missed;
