@@ -55,6 +55,14 @@ TEST_CASE("a diverging learner stops with exit code 4 naming the algorithm and t
       CHECK_THAT(result.err, Catch::Contains(std::string("algorithm '") + c.algorithm + "'"));
       CHECK_THAT(result.err, Catch::Contains("environment step"));
       CHECK_FALSE(std::filesystem::exists(dir / "out" / "results.md"));
+      // The metrics file stays marked unfinished. It keeps the updates before the failing one
+      // (written in blocks, the block in hand when the run fails too): PPO and A2C fail in
+      // their first update, DQN a few updates in.
+      const auto run_dir = dir / "out" / "runs" / (std::string(c.algorithm) + "__s0");
+      CHECK_FALSE(std::filesystem::exists(run_dir / "metrics.csv"));
+      const std::string metrics = recrl::test::read_text(run_dir / "metrics.csv.partial");
+      CHECK_THAT(metrics, Catch::StartsWith("env_steps,name,value\n"));
+      if (std::string(c.algorithm) == "dqn") CHECK_THAT(metrics, Catch::Contains(",train/loss,"));
     }
   }
 }

@@ -2,10 +2,13 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdint>
+#include <fstream>
 #include <iterator>
 #include <sstream>
 #include <string_view>
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -24,6 +27,33 @@ double seconds_since(Clock::time_point start) {
 
 // Metrics under perf/ measure the machine, not the learning (see kUpdateFlopsMetric).
 constexpr std::string_view kPerfPrefix = "perf/";
+
+// metrics.csv's lines, written to the file in blocks: DQN reports every 4 steps, and a stream
+// write per line cost more than formatting the line. Whatever is collected when the run ends,
+// however it ends, is written: a run that fails keeps the metrics that led up to the failure.
+class MetricLines {
+ public:
+  explicit MetricLines(std::ofstream& file) : file_(file) {}
+  MetricLines(const MetricLines&) = delete;
+  MetricLines& operator=(const MetricLines&) = delete;
+  ~MetricLines() { write(); }
+
+  void add(std::int64_t step, std::string_view name, double value) {
+    // The shortest text that reads back as the same double (an ostream's default keeps 6
+    // digits), with the format parsed at compile time.
+    fmt::format_to(std::back_inserter(lines_), FMT_COMPILE("{},{},{}\n"), step, name, value);
+    if (lines_.size() >= kBlockBytes) write();
+  }
+  void write() {
+    file_.write(lines_.data(), static_cast<std::streamsize>(lines_.size()));
+    lines_.clear();
+  }
+
+ private:
+  static constexpr std::size_t kBlockBytes = 64 * 1024;
+  std::ofstream& file_;
+  fmt::memory_buffer lines_;
+};
 
 void check_metrics(const Metrics& metrics, const std::string& plugin, std::int64_t step) {
   for (const Metric& m : metrics) {
@@ -78,7 +108,7 @@ RunResult TrainingRun::execute(std::optional<double> oracle_mean,
 
   Metrics metrics;
   metrics.reserve(32);
-  fmt::memory_buffer metric_line;
+  MetricLines metric_lines(metrics_file);
   const std::int64_t every = x_.experiment.eval.every;
   const std::int64_t checkpoint_every = algo_.checkpoint_every;
   std::int64_t next_checkpoint =
@@ -111,11 +141,7 @@ RunResult TrainingRun::execute(std::optional<double> oracle_mean,
           if (name == kUpdateFlopsMetric) book.update_flops += m.value;
           continue;
         }
-        // fmt writes the shortest text that reads back as the same double (an ostream's
-        // default keeps 6 digits) and, for DQN's update every 4 steps, in a fraction of the time.
-        metric_line.clear();
-        fmt::format_to(std::back_inserter(metric_line), "{},{},{}\n", loop_.steps(), name, m.value);
-        metrics_file.write(metric_line.data(), static_cast<std::streamsize>(metric_line.size()));
+        metric_lines.add(loop_.steps(), name, m.value);
       }
     }
     for (double r : loop_.finished_returns()) {
@@ -132,6 +158,7 @@ RunResult TrainingRun::execute(std::optional<double> oracle_mean,
     }
     if (next_checkpoint > 0 && loop_.steps() >= next_checkpoint &&
         loop_.steps() < algo_.timesteps) {
+      metric_lines.write();
       checkpoint(book, metrics_file, elapsed());
       next_checkpoint = (loop_.steps() / checkpoint_every + 1) * checkpoint_every;
     }
@@ -142,6 +169,7 @@ RunResult TrainingRun::execute(std::optional<double> oracle_mean,
   const EvalResult final_eval = evaluate(0);
   record_curve(final_eval);
   book.eval_seconds += seconds_since(final_eval_start);
+  metric_lines.write();
   metrics_file.close();
   if (!metrics_file) throw Error("error: cannot write '" + (dir_ / "metrics.csv").string() + "'");
   std::filesystem::rename(dir_ / "metrics.csv.partial", dir_ / "metrics.csv");
