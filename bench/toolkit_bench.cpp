@@ -16,6 +16,7 @@
 #include "recrl/toolkit/categorical.hpp"
 #include "recrl/toolkit/mlp.hpp"
 #include "recrl/toolkit/optimizers.hpp"
+#include "recrl/toolkit/replay_buffer.hpp"
 #include "recrl/toolkit/small_gemm.hpp"
 
 namespace {
@@ -183,6 +184,32 @@ void BM_CategoricalLossGradients(benchmark::State& state) {
   set_per_sample(state, batch);
 }
 
+// DQN's minibatch draw: 32 transitions from a buffer holding state.range(0) of them (one
+// environment, 10 features). Each drawn slot is a cache miss once the buffer outgrows the
+// cache, so this measures the memory layout more than the copying.
+void BM_ReplaySample(benchmark::State& state) {
+  const Eigen::Index filled = state.range(0);
+  constexpr Eigen::Index kBatch = 32;
+  tk::ReplayBuffer buffer(filled, 1, kInput);
+  const Matrix obs = random_inputs(kInput, 1);
+  const recrl::Vector reward = recrl::Vector::Constant(1, 0.5f);
+  const int action = 3;
+  const std::uint8_t terminated = 1;
+  for (Eigen::Index i = 0; i < filled; ++i) {
+    buffer.add(obs, obs, std::span<const int>(&action, 1), reward,
+               std::span<const std::uint8_t>(&terminated, 1));
+  }
+  tk::ReplayBatch batch;
+  batch.reserve(kInput, kBatch);
+  Rng rng(5);
+  for (auto _ : state) {
+    buffer.sample(rng, kBatch, batch);
+    benchmark::DoNotOptimize(batch.obs.data());
+    benchmark::ClobberMemory();
+  }
+  set_per_sample(state, kBatch);
+}
+
 }  // namespace
 
 BENCHMARK_CAPTURE(BM_HiddenLayerProduct, small_gemm, false)->Arg(8)->Arg(64);
@@ -196,5 +223,6 @@ BENCHMARK(BM_RmsPropStep);
 BENCHMARK(BM_ClipGradNorm);
 BENCHMARK(BM_CategoricalSample)->Arg(8)->Arg(64);
 BENCHMARK(BM_CategoricalLossGradients)->Arg(64);
+BENCHMARK(BM_ReplaySample)->Arg(10'000)->Arg(100'000)->Arg(1'000'000);
 
 BENCHMARK_MAIN();

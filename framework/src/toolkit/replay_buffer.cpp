@@ -27,11 +27,8 @@ ReplayBuffer::ReplayBuffer(Index capacity, Index n_envs, Index obs_dim)
       obs_dim_(obs_dim) {
   RECRL_ASSERT(capacity >= 1 && n_envs >= 1 && obs_dim >= 1, "ReplayBuffer needs sizes >= 1");
   const Index slots = rows_ * n_envs_;
-  obs_.resize(obs_dim, slots);
-  next_obs_.resize(obs_dim, slots);
+  transitions_.resize(done_row() + 1, slots);
   actions_.resize(slots);
-  rewards_.resize(1, slots);
-  dones_.resize(1, slots);
 }
 
 void ReplayBuffer::add(const Eigen::Ref<const Matrix>& obs, const Eigen::Ref<const Matrix>& next_obs,
@@ -42,12 +39,13 @@ void ReplayBuffer::add(const Eigen::Ref<const Matrix>& obs, const Eigen::Ref<con
                    rewards.size() == n_envs_ && static_cast<Index>(terminated.size()) == n_envs_,
                "ReplayBuffer::add: shapes must be [obs_dim x n_envs] and [n_envs]");
   const Index first = pos_ * n_envs_;
-  obs_.middleCols(first, n_envs_) = obs;
-  next_obs_.middleCols(first, n_envs_) = next_obs;
   for (Index e = 0; e < n_envs_; ++e) {
+    auto transition = transitions_.col(first + e);
+    transition.head(obs_dim_) = obs.col(e);
+    transition.segment(obs_dim_, obs_dim_) = next_obs.col(e);
+    transition(reward_row()) = rewards(e);
+    transition(done_row()) = terminated[static_cast<std::size_t>(e)] != 0 ? Scalar(1) : Scalar(0);
     actions_(first + e) = actions[static_cast<std::size_t>(e)];
-    rewards_(0, first + e) = rewards(e);
-    dones_(0, first + e) = terminated[static_cast<std::size_t>(e)] != 0 ? Scalar(1) : Scalar(0);
   }
   if (++pos_ == rows_) {
     full_ = true;
@@ -68,29 +66,31 @@ void ReplayBuffer::sample(Rng& rng, Index batch_size, ReplayBatch& out) {
   for (Index i = 0; i < batch_size; ++i) {
     out.slots[static_cast<std::size_t>(i)] = static_cast<Index>(rng.uniform_int(upper));
   }
+  const Index stride = transitions_.rows();
+  const Scalar* transitions = transitions_.data();
   for (Index i = 0; i < batch_size; ++i) {
     const Index env =
         n_envs_ > 1 ? static_cast<Index>(rng.uniform_int(static_cast<std::uint64_t>(n_envs_))) : 0;
     Index& slot = out.slots[static_cast<std::size_t>(i)];
     slot = slot * n_envs_ + env;
-    for (const Matrix* m : {&obs_, &next_obs_}) prefetch_run(m->col(slot).data(), obs_dim_);
+    prefetch_run(transitions + slot * stride, stride);
     __builtin_prefetch(actions_.data() + slot);
-    __builtin_prefetch(rewards_.data() + slot);
-    __builtin_prefetch(dones_.data() + slot);
   }
   for (Index i = 0; i < batch_size; ++i) {
     const Index k = out.slots[static_cast<std::size_t>(i)];
-    out.obs.col(i) = obs_.col(k);
-    out.next_obs.col(i) = next_obs_.col(k);
+    const Scalar* transition = transitions + k * stride;
+    std::copy_n(transition, obs_dim_, out.obs.col(i).data());
+    std::copy_n(transition + obs_dim_, obs_dim_, out.next_obs.col(i).data());
+    out.rewards(0, i) = transition[reward_row()];
+    out.dones(0, i) = transition[done_row()];
     out.actions[static_cast<std::size_t>(i)] = actions_(k);
-    out.rewards(0, i) = rewards_(0, k);
-    out.dones(0, i) = dones_(0, k);
   }
   out.size = batch_size;
 }
 
 namespace {
-constexpr char kReplayTag[] = "recrl.replay_buffer.1";
+// Format 2: the transitions' columns in one block (format 1 had each part in its own).
+constexpr char kReplayTag[] = "recrl.replay_buffer.2";
 }  // namespace
 
 void ReplayBuffer::save_state(std::ostream& out) const {
@@ -98,7 +98,7 @@ void ReplayBuffer::save_state(std::ostream& out) const {
   write_pod<std::int64_t>(out, pos_);
   write_pod<std::uint8_t>(out, full_ ? 1 : 0);
   const Index slots = size();
-  for (const Matrix* m : {&obs_, &next_obs_, &rewards_, &dones_}) write_columns(out, *m, slots);
+  write_columns(out, transitions_, slots);
   write_values(out, actions_.data(), static_cast<std::size_t>(slots));
 }
 
@@ -112,7 +112,7 @@ void ReplayBuffer::load_state(std::istream& in) {
                                           std::to_string(rows_) + ")");
   }
   const Index slots = (full == 1 ? rows_ : pos) * n_envs_;
-  for (Matrix* m : {&obs_, &next_obs_, &rewards_, &dones_}) read_columns(in, *m, slots, kReplayTag);
+  read_columns(in, transitions_, slots, kReplayTag);
   read_values(in, actions_.data(), static_cast<std::size_t>(slots), kReplayTag);
   pos_ = pos;
   full_ = full == 1;
