@@ -117,7 +117,11 @@ class Adam {
     // One pass, a packet at a time (the remainder one element at a time, the same operations):
     //   m = beta1 m + (1 - beta1) g;  v = beta2 v + (1 - beta2) g^2;
     //   p -= step_size m / (sqrt(v) / bc2_sqrt + eps),
-    // the division by bc2_sqrt done by DivisionBy (the division's bits, faster).
+    // the division by bc2_sqrt done by DivisionBy (the division's bits, faster). The square
+    // root of a packet is Eigen's (EIGEN_FAST_MATH): a reciprocal-root estimate and one Newton
+    // step. Against torch's correctly rounded one, over every positive float at AVX-512: 63%
+    // equal, 36% 1 ulp off, the rest 2-4 ulp; sub-normal v gives 0. The remainder's scalars
+    // get std::sqrt. Deterministic either way, and the same in RmsProp.
     namespace ei = Eigen::internal;
     using Packet = typename ei::packet_traits<T>::type;
     constexpr Eigen::Index kSize = ei::unpacket_traits<Packet>::size;
