@@ -22,6 +22,23 @@
 
 namespace recrl::toolkit {
 
+// delta[i] = a[i] > 0 ? delta[i] : 0 for i < n, a packet at a time: relu's backward pass.
+// (Eigen 3.4's select() has no packet path, and GCC's own vectorisation of it kept a register
+// on the stack from one iteration to the next: 8 cycles a packet.)
+template <typename T>
+void keep_where_positive(const T* a, T* delta, Eigen::Index n) {
+  namespace ei = Eigen::internal;
+  using Packet = typename ei::packet_traits<T>::type;
+  constexpr auto kSize = static_cast<Eigen::Index>(sizeof(Packet) / sizeof(T));
+  const Packet zero = ei::pset1<Packet>(T(0));
+  Eigen::Index i = 0;
+  for (; i + kSize <= n; i += kSize) {
+    const Packet positive = ei::pcmp_lt(zero, ei::ploadu<Packet>(a + i));
+    ei::pstoreu(delta + i, ei::pand(ei::ploadu<Packet>(delta + i), positive));
+  }
+  for (; i < n; ++i) delta[i] = a[i] > T(0) ? delta[i] : T(0);
+}
+
 // The hidden-layer nonlinearity of an Mlp.
 enum class Activation : std::int32_t { Tanh = 0, Relu = 1 };
 
@@ -372,7 +389,9 @@ void Mlp<T>::backward_from(Index layer, const Eigen::Ref<const Mat>& grad,
   if (activation_ == Activation::Tanh) {
     delta.array() *= T(1) - a_in.array().square();
   } else {
-    delta.array() = (a_in.array() > T(0)).select(delta.array(), T(0));
+    for (Index j = 0; j < batch_; ++j) {
+      keep_where_positive<T>(a_in.col(j).data(), delta.col(j).data(), delta.rows());
+    }
   }
   backward_from(layer - 1, delta, grad_input, mode);
 }
