@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "commands.hpp"
+#include "multiply_add_peak.hpp"
 #include "options.hpp"
 #include "recrl/config/experiment.hpp"
 #include "recrl/core/errors.hpp"
@@ -168,7 +169,8 @@ int bench_command(const std::vector<std::string>& args) {
       "Trains each algorithm, one after the other on one thread, and prints env steps/s, the\n"
       "time split (environment, acting, updating; evaluation apart) and the GFLOP/s of the\n"
       "updates. Without FILE: PPO, A2C and DQN with Stable-Baselines3's defaults on the seed\n"
-      "environment (as experiments/seed.yaml), 100k steps, seed 0.";
+      "environment (as experiments/seed.yaml), 100k steps, seed 0. Under the table: the\n"
+      "core's multiply-add peak before and after the runs (a shared machine's speed drifts).";
   if (!parse(args, usage, options, positional, vm)) return 0;
   if (!common.quiet && !common.verbose) spdlog::set_level(spdlog::level::warn);
   common.apply_verbosity();
@@ -222,14 +224,20 @@ int bench_command(const std::vector<std::string>& args) {
       Eigen::SimdInstructionSetsInUse());
   RunOptions run_options;
   run_options.jobs = 1;
+  const double peak_before = multiply_add_peak_gflops();
   std::vector<ExperimentResult> repetitions;
   repetitions.push_back(run_experiment(resolved, registry, run_options));
   for (int repetition = 1; repetition < repeat; ++repetition) {
     repetitions.push_back(
         run_experiment(resolve_all(load_repetition(repetition)), registry, run_options));
   }
+  const double peak_after = multiply_add_peak_gflops();
   const std::vector<AlgorithmRuns> algorithms = runs_by_algorithm(repetitions);
-  std::cout << bench_table(algorithms, repeat) << determinism_warnings(algorithms);
+  std::cout << bench_table(algorithms, repeat) << determinism_warnings(algorithms)
+            << fmt::format(
+                   "\nthis core's multiply-add peak (float, the build's SIMD): {:.0f} GFLOP/s "
+                   "before the runs, {:.0f} after\n",
+                   peak_before, peak_after);
   return 0;
 }
 

@@ -28,6 +28,11 @@ TEST_CASE("recrl bench times ppo a2c and dqn and splits their time", "[e2e][benc
     ++rows;
   }
   CHECK(rows == 3);
+  // The core's multiply-add peak, measured before and after: positive numbers.
+  const std::regex peak(
+      R"(multiply-add peak \(float, the build's SIMD\): [1-9]\d* GFLOP/s before the runs, )"
+      R"([1-9]\d* after)");
+  CHECK(std::regex_search(result.out, peak));
   // Nothing is left behind: no store, no run folders in the working directory.
   CHECK_FALSE(std::filesystem::exists(dir / "results"));
 }
