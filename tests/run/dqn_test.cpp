@@ -111,7 +111,7 @@ std::string saved(const recrl::Algorithm& algo) {
 double td_loss(recrl::toolkit::Mlp<double>& q, recrl::toolkit::Mlp<double>& target, const MatD& obs,
                const std::vector<int>& actions, const MatD& rewards, const MatD& next_obs,
                const MatD& dones) {
-  recrl::dqn::TdLoss<double> loss(q.output_size(), obs.cols());
+  recrl::dqn::TdLoss<double> loss(obs.cols());
   MatD next_max(1, obs.cols());
   recrl::dqn::TdLoss<double>::greedy_values(target, next_obs, next_max);
   return loss.accumulate(q, obs, actions, rewards, next_max, dones, 0.9);

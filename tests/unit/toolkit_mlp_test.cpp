@@ -122,6 +122,56 @@ TEST_CASE("mlp backward after zero_gradients writes what adding to zeros gives",
   }
 }
 
+// backward_selected() against backward() of the same one-element-per-column dL/dY: the same
+// bits, after zero_gradients() and accumulated onto earlier gradients, in float and double,
+// for networks whose output layer goes through the packet kernel, through Eigen (2 outputs),
+// after a hidden layer narrower than a packet, and without hidden layers.
+template <typename T>
+void check_selected_backward(std::vector<Eigen::Index> hidden, Eigen::Index outputs,
+                             Activation activation) {
+  using Net = recrl::toolkit::Mlp<T>;
+  using MatT = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+  constexpr Eigen::Index kBatch = 32;
+  Rng rng(9);
+  Net selected(10, std::move(hidden), outputs, activation);
+  for (Eigen::Index i = 0; i < selected.num_parameters(); ++i) {
+    selected.parameters()(i) = static_cast<T>(0.3 * rng.normal());
+  }
+  Net dense = selected;
+  const MatT x = random_matrix(rng, 10, kBatch).cast<T>();
+  std::vector<int> rows(kBatch);
+  MatT values(1, kBatch);
+  MatT one_hot = MatT::Zero(outputs, kBatch);
+  for (Eigen::Index i = 0; i < kBatch; ++i) {
+    // Repeated rows, so that an output's terms from several samples add up in order.
+    rows[static_cast<std::size_t>(i)] = static_cast<int>(rng.uniform_int(static_cast<std::uint64_t>(outputs)));
+    values(0, i) = static_cast<T>(rng.normal());
+    one_hot(rows[static_cast<std::size_t>(i)], i) = values(0, i);
+  }
+  selected.zero_gradients();
+  dense.zero_gradients();
+  for (int pass = 0; pass < 2; ++pass) {  // the second pass accumulates onto the first
+    selected.forward(x);
+    selected.backward_selected(rows, values);
+    dense.forward(x);
+    dense.backward(one_hot);
+    CHECK(selected.gradients() == dense.gradients());
+  }
+  CHECK(selected.gradients().cwiseAbs().maxCoeff() > T(0));
+}
+
+TEST_CASE("mlp backward_selected gives backward's gradients bit for bit", "[unit][toolkit]") {
+  using Index = Eigen::Index;
+  for (const Activation activation : {Activation::Relu, Activation::Tanh}) {
+    check_selected_backward<float>({64, 64}, 10, activation);
+    check_selected_backward<double>({64, 64}, 10, activation);
+    check_selected_backward<float>({37}, 19, activation);
+    check_selected_backward<float>({64, 64}, 2, activation);  // output rows through Eigen
+    check_selected_backward<float>({64, 3}, 10, activation);  // W^T dL/dY through Eigen
+    check_selected_backward<float>(std::vector<Index>{}, 10, activation);
+  }
+}
+
 TEST_CASE("mlp parameters are one flat vector in layer order", "[unit][toolkit]") {
   MlpD mlp(3, {4}, 2, Activation::Relu);
   CHECK(mlp.num_layers() == 2);

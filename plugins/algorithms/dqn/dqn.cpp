@@ -161,7 +161,7 @@ class Dqn final : public recrl::Algorithm {
     optimizer_ = recrl::toolkit::Adam<float>(q_net_.num_parameters(), learning_rate_.initial());
     buffer_ = recrl::toolkit::ReplayBuffer(buffer_size, n_envs_, obs_dim);
     batch_.reserve(obs_dim, batch_size_);
-    td_loss_ = recrl::dqn::TdLoss<float>(n_actions_, batch_size_);
+    td_loss_ = recrl::dqn::TdLoss<float>(batch_size_);
     // The cache returns what a fresh forward pass would only when a sample's output does not
     // depend on its batch (not with fewer actions than a SIMD packet holds, e.g. CartPole's 2).
     if (target_net_.batch_independent()) {
@@ -237,7 +237,8 @@ class Dqn final : public recrl::Algorithm {
       loss_sum += static_cast<double>(loss);
       // The TD loss: the target network forward on the next observations not cached, the
       // Q-network forward and backward.
-      flops += target_net_.forward_flops(computed) + q_net_.forward_flops(n) + q_net_.backward_flops(n);
+      flops += target_net_.forward_flops(computed) + q_net_.forward_flops(n) +
+               q_net_.backward_selected_flops(n);
     }
     n_updates_ += pending_gradient_steps_;
     metrics.push_back({"train/learning_rate", learning_rate});

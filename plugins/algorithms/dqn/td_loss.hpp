@@ -24,9 +24,8 @@ class TdLoss {
 
   TdLoss() = default;
   // Preallocates for minibatches of up to max_batch transitions: accumulate() allocates nothing.
-  TdLoss(Index n_actions, Index max_batch)
-      : targets_(1, max_batch), chosen_(1, max_batch), chosen_grad_(1, max_batch),
-        q_grad_(Mat::Zero(n_actions, max_batch)) {}
+  explicit TdLoss(Index max_batch)
+      : targets_(1, max_batch), chosen_(1, max_batch), chosen_grad_(1, max_batch) {}
 
   // max_a' Q_target(s'_i, a') for each column s'_i of next_obs [obs_dim x B], into out [1 x B].
   static void greedy_values(toolkit::Mlp<T>& target_net, const Eigen::Ref<const Mat>& next_obs,
@@ -57,10 +56,7 @@ class TdLoss {
     auto chosen_grad = chosen_grad_.leftCols(n);
     const T loss = toolkit::smooth_l1_loss(chosen, targets, chosen_grad);
     // th.gather's backward: the gradient reaches only the Q-value of the action taken.
-    auto q_grad = q_grad_.leftCols(n);
-    q_grad.setZero();
-    for (Index i = 0; i < n; ++i) q_grad(actions[static_cast<std::size_t>(i)], i) = chosen_grad(0, i);
-    q_net.backward(q_grad);
+    q_net.backward_selected(actions, chosen_grad);
     return loss;
   }
 
@@ -68,7 +64,6 @@ class TdLoss {
   Mat targets_;      // [1 x max_batch] y
   Mat chosen_;       // [1 x max_batch] Q(s, a)
   Mat chosen_grad_;  // [1 x max_batch] dL/dQ(s, a)
-  Mat q_grad_;       // [n_actions x max_batch] dL/dQ(s, .)
 };
 
 }  // namespace recrl::dqn

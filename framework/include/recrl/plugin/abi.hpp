@@ -17,10 +17,10 @@ inline constexpr std::uint32_t kMagic = 0x4c434552u;
 // 4: Mlp keeps a scratch vector for its bias gradients; ReplayBatch names the slots it drew.
 // 5: Mlp's zero_gradients() marks the gradients zero (a flag) for the next backward();
 // ReplayBuffer keeps its actions in an Eigen vector.
-// 6: ReplayBuffer keeps each transition in one column.
+// 6: ReplayBuffer keeps each transition in one column; Mlp keeps backward_selected()'s scratch.
 inline constexpr std::uint32_t kPluginAbi = 6;
 // kAbiHeadersHash: FNV-1a 64 of those headers, checked by tests/plugin/abi_hash_test.cpp.
-inline constexpr std::uint64_t kAbiHeadersHash = 0x74b09d52665c7e04ull;
+inline constexpr std::uint64_t kAbiHeadersHash = 0xab042ad11bc72f12ull;
 
 enum class Kind : std::uint32_t { Environment = 1, Reward = 2, Algorithm = 3 };
 

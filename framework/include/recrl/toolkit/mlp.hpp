@@ -6,6 +6,7 @@
 #include <istream>
 #include <optional>
 #include <ostream>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -37,6 +38,36 @@ void keep_where_positive(const T* a, T* delta, Eigen::Index n) {
     ei::pstoreu(delta + i, ei::pand(ei::ploadu<Packet>(delta + i), positive));
   }
   for (; i < n; ++i) delta[i] = a[i] > T(0) ? delta[i] : T(0);
+}
+
+// a b + c as the build's SIMD packets compute it, for a scalar: rounded once where the packets
+// have fused multiply-adds, a multiply and an add otherwise.
+template <typename T>
+T packet_multiply_add(T a, T b, T c) {
+#if defined(EIGEN_VECTORIZE_FMA)
+  return std::fma(a, b, c);
+#else
+  return a * b + c;
+#endif
+}
+
+// y[0, n) = a x + y (Product::Accumulate) or a x + 0 (Product::Assign), each element with the
+// multiply-add the matrix products use, so that a product's sum of one nonzero term and zeros
+// comes out the same (+0 for a zero term, as the products' sums of zeros give).
+template <typename T>
+void multiply_add_column(T a, const T* x, T* y, Eigen::Index n, Product mode) {
+  namespace ei = Eigen::internal;
+  using Packet = typename ei::packet_traits<T>::type;
+  constexpr auto kSize = static_cast<Eigen::Index>(sizeof(Packet) / sizeof(T));
+  const bool accumulate = mode == Product::Accumulate;
+  const Packet factor = ei::pset1<Packet>(a);
+  const Packet zero = ei::pset1<Packet>(T(0));
+  Eigen::Index i = 0;
+  for (; i + kSize <= n; i += kSize) {
+    const Packet addend = accumulate ? ei::ploadu<Packet>(y + i) : zero;
+    ei::pstoreu(y + i, ei::pmadd(factor, ei::ploadu<Packet>(x + i), addend));
+  }
+  for (; i < n; ++i) y[i] = packet_multiply_add(a, x[i], accumulate ? y[i] : T(0));
 }
 
 // The hidden-layer nonlinearity of an Mlp.
@@ -154,6 +185,15 @@ class Mlp {
   // The same, and writes dL/dX into grad_input [input_size x n].
   void backward(const Eigen::Ref<const Mat>& grad_output, Eigen::Ref<Mat> grad_input);
 
+  // backward() for a dL/dY that is zero but for one element per column: dL/dY(rows[i], i) =
+  // values(0, i), a loss on one output of each sample (DQN's TD loss on the Q-value of the
+  // action taken). The same gradients as backward() of that matrix (a zero's sign aside),
+  // without multiplying its zeros: the output layer's weight gradient and the gradient it
+  // passes back take one multiply-add per sample and input instead of one per output and
+  // input. (When the output layer or the one before is narrower than a SIMD packet, whose
+  // products go through Eigen, it builds the matrix and calls backward().)
+  void backward_selected(std::span<const int> rows, const Eigen::Ref<const Mat>& values);
+
   // Target networks (DQN): parameters = source's (same shape required).
   void copy_parameters_from(const Mlp& source);
   // SB3's polyak_update: p = (1 - tau) p + tau p_source (tau = 1 copies).
@@ -181,6 +221,8 @@ class Mlp {
   // The same for backward() without dL/dX: the weight gradients of every layer and the input
   // gradients of every layer but the first.
   double backward_flops(Index batch) const;
+  // The same for backward_selected().
+  double backward_selected_flops(Index batch) const;
 
  private:
   MatMap weight_view(T* base, Index layer) const {
@@ -216,6 +258,11 @@ class Mlp {
   // Assign) overwriting them.
   void backward_from(Index layer, const Eigen::Ref<const Mat>& grad, Eigen::Ref<Mat>* grad_input,
                      Product mode);
+  // deltas_[layer] *= the activation's derivative at the layer's input (layer >= 1).
+  void multiply_by_activation_derivative(Index layer);
+  // Whether backward_selected() gives backward()'s numbers: both products it replaces go
+  // through the packet kernel.
+  bool selected_backward_is_exact() const;
   // backward_from() the output layer in the mode a pending zero_gradients() allows.
   void backward_all(const Eigen::Ref<const Mat>& grad_output, Eigen::Ref<Mat>* grad_input);
 
@@ -236,6 +283,10 @@ class Mlp {
   std::vector<Mat> deltas_;    // per layer l >= 1: dL/d(input of l) [in_l x capacity_]
   std::vector<Mat> transposed_weights_;  // per layer: W_l^T [in_l x out_l], backward's scratch
   Vec row_sums_;                         // [widest layer output]: backward's bias sums
+  Mat selected_weight_grad_t_;  // [in x out] of the output layer: backward_selected()'s
+                                //   transposed weight gradient
+  Mat selected_one_hot_;        // [output_size x capacity_]: backward_selected()'s dL/dY when
+                                //   it calls backward()
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -266,6 +317,7 @@ Mlp<T>::Mlp(Index input_size, std::vector<Index> hidden_sizes, Index output_size
     transposed_weights_.emplace_back(layer_input_size(l), layer_output_size(l));
   }
   row_sums_.resize(*std::max_element(sizes_.begin() + 1, sizes_.end()));
+  selected_weight_grad_t_.resize(layer_input_size(num_layers() - 1), output_size);
   reserve(1);
 }
 
@@ -324,6 +376,7 @@ void Mlp<T>::reserve(Index max_batch) {
     outputs_[static_cast<std::size_t>(l)].resize(layer_output_size(l), capacity_);
     if (l >= 1) deltas_[static_cast<std::size_t>(l)].resize(layer_input_size(l), capacity_);
   }
+  selected_one_hot_.resize(output_size(), capacity_);
   batch_ = 0;
 }
 
@@ -384,6 +437,14 @@ void Mlp<T>::backward_from(Index layer, const Eigen::Ref<const Mat>& grad,
   }
   auto delta = deltas_[static_cast<std::size_t>(layer)].leftCols(batch_);
   multiply<T>(weight_t, grad, delta, Product::Assign);
+  multiply_by_activation_derivative(layer);
+  backward_from(layer - 1, delta, grad_input, mode);
+}
+
+template <typename T>
+void Mlp<T>::multiply_by_activation_derivative(Index layer) {
+  const auto a_in = layer_input(layer);
+  auto delta = deltas_[static_cast<std::size_t>(layer)].leftCols(batch_);
   // The activation's derivative from its output: tanh' = 1 - a^2; relu' = [a > 0] (a > 0
   // exactly where the pre-activation was > 0; torch's threshold_backward also gives 0 at 0).
   if (activation_ == Activation::Tanh) {
@@ -393,7 +454,72 @@ void Mlp<T>::backward_from(Index layer, const Eigen::Ref<const Mat>& grad,
       keep_where_positive<T>(a_in.col(j).data(), delta.col(j).data(), delta.rows());
     }
   }
-  backward_from(layer - 1, delta, grad_input, mode);
+}
+
+template <typename T>
+bool Mlp<T>::selected_backward_is_exact() const {
+  const Index last = num_layers() - 1;
+  return batch_independent_rows<T>(output_size()) &&
+         (last == 0 || batch_independent_rows<T>(layer_input_size(last)));
+}
+
+template <typename T>
+void Mlp<T>::backward_selected(std::span<const int> rows, const Eigen::Ref<const Mat>& values) {
+  const Index outputs = output_size();
+  RECRL_ASSERT(static_cast<Index>(rows.size()) == batch_ && values.rows() == 1 &&
+                   values.cols() == batch_,
+               "Mlp::backward_selected: rows and values must have the last forward's batch");
+  for (const int r : rows) {
+    RECRL_ASSERT(r >= 0 && r < outputs, "Mlp::backward_selected: a row outside the output");
+  }
+  const auto row = [&](Index i) { return static_cast<Index>(rows[static_cast<std::size_t>(i)]); };
+  if (!selected_backward_is_exact()) {
+    auto grad = selected_one_hot_.leftCols(batch_);
+    grad.setZero();
+    for (Index i = 0; i < batch_; ++i) grad(row(i), i) = values(0, i);
+    backward_all(grad, nullptr);
+    return;
+  }
+  const Product mode = gradients_are_zero_ ? Product::Assign : Product::Accumulate;
+  gradients_are_zero_ = false;
+  const Index last = num_layers() - 1;
+  const Index inputs = layer_input_size(last);
+  const auto a_in = layer_input(last);
+  // The weight gradient, transposed so that an output's row is a contiguous column: the
+  // product's terms for output r are values(i) a_in(:, i) for the samples i with rows[i] = r,
+  // added in sample order (the order of the product, whose other terms are zeros) to the
+  // gradient so far.
+  auto weight_grad = weight_view(gradients_.data(), last);
+  if (mode == Product::Assign) {
+    selected_weight_grad_t_.setZero();
+  } else {
+    transpose<T>(weight_grad, selected_weight_grad_t_);
+  }
+  for (Index i = 0; i < batch_; ++i) {
+    multiply_add_column<T>(values(0, i), a_in.col(i).data(),
+                           selected_weight_grad_t_.col(row(i)).data(), inputs,
+                           Product::Accumulate);
+  }
+  transpose<T>(selected_weight_grad_t_, weight_grad);
+  // The bias gradient: the values summed per output in sample order (as backward()'s sums of
+  // the matrix's columns, whose other terms are zeros).
+  auto bias_grad = bias_view(gradients_.data(), last);
+  if (mode == Product::Assign) bias_grad.setZero();
+  auto sums = row_sums_.head(outputs);
+  sums.setZero();
+  for (Index i = 0; i < batch_; ++i) sums(row(i)) += values(0, i);
+  bias_grad += sums;
+  if (last == 0) return;
+  // dL/d(input) = W^T dL/dY: column i is values(i) times column rows[i] of W^T.
+  Mat& weight_t = transposed_weights_[static_cast<std::size_t>(last)];
+  transpose<T>(weight(last), weight_t);
+  auto delta = deltas_[static_cast<std::size_t>(last)].leftCols(batch_);
+  for (Index i = 0; i < batch_; ++i) {
+    multiply_add_column<T>(values(0, i), weight_t.col(row(i)).data(), delta.col(i).data(), inputs,
+                           Product::Assign);
+  }
+  multiply_by_activation_derivative(last);
+  backward_from(last - 1, delta, nullptr, mode);
 }
 
 template <typename T>
@@ -481,6 +607,18 @@ double Mlp<T>::backward_flops(Index batch) const {
         static_cast<double>(layer_input_size(l) * layer_output_size(l)) * (l == 0 ? 1.0 : 2.0);
   }
   return 2.0 * multiply_adds * static_cast<double>(batch);
+}
+
+template <typename T>
+double Mlp<T>::backward_selected_flops(Index batch) const {
+  if (!selected_backward_is_exact()) return backward_flops(batch);
+  // The output layer's products take one multiply-add per input instead of one per output and
+  // input (two products, or only the weight gradient's for a network of one layer).
+  const Index last = num_layers() - 1;
+  const double products = last == 0 ? 1.0 : 2.0;
+  const double saved = products * static_cast<double>(layer_input_size(last)) *
+                       static_cast<double>(output_size() - 1);
+  return backward_flops(batch) - 2.0 * saved * static_cast<double>(batch);
 }
 
 }  // namespace recrl::toolkit

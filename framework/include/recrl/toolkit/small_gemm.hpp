@@ -206,8 +206,9 @@ Index multiply_packet_rows(Index rows, Index cols, Index depth, const T* a, Inde
 }
 
 // dst[cols x rows] = src[rows x cols]^T, column-major, square tiles of one packet width
-// transposed in registers. The rows that do not fill a packet (an output layer of 10 actions)
-// go through masked tiles where the packet has masks; the other edges element by element.
+// transposed in registers. The rows or columns that do not fill a packet (an output layer of
+// 10 actions, as the rows of its weights or the columns of their transpose) go through masked
+// tiles where the packet has masks; the other edges element by element.
 template <typename T>
 void transpose(Index rows, Index cols, const T* src, Index lds, T* dst, Index ldd) {
   namespace ei = Eigen::internal;
@@ -238,8 +239,28 @@ void transpose(Index rows, Index cols, const T* src, Index lds, T* dst, Index ld
       }
     }
   }
+  Index rows_left = 0;  // the last columns' rows from here on are copied element by element
+  if constexpr (kMaskable<Packet>) {
+    const int cols_rest = static_cast<int>(cols - tiled_cols);
+    if (cols_rest > 0) {
+      using Mask = typename ei::unpacket_traits<Packet>::mask_t;
+      const auto mask = static_cast<Mask>((1u << cols_rest) - 1u);
+      for (Index i = 0; i < tiled_rows; i += kSize) {
+        ei::PacketBlock<Packet, kSize> tile;
+        for (int c = 0; c < kSize; ++c) {
+          tile.packet[c] = c < cols_rest ? ei::ploadu<Packet>(src + i + (tiled_cols + c) * lds)
+                                         : ei::pset1<Packet>(T(0));
+        }
+        ei::ptranspose(tile);
+        for (Index r = 0; r < kSize; ++r) {
+          ei::pstoreu(dst + tiled_cols + (i + r) * ldd, tile.packet[r], mask);
+        }
+      }
+      rows_left = tiled_rows;
+    }
+  }
   for (Index c = tiled_cols; c < cols; ++c) {
-    for (Index i = 0; i < rows; ++i) dst[c + i * ldd] = src[i + c * lds];
+    for (Index i = rows_left; i < rows; ++i) dst[c + i * ldd] = src[i + c * lds];
   }
 }
 
