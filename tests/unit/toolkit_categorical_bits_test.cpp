@@ -2,6 +2,9 @@
 // replaced: the same bits. (A file of its own: in the categorical test's file, GCC 12 then
 // emitted Eigen's AVX-512 double exp and log out of line and reported a false "uninitialised"
 // inside them.)
+#include <cstdint>
+#include <vector>
+
 #include <Eigen/Core>
 #include <catch2/catch.hpp>
 
@@ -54,4 +57,30 @@ void check_log_softmax_bits() {
 TEST_CASE("categorical set_logits keeps eigen's log softmax bit for bit", "[unit][toolkit]") {
   check_log_softmax_bits<float>();
   check_log_softmax_bits<double>();
+}
+
+// add_log_prob_gradient's element loop against the column expression it replaced.
+TEST_CASE("categorical log prob gradient keeps eigen's column expression bits", "[unit][toolkit]") {
+  using Mat = Eigen::MatrixXf;
+  Rng rng(22);
+  for (const Eigen::Index actions : {2, 10, 17}) {
+    const Eigen::Index batch = 64;
+    Mat logits(actions, batch), weights(1, batch), start(actions, batch);
+    for (Eigen::Index i = 0; i < logits.size(); ++i) logits(i) = static_cast<float>(rng.normal());
+    for (Eigen::Index i = 0; i < batch; ++i) weights(0, i) = static_cast<float>(rng.normal());
+    for (Eigen::Index i = 0; i < start.size(); ++i) start(i) = static_cast<float>(rng.normal());
+    std::vector<int> chosen(static_cast<std::size_t>(batch));
+    for (int& a : chosen) a = static_cast<int>(rng.uniform_int(static_cast<std::uint64_t>(actions)));
+    recrl::toolkit::Categorical<float> dist(actions, batch);
+    dist.set_logits(logits);
+    Mat grad = start;
+    dist.add_log_prob_gradient(chosen, weights, grad);
+    Mat expected = start;
+    Eigen::Ref<Mat> expected_ref(expected);
+    for (Eigen::Index i = 0; i < batch; ++i) {
+      expected_ref.col(i) -= weights(0, i) * dist.probabilities().col(i);
+      expected_ref(chosen[static_cast<std::size_t>(i)], i) += weights(0, i);
+    }
+    CHECK(grad == expected);
+  }
 }

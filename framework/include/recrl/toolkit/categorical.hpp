@@ -160,9 +160,12 @@ class Categorical {
                      weights.cols() == batch_ && grad_logits.rows() == num_actions() &&
                      grad_logits.cols() == batch_,
                  "Categorical::add_log_prob_gradient: shapes must match the batch");
+    // Element by element: Eigen's column expressions over a Ref with a run-time stride spend
+    // more on alignment bookkeeping than on a column of a few actions.
+    const Index actions_count = num_actions();
     for (Index i = 0; i < batch_; ++i) {
       const T w = weights(0, i);
-      grad_logits.col(i) -= w * probs_.col(i);
+      for (Index a = 0; a < actions_count; ++a) grad_logits(a, i) -= w * probs_(a, i);
       grad_logits(checked_action(actions[static_cast<std::size_t>(i)]), i) += w;
     }
   }
