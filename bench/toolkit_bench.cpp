@@ -17,6 +17,7 @@
 #include "recrl/toolkit/mlp.hpp"
 #include "recrl/toolkit/optimizers.hpp"
 #include "recrl/toolkit/replay_buffer.hpp"
+#include "recrl/toolkit/rollout_buffer.hpp"
 #include "recrl/toolkit/small_gemm.hpp"
 
 namespace {
@@ -210,6 +211,34 @@ void BM_ReplaySample(benchmark::State& state) {
   set_per_sample(state, kBatch);
 }
 
+// PPO's minibatch gather: 64 samples of a shuffled rollout of 2048 steps x 8 environments (10
+// features), one minibatch after the other through the whole rollout.
+void BM_RolloutGather(benchmark::State& state) {
+  constexpr Eigen::Index kSteps = 2048, kEnvs = 8, kBatch = 64;
+  tk::RolloutBuffer buffer(kSteps, kEnvs, kInput, 0.99, 0.95);
+  const Matrix obs = random_inputs(kInput, kEnvs);
+  const std::vector<int> actions(kEnvs, 3);
+  const recrl::Vector rewards = recrl::Vector::Constant(kEnvs, 0.5f);
+  const std::vector<std::uint8_t> starts(kEnvs, 1);
+  const Matrix values = random_inputs(1, kEnvs);
+  for (Eigen::Index step = 0; step < kSteps; ++step) {
+    buffer.add(obs, actions, rewards, starts, values, values);
+  }
+  buffer.compute_returns_and_advantage(values, starts);
+  Rng rng(6);
+  buffer.shuffle(rng);
+  tk::RolloutMinibatch minibatch;
+  minibatch.reserve(kInput, kBatch);
+  Eigen::Index start = 0;
+  for (auto _ : state) {
+    buffer.gather_minibatch(start, kBatch, minibatch);
+    start = (start + kBatch) % buffer.size();
+    benchmark::DoNotOptimize(minibatch.obs.data());
+    benchmark::ClobberMemory();
+  }
+  set_per_sample(state, kBatch);
+}
+
 }  // namespace
 
 BENCHMARK_CAPTURE(BM_HiddenLayerProduct, small_gemm, false)->Arg(8)->Arg(64);
@@ -223,6 +252,7 @@ BENCHMARK(BM_RmsPropStep);
 BENCHMARK(BM_ClipGradNorm);
 BENCHMARK(BM_CategoricalSample)->Arg(8)->Arg(64);
 BENCHMARK(BM_CategoricalLossGradients)->Arg(64);
+BENCHMARK(BM_RolloutGather);
 BENCHMARK(BM_ReplaySample)->Arg(10'000)->Arg(100'000)->Arg(1'000'000);
 
 BENCHMARK_MAIN();

@@ -1,5 +1,6 @@
 #include "recrl/toolkit/rollout_buffer.hpp"
 
+#include <algorithm>
 #include <istream>
 #include <numeric>
 #include <ostream>
@@ -132,7 +133,8 @@ void RolloutBuffer::gather_minibatch(Index start, Index batch_size, RolloutMinib
   }
   for (Index i = 0; i < count; ++i) {
     const Index k = order_[static_cast<std::size_t>(start + i)];
-    mb.obs.col(i) = obs_.col(k);
+    // A plain copy: Eigen's run-time-sized column copy costs more than a few values.
+    std::copy_n(obs_.col(k).data(), obs_dim_, mb.obs.col(i).data());
     mb.actions[static_cast<std::size_t>(i)] = actions_[static_cast<std::size_t>(k)];
     mb.old_values(0, i) = values[k];
     mb.old_log_probs(0, i) = log_probs[k];
