@@ -3,6 +3,7 @@
 // emitted Eigen's AVX-512 double exp and log out of line and reported a false "uninitialised"
 // inside them.)
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include <Eigen/Core>
@@ -82,5 +83,28 @@ TEST_CASE("categorical log prob gradient keeps eigen's column expression bits", 
       expected_ref(chosen[static_cast<std::size_t>(i)], i) += weights(0, i);
     }
     CHECK(grad == expected);
+  }
+}
+
+// entropy()'s column loops against the partial reduction they replaced, with a zero
+// probability in the mix (its clamped log term).
+TEST_CASE("categorical entropy keeps eigen's partial reduction bits", "[unit][toolkit]") {
+  using Mat = Eigen::MatrixXf;
+  Rng rng(23);
+  for (const Eigen::Index actions : {1, 2, 10, 15, 16, 17}) {
+    const Eigen::Index batch = 64;
+    Mat logits(actions, batch);
+    for (Eigen::Index i = 0; i < logits.size(); ++i) logits(i) = static_cast<float>(3 * rng.normal());
+    logits(0, 5) = -1e30f;  // p = 0 for this action of sample 5
+    recrl::toolkit::Categorical<float> dist(actions, batch);
+    dist.set_logits(logits);
+    Mat entropy(1, batch);
+    dist.entropy(entropy);
+    const Mat expected = -(dist.probabilities().array() *
+                           dist.log_probs().array().max(std::numeric_limits<float>::lowest()))
+                              .colwise()
+                              .sum()
+                              .matrix();
+    CHECK(entropy == expected);
   }
 }
