@@ -199,7 +199,8 @@ class Categorical {
 
  private:
   // Whether Eigen's colwise().sum() adds a column's elements one after the other (a column
-  // shorter than a SIMD packet), the order set_logits()'s column loops keep.
+  // shorter than a SIMD packet), the order the column loops of set_logits() and entropy()
+  // keep.
   bool sums_in_order() const {
     using Packet = typename Eigen::internal::packet_traits<T>::type;
     return num_actions() < static_cast<Index>(sizeof(Packet) / sizeof(T));
