@@ -20,7 +20,7 @@ inline constexpr std::uint32_t kMagic = 0x4c434552u;
 // 6: ReplayBuffer keeps each transition in one column; Mlp keeps backward_selected()'s scratch.
 inline constexpr std::uint32_t kPluginAbi = 6;
 // kAbiHeadersHash: FNV-1a 64 of those headers, checked by tests/plugin/abi_hash_test.cpp.
-inline constexpr std::uint64_t kAbiHeadersHash = 0x8076a545d68cd82aull;
+inline constexpr std::uint64_t kAbiHeadersHash = 0xc48f3777abb616b9ull;
 
 enum class Kind : std::uint32_t { Environment = 1, Reward = 2, Algorithm = 3 };
 

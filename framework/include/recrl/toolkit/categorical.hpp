@@ -154,16 +154,9 @@ class Categorical {
                  .matrix();
       return;
     }
-    // A column's terms added in order, as Eigen's sum does for so few (column by column here:
-    // its partial reduction over these blocks cost more than the arithmetic).
-    const auto term = [&](Index a, Index i) {
-      return probs_(a, i) * std::max(log_probs_(a, i), std::numeric_limits<T>::lowest());
-    };
-    for (Index i = 0; i < batch_; ++i) {
-      T sum = term(0, i);
-      for (Index a = 1; a < num_actions(); ++a) sum += term(a, i);
-      out(0, i) = -sum;
-    }
+    // Column by column: Eigen's partial reduction over these blocks cost more than the
+    // arithmetic.
+    for (Index i = 0; i < batch_; ++i) out(0, i) = column_entropy(i);
   }
 
   // grad_logits [A x n] += weights_i * d log p(actions_i) / d logits (weights [1 x n]).
@@ -199,15 +192,25 @@ class Categorical {
 
  private:
   // Whether Eigen's colwise().sum() adds a column's elements one after the other (a column
-  // shorter than a SIMD packet), the order the column loops of set_logits() and entropy()
-  // keep.
+  // shorter than a SIMD packet), the order the column loops of set_logits() and
+  // column_entropy() keep.
   bool sums_in_order() const {
     using Packet = typename Eigen::internal::packet_traits<T>::type;
     return num_actions() < static_cast<Index>(sizeof(Packet) / sizeof(T));
   }
   T column_entropy(Index i) const {
-    return -(probs_.col(i).array() * log_probs_.col(i).array().max(std::numeric_limits<T>::lowest()))
-                .sum();
+    if (!sums_in_order()) {
+      return -(probs_.col(i).array() *
+               log_probs_.col(i).array().max(std::numeric_limits<T>::lowest()))
+                  .sum();
+    }
+    // The terms added in order, as Eigen's sum does for so few.
+    const auto term = [&](Index a) {
+      return probs_(a, i) * std::max(log_probs_(a, i), std::numeric_limits<T>::lowest());
+    };
+    T sum = term(0);
+    for (Index a = 1; a < num_actions(); ++a) sum += term(a);
+    return -sum;
   }
   Index checked_action(int action) const {
     RECRL_ASSERT(action >= 0 && action < num_actions(), "Categorical: action out of range");
