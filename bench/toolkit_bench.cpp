@@ -76,6 +76,34 @@ void BM_HiddenLayerProduct(benchmark::State& state, bool eigen) {
   set_flops(state, 2.0 * 64 * 64 * static_cast<double>(batch));
 }
 
+// The products of the table network's 10-wide layers at a minibatch of 64, which run well
+// below the hidden layer's rate: the input layer's forward product sums over only 10 inputs
+// (a block's loads and stores weigh more against its multiply-adds), and the output layer's
+// products fill 10 of a packet's lanes per column (16 with AVX-512).
+enum class EdgeProduct { InputForward, OutputForward, OutputWeightGradient };
+
+void BM_EdgeLayerProduct(benchmark::State& state, EdgeProduct product) {
+  constexpr Eigen::Index kBatch = 64;
+  constexpr Eigen::Index kHidden = 64;
+  const bool input_layer = product == EdgeProduct::InputForward;
+  const Matrix weights = input_layer ? random_inputs(kHidden, kInput) : random_inputs(kOutput, kHidden);
+  const Matrix inputs = random_inputs(input_layer ? kInput : kHidden, kBatch);
+  const Matrix grad_outputs = random_inputs(kOutput, kBatch);
+  Matrix outputs(weights.rows(), kBatch);
+  Matrix weight_gradient(kOutput, kHidden);
+  for (auto _ : state) {
+    if (product == EdgeProduct::OutputWeightGradient) {
+      tk::multiply_transposed<float>(grad_outputs, inputs, weight_gradient, tk::Product::Assign);
+      benchmark::DoNotOptimize(weight_gradient.data());
+    } else {
+      tk::multiply<float>(weights, inputs, outputs, tk::Product::Assign);
+      benchmark::DoNotOptimize(outputs.data());
+    }
+    benchmark::ClobberMemory();
+  }
+  set_flops(state, 2.0 * static_cast<double>(weights.size()) * kBatch);
+}
+
 void BM_MlpForward(benchmark::State& state, tk::Activation activation) {
   const Eigen::Index batch = state.range(0);
   tk::Mlp<float> mlp = make_network(activation);
@@ -243,6 +271,9 @@ void BM_RolloutGather(benchmark::State& state) {
 
 BENCHMARK_CAPTURE(BM_HiddenLayerProduct, small_gemm, false)->Arg(8)->Arg(64);
 BENCHMARK_CAPTURE(BM_HiddenLayerProduct, eigen, true)->Arg(8)->Arg(64);
+BENCHMARK_CAPTURE(BM_EdgeLayerProduct, input_forward, EdgeProduct::InputForward);
+BENCHMARK_CAPTURE(BM_EdgeLayerProduct, output_forward, EdgeProduct::OutputForward);
+BENCHMARK_CAPTURE(BM_EdgeLayerProduct, output_weight_gradient, EdgeProduct::OutputWeightGradient);
 BENCHMARK_CAPTURE(BM_MlpForward, tanh, tk::Activation::Tanh)->Arg(1)->Arg(8)->Arg(64);
 BENCHMARK_CAPTURE(BM_MlpForward, relu, tk::Activation::Relu)->Arg(8)->Arg(64);
 BENCHMARK_CAPTURE(BM_MlpForwardBackward, tanh, tk::Activation::Tanh)->Arg(8)->Arg(64);

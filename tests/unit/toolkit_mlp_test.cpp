@@ -36,15 +36,16 @@ double weighted_output(MlpD& mlp, const Eigen::MatrixXd& x, const Eigen::MatrixX
   return mlp.forward(x).cwiseProduct(c).sum();
 }
 
-void check_parameter_and_input_gradients(std::vector<Eigen::Index> hidden, Activation activation) {
+void check_parameter_and_input_gradients(std::vector<Eigen::Index> hidden, Activation activation,
+                                         Eigen::Index batch = 5) {
   Rng rng(11);
   MlpD mlp = random_network(rng, std::move(hidden), activation);
-  Eigen::MatrixXd x = random_matrix(rng, 3, 5);
-  const Eigen::MatrixXd c = random_matrix(rng, 2, 5);
+  Eigen::MatrixXd x = random_matrix(rng, 3, batch);
+  const Eigen::MatrixXd c = random_matrix(rng, 2, batch);
 
   mlp.zero_gradients();
   mlp.forward(x);
-  Eigen::MatrixXd grad_input(3, 5);
+  Eigen::MatrixXd grad_input(3, batch);
   mlp.backward(c, grad_input);
   const Eigen::VectorXd analytic = mlp.gradients();
 
@@ -78,6 +79,37 @@ TEST_CASE("mlp gradients match finite differences without hidden layers", "[unit
 TEST_CASE("mlp gradients match finite differences with wide layers", "[unit][toolkit]") {
   check_parameter_and_input_gradients({20, 37}, Activation::Tanh);
   check_parameter_and_input_gradients({37, 20}, Activation::Relu);
+  // A batch of 16 computes the 2-output layer's weight gradient transposed (where a double
+  // packet holds more than 2 lanes: AVX and AVX-512).
+  check_parameter_and_input_gradients({20, 37}, Activation::Tanh, 16);
+}
+
+// An output layer narrower than a packet after a wider one gets its weight gradient as
+// dW^T = A dL/dY^T, transposed into place: the same sums in the same order as the product
+// dL/dY A^T, so the same bits, written after zero_gradients() or added to earlier gradients.
+TEST_CASE("mlp output layer weight gradient computed transposed is the product's bits", "[unit][toolkit]") {
+  using MatF = Eigen::MatrixXf;
+  Rng rng(21);
+  recrl::toolkit::Mlp<float> mlp(10, {64}, 10, Activation::Tanh);
+  mlp.init_orthogonal(rng, 1.0f);
+  for (Eigen::Index i = 0; i < mlp.bias(0).size(); ++i) mlp.bias(0)(i) = static_cast<float>(0.1 * rng.normal());
+  const MatF x = random_matrix(rng, 10, 64).cast<float>();
+  const MatF c = random_matrix(rng, 10, 64).cast<float>();
+  // The hidden layer's output as forward() computes it: the product, then bias and tanh.
+  MatF hidden(64, 64);
+  recrl::toolkit::multiply<float>(mlp.weight(0), x, hidden, recrl::toolkit::Product::Assign);
+  for (Eigen::Index j = 0; j < 64; ++j) {
+    hidden.col(j).array() = (hidden.col(j).array() + mlp.bias(0).array()).tanh();
+  }
+  MatF expected(10, 64);
+  recrl::toolkit::multiply_transposed<float>(c, hidden, expected, recrl::toolkit::Product::Assign);
+  mlp.zero_gradients();
+  mlp.forward(x);
+  mlp.backward(c);
+  CHECK(MatF(mlp.weight_gradient(1)) == expected);
+  recrl::toolkit::multiply_transposed<float>(c, hidden, expected, recrl::toolkit::Product::Accumulate);
+  mlp.backward(c);
+  CHECK(MatF(mlp.weight_gradient(1)) == expected);
 }
 
 TEST_CASE("mlp backward accumulates gradients until they are zeroed", "[unit][toolkit]") {

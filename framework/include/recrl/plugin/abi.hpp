@@ -20,7 +20,7 @@ inline constexpr std::uint32_t kMagic = 0x4c434552u;
 // 6: ReplayBuffer keeps each transition in one column; Mlp keeps backward_selected()'s scratch.
 inline constexpr std::uint32_t kPluginAbi = 6;
 // kAbiHeadersHash: FNV-1a 64 of those headers, checked by tests/plugin/abi_hash_test.cpp.
-inline constexpr std::uint64_t kAbiHeadersHash = 0xc48f3777abb616b9ull;
+inline constexpr std::uint64_t kAbiHeadersHash = 0x82677e0e953c2502ull;
 
 enum class Kind : std::uint32_t { Environment = 1, Reward = 2, Algorithm = 3 };
 
