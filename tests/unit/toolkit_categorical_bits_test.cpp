@@ -1,5 +1,6 @@
-// Categorical::set_logits's column loops against the whole-matrix Eigen expressions they
-// replaced: the same bits. (A file of its own: in the categorical test's file, GCC 12 then
+// Categorical::set_logits's column loops, and in float its sample-major path for a batch of
+// whole packets (16 and 64 below, and 8 where a packet holds 4 or 8 floats), against the
+// whole-matrix Eigen expressions they replaced: the same bits. (A file of its own: in the categorical test's file, GCC 12 then
 // emitted Eigen's AVX-512 double exp and log out of line and reported a false "uninitialised"
 // inside them.)
 #include <cstdint>
