@@ -64,4 +64,12 @@ function(recrl_add_plugin)
   if(COMMAND recrl_set_warnings)
     recrl_set_warnings(${target})
   endif()
+  # Environments and rewards define a task; their arithmetic rounds each operation as the
+  # source writes it (as Python or numpy would), without the fused multiply-adds that GCC forms
+  # by default in C++ on FMA hardware, so that the task is the same one another tool rebuilds
+  # from its definition (Gymnasium's CartPole, shared/spec/recommendation-env.md). A plugin that
+  # wants them anyway can add -ffp-contract=fast to its target after this call.
+  if(ARG_KIND MATCHES "^(environment|reward)$")
+    target_compile_options(${target} PRIVATE -ffp-contract=off)
+  endif()
 endfunction()
