@@ -18,10 +18,11 @@ inline constexpr std::uint32_t kMagic = 0x4c434552u;
 // 5: Mlp's zero_gradients() marks the gradients zero (a flag) for the next backward();
 // ReplayBuffer keeps its actions in an Eigen vector.
 // 6: ReplayBuffer keeps each transition in one column; Mlp keeps backward_selected()'s scratch.
-// 7: Categorical keeps scratch for its sample-major log-softmax (in the library).
+// 7: Categorical keeps scratch for its sample-major log-softmax (in the library); Mlp
+// computes transposed weight gradients in transposed_weights_ (no scratch of their own).
 inline constexpr std::uint32_t kPluginAbi = 7;
 // kAbiHeadersHash: FNV-1a 64 of those headers, checked by tests/plugin/abi_hash_test.cpp.
-inline constexpr std::uint64_t kAbiHeadersHash = 0xb73de6727d8f93b4ull;
+inline constexpr std::uint64_t kAbiHeadersHash = 0x563c6e973c50266bull;
 
 enum class Kind : std::uint32_t { Environment = 1, Reward = 2, Algorithm = 3 };
 

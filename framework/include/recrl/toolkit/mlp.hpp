@@ -270,6 +270,17 @@ class Mlp {
            layer_output_size(layer) < kSize && layer_input_size(layer) >= kSize &&
            batch_ >= kSize;
   }
+  // Gives `fill` layer `layer`'s weight gradient transposed, [in x out] (holding the gradient
+  // so far in Accumulate mode; fill must write every element in Assign mode), and writes it
+  // back. The scratch is transposed_weights_[layer], free until the input gradient.
+  template <typename Fill>
+  void with_transposed_weight_gradient(Index layer, Product mode, const Fill& fill) {
+    Mat& weight_grad_t = transposed_weights_[static_cast<std::size_t>(layer)];
+    auto weight_grad = weight_view(gradients_.data(), layer);
+    if (mode == Product::Accumulate) transpose<T>(weight_grad, weight_grad_t);
+    fill(weight_grad_t);
+    transpose<T>(weight_grad_t, weight_grad);
+  }
   // deltas_[layer] *= the activation's derivative at the layer's input (layer >= 1).
   void multiply_by_activation_derivative(Index layer);
   // Whether backward_selected() gives backward()'s numbers: both products it replaces go
@@ -295,8 +306,6 @@ class Mlp {
   std::vector<Mat> deltas_;    // per layer l >= 1: dL/d(input of l) [in_l x capacity_]
   std::vector<Mat> transposed_weights_;  // per layer: W_l^T [in_l x out_l], backward's scratch
   Vec row_sums_;                         // [widest layer output]: backward's bias sums
-  Mat selected_weight_grad_t_;  // [in x out] of the output layer: backward_selected()'s
-                                //   transposed weight gradient
   Mat selected_one_hot_;        // [output_size x capacity_]: backward_selected()'s dL/dY when
                                 //   it calls backward()
 };
@@ -329,7 +338,6 @@ Mlp<T>::Mlp(Index input_size, std::vector<Index> hidden_sizes, Index output_size
     transposed_weights_.emplace_back(layer_input_size(l), layer_output_size(l));
   }
   row_sums_.resize(*std::max_element(sizes_.begin() + 1, sizes_.end()));
-  selected_weight_grad_t_.resize(layer_input_size(num_layers() - 1), output_size);
   reserve(1);
 }
 
@@ -426,17 +434,14 @@ template <typename T>
 void Mlp<T>::backward_from(Index layer, const Eigen::Ref<const Mat>& grad,
                            Eigen::Ref<Mat>* grad_input, Product mode) {
   const auto a_in = layer_input(layer);
-  auto weight_grad = weight_view(gradients_.data(), layer);
   if (transpose_weight_gradient(layer)) {
     // dW^T = a_in grad^T, whose rows (the layer's inputs) fill packets where dW's (a few
-    // outputs) would not; the same sums in the same order. transposed_weights_[layer] is free
-    // until the input gradient below.
-    Mat& weight_grad_t = transposed_weights_[static_cast<std::size_t>(layer)];
-    if (mode == Product::Accumulate) transpose<T>(weight_grad, weight_grad_t);
-    multiply_transposed<T>(a_in, grad, weight_grad_t, mode);
-    transpose<T>(weight_grad_t, weight_grad);
+    // outputs) would not; the same sums in the same order.
+    with_transposed_weight_gradient(layer, mode, [&](Mat& weight_grad_t) {
+      multiply_transposed<T>(a_in, grad, weight_grad_t, mode);
+    });
   } else {
-    multiply_transposed<T>(grad, a_in, weight_grad, mode);
+    multiply_transposed<T>(grad, a_in, weight_view(gradients_.data(), layer), mode);
   }
   // The bias gradient: grad's row sums, summed column after column in packets (Eigen's
   // rowwise().sum() walks each row of a column-major matrix with a stride, one scalar at a
@@ -512,18 +517,13 @@ void Mlp<T>::backward_selected(std::span<const int> rows, const Eigen::Ref<const
   // product's terms for output r are values(i) a_in(:, i) for the samples i with rows[i] = r,
   // added in sample order (the order of the product, whose other terms are zeros) to the
   // gradient so far.
-  auto weight_grad = weight_view(gradients_.data(), last);
-  if (mode == Product::Assign) {
-    selected_weight_grad_t_.setZero();
-  } else {
-    transpose<T>(weight_grad, selected_weight_grad_t_);
-  }
-  for (Index i = 0; i < batch_; ++i) {
-    multiply_add_column<T>(values(0, i), a_in.col(i).data(),
-                           selected_weight_grad_t_.col(row(i)).data(), inputs,
-                           Product::Accumulate);
-  }
-  transpose<T>(selected_weight_grad_t_, weight_grad);
+  with_transposed_weight_gradient(last, mode, [&](Mat& weight_grad_t) {
+    if (mode == Product::Assign) weight_grad_t.setZero();
+    for (Index i = 0; i < batch_; ++i) {
+      multiply_add_column<T>(values(0, i), a_in.col(i).data(), weight_grad_t.col(row(i)).data(),
+                             inputs, Product::Accumulate);
+    }
+  });
   // The bias gradient: the values summed per output in sample order (as backward()'s sums of
   // the matrix's columns, whose other terms are zeros).
   auto bias_grad = bias_view(gradients_.data(), last);
