@@ -139,6 +139,24 @@ std::string determinism_warnings(const std::vector<AlgorithmRuns>& algorithms) {
   return out;
 }
 
+// Keeps the algorithm entries whose labels `only` names (all when it is empty); a label that
+// names no entry is a config error listing the labels there are.
+void keep_only(config::Experiment& experiment, const std::vector<std::string>& only) {
+  if (only.empty()) return;
+  std::vector<std::string> labels;
+  for (const config::AlgorithmUse& use : experiment.algorithms) labels.push_back(use.label);
+  for (const std::string& label : only) {
+    if (std::find(labels.begin(), labels.end(), label) == labels.end()) {
+      throw ConfigError(fmt::format("--only {}: no algorithm of the experiment has this label "
+                                    "(its labels: {})",
+                                    label, fmt::join(labels, ", ")));
+    }
+  }
+  std::erase_if(experiment.algorithms, [&](const config::AlgorithmUse& use) {
+    return std::find(only.begin(), only.end(), use.label) == only.end();
+  });
+}
+
 }  // namespace
 
 int bench_command(const std::vector<std::string>& args) {
@@ -147,6 +165,7 @@ int bench_command(const std::vector<std::string>& args) {
   std::int64_t timesteps = 0;
   std::uint64_t seed = 0;
   int repeat = 1;
+  std::vector<std::string> only;
   po::options_description options("options");
   options.add_options()(
       "experiment", po::value(&file),
@@ -155,7 +174,9 @@ int bench_command(const std::vector<std::string>& args) {
       "seed", po::value(&seed)->default_value(0), "the one seed every algorithm runs with")(
       "repeat", po::value(&repeat)->default_value(1),
       "run everything N times, one algorithm after the other each time, and report each "
-      "algorithm's run of median speed and the range (a shared machine's speed varies)");
+      "algorithm's run of median speed and the range (a shared machine's speed varies)")(
+      "only", po::value(&only)->composing(),
+      "benchmark only the algorithm with this label, e.g. --only ppo (repeatable)");
   common.add_overrides(options);
   common.add_plugin_path(options);
   common.add_verbosity(options);
@@ -163,7 +184,7 @@ int bench_command(const std::vector<std::string>& args) {
   positional.add("experiment", 1);
   po::variables_map vm;
   const std::string usage =
-      "usage: recrl bench [FILE.yaml] [--timesteps N] [--seed S] [--repeat N] "
+      "usage: recrl bench [FILE.yaml] [--only LABEL]... [--timesteps N] [--seed S] [--repeat N] "
       "[--set PATH=VALUE]...\n"
       "\n"
       "Trains each algorithm, one after the other on one thread, and prints env steps/s, the\n"
@@ -196,6 +217,7 @@ int bench_command(const std::vector<std::string>& args) {
     with_output.push_back(config::parse_override(
         "output=" + (scratch.path() / fmt::format("out-{}", repetition)).string()));
     std::vector<config::Experiment> variants = config::load_experiment_variants(file, with_output);
+    for (config::Experiment& variant : variants) keep_only(variant, only);
     if (timesteps > 0) {
       // Every algorithm entry, including those that set their own budget.
       for (config::Experiment& variant : variants) {

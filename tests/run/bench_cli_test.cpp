@@ -69,3 +69,19 @@ TEST_CASE("recrl bench refuses fewer than one repetition", "[e2e][bench]") {
   CHECK(result.status == 2);
   CHECK_THAT(result.err, Catch::Contains("--repeat 0: expected at least 1"));
 }
+
+TEST_CASE("recrl bench --only benchmarks the named algorithms", "[e2e][bench]") {
+  const auto result = run_recrl("bench --only a2c --timesteps 4000 --set eval.episodes=200",
+                                scratch_dir("bench_cli_only"));
+  INFO(result.out << result.err);
+  REQUIRE(result.status == 0);
+  CHECK(std::regex_search(result.out, std::regex(R"(\| a2c \| 4000 \| \d+ \|)")));
+  CHECK_THAT(result.out, !Catch::Contains("| ppo |") && !Catch::Contains("| dqn |"));
+}
+
+TEST_CASE("recrl bench --only refuses a label the experiment lacks", "[e2e][bench]") {
+  const auto result = run_recrl("bench --only sac", scratch_dir("bench_cli_only_bad"));
+  CHECK(result.status == 2);
+  CHECK_THAT(result.err, Catch::Contains("--only sac: no algorithm of the experiment has this label "
+                                         "(its labels: ppo, a2c, dqn)"));
+}
