@@ -402,6 +402,18 @@ TEST_CASE("ppo and a2c parameter errors name their line and column", "[run][conf
              Catch::Contains("experiment.yaml:7:7") && Catch::Contains("unknown parameter"));
 }
 
+// One entry's invalid parameters do not hide another's: the constructors' checks (those spanning
+// parameters) of the valid entries run too, and every problem is reported at once.
+TEST_CASE("a file's schema and constructor problems are reported together", "[run][config]") {
+  const std::string error = resolve_error(
+      "ppo_two_problems", "name: bad\n" + kSeedEnv +
+                              "algorithms:\n"
+                              "  - {plugin: ppo, params: {n_stepz: 64}}\n"
+                              "  - {plugin: ppo, label: big, params: {batch_size: 100000}}\n");
+  CHECK_THAT(error, Catch::Contains("experiment.yaml:5:28") && Catch::Contains("n_stepz"));
+  CHECK_THAT(error, Catch::Contains("experiment.yaml:6:52") && Catch::Contains("n_steps * n_envs"));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Learning (fixed seed, budget and threshold)
 // ---------------------------------------------------------------------------------------------

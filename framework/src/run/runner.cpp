@@ -172,43 +172,52 @@ ResolvedExperiment resolve_experiment(const config::Experiment& experiment,
   x.experiment = experiment;
   detail::ProblemList problems;
 
+  // Each entry's plugin and parameters; true when they are valid. One entry's problems do not
+  // stop the others' checks, here or in the constructors below.
   const auto resolve = [&](const config::PluginUse& use, Kind kind, ResolvedPlugin& out) {
     out.use = use;
+    const std::size_t known_problems = problems.size();
     collect(problems, [&] {
       out.info = &registry.get(kind, use.plugin, use.where, use.key_path + ".plugin");
       out.params =
           Params::validate(out.info->schema, use.params, use.key_path + ".params", use.where);
     });
+    return problems.size() == known_problems;
   };
-  resolve(experiment.env, Kind::Environment, x.env);
-  resolve(experiment.reward, Kind::Reward, x.reward);
+  const bool env_valid = resolve(experiment.env, Kind::Environment, x.env);
+  const bool reward_valid = resolve(experiment.reward, Kind::Reward, x.reward);
+  std::vector<bool> algorithm_valid;
   for (const config::AlgorithmUse& use : experiment.algorithms) {
     ResolvedAlgorithm& algo = x.algorithms.emplace_back();
-    resolve(use, Kind::Algorithm, algo);
+    algorithm_valid.push_back(resolve(use, Kind::Algorithm, algo));
     algo.timesteps = use.timesteps.value_or(experiment.train.timesteps);
     algo.n_envs = use.n_envs.value_or(experiment.train.n_envs);
     algo.normalize_observations =
         use.normalize_observations.value_or(experiment.train.normalize_observations);
     algo.checkpoint_every = use.checkpoint_every.value_or(experiment.train.checkpoint_every);
   }
-  problems.throw_if_any();
 
-  // Construct each plugin once: constructors check what spans parameters and plugins.
+  // Construct each valid plugin once: constructors check what spans parameters and plugins
+  // (an algorithm needs the environment and the reward).
   const auto logger = make_logger(experiment.name);
   std::shared_ptr<Environment> env;
   std::shared_ptr<RewardFunction> reward;
-  collect(problems, [&] {
-    env = registry.create_environment(x.env.info->name, x.env.params,
-                                      context_for(x.env, nullptr, nullptr, 1, logger, ""));
-  });
-  if (env) {
+  if (env_valid) {
+    collect(problems, [&] {
+      env = registry.create_environment(x.env.info->name, x.env.params,
+                                        context_for(x.env, nullptr, nullptr, 1, logger, ""));
+    });
+  }
+  if (env && reward_valid) {
     collect(problems, [&] {
       reward = registry.create_reward(x.reward.info->name, x.reward.params,
                                       context_for(x.reward, &env->spec(), nullptr, 1, logger, ""));
     });
   }
   if (env && reward) {
-    for (const ResolvedAlgorithm& algo : x.algorithms) {
+    for (std::size_t i = 0; i < x.algorithms.size(); ++i) {
+      if (!algorithm_valid[i]) continue;
+      const ResolvedAlgorithm& algo = x.algorithms[i];
       collect(problems, [&] {
         const auto algorithm = registry.create_algorithm(
             algo.info->name, algo.params, algorithm_context(algo, env->spec(), *reward, logger, ""));
