@@ -10,7 +10,7 @@ void log_softmax_sample_major(const Eigen::Ref<const Eigen::MatrixXf>& logits,
                               Eigen::Ref<Eigen::MatrixXf> probs) {
   namespace ei = Eigen::internal;
   using Packet = ei::packet_traits<float>::type;
-  constexpr auto kSize = static_cast<Eigen::Index>(sizeof(Packet) / sizeof(float));
+  constexpr Eigen::Index kSize = kSimdWidth<float>;
   const Eigen::Index actions = logits.rows();
   const Eigen::Index batch = logits.cols();
   RECRL_ASSERT(batch % kSize == 0 && log_probs_t.rows() >= batch && log_probs_t.cols() == actions &&

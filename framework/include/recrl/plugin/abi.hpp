@@ -22,7 +22,7 @@ inline constexpr std::uint32_t kMagic = 0x4c434552u;
 // computes transposed weight gradients in transposed_weights_ (no scratch of their own).
 inline constexpr std::uint32_t kPluginAbi = 7;
 // kAbiHeadersHash: FNV-1a 64 of those headers, checked by tests/plugin/abi_hash_test.cpp.
-inline constexpr std::uint64_t kAbiHeadersHash = 0x563c6e973c50266bull;
+inline constexpr std::uint64_t kAbiHeadersHash = 0x41e495d2fd042720ull;
 
 enum class Kind : std::uint32_t { Environment = 1, Reward = 2, Algorithm = 3 };
 

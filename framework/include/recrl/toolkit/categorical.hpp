@@ -12,6 +12,7 @@
 #include "recrl/core/errors.hpp"
 #include "recrl/core/export.hpp"
 #include "recrl/core/random.hpp"
+#include "recrl/toolkit/simd_width.hpp"
 
 namespace recrl::toolkit {
 
@@ -71,7 +72,7 @@ class Categorical {
     }
     batch_ = logits.cols();
     if constexpr (std::is_same_v<T, float>) {
-      if (sums_in_order() && batch_ % packet_size() == 0) {
+      if (sums_in_order() && batch_ % kSimdWidth<T> == 0) {
         log_softmax_sample_major(logits, sample_major_log_probs_, sample_major_probs_,
                                  log_probs_.leftCols(batch_), probs_.leftCols(batch_));
         return;
@@ -219,11 +220,7 @@ class Categorical {
   // Whether Eigen's colwise().sum() adds a column's elements one after the other (a column
   // shorter than a SIMD packet), the order the column loops of set_logits() and
   // column_entropy() keep.
-  bool sums_in_order() const { return num_actions() < packet_size(); }
-  // T's SIMD packet size.
-  static constexpr Index packet_size() {
-    return static_cast<Index>(sizeof(typename Eigen::internal::packet_traits<T>::type) / sizeof(T));
-  }
+  bool sums_in_order() const { return num_actions() < kSimdWidth<T>; }
   T column_entropy(Index i) const {
     if (!sums_in_order()) {
       return -(probs_.col(i).array() *

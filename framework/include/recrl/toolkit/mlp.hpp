@@ -19,6 +19,7 @@
 #include "recrl/core/export.hpp"
 #include "recrl/core/random.hpp"
 #include "recrl/toolkit/binary_io.hpp"
+#include "recrl/toolkit/simd_width.hpp"
 #include "recrl/toolkit/small_gemm.hpp"
 
 namespace recrl::toolkit {
@@ -30,7 +31,7 @@ template <typename T>
 void keep_where_positive(const T* a, T* delta, Eigen::Index n) {
   namespace ei = Eigen::internal;
   using Packet = typename ei::packet_traits<T>::type;
-  constexpr auto kSize = static_cast<Eigen::Index>(sizeof(Packet) / sizeof(T));
+  constexpr Eigen::Index kSize = kSimdWidth<T>;
   const Packet zero = ei::pset1<Packet>(T(0));
   Eigen::Index i = 0;
   for (; i + kSize <= n; i += kSize) {
@@ -58,7 +59,7 @@ template <typename T>
 void multiply_add_column(T a, const T* x, T* y, Eigen::Index n, Product mode) {
   namespace ei = Eigen::internal;
   using Packet = typename ei::packet_traits<T>::type;
-  constexpr auto kSize = static_cast<Eigen::Index>(sizeof(Packet) / sizeof(T));
+  constexpr Eigen::Index kSize = kSimdWidth<T>;
   const bool accumulate = mode == Product::Accumulate;
   const Packet factor = ei::pset1<Packet>(a);
   const Packet zero = ei::pset1<Packet>(T(0));
@@ -264,11 +265,9 @@ class Mlp {
   // sums' length, fills a packet too (shorter sums do not pay for the transposes: 5-8% slower
   // at a batch of 8, 4-5% faster at 64 for the whole pass of the benchmarks' network).
   bool transpose_weight_gradient(Index layer) const {
-    using Packet = typename Eigen::internal::packet_traits<T>::type;
-    constexpr auto kSize = static_cast<Index>(sizeof(Packet) / sizeof(T));
     return batch_independent_rows<T>(layer_output_size(layer)) &&
-           layer_output_size(layer) < kSize && layer_input_size(layer) >= kSize &&
-           batch_ >= kSize;
+           layer_output_size(layer) < kSimdWidth<T> && layer_input_size(layer) >= kSimdWidth<T> &&
+           batch_ >= kSimdWidth<T>;
   }
   // Gives `fill` layer `layer`'s weight gradient transposed, [in x out] (holding the gradient
   // so far in Accumulate mode; fill must write every element in Assign mode), and writes it
