@@ -1,6 +1,7 @@
-// PPO and A2C: the loss gradient against finite differences, the policy_kwargs reader, save and
-// load, allocation-free steady state, configuration errors, smoke runs on both environments,
-// determinism, and (tagged [learning]) learning on the seed environment.
+// PPO and A2C through their interface: the policy_kwargs reader, save and load,
+// allocation-free steady state, configuration errors, smoke runs on both environments,
+// determinism, and (tagged [learning]) learning on the seed environment. Their losses:
+// tests/algorithms/.
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -14,130 +15,9 @@
 #include "plugin_fixture.hpp"
 #include "recrl/config/experiment.hpp"
 #include "recrl/run/runner.hpp"
-#include "recrl/toolkit/actor_critic.hpp"
 #include "recrl/toolkit/policy_kwargs.hpp"
 
 namespace {
-
-using recrl::toolkit::ActorCriticLoss;
-using recrl::toolkit::ActorCriticLossSettings;
-using recrl::toolkit::ActorCriticLossTerms;
-using recrl::toolkit::Categorical;
-using MatD = Eigen::MatrixXd;
-
-// ---------------------------------------------------------------------------------------------
-// The loss of one minibatch, in double, at chosen logits and values
-// ---------------------------------------------------------------------------------------------
-
-struct LossFixture {
-  static constexpr int kActions = 4;
-  static constexpr int kBatch = 6;
-  std::vector<int> actions{0, 3, 1, 2, 3, 0};
-  MatD logits = MatD(kActions, kBatch);
-  MatD values = MatD(1, kBatch);
-  MatD old_log_probs = MatD(1, kBatch);
-  MatD old_values = MatD(1, kBatch);
-  MatD advantages = MatD(1, kBatch);
-  MatD returns = MatD(1, kBatch);
-  ActorCriticLossSettings<double> settings;
-
-  LossFixture() {
-    recrl::Rng rng(42);
-    for (Eigen::Index i = 0; i < logits.size(); ++i) logits(i) = rng.normal();
-    advantages << 1.3, -0.7, 0.4, -1.1, 0.9, -0.2;
-    // Ratios pi / pi_old on both sides of [0.8, 1.2] and inside it, with advantages of both
-    // signs, so every branch of the clipped surrogate is exercised (and none sits on a kink).
-    const std::vector<double> ratios{0.5, 0.9, 1.5, 1.1, 1.35, 0.7};
-    Categorical<double> dist(kActions, kBatch);
-    dist.set_logits(logits);
-    MatD log_prob(1, kBatch);
-    dist.log_prob(actions, log_prob);
-    for (int i = 0; i < kBatch; ++i)
-      old_log_probs(0, i) = log_prob(0, i) - std::log(ratios[static_cast<std::size_t>(i)]);
-    values << 0.2, -0.4, 1.1, 0.05, -0.9, 0.6;
-    // Value changes inside and outside clip_range_vf = 0.3.
-    old_values << 0.1, 0.2, 0.5, 0.0, -0.5, 0.65;
-    returns << 1.0, -1.0, 0.3, 0.2, 0.4, -0.3;
-    settings.clip_range = 0.2;
-    settings.clip_range_vf = 0.3;
-    settings.ent_coef = 0.05;
-    settings.vf_coef = 0.5;
-  }
-
-  ActorCriticLossTerms<double> loss(const MatD& at_logits, const MatD& at_values,
-                                    MatD* grad_logits = nullptr,
-                                    MatD* grad_values = nullptr) const {
-    Categorical<double> dist(kActions, kBatch);
-    dist.set_logits(at_logits);
-    ActorCriticLoss<double> l;
-    l.reserve(kBatch);
-    MatD gl(kActions, kBatch), gv(1, kBatch);
-    const auto terms = l.compute(dist, actions, old_log_probs, advantages, returns, at_values,
-                                 old_values, settings, gl, gv);
-    if (grad_logits) *grad_logits = gl;
-    if (grad_values) *grad_values = gv;
-    return terms;
-  }
-
-  // Central differences of the total loss with respect to every logit and every value.
-  void check_gradients() const {
-    MatD grad_logits, grad_values;
-    loss(logits, values, &grad_logits, &grad_values);
-    const double h = 1e-6;
-    for (Eigen::Index i = 0; i < logits.size(); ++i) {
-      MatD plus = logits, minus = logits;
-      plus(i) += h;
-      minus(i) -= h;
-      const double numeric = (loss(plus, values).loss - loss(minus, values).loss) / (2 * h);
-      CHECK(grad_logits(i) == Approx(numeric).margin(1e-8));
-    }
-    for (Eigen::Index i = 0; i < values.size(); ++i) {
-      MatD plus = values, minus = values;
-      plus(i) += h;
-      minus(i) -= h;
-      const double numeric = (loss(logits, plus).loss - loss(logits, minus).loss) / (2 * h);
-      CHECK(grad_values(i) == Approx(numeric).margin(1e-8));
-    }
-  }
-};
-
-TEST_CASE("ppo loss gradient matches finite differences with ratio and value clipping and entropy",
-          "[unit][toolkit][ppo]") {
-  LossFixture f;
-  f.check_gradients();
-  const auto terms = f.loss(f.logits, f.values);
-  // Ratios 0.5 1.5 1.35 0.7 lie outside [0.8, 1.2].
-  CHECK(terms.clip_fraction == Approx(4.0 / 6.0));
-  CHECK(terms.loss ==
-        Approx(terms.policy_loss + 0.05 * terms.entropy_loss + 0.5 * terms.value_loss));
-  CHECK(terms.approx_kl > 0);
-}
-
-TEST_CASE("ppo loss without value clipping has the plain mse gradient", "[unit][toolkit][ppo]") {
-  LossFixture f;
-  f.settings.clip_range_vf.reset();
-  f.check_gradients();
-  MatD grad_values;
-  f.loss(f.logits, f.values, nullptr, &grad_values);
-  for (int i = 0; i < LossFixture::kBatch; ++i) {
-    CHECK(grad_values(0, i) ==
-          Approx(0.5 * 2.0 * (f.values(0, i) - f.returns(0, i)) / 6.0).margin(1e-12));
-  }
-}
-
-TEST_CASE("a2c loss gradient matches finite differences", "[unit][toolkit][a2c]") {
-  LossFixture f;
-  f.settings.clipped_surrogate = false;
-  f.settings.clip_range_vf.reset();
-  f.check_gradients();
-  // -mean(A log pi(a)).
-  Categorical<double> dist(LossFixture::kActions, LossFixture::kBatch);
-  dist.set_logits(f.logits);
-  MatD log_prob(1, LossFixture::kBatch);
-  dist.log_prob(f.actions, log_prob);
-  CHECK(f.loss(f.logits, f.values).policy_loss ==
-        Approx(-(f.advantages.array() * log_prob.array()).mean()));
-}
 
 // ---------------------------------------------------------------------------------------------
 // policy_kwargs

@@ -1,5 +1,7 @@
 // ppo: Proximal Policy Optimization (clip version, Schulman et al. 2017) as Stable-Baselines3
-// 2.x implements it, on the shared actor-critic machinery of recrl/toolkit/actor_critic.hpp.
+// 2.x implements it. Read top to bottom: the loss of one minibatch, then the algorithm's
+// parameters, acting, rollout collection and the epoch loop. The nouns (networks, the
+// categorical distribution, optimisers, the rollout buffer with GAE) are recrl/toolkit's.
 //
 // Implementation details (SB3 = stable_baselines3/, file names relative to it):
 //  1. Parameters and defaults are SB3's PPO.__init__ (ppo/ppo.py): learning_rate 3e-4,
@@ -36,22 +38,162 @@
 // 10. Acting: Explore samples from the categorical policy, Greedy takes its mode
 //     (SB3 predict(deterministic=True)). Weights are drawn from the run's algorithm stream on
 //     first use (the plugin constructor has no random stream).
+#include <algorithm>
+#include <cmath>
 #include <istream>
+#include <optional>
 #include <ostream>
 #include <string>
 
+#include <fmt/format.h>
 #include <spdlog/logger.h>
 
 #include "recrl/plugin/export.hpp"
-#include "recrl/toolkit/actor_critic.hpp"
-#include "recrl/toolkit/on_policy_params.hpp"
-#include "recrl/toolkit/policy_kwargs.hpp"
+#include "recrl/toolkit/actor_critic_policy.hpp"
+#include "recrl/toolkit/binary_io.hpp"
+#include "recrl/toolkit/losses.hpp"
+#include "recrl/toolkit/on_policy_rollout.hpp"
+#include "recrl/toolkit/schedule.hpp"
+#include "recrl/toolkit/spaces_check.hpp"
 
 namespace {
 
-using recrl::toolkit::kNone;
+using recrl::Matrix;
+using recrl::toolkit::Schedule;
 
-class Ppo final : public recrl::toolkit::ActorCriticAlgorithm {
+// ---------------------------------------------------------------------------------------------
+// The loss of one minibatch and its gradient (templated: the tests check it in double)
+// ---------------------------------------------------------------------------------------------
+
+template <typename T>
+struct PpoLossSettings {
+  T clip_range = T(0.2);
+  std::optional<T> clip_range_vf;  // nullopt: no value clipping
+  T ent_coef = 0;
+  T vf_coef = T(0.5);
+};
+
+template <typename T>
+struct PpoLossTerms {
+  T policy_loss = 0;    // -mean(min(A r, A clip(r, 1 - c, 1 + c)))
+  T value_loss = 0;     // mean((returns - values_pred)^2)
+  T entropy_loss = 0;   // -mean(entropy)
+  T loss = 0;           // policy_loss + ent_coef entropy_loss + vf_coef value_loss
+  T approx_kl = 0;      // mean((r - 1) - log r)
+  T clip_fraction = 0;  // mean(|r - 1| > clip_range)
+};
+
+// PPO.train's loss for a minibatch of n samples, with its gradient with respect to the logits
+// [A x n] and the value predictions [1 x n]. Rows are [1 x n]; advantages are normalised
+// already. Scratch is reserved once; compute() allocates nothing. The rows are walked element
+// by element and summed from the first in order (Eigen's expressions over a Ref with a run-time
+// stride spend more on alignment than on the arithmetic).
+template <typename T>
+class PpoLoss {
+ public:
+  using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+  using Row = Eigen::Ref<const Mat>;
+
+  void reserve(Eigen::Index max_batch) {
+    for (Mat* m : {&log_prob_, &entropy_, &ratio_, &weights_, &values_pred_})
+      m->resize(1, max_batch);
+  }
+
+  PpoLossTerms<T> compute(const recrl::toolkit::Categorical<T>& dist, std::span<const int> actions,
+                          const Row& old_log_probs, const Row& advantages, const Row& returns,
+                          const Row& values, const Row& old_values, const PpoLossSettings<T>& s,
+                          Eigen::Ref<Mat> grad_logits, Eigen::Ref<Mat> grad_values) {
+    const Eigen::Index n = dist.batch_size();
+    RECRL_ASSERT(n >= 1 && n <= log_prob_.cols(), "PpoLoss: batch larger than reserved");
+    const T count = static_cast<T>(n);
+    auto log_prob = log_prob_.leftCols(n);
+    auto entropy = entropy_.leftCols(n);
+    auto ratio = ratio_.leftCols(n);
+    auto weights = weights_.leftCols(n);
+    dist.log_prob(actions, log_prob);
+    dist.entropy(entropy);
+    PpoLossTerms<T> terms;
+
+    // The ratio r = pi(a) / pi_old(a) and approx_kl = mean((r - 1) - log r).
+    T kl_sum = 0;
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const T log_ratio = log_prob(0, i) - old_log_probs(0, i);
+      ratio(0, i) = std::exp(log_ratio);
+      const T kl = (ratio(0, i) - T(1)) - log_ratio;
+      kl_sum = i == 0 ? kl : kl_sum + kl;
+    }
+    terms.approx_kl = kl_sum / count;
+
+    // Clipped surrogate; weights_i = d policy_loss / d log pi(a_i). torch.min passes the
+    // gradient to the smaller term: where the clipped term is smaller, r lies outside [lo, hi]
+    // and clamp's gradient is 0; on a tie inside the range both carry the same gradient, a r.
+    const T lo = T(1) - s.clip_range;
+    const T hi = T(1) + s.clip_range;
+    T surrogate = 0;
+    T clipped = 0;
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const T a = advantages(0, i);
+      const T r = ratio(0, i);
+      const T unclipped_term = a * r;
+      const T clipped_term = a * std::clamp(r, lo, hi);
+      surrogate += std::min(unclipped_term, clipped_term);
+      weights(0, i) = unclipped_term <= clipped_term ? -a * r / count : T(0);
+      if (std::abs(r - T(1)) > s.clip_range) clipped += T(1);
+    }
+    terms.policy_loss = -surrogate / count;
+    terms.clip_fraction = clipped / count;
+    grad_logits.setZero();
+    dist.add_log_prob_gradient(actions, weights, grad_logits);
+
+    // Entropy bonus: ent_coef * -mean(H). Skipped when ent_coef is 0 (SB3's default): it would
+    // add zeros, which leave every element's bits as they are.
+    terms.entropy_loss = -entropy.sum() / count;
+    if (s.ent_coef != T(0)) {
+      weights.setConstant(-s.ent_coef / count);
+      dist.add_entropy_gradient(weights, grad_logits);
+    }
+
+    // Value loss: vf_coef * mse(returns, V), V optionally clipped around the values at
+    // collection time (clamp's gradient is 0 outside the range).
+    auto values_pred = values_pred_.leftCols(n);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      values_pred(0, i) = values(0, i);
+      if (s.clip_range_vf) {
+        const T c = *s.clip_range_vf;
+        values_pred(0, i) = old_values(0, i) + std::clamp(values(0, i) - old_values(0, i), -c, c);
+      }
+    }
+    terms.value_loss = recrl::toolkit::mse_loss(values_pred, returns, grad_values, s.vf_coef);
+    if (s.clip_range_vf) {
+      for (Eigen::Index i = 0; i < n; ++i) {
+        grad_values(0, i) *=
+            static_cast<T>(std::abs(values(0, i) - old_values(0, i)) <= *s.clip_range_vf);
+      }
+    }
+    terms.loss = terms.policy_loss + s.ent_coef * terms.entropy_loss + s.vf_coef * terms.value_loss;
+    return terms;
+  }
+
+ private:
+  Mat log_prob_, entropy_, ratio_, weights_, values_pred_;  // [1 x max_batch] each
+};
+
+// ---------------------------------------------------------------------------------------------
+// The algorithm
+// ---------------------------------------------------------------------------------------------
+
+// The policy file's and the checkpoint's formats (PPO and A2C share the policy's).
+constexpr char kPolicyTag[] = "recrl.actor_critic.1";
+constexpr char kTrainingTag[] = "recrl.ppo.training.1";
+// Evaluation acts on up to this many episodes at once: the widest batch besides the minibatch.
+constexpr Eigen::Index kEvalBatch = 64;
+
+// clip_range_vf and target_kl are off by default (SB3's None): written null, none or None.
+bool means_none(const recrl::Value& v) {
+  return v.is_null() || (v.is_string() && (v.as_string() == "none" || v.as_string() == "None"));
+}
+
+class Ppo final : public recrl::Algorithm {
  public:
   static recrl::ParamSchema schema() {
     recrl::ParamSchema s;
@@ -65,13 +207,13 @@ class Ppo final : public recrl::toolkit::ActorCriticAlgorithm {
         .range(0, 1);
     s.node("clip_range", recrl::Value::real(0.2),
            "policy ratio clipping: a number in (0, 1) or lin_<x>");
-    s.node("clip_range_vf", recrl::Value::string(kNone),
+    s.node("clip_range_vf", recrl::Value::string("none"),
            "value clipping around the old value, or none");
     s.boolean("normalize_advantage", true, "normalise advantages per minibatch");
     s.real("ent_coef", 0.0, "entropy bonus coefficient").at_least(0);
     s.real("vf_coef", 0.5, "value loss coefficient").at_least(0);
     s.real("max_grad_norm", 0.5, "global gradient-norm clip").greater_than(0);
-    s.node("target_kl", recrl::Value::string(kNone),
+    s.node("target_kl", recrl::Value::string("none"),
            "stop a rollout's epochs when approx_kl > 1.5 target_kl, or none");
     s.node(
         "policy_kwargs",
@@ -81,74 +223,232 @@ class Ppo final : public recrl::toolkit::ActorCriticAlgorithm {
   }
 
   Ppo(const recrl::Params& p, const recrl::PluginContext& ctx)
-      : ActorCriticAlgorithm(settings(p, ctx), ctx),
+      : s_(read_settings(p, ctx)),
+        n_envs_(ctx.n_envs),
+        total_timesteps_(ctx.total_timesteps),
+        policy_(ctx.env->observation.size, ctx.env->action.size, s_.policy,
+                {recrl::toolkit::OptimizerSettings::Kind::Adam, s_.learning_rate.initial(), 1e-5},
+                std::max<Eigen::Index>({s_.batch_size, ctx.n_envs, kEvalBatch})),
+        rollout_(s_.n_steps, ctx.n_envs, ctx.env->observation.size, s_.gamma, s_.gae_lambda),
+        advantages_(1, s_.batch_size),
+        grad_logits_(ctx.env->action.size, s_.batch_size),
+        grad_values_(1, s_.batch_size),
         logger_(ctx.logger) {
-    const auto& s = ac_.settings();
-    const std::int64_t rollout = s.n_steps * ctx.n_envs;
-    if (rollout % s.batch_size != 0) {
+    const std::int64_t rollout = s_.n_steps * n_envs_;
+    if (rollout % s_.batch_size != 0) {
       logger_->warn(
           "ppo: batch_size {} does not divide n_steps * n_envs = {}; every epoch ends "
           "with a minibatch of {}",
-          s.batch_size, rollout, rollout % s.batch_size);
+          s_.batch_size, rollout, rollout % s_.batch_size);
     }
+    loss_.reserve(s_.batch_size);
+    minibatch_.reserve(ctx.env->observation.size, s_.batch_size);
+  }
+
+  void act(const recrl::ObsBatch& obs, recrl::ActMode mode, recrl::Rng& rng,
+           std::span<int> actions) override {
+    policy_.initialize_once(rng);
+    if (mode == recrl::ActMode::Greedy) return policy_.act_greedy(obs.obs, actions);
+    policy_.act_sample(obs.obs, rng, actions, rollout_.pending_log_probs(),
+                       rollout_.pending_values());
+  }
+
+  bool observe(const recrl::StepBatch& batch) override {
+    num_timesteps_ += n_envs_;
+    return rollout_.add(batch, policy_);
   }
 
   void update(recrl::Rng& rng, recrl::Metrics& metrics) override {
-    const recrl::toolkit::OnPolicyUpdateStats st = ac_.update(rng);
-    if (st.stopped_at_epoch) {
-      logger_->debug(
-          "ppo: approx_kl {:.4f} > 1.5 * target_kl {}, stopping epochs early at epoch {}",
-          st.approx_kl_at_stop, *ac_.settings().target_kl, *st.stopped_at_epoch);
+    policy_.initialize_once(rng);
+    recrl::toolkit::RolloutBuffer& buffer = rollout_.buffer();
+    RECRL_ASSERT(buffer.full(), "ppo: update() without a full rollout");
+    const double progress = recrl::toolkit::progress_remaining(num_timesteps_, total_timesteps_);
+    const double learning_rate = s_.learning_rate.value(progress);
+    policy_.set_learning_rate(learning_rate);
+    PpoLossSettings<float> settings;
+    settings.clip_range = static_cast<float>(s_.clip_range.value(progress));
+    if (s_.clip_range_vf)
+      settings.clip_range_vf = static_cast<float>(s_.clip_range_vf->value(progress));
+    settings.ent_coef = static_cast<float>(s_.ent_coef);
+    settings.vf_coef = static_cast<float>(s_.vf_coef);
+
+    double policy_sum = 0, value_sum = 0, entropy_sum = 0, clip_sum = 0, approx_kl = 0;
+    double last_loss = 0, flops = 0;
+    std::int64_t minibatches = 0;
+    bool stop = false;
+    for (std::int64_t epoch = 0; epoch < s_.n_epochs && !stop; ++epoch) {
+      double kl_sum = 0;
+      std::int64_t kl_count = 0;
+      buffer.shuffle(rng);
+      for (Eigen::Index start = 0; start < buffer.size(); start += s_.batch_size) {
+        buffer.gather_minibatch(start, s_.batch_size, minibatch_);
+        const Eigen::Index n = minibatch_.size;
+        const auto values = policy_.evaluate(minibatch_.obs.leftCols(n));
+        advantages_.leftCols(n) = minibatch_.advantages.leftCols(n);
+        if (s_.normalize_advantage) recrl::toolkit::normalize_advantages(advantages_, n);
+        const PpoLossTerms<float> terms =
+            loss_.compute(policy_.distribution(), minibatch_.action_span(),
+                          minibatch_.old_log_probs.leftCols(n), advantages_.leftCols(n),
+                          minibatch_.returns.leftCols(n), values, minibatch_.old_values.leftCols(n),
+                          settings, grad_logits_.leftCols(n), grad_values_.leftCols(n));
+        policy_sum += terms.policy_loss;
+        value_sum += terms.value_loss;
+        entropy_sum += terms.entropy_loss;
+        clip_sum += terms.clip_fraction;
+        kl_sum += terms.approx_kl;
+        ++kl_count;
+        ++minibatches;
+        last_loss = terms.loss;
+        // SB3 checks the KL before the optimiser step and drops the step that crossed it.
+        if (s_.target_kl && terms.approx_kl > 1.5 * *s_.target_kl) {
+          logger_->debug("ppo: approx_kl {:.4f} > 1.5 * target_kl {}, stopping at epoch {}",
+                         terms.approx_kl, *s_.target_kl, epoch);
+          stop = true;
+          break;
+        }
+        const float norm =
+            policy_.backward(grad_logits_.leftCols(n), grad_values_.leftCols(n), s_.max_grad_norm);
+        if (!std::isfinite(norm) || !std::isfinite(terms.loss)) {
+          throw recrl::NumericalError(fmt::format(
+              "algorithm 'ppo' computed a non-finite {} in the update at environment step {}",
+              std::isfinite(terms.loss) ? "gradient norm" : "loss", num_timesteps_));
+        }
+        flops += policy_.update_flops(n);
+        policy_.optimizer_step();
+      }
+      approx_kl = kl_count > 0 ? kl_sum / static_cast<double>(kl_count) : 0.0;
+      ++n_updates_;
     }
-    metrics.push_back({"train/entropy_loss", st.entropy_loss});
-    metrics.push_back({"train/policy_gradient_loss", st.policy_loss});
-    metrics.push_back({"train/value_loss", st.value_loss});
-    metrics.push_back({"train/approx_kl", st.approx_kl});
-    metrics.push_back({"train/clip_fraction", st.clip_fraction});
-    metrics.push_back({"train/loss", st.loss});
-    if (st.explained_variance)
-      metrics.push_back({"train/explained_variance", *st.explained_variance});
-    metrics.push_back({"train/n_updates", static_cast<double>(ac_.n_updates())});
-    metrics.push_back({"train/clip_range", st.clip_range});
-    if (st.clip_range_vf) metrics.push_back({"train/clip_range_vf", *st.clip_range_vf});
-    metrics.push_back({"train/learning_rate", st.learning_rate});
-    metrics.push_back({recrl::kUpdateFlopsMetric, st.flops});
+    const double count = static_cast<double>(std::max<std::int64_t>(minibatches, 1));
+    metrics.push_back({"train/entropy_loss", entropy_sum / count});
+    metrics.push_back({"train/policy_gradient_loss", policy_sum / count});
+    metrics.push_back({"train/value_loss", value_sum / count});
+    metrics.push_back({"train/approx_kl", approx_kl});
+    metrics.push_back({"train/clip_fraction", clip_sum / count});
+    metrics.push_back({"train/loss", last_loss});
+    if (const double ev = recrl::toolkit::explained_variance(buffer); std::isfinite(ev))
+      metrics.push_back({"train/explained_variance", ev});
+    metrics.push_back({"train/n_updates", static_cast<double>(n_updates_)});
+    metrics.push_back({"train/clip_range", s_.clip_range.value(progress)});
+    if (s_.clip_range_vf)
+      metrics.push_back({"train/clip_range_vf", s_.clip_range_vf->value(progress)});
+    metrics.push_back({"train/learning_rate", learning_rate});
+    metrics.push_back({recrl::kUpdateFlopsMetric, flops});
+    buffer.reset();
+  }
+
+  // The policy: a tag, then both networks.
+  void save(std::ostream& out) const override {
+    out.write(kPolicyTag, sizeof(kPolicyTag));
+    policy_.save(out);
+  }
+  void load(std::istream& in) override {
+    recrl::toolkit::expect_magic(
+        in, kPolicyTag, sizeof(kPolicyTag),
+        "ppo: the saved state is not an actor-critic policy of this version");
+    policy_.load(in);
+  }
+
+  bool supports_checkpoints() const override { return true; }
+  void save_training_state(std::ostream& out) const override {
+    recrl::toolkit::write_tag(out, kTrainingTag);
+    recrl::toolkit::write_pod<std::int64_t>(out, num_timesteps_);
+    recrl::toolkit::write_pod<std::int64_t>(out, n_updates_);
+    policy_.save_training_state(out);
+    rollout_.save_state(out);
+  }
+  void load_training_state(std::istream& in) override {
+    recrl::toolkit::expect_tag(in, kTrainingTag);
+    num_timesteps_ = recrl::toolkit::read_pod<std::int64_t>(in, kTrainingTag);
+    n_updates_ = recrl::toolkit::read_pod<std::int64_t>(in, kTrainingTag);
+    policy_.load_training_state(in);
+    rollout_.load_state(in);
+  }
+
+  bool action_probabilities(const recrl::ObsBatch& obs, Matrix& probs) const override {
+    policy_.probabilities(obs.obs, probs);
+    return true;
+  }
+  bool state_values(const recrl::ObsBatch& obs, recrl::Vector& values) const override {
+    policy_.state_values(obs.obs, values);
+    return true;
   }
 
  private:
-  static recrl::toolkit::OnPolicySettings settings(const recrl::Params& p,
-                                                   const recrl::PluginContext& ctx) {
-    const std::int64_t budget = ctx.total_timesteps;
-    recrl::toolkit::OnPolicySettings s =
-        recrl::toolkit::read_on_policy_settings(p, ctx, "ppo", budget);
-    s.batch_size = p.get_int("batch_size");
-    s.n_epochs = p.get_int("n_epochs");
-    s.clipped_surrogate = true;
-    s.clip_range = recrl::toolkit::read_schedule(p, "clip_range", budget);
+  // The parameters, checked against each other and the environment before anything is
+  // allocated.
+  struct Settings {
+    Schedule learning_rate, clip_range;
+    std::optional<Schedule> clip_range_vf;
+    std::optional<double> target_kl;
+    std::int64_t n_steps, batch_size, n_epochs;
+    double gamma, gae_lambda, ent_coef, vf_coef;
+    float max_grad_norm;
+    bool normalize_advantage;
+    recrl::toolkit::PolicyKwargs policy;
+  };
+
+  static Settings read_settings(const recrl::Params& p, const recrl::PluginContext& ctx) {
+    recrl::toolkit::require_box_observations_and_discrete_actions(ctx, "ppo");
+    Settings s{Schedule::parse(p, "learning_rate"),
+               Schedule::parse(p, "clip_range"),
+               std::nullopt,
+               std::nullopt,
+               p.get_int("n_steps"),
+               p.get_int("batch_size"),
+               p.get_int("n_epochs"),
+               p.get_double("gamma"),
+               p.get_double("gae_lambda"),
+               p.get_double("ent_coef"),
+               p.get_double("vf_coef"),
+               static_cast<float>(p.get_double("max_grad_norm")),
+               p.get_bool("normalize_advantage"),
+               {}};
     if (!(s.clip_range.initial() < 1.0)) {
       throw p.error("clip_range", "expected a number in (0, 1) or lin_<x> with x in (0, 1), got " +
                                       s.clip_range.describe() +
                                       " (a ratio clipped below 0 means nothing)");
     }
-    s.clip_range_vf = recrl::toolkit::read_optional_schedule(p, "clip_range_vf", budget);
-    s.target_kl = recrl::toolkit::read_optional_number(p, "target_kl");
+    if (!means_none(p.get("clip_range_vf"))) s.clip_range_vf = Schedule::parse(p, "clip_range_vf");
+    if (const recrl::Value& v = p.get("target_kl"); !means_none(v)) {
+      if (!v.is_number() || !(v.as_double() > 0) || !std::isfinite(v.as_double())) {
+        throw p.error("target_kl", "expected a number > 0 or none, got " +
+                                       (v.is_scalar() ? "'" + v.text() + "'" : v.kind_name()));
+      }
+      s.target_kl = v.as_double();
+    }
     if (s.normalize_advantage && s.batch_size < 2) {
       throw p.error("batch_size",
                     "must be > 1 when normalize_advantage is true (a minibatch of one "
                     "has no standard deviation; SB3 asserts this)");
     }
-    if (s.batch_size > s.n_steps * ctx.n_envs) {
-      throw p.error("batch_size", "must be <= n_steps * n_envs = " + std::to_string(s.n_steps) +
-                                      " * " + std::to_string(ctx.n_envs) + " = " +
-                                      std::to_string(s.n_steps * ctx.n_envs) +
-                                      ", the size of a rollout; got " +
-                                      std::to_string(s.batch_size));
+    const std::int64_t rollout = s.n_steps * ctx.n_envs;
+    if (s.batch_size > rollout) {
+      throw p.error("batch_size", fmt::format("must be <= n_steps * n_envs = {} * {} = {}, the "
+                                              "size of a rollout; got {}",
+                                              s.n_steps, ctx.n_envs, rollout, s.batch_size));
     }
-    s.optimizer = recrl::toolkit::OnPolicyOptimizer::Adam;
-    s.optimizer_eps = 1e-5;
+    recrl::toolkit::PolicyKwargsRules rules;
+    rules.defaults = recrl::toolkit::actor_critic_policy_defaults();
+    s.policy = recrl::toolkit::parse_policy_kwargs(p.get("policy_kwargs"),
+                                                   p.key_path("policy_kwargs"), rules);
     return s;
   }
 
+  Settings s_;
+  std::int64_t n_envs_;
+  std::int64_t total_timesteps_;
+  recrl::toolkit::ActorCriticPolicy policy_;
+  recrl::toolkit::OnPolicyRollout rollout_;
+  std::int64_t num_timesteps_ = 0;
+  std::int64_t n_updates_ = 0;  // SB3's _n_updates: epochs run so far
+
+  // Update scratch, sized for a minibatch.
+  PpoLoss<float> loss_;
+  recrl::toolkit::RolloutMinibatch minibatch_;
+  Matrix advantages_;   // [1 x batch_size]
+  Matrix grad_logits_;  // [A x batch_size]
+  Matrix grad_values_;  // [1 x batch_size]
   std::shared_ptr<spdlog::logger> logger_;
 };
 

@@ -20,9 +20,11 @@ inline constexpr std::uint32_t kMagic = 0x4c434552u;
 // 6: ReplayBuffer keeps each transition in one column; Mlp keeps backward_selected()'s scratch.
 // 7: Categorical keeps scratch for its sample-major log-softmax (in the library); Mlp
 // computes transposed weight gradients in transposed_weights_ (no scratch of their own).
-inline constexpr std::uint32_t kPluginAbi = 7;
+// 8: PPO and A2C read in their own files: the toolkit's ActorCriticPolicy and OnPolicyRollout
+// replace OnPolicyActorCritic; DQN's target cache is the toolkit's TargetValueCache.
+inline constexpr std::uint32_t kPluginAbi = 8;
 // kAbiHeadersHash: FNV-1a 64 of those headers, checked by tests/plugin/abi_hash_test.cpp.
-inline constexpr std::uint64_t kAbiHeadersHash = 0x41e495d2fd042720ull;
+inline constexpr std::uint64_t kAbiHeadersHash = 0x59e19fd3c2b1fc67ull;
 
 enum class Kind : std::uint32_t { Environment = 1, Reward = 2, Algorithm = 3 };
 

@@ -131,4 +131,13 @@ inline void expect_tag(std::istream& in, const std::string& tag) {
   }
 }
 
+// A saved policy's fixed first bytes (a magic word or tag written with out.write): throws
+// DataError(message) when the stream does not start with them.
+inline void expect_magic(std::istream& in, const char* magic, std::size_t size,
+                         const std::string& message) {
+  std::string found(size, '\0');
+  in.read(found.data(), static_cast<std::streamsize>(size));
+  if (!in || found != std::string(magic, size)) throw DataError(SourceLocation{}, message);
+}
+
 }  // namespace recrl::toolkit

@@ -1,15 +1,16 @@
 #pragma once
 
-// The target network's greedy value max_a' Q_target(s', a') of each replay slot's next
-// observation, kept from the gradient step that first needed it until the target network
+// A Q-learner's target network's greedy value max_a' Q_target(s', a') of each replay slot's
+// next observation, kept from the gradient step that first needed it until the target network
 // changes or the slot is overwritten.
 //
-// Why: the target network changes only every target_update_interval steps (10,000 by default),
-// while each of the 2,500 gradient steps in between draws 32 transitions; a transition drawn
-// again in the same period needs the same value, and forwarding it through the target network
-// again was a quarter of a gradient step's arithmetic. A cached value is the value a fresh
-// forward pass would give, bit for bit: Mlp::forward computes each column of a batch the same
-// way whatever the other columns are (tested), so training is unchanged by the cache.
+// Why: a target network changes only every so many steps (DQN: target_update_interval, 10,000
+// by default), while the gradient steps in between draw the same transitions again and again;
+// a transition drawn again in the same period needs the same value, and forwarding it through
+// the target network again is a large share of a gradient step's arithmetic. A cached value is
+// the value a fresh forward pass would give, bit for bit, where Mlp::forward computes each
+// column of a batch the same way whatever the other columns are (Mlp::batch_independent(),
+// tested); so training is unchanged by the cache.
 
 #include <cstdint>
 #include <cstdlib>
@@ -22,19 +23,18 @@
 
 #include "recrl/core/errors.hpp"
 #include "recrl/toolkit/mlp.hpp"
-#include "td_loss.hpp"
 
-namespace recrl::dqn {
+namespace recrl::toolkit {
 
-class TargetCache {
+class TargetValueCache {
  public:
   using Index = Eigen::Index;
   using Mat = Eigen::MatrixXf;
 
   // Keeps nothing: every value is computed (for a network whose output depends on its batch).
-  TargetCache() = default;
+  TargetValueCache() = default;
   // slots: the replay buffer's capacity in transitions; max_batch: the largest minibatch.
-  TargetCache(Index slots, Index obs_dim, Index max_batch)
+  TargetValueCache(Index slots, Index obs_dim, Index max_batch)
       : values_(slots),
         versions_(zeroed_versions(slots)),
         missed_obs_(obs_dim, max_batch),
@@ -57,15 +57,16 @@ class TargetCache {
   // run). Returns how many were computed. Without a cache every value is computed, terminal
   // or not: there the network's output depends on its batch, and a batch of fewer columns
   // would change the others' bits.
-  Index greedy_values(toolkit::Mlp<float>& target_net, std::span<const Index> slots,
-                     const Eigen::Ref<const Mat>& next_obs, const Eigen::Ref<const Mat>& dones,
-                     Eigen::Ref<Mat> out) {
+  Index greedy_values(Mlp<float>& target_net, std::span<const Index> slots,
+                      const Eigen::Ref<const Mat>& next_obs, const Eigen::Ref<const Mat>& dones,
+                      Eigen::Ref<Mat> out) {
     const Index n = next_obs.cols();
-    RECRL_ASSERT(static_cast<Index>(slots.size()) == n && out.cols() == n && dones.cols() == n &&
-                     (!versions_ || n <= missed_obs_.cols()),
-                 "TargetCache::greedy_values: batch sizes disagree or exceed the reserved batch");
+    RECRL_ASSERT(
+        static_cast<Index>(slots.size()) == n && out.cols() == n && dones.cols() == n &&
+            (!versions_ || n <= missed_obs_.cols()),
+        "TargetValueCache::greedy_values: batch sizes disagree or exceed the reserved batch");
     if (!versions_) {
-      TdLoss<float>::greedy_values(target_net, next_obs, out);
+      out = target_net.forward(next_obs).colwise().maxCoeff();
       return n;
     }
     Index missed = 0;
@@ -82,7 +83,7 @@ class TargetCache {
     }
     if (missed == 0) return 0;
     auto values = missed_values_.leftCols(missed);
-    TdLoss<float>::greedy_values(target_net, missed_obs_.leftCols(missed), values);
+    values = target_net.forward(missed_obs_.leftCols(missed)).colwise().maxCoeff();
     for (Index m = 0; m < missed; ++m) {
       const Index i = missed_columns_[static_cast<std::size_t>(m)];
       const Index slot = slots[static_cast<std::size_t>(i)];
@@ -117,4 +118,4 @@ class TargetCache {
   std::vector<Index> missed_columns_;
 };
 
-}  // namespace recrl::dqn
+}  // namespace recrl::toolkit

@@ -1,0 +1,153 @@
+#include "recrl/toolkit/actor_critic_policy.hpp"
+
+#include <istream>
+#include <ostream>
+#include <string>
+
+#include "recrl/core/errors.hpp"
+#include "recrl/toolkit/binary_io.hpp"
+
+namespace recrl::toolkit {
+
+namespace {
+
+std::vector<Eigen::Index> as_indices(const std::vector<int>& sizes) {
+  return {sizes.begin(), sizes.end()};
+}
+
+}  // namespace
+
+PolicyKwargs actor_critic_policy_defaults() {
+  PolicyKwargs kwargs;
+  kwargs.pi_hidden = {64, 64};
+  kwargs.vf_hidden = {64, 64};
+  kwargs.activation_fn = Activation::Tanh;
+  kwargs.ortho_init = true;
+  return kwargs;
+}
+
+ActorCriticPolicy::ActorCriticPolicy(Eigen::Index obs_dim, Eigen::Index n_actions,
+                                     const PolicyKwargs& kwargs, const OptimizerSettings& optimizer,
+                                     Eigen::Index max_batch)
+    : ortho_init_(kwargs.ortho_init),
+      pi_(obs_dim, as_indices(kwargs.pi_hidden), n_actions, kwargs.activation_fn),
+      vf_(obs_dim, as_indices(kwargs.vf_hidden), 1, kwargs.activation_fn),
+      pi_optimizer_(make_optimizer(optimizer, pi_.num_parameters())),
+      vf_optimizer_(make_optimizer(optimizer, vf_.num_parameters())) {
+  pi_.reserve(max_batch);
+  vf_.reserve(max_batch);
+  dist_.reserve(n_actions, max_batch);
+}
+
+ActorCriticPolicy::Optimizer ActorCriticPolicy::make_optimizer(const OptimizerSettings& s,
+                                                               Eigen::Index size) {
+  if (s.kind == OptimizerSettings::Kind::Adam) {
+    return Adam<float>(size, s.learning_rate, 0.9, 0.999, s.eps);
+  }
+  return RmsProp<float>(size, s.learning_rate, s.rms_prop_alpha, s.eps);
+}
+
+void ActorCriticPolicy::initialize_once(Rng& rng) {
+  if (initialized_) return;
+  if (ortho_init_) {
+    pi_.init_orthogonal(rng, 0.01f);
+    vf_.init_orthogonal(rng, 1.0f);
+  } else {
+    pi_.init_pytorch_default(rng);
+    vf_.init_pytorch_default(rng);
+  }
+  initialized_ = true;
+}
+
+void ActorCriticPolicy::act_greedy(const Matrix& obs, std::span<int> actions) {
+  dist_.set_logits(pi_.forward(obs));
+  dist_.mode(actions);
+}
+
+void ActorCriticPolicy::act_sample(const Matrix& obs, Rng& rng, std::span<int> actions,
+                                   Eigen::Ref<Matrix> log_probs, Eigen::Ref<Matrix> values) {
+  dist_.set_logits(pi_.forward(obs));
+  dist_.sample(rng, actions);
+  dist_.log_prob(actions, log_probs);
+  values = vf_.forward(obs);
+}
+
+ActorCriticPolicy::ConstBatch ActorCriticPolicy::values(const Eigen::Ref<const Matrix>& obs) {
+  return vf_.forward(obs);
+}
+
+ActorCriticPolicy::ConstBatch ActorCriticPolicy::evaluate(const Eigen::Ref<const Matrix>& obs) {
+  dist_.set_logits(pi_.forward(obs));
+  return vf_.forward(obs);
+}
+
+float ActorCriticPolicy::backward(const Eigen::Ref<const Matrix>& grad_logits,
+                                  const Eigen::Ref<const Matrix>& grad_values,
+                                  float max_grad_norm) {
+  pi_.zero_gradients();
+  vf_.zero_gradients();
+  pi_.backward(grad_logits);
+  vf_.backward(grad_values);
+  return clip_grad_norm<float>({&pi_.gradients(), &vf_.gradients()}, max_grad_norm);
+}
+
+void ActorCriticPolicy::set_learning_rate(double learning_rate) {
+  for (Optimizer* o : {&pi_optimizer_, &vf_optimizer_}) {
+    std::visit([&](auto& opt) { opt.set_lr(learning_rate); }, *o);
+  }
+}
+
+void ActorCriticPolicy::optimizer_step() {
+  std::visit([&](auto& opt) { opt.step(pi_.parameters(), pi_.gradients()); }, pi_optimizer_);
+  std::visit([&](auto& opt) { opt.step(vf_.parameters(), vf_.gradients()); }, vf_optimizer_);
+}
+
+double ActorCriticPolicy::update_flops(Eigen::Index batch) const {
+  return pi_.forward_flops(batch) + pi_.backward_flops(batch) + vf_.forward_flops(batch) +
+         vf_.backward_flops(batch);
+}
+
+void ActorCriticPolicy::probabilities(const Matrix& obs, Matrix& probs) const {
+  dist_.set_logits(pi_.forward(obs));
+  probs = dist_.probabilities();
+}
+
+void ActorCriticPolicy::state_values(const Matrix& obs, Vector& values) const {
+  values = vf_.forward(obs).transpose();
+}
+
+void ActorCriticPolicy::save(std::ostream& out) const {
+  pi_.save(out);
+  vf_.save(out);
+}
+
+void ActorCriticPolicy::load(std::istream& in) {
+  pi_.load(in);
+  vf_.load(in);
+  initialized_ = true;
+}
+
+void ActorCriticPolicy::save_training_state(std::ostream& out) const {
+  write_pod<std::uint8_t>(out, initialized_ ? 1 : 0);
+  save(out);
+  for (const Optimizer* o : {&pi_optimizer_, &vf_optimizer_}) {
+    write_pod<std::uint32_t>(out, static_cast<std::uint32_t>(o->index()));
+    std::visit([&](const auto& opt) { opt.save(out); }, *o);
+  }
+}
+
+void ActorCriticPolicy::load_training_state(std::istream& in) {
+  const bool initialized = read_pod<std::uint8_t>(in, "actor-critic policy") != 0;
+  pi_.load(in);
+  vf_.load(in);
+  for (Optimizer* o : {&pi_optimizer_, &vf_optimizer_}) {
+    if (read_pod<std::uint32_t>(in, "actor-critic optimiser") != o->index()) {
+      throw DataError(SourceLocation{},
+                      "the saved training state uses another optimiser (Adam / RMSprop)");
+    }
+    std::visit([&](auto& opt) { opt.load(in); }, *o);
+  }
+  initialized_ = initialized;
+}
+
+}  // namespace recrl::toolkit
