@@ -35,7 +35,7 @@ function(recrl_add_plugin)
 
   set(target recrl_${ARG_KIND}_${ARG_NAME})
   add_library(${target} MODULE ${ARG_SOURCES})
-  target_link_libraries(${target} PRIVATE recrl::core ${ARG_LINK})
+  target_link_libraries(${target} PRIVATE recrl::sdk ${ARG_LINK})
   if(NOT ARG_OUTPUT_DIRECTORY)
     if(DEFINED RECRL_PLUGIN_OUTPUT_DIR)
       set(ARG_OUTPUT_DIRECTORY ${RECRL_PLUGIN_OUTPUT_DIR})

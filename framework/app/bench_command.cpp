@@ -20,7 +20,7 @@
 #include "options.hpp"
 #include "recrl/config/experiment.hpp"
 #include "recrl/core/errors.hpp"
-#include "recrl/plugin/registry.hpp"
+#include "recrl/loader/registry.hpp"
 #include "recrl/run/runner.hpp"
 
 namespace recrl::app {

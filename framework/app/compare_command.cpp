@@ -3,7 +3,7 @@
 
 #include "commands.hpp"
 #include "options.hpp"
-#include "recrl/store/comparison_format.hpp"
+#include "recrl/report/comparison_format.hpp"
 #include "recrl/store/comparison_table.hpp"
 #include "store_access.hpp"
 

@@ -7,7 +7,7 @@
 #include "commands.hpp"
 #include "options.hpp"
 #include "recrl/core/errors.hpp"
-#include "recrl/plugin/registry.hpp"
+#include "recrl/loader/registry.hpp"
 #include "recrl/run/recommend.hpp"
 #include "recrl/run/runner.hpp"
 #include "store_access.hpp"

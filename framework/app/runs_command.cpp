@@ -11,7 +11,7 @@
 #include "commands.hpp"
 #include "options.hpp"
 #include "recrl/core/errors.hpp"
-#include "recrl/report/text_table.hpp"
+#include "recrl/util/text_table.hpp"
 #include "store_access.hpp"
 
 namespace recrl::app {
@@ -134,7 +134,7 @@ int runs_command(const std::vector<std::string>& args) {
   std::vector<bool> right_aligned(rows.front().size(), false);
   for (std::size_t c : {seed_column, seed_column + 2, seed_column + 3, seed_column + 5})
     right_aligned[c] = true;
-  std::istringstream lines(report::aligned_table(rows, right_aligned));
+  std::istringstream lines(util::aligned_table(rows, right_aligned));
   std::size_t index = 0;
   for (std::string line; std::getline(lines, line); ++index) {
     std::cout << line << "\n";

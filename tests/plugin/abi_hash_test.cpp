@@ -47,12 +47,13 @@ std::string normalised_contents(const fs::path& file) {
   return normalised;
 }
 
-// recrl/core/*.hpp, recrl/toolkit/*.hpp and recrl/plugin/{abi,export}.hpp, by path relative
-// to include/recrl. The toolkit counts: librecrl compiles some of its classes, and plugins and
-// librecrl share objects of its templates (an Mlp inside an ActorCritic).
+// Every SDK header: recrl/core/*.hpp, recrl/toolkit/*.hpp, recrl/util/*.hpp and
+// recrl/plugin/{abi,export}.hpp, by path relative to include/recrl. The toolkit counts:
+// librecrl_sdk compiles some of its classes, and plugins and the host share objects of its
+// templates (an Mlp inside an ActorCriticPolicy).
 std::vector<std::string> boundary_headers(const fs::path& include_root) {
   std::vector<std::string> headers{"plugin/abi.hpp", "plugin/export.hpp"};
-  for (const std::string folder : {"core", "toolkit"}) {
+  for (const std::string folder : {"core", "toolkit", "util"}) {
     for (const auto& entry : fs::directory_iterator(include_root / folder)) {
       if (entry.path().extension() == ".hpp") {
         headers.push_back(folder + "/" + entry.path().filename().string());
@@ -79,7 +80,7 @@ TEST_CASE("fnv1a64 matches the published test vectors", "[plugin][abi]") {
 
 TEST_CASE("the plugin boundary headers match the hash recorded with kPluginAbi",
           "[plugin][abi]") {
-  const fs::path include_root = fs::path(RECRL_PROJECT_SOURCE_DIR) / "framework/include/recrl";
+  const fs::path include_root = fs::path(RECRL_PROJECT_SOURCE_DIR) / "framework/sdk/include/recrl";
   const auto headers = boundary_headers(include_root);
   REQUIRE(headers.size() > 2);
 
@@ -90,8 +91,8 @@ TEST_CASE("the plugin boundary headers match the hash recorded with kPluginAbi",
     hash = fnv1a64(normalised_contents(include_root / header), hash);
   }
 
-  INFO("A plugin boundary header changed (framework/include/recrl/core/*.hpp, "
-       "recrl/toolkit/*.hpp, recrl/plugin/abi.hpp or recrl/plugin/export.hpp). If the change alters anything a plugin "
+  INFO("A plugin boundary header changed (framework/sdk/include/recrl/core/*.hpp, "
+       "recrl/toolkit/*.hpp, recrl/util/*.hpp, recrl/plugin/abi.hpp or recrl/plugin/export.hpp). If the change alters anything a plugin "
        "is compiled against (a class layout, a virtual function, a signature, the descriptor or "
        "the macros), bump kPluginAbi in recrl/plugin/abi.hpp. Then record the new hash there: "
        "kAbiHeadersHash = "

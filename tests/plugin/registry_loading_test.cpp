@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "recrl/core/errors.hpp"
-#include "recrl/plugin/registry.hpp"
+#include "recrl/loader/registry.hpp"
 
 namespace fs = std::filesystem;
 using Catch::Matchers::Contains;

@@ -18,7 +18,7 @@
 #include "recrl/core/reward.hpp"
 #include "recrl/core/types.hpp"
 #include "recrl/core/value.hpp"
-#include "recrl/plugin/registry.hpp"
+#include "recrl/loader/registry.hpp"
 
 namespace fs = std::filesystem;
 using Catch::Matchers::Contains;

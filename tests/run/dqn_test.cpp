@@ -15,7 +15,6 @@
 #include "plugin_fixture.hpp"
 #include "recrl/run/evaluation.hpp"
 #include "recrl/run/normalizer.hpp"
-#include "recrl/run/oracle.hpp"
 #include "recrl/run/vec_env.hpp"
 
 namespace {
@@ -238,8 +237,8 @@ TEST_CASE("dqn learns the seed environment to within 95 percent of the oracle", 
   recrl::Evaluator evaluator(eval_copies.envs, eval_copies.rewards, "seed_rules", 4000, 1000003);
   recrl::Rng rng(0);
   const double learned = evaluator.run(*algo, &normalizer, rng).mean_return;
-  recrl::OraclePolicy oracle(eval_copies.envs[0]->spec(), *eval_copies.rewards[0], {}, "oracle");
-  const double best = evaluator.run(oracle, nullptr, rng).mean_return;
+  const auto oracle = recrl::test::make_oracle(eval_copies.envs[0]->spec(), *eval_copies.rewards[0]);
+  const double best = evaluator.run(*oracle, nullptr, rng).mean_return;
   INFO("dqn " << learned << " oracle " << best);
   CHECK(learned >= 0.95 * best);
 }

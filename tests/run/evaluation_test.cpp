@@ -4,7 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "recrl/run/evaluation.hpp"
-#include "recrl/run/oracle.hpp"
+#include "plugin_fixture.hpp"
 #include "test_envs.hpp"
 
 namespace {
@@ -54,10 +54,10 @@ TEST_CASE("evaluation meets the same episodes whatever the number of slots", "[u
 TEST_CASE("the oracle policy chooses the action with the highest expected reward", "[unit][run]") {
   recrl::test::CountingEnv env(1);
   recrl::test::PassThroughReward reward;
-  recrl::OraclePolicy oracle(env.spec(), reward, {"exp.yaml", 3, 5}, "algorithms[1]");
+  const auto oracle = recrl::test::make_oracle(env.spec(), reward, {"exp.yaml", 3, 5}, "algorithms[1]");
   auto evaluator = make_evaluator(4, 40, 5);
   recrl::Rng rng(0);
-  const auto result = evaluator.run(oracle, nullptr, rng);
+  const auto result = evaluator.run(*oracle, nullptr, rng);
   CHECK(result.action_counts[2] == 40);
   CHECK(result.mean_return == Approx(2.0).margin(0.1));
 }
@@ -67,7 +67,7 @@ TEST_CASE("the oracle is refused where actions change what is observed next", "[
   recrl::EnvSpec spec = env.spec();
   spec.actions_affect_state = true;
   recrl::test::PassThroughReward reward;
-  REQUIRE_THROWS_WITH(recrl::OraclePolicy(spec, reward, {"exp.yaml", 3, 5}, "algorithms[1]"),
+  REQUIRE_THROWS_WITH(recrl::test::make_oracle(spec, reward, {"exp.yaml", 3, 5}, "algorithms[1]"),
                       Catch::StartsWith("exp.yaml:3:5: error: algorithms[1]: the oracle is not available") &&
                           Catch::Contains("actions change what is observed next"));
 }

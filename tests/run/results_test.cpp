@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "recrl/run/results.hpp"
+#include "recrl/report/results.hpp"
 
 namespace {
 

@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "recrl/core/errors.hpp"
-#include "recrl/store/comparison_format.hpp"
+#include "recrl/report/comparison_format.hpp"
 #include "recrl/store/comparison_table.hpp"
 #include "store_test_support.hpp"
 

@@ -13,7 +13,7 @@
 #include "recrl/config/yaml_value.hpp"
 #include "recrl/core/params.hpp"
 #include "recrl/core/plugin_context.hpp"
-#include "recrl/plugin/registry.hpp"
+#include "recrl/loader/registry.hpp"
 
 namespace recrl::test {
 
@@ -63,6 +63,18 @@ inline std::shared_ptr<RewardFunction> make_reward(const std::string& name, cons
                                                    const std::string& file = "reward.yaml") {
   const Params params = plugin_params(plugin::Kind::Reward, name, yaml, "reward", file);
   return bundled_plugins().create_reward(name, params, plugin_context("reward", &env));
+}
+
+// The bundled `oracle` algorithm for `env` and `reward`, as an experiment entry at `where`
+// (key_path) constructs it.
+inline std::shared_ptr<Algorithm> make_oracle(const EnvSpec& env, const RewardFunction& reward,
+                                              const SourceLocation& where = {},
+                                              const std::string& key_path = "oracle") {
+  const Params params = plugin_params(plugin::Kind::Algorithm, "oracle", "", key_path, "exp.yaml");
+  PluginContext ctx = plugin_context(key_path, &env);
+  ctx.reward = &reward;
+  ctx.where = where;
+  return bundled_plugins().create_algorithm("oracle", params, ctx);
 }
 
 }  // namespace recrl::test

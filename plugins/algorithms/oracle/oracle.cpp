@@ -1,27 +1,55 @@
-// oracle: for each observation, the action with the highest noiseless expected reward.
-// The logic is recrl::OraclePolicy, which the runner also uses to compute "% of oracle".
+// oracle: for each observation, the action with the highest noiseless expected reward (the
+// reward's expected()), the best any policy can do where actions do not change what comes next.
+// The runner also evaluates it to compute every run's "% of oracle". It acts on raw
+// observations, so normalisation does not affect it.
 #include <istream>
 #include <ostream>
 
 #include "recrl/plugin/export.hpp"
-#include "recrl/run/oracle.hpp"
+#include "recrl/toolkit/expected_reward.hpp"
 
 namespace {
 
-class Oracle final : public recrl::OraclePolicy {
+class Oracle final : public recrl::Algorithm {
  public:
   static recrl::ParamSchema schema() { return {}; }
 
   Oracle(const recrl::Params&, const recrl::PluginContext& ctx)
-      : OraclePolicy(*ctx.env, *ctx.reward, ctx.where, ctx.key_path) {}
+      : spec_(*ctx.env), reward_(*ctx.reward) {
+    if (const auto why = recrl::toolkit::oracle_unavailable(spec_, reward_)) {
+      throw recrl::ConfigError(ctx.where, ctx.key_path, "the oracle is not available here: " + *why);
+    }
+  }
 
-  // A fixed rule over the reward's expected value: nothing changes while it "trains".
+  void act(const recrl::ObsBatch& obs, recrl::ActMode, recrl::Rng&,
+           std::span<int> actions) override {
+    for (Eigen::Index j = 0; j < obs.raw.cols(); ++j) {
+      actions[static_cast<std::size_t>(j)] = recrl::toolkit::best_action(spec_, reward_, obs.raw.col(j));
+    }
+  }
+  bool observe(const recrl::StepBatch&) override { return false; }
+  void update(recrl::Rng&, recrl::Metrics&) override {}
+  // Nothing to learn or keep: its policy is the reward, which a policy file records.
+  void save(std::ostream&) const override {}
+  void load(std::istream&) override {}
   bool supports_checkpoints() const override { return true; }
   void save_training_state(std::ostream&) const override {}
   void load_training_state(std::istream&) override {}
+
+  bool action_probabilities(const recrl::ObsBatch& obs, recrl::Matrix& probs) const override {
+    probs = recrl::Matrix::Zero(spec_.action.size, obs.raw.cols());
+    for (Eigen::Index j = 0; j < obs.raw.cols(); ++j) {
+      probs(recrl::toolkit::best_action(spec_, reward_, obs.raw.col(j)), j) = 1;
+    }
+    return true;
+  }
+
+ private:
+  recrl::EnvSpec spec_;
+  const recrl::RewardFunction& reward_;
 };
 
 }  // namespace
 
-RECRL_ALGORITHM_PLUGIN(Oracle, "oracle",
-                       "1.0.0", "per-user argmax of the reward's noiseless value (upper bound)")
+RECRL_ALGORITHM_PLUGIN(Oracle, "oracle", "1.0.0",
+                       "per-user argmax of the reward's noiseless value (upper bound)")

@@ -1,0 +1,54 @@
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "recrl/core/algorithm.hpp"
+#include "recrl/core/environment.hpp"
+#include "recrl/core/export.hpp"
+#include "recrl/core/reward.hpp"
+#include "recrl/loader/registry.hpp"
+#include "recrl/run/policy_file.hpp"
+
+namespace recrl {
+
+struct Recommendation {
+  int action = 0;
+  std::string label;  // "[discount, 15%, email]"
+  double reward = 0;  // the reward's expected value where it has one, else one draw of it
+  std::vector<std::pair<std::string, double>> components;
+  std::optional<std::vector<double>> probabilities;  // where the policy reports them
+};
+
+// A saved policy put back to work: the algorithm with its weights and normaliser, and the
+// environment and reward it was trained with (for feature names, action labels and rewards).
+class RECRL_API Recommender {
+ public:
+  Recommender(const std::filesystem::path& policy_file, const plugin::PluginRegistry& registry);
+
+  const EnvSpec& spec() const { return env_->spec(); }
+  const PolicyRecord& record() const { return record_; }
+
+  // Users are columns of raw features, [obs_dim x n], in the spec's feature order.
+  std::vector<Recommendation> recommend(const Matrix& users);
+
+ private:
+  PolicyRecord record_;
+  std::shared_ptr<Environment> env_;
+  std::shared_ptr<RewardFunction> reward_;
+  std::shared_ptr<Algorithm> algorithm_;
+};
+
+// Parses "recency=15,frequency=3,..." into features in the spec's order. Every feature must be
+// given once, as a finite number within the feature's bounds; errors name the feature and say
+// what is accepted (and "did you mean" for a misspelt name).
+RECRL_API Vector parse_user(const std::string& text, const EnvSpec& spec);
+// Reads users from a CSV file with a header naming the features (any order; extra columns are
+// ignored). Errors name the file, row and column.
+RECRL_API Matrix read_users_csv(const std::filesystem::path& file, const EnvSpec& spec);
+
+}  // namespace recrl

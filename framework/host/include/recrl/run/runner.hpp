@@ -1,0 +1,130 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "recrl/config/experiment.hpp"
+#include "recrl/core/errors.hpp"
+#include "recrl/core/export.hpp"
+#include "recrl/core/params.hpp"
+#include "recrl/loader/registry.hpp"
+#include "recrl/store/run_result.hpp"
+#include "recrl/run/run_observer.hpp"
+
+namespace recrl {
+
+namespace store {
+class ResultStore;
+}
+
+// A plugin use whose plugin was found and whose parameters passed its schema.
+struct ResolvedPlugin {
+  config::PluginUse use;
+  const plugin::PluginInfo* info = nullptr;
+  Params params;
+};
+
+struct ResolvedAlgorithm : ResolvedPlugin {
+  std::int64_t timesteps = 0;  // train: settings with this algorithm's overrides applied
+  int n_envs = 1;
+  bool normalize_observations = false;
+  std::int64_t checkpoint_every = 0;  // 0: no checkpoints; not part of run_id()
+};
+
+// An experiment checked against the plugins it names: every plugin exists, every parameter fits
+// its plugin's schema, and every plugin could be constructed with them (which is where a plugin
+// checks rules that span parameters, or a reward checks the environment's features).
+struct ResolvedExperiment {
+  config::Experiment experiment;
+  ResolvedPlugin env;
+  ResolvedPlugin reward;
+  std::vector<ResolvedAlgorithm> algorithms;
+
+  // The experiment document with every plugin's parameters in full (defaults included):
+  // what config.resolved.yaml holds.
+  Value resolved_document() const;
+};
+
+// The plugin search path of a command: the default folders (see PluginRegistry), then the
+// --plugin-path folders, then the experiment's plugin_paths.
+RECRL_API std::vector<std::filesystem::path> plugin_search_path(
+    const std::vector<std::filesystem::path>& command_line_paths,
+    const std::vector<std::filesystem::path>& experiment_paths = {});
+
+// Resolves and checks everything before anything runs. All problems found are reported
+// together in one ConfigError (one per line).
+RECRL_API ResolvedExperiment resolve_experiment(const config::Experiment& experiment,
+                                                const plugin::PluginRegistry& registry);
+
+struct RunOptions {
+  int jobs = 1;         // runs at once, each on its own thread with its own plugin objects
+  int shard_index = 1;  // run only share shard_index (1-based) of shard_count
+  int shard_count = 1;
+  // Where every run is recorded (docs/result-store.md); the final table is then read from it.
+  // None: the runs are only in their folders and results.{md,csv,json}.
+  store::ResultStore* store = nullptr;
+  // With a store: runs it has finished are skipped and their stored results enter the table;
+  // the others (failed, pending, left running by a dead process) are run. Without --resume
+  // every run is run again from zero and replaces its stored result. A resumed run that left a
+  // checkpoint (train.checkpoint_every) continues from it.
+  bool resume = false;
+  // Told about every run's events besides the store (e.g. a ProgressDisplay).
+  std::vector<RunObserver*> observers;
+  // Set to a signal number (by a signal handler) to stop: training runs stop at their next step
+  // batch and are recorded failed "interrupted", no new run starts, no results file is written,
+  // and run_experiment throws ExperimentInterrupted.
+  const std::atomic<int>* stop = nullptr;
+};
+
+// run_experiment was stopped through RunOptions::stop; what() is one line for the user.
+class RECRL_API ExperimentInterrupted : public Error {
+ public:
+  ExperimentInterrupted(int signal, const std::string& message);
+  int signal() const { return signal_; }
+
+ private:
+  int signal_;
+};
+
+// One run of an experiment: (variant, algorithm, seed), with its stable id and its folder.
+struct PlannedRun {
+  std::size_t variant;    // index into the variants
+  std::size_t algorithm;  // index into the variant's algorithms
+  std::uint64_t seed;
+  std::string id;
+  std::filesystem::path dir;
+  std::string label;           // for people: "ppo s3", "ppo s3 channel=0.2" in a sweep
+  std::int64_t timesteps = 0;  // its training budget in environment steps
+};
+
+// A run's stable id: a hash of everything that determines its numbers (plugins with their
+// versions and full parameters, training and evaluation settings, seed) and of the experiment's
+// name and the variant's assignments. The same run gets the same id tomorrow.
+RECRL_API std::string run_id(const ResolvedExperiment& x, const ResolvedAlgorithm& algo,
+                             std::uint64_t seed);
+
+// The experiment's run list, in a fixed order (variant, then algorithm, then seed), cut to the
+// requested share: run k belongs to share (k mod shard_count) + 1.
+RECRL_API std::vector<PlannedRun> plan_runs(const std::vector<ResolvedExperiment>& variants,
+                                            const RunOptions& options = {});
+
+// Trains and evaluates the planned runs (options.jobs at a time; the numbers do not depend on
+// it), saves each run's policy and learning curve in its folder (<output>/runs[/<variant>]/
+// <label>__s<seed>/), writes config.resolved.yaml (per variant in a sweep), records everything
+// in options.store if given, and, when every run has finished, writes results.{md,csv,json}
+// into the output folder. With a store the result is read back from it, so runs skipped by
+// --resume are in it too. Throws ExperimentInterrupted when stopped, and an Error naming the
+// run when one of them is being run by another live process right now.
+RECRL_API ExperimentResult run_experiment(const std::vector<ResolvedExperiment>& variants,
+                                          const plugin::PluginRegistry& registry,
+                                          const RunOptions& options = {});
+// The same for an experiment without a sweep.
+RECRL_API ExperimentResult run_experiment(const ResolvedExperiment& experiment,
+                                          const plugin::PluginRegistry& registry,
+                                          const RunOptions& options = {});
+
+}  // namespace recrl

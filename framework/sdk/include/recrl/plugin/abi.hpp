@@ -1,0 +1,57 @@
+#pragma once
+
+#include <cstdint>
+
+#include "recrl/core/params.hpp"
+#include "recrl/core/plugin_context.hpp"
+
+namespace recrl::plugin {
+
+// "RECL": the first field of every descriptor, so a stray symbol of the same name is refused.
+inline constexpr std::uint32_t kMagic = 0x4c434552u;
+
+// The plugin ABI version. Bump it whenever anything that crosses the plugin boundary changes
+// its layout or vtable: this file and the recrl/core and recrl/toolkit headers (a unit test
+// hashes them and fails when they change without a bump). 3: Mlp keeps transposed weights for
+// its backward pass, Rng defers seeding to its first draw; the toolkit headers joined the hash.
+// 4: Mlp keeps a scratch vector for its bias gradients; ReplayBatch names the slots it drew.
+// 5: Mlp's zero_gradients() marks the gradients zero (a flag) for the next backward();
+// ReplayBuffer keeps its actions in an Eigen vector.
+// 6: ReplayBuffer keeps each transition in one column; Mlp keeps backward_selected()'s scratch.
+// 7: Categorical keeps scratch for its sample-major log-softmax (in the library); Mlp
+// computes transposed weight gradients in transposed_weights_ (no scratch of their own).
+// 8: PPO and A2C read in their own files: the toolkit's ActorCriticPolicy and OnPolicyRollout
+// replace OnPolicyActorCritic; DQN's target cache is the toolkit's TargetValueCache; plugins
+// link librecrl_sdk (the SDK layer alone), whose recrl/util headers joined the hash.
+inline constexpr std::uint32_t kPluginAbi = 8;
+// kAbiHeadersHash: FNV-1a 64 of those headers, checked by tests/plugin/abi_hash_test.cpp.
+inline constexpr std::uint64_t kAbiHeadersHash = 0xead20eb331eac729ull;
+
+enum class Kind : std::uint32_t { Environment = 1, Reward = 2, Algorithm = 3 };
+
+RECRL_API const char* to_string(Kind kind);
+
+// What every plugin exports, through the C symbol `recrl_plugin_descriptor`. The first two
+// fields never move, so that a plugin built for another ABI version is recognised as such
+// before anything else of it is read or run.
+struct Descriptor {
+  std::uint32_t magic;  // kMagic
+  std::uint32_t abi;    // kPluginAbi of the SDK the plugin was built with
+  // ---- from here on, the layout of ABI version `abi` ----
+  Kind kind;
+  const char* name;     // lookup name: "ppo", "seed_rules"
+  const char* version;  // the plugin's own version, recorded in results for provenance
+  const char* summary;  // one line for `recrl plugins` and `recrl describe`
+  const char* compiler;       // __VERSION__ of the compiler that built it
+  int cxx11_abi;              // _GLIBCXX_USE_CXX11_ABI
+  int eigen_max_align_bytes;  // EIGEN_MAX_ALIGN_BYTES: Eigen objects cross the boundary
+  ParamSchema (*schema)();
+  // Returns a new object of the kind's interface (Environment*, RewardFunction*, Algorithm*),
+  // cast to void*. Throws what the constructor throws.
+  void* (*create)(const Params& params, const PluginContext& context);
+};
+
+inline constexpr const char* kDescriptorSymbol = "recrl_plugin_descriptor";
+using DescriptorFunction = const Descriptor*();
+
+}  // namespace recrl::plugin

@@ -1,0 +1,29 @@
+#pragma once
+
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <string>
+
+namespace recrl::util {
+
+// The shortest decimal text that reads back as exactly `d` ("0.1", "1e-05", "3"), with YAML's
+// spellings for the non-finite values. Messages and written YAML use it so that numbers look as
+// the user wrote them and round-trip bit for bit.
+inline std::string shortest_number_text(double d) {
+  if (std::isnan(d)) return ".nan";
+  if (std::isinf(d)) return d > 0 ? ".inf" : "-.inf";
+  std::array<char, 32> buffer{};
+  const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), d);
+  return std::string(buffer.data(), result.ptr);
+}
+
+// As above, but always recognisable as a floating-point number ("3.0", not "3"), so that a YAML
+// reader gives back a double and not an integer.
+inline std::string real_number_text(double d) {
+  std::string text = shortest_number_text(d);
+  if (text.find_first_of(".en") == std::string::npos) text += ".0";
+  return text;
+}
+
+}  // namespace recrl::util
