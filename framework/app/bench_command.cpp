@@ -229,7 +229,7 @@ int bench_command(const std::vector<std::string>& args) {
 
   const std::vector<config::Experiment> first = load_repetition(0);
   plugin::PluginRegistry registry;
-  registry.scan(plugin_search_path(common.plugin_folders(), first.front().plugin_paths));
+  registry.scan(plugin::search_path(common.plugin_folders(), first.front().plugin_paths));
   registry.throw_if_problems();
   const auto resolve_all = [&](const std::vector<config::Experiment>& variants) {
     std::vector<ResolvedExperiment> resolved;

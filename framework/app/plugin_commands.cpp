@@ -31,7 +31,7 @@ int plugins_command(const std::vector<std::string>& args) {
   if (!parse(args, "usage: recrl plugins [--plugin-path DIR]...", options, {}, vm)) return 0;
 
   plugin::PluginRegistry registry;
-  registry.scan(plugin_search_path(common.plugin_folders()));
+  registry.scan(plugin::search_path(common.plugin_folders()));
   std::cout << fmt::format("{:<12} {:<16} {:<8} {}\n", "kind", "name", "version", "file");
   for (const plugin::PluginInfo* p : registry.list()) {
     std::cout << fmt::format("{:<12} {:<16} {:<8} {}\n", plugin::to_string(p->kind), p->name,
@@ -59,7 +59,7 @@ int describe_command(const std::vector<std::string>& args) {
   }
 
   plugin::PluginRegistry registry;
-  registry.scan(plugin_search_path(common.plugin_folders()));
+  registry.scan(plugin::search_path(common.plugin_folders()));
   registry.throw_if_problems();
   std::vector<const plugin::PluginInfo*> matches;
   std::vector<std::string> known;

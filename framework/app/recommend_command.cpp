@@ -103,7 +103,7 @@ int recommend_command(const std::vector<std::string>& args) {
   common.quiet = !common.verbose;  // stdout is the answer; plugins' progress notes would be noise
   common.apply_verbosity();
   plugin::PluginRegistry registry;
-  registry.scan(plugin_search_path(common.plugin_folders()));
+  registry.scan(plugin::search_path(common.plugin_folders()));
   registry.throw_if_problems();
   Recommender recommender(policy, registry);
   const EnvSpec& spec = recommender.spec();

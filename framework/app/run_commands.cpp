@@ -103,14 +103,8 @@ std::optional<Loaded> load(const std::vector<std::string>& args, const std::stri
     throw ConfigError("--jobs " + std::to_string(loaded.options.jobs) + ": expected at least 1");
   }
   parse_shard(shard, loaded.options);
-  const std::vector<config::Experiment> variants = config::load_experiment_variants(file, overrides);
-
-  loaded.registry->scan(
-      plugin_search_path(common.plugin_folders(), variants.front().plugin_paths));
-  loaded.registry->throw_if_problems();
-  for (const config::Experiment& variant : variants) {
-    loaded.variants.push_back(resolve_experiment(variant, *loaded.registry));
-  }
+  loaded.variants =
+      load_resolved_experiment(file, overrides, common.plugin_folders(), *loaded.registry);
   return loaded;
 }
 

@@ -18,6 +18,7 @@
 
 #include "plugin_fixture.hpp"
 #include "recrl/core/errors.hpp"
+#include "recrl/config/resolved_experiment.hpp"
 #include "recrl/run/checkpoint.hpp"
 #include "recrl/run/evaluation.hpp"
 #include "recrl/run/normalizer.hpp"
@@ -414,33 +415,18 @@ class NoCheckpointAlgorithm final : public recrl::Algorithm {
 
 TEST_CASE("checkpoints name the plugin that cannot save its state", "[run][checkpoint]") {
   NoCheckpointAlgorithm algorithm;
-  auto counting = std::make_shared<recrl::test::CountingEnv>(3);
-  recrl::VecEnv counting_envs({counting}, {std::make_shared<recrl::test::PassThroughReward>()},
-                              "pass", 1);
-  try {
-    recrl::require_checkpoint_support(algorithm, "my_algo", counting_envs);
-    FAIL("no error");
-  } catch (const recrl::PluginError& e) {
-    CHECK(std::string(e.what()) ==
-          "algorithm 'my_algo' does not support checkpoints (it does not implement "
-          "save_training_state/load_training_state); remove checkpoint_every");
-  }
-
+  recrl::test::CountingEnv counting(3);
+  CHECK(recrl::checkpoint_refusal(algorithm, "my_algo", counting) ==
+        "algorithm 'my_algo' does not support checkpoints");
   Run ppo(configs()[3]);
-  try {
-    recrl::require_checkpoint_support(*ppo.algorithm, "ppo", counting_envs);
-    FAIL("no error");
-  } catch (const recrl::PluginError& e) {
-    CHECK(std::string(e.what()) ==
-          "environment 'counting' does not support checkpoints (it does not implement "
-          "save_state/load_state); remove checkpoint_every");
-  }
-  CHECK_NOTHROW(recrl::require_checkpoint_support(*ppo.algorithm, "ppo", *ppo.vec));
+  CHECK(recrl::checkpoint_refusal(*ppo.algorithm, "ppo", counting) ==
+        "environment 'counting' does not support checkpoints");
+  const auto recommendation = recrl::test::make_environment("recommendation");
+  CHECK_FALSE(recrl::checkpoint_refusal(*ppo.algorithm, "ppo", *recommendation).has_value());
 
-  // The defaults refuse rather than write nothing.
+  // An environment's defaults refuse rather than write nothing.
   std::ostringstream out;
-  CHECK_THROWS_AS(algorithm.save_training_state(out), recrl::PluginError);
-  CHECK_THROWS_WITH(counting->save_state(out), Catch::Contains("environment 'counting'"));
+  CHECK_THROWS_WITH(counting.save_state(out), Catch::Contains("environment 'counting'"));
 }
 
 TEST_CASE("an rng restored from its saved state continues the same stream", "[run][checkpoint]") {

@@ -264,4 +264,13 @@ std::shared_ptr<Algorithm> PluginRegistry::create_algorithm(const std::string& n
   return impl_->create<Algorithm>(Kind::Algorithm, name, params, context);
 }
 
+std::vector<std::filesystem::path> search_path(
+    const std::vector<std::filesystem::path>& command_line_paths,
+    const std::vector<std::filesystem::path>& experiment_paths) {
+  std::vector<std::filesystem::path> path = PluginRegistry::default_search_path();
+  path.insert(path.end(), command_line_paths.begin(), command_line_paths.end());
+  path.insert(path.end(), experiment_paths.begin(), experiment_paths.end());
+  return path;
+}
+
 }  // namespace recrl::plugin

@@ -153,18 +153,4 @@ RunBookkeeping read_checkpoint(const std::filesystem::path& file, const std::str
   }
 }
 
-void require_checkpoint_support(const Algorithm& algorithm, const std::string& algorithm_plugin,
-                                const VecEnv& envs) {
-  if (!algorithm.supports_checkpoints()) {
-    throw PluginError("algorithm '" + algorithm_plugin +
-                      "' does not support checkpoints (it does not implement "
-                      "save_training_state/load_training_state); remove checkpoint_every");
-  }
-  if (!envs.supports_checkpoints()) {
-    throw PluginError("environment '" + envs.spec().name +
-                      "' does not support checkpoints (it does not implement "
-                      "save_state/load_state); remove checkpoint_every");
-  }
-}
-
 }  // namespace recrl

@@ -13,7 +13,6 @@
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
-#include "recrl/util/problem_list.hpp"
 #include "recrl/util/atomic_file.hpp"
 #include "plugin_instances.hpp"
 #include "recrl/config/yaml_value.hpp"
@@ -21,7 +20,6 @@
 #include "recrl/run/evaluation.hpp"
 #include "observer_list.hpp"
 #include "recrl/report/results.hpp"
-#include "recrl/toolkit/expected_reward.hpp"
 #include "recrl/store/result_store.hpp"
 #include "store_recorder.hpp"
 #include "recrl/util/text_hash.hpp"
@@ -33,28 +31,17 @@ namespace {
 
 using plugin::Kind;
 
-// Runs `f`, collecting a configuration problem instead of stopping at it.
-template <typename F>
-void collect(util::ProblemList& problems, F&& f) {
-  try {
-    f();
-  } catch (const ConfigError& e) {
-    problems.add(e);
-  }
-}
-
 // The oracle's mean return on the held-out episodes, where the experiment has an oracle (and
 // the oracle plugin is installed).
 std::optional<double> oracle_reference(const ResolvedExperiment& x,
                                        const plugin::PluginRegistry& registry) {
+  const plugin::PluginInfo* info = registry.find(plugin::Kind::Algorithm, "oracle");
+  if (!x.has_oracle || info == nullptr) return std::nullopt;
   const auto logger = make_logger("oracle");
   EnvCopies copies = make_env_copies(
       x, registry, static_cast<int>(std::min(x.experiment.eval.episodes, kEvalSlots)), logger);
-  const EnvSpec& spec = copies.envs.front()->spec();
-  if (toolkit::oracle_unavailable(spec, *copies.rewards.front())) return std::nullopt;
-  const plugin::PluginInfo* info = registry.find(Kind::Algorithm, "oracle");
-  if (info == nullptr) return std::nullopt;
-  const PluginContext ctx = context_for(x.reward, &spec, copies.rewards.front().get(), 1, logger, "");
+  const PluginContext ctx =
+      context_for(x.reward, &x.env_spec, copies.rewards.front().get(), 1, logger, "");
   const auto oracle = registry.create_algorithm(
       "oracle", Params::validate(info->schema, Value::null(), "oracle.params", {}), ctx);
   Evaluator evaluator(copies.envs, copies.rewards, x.reward.info->name, x.experiment.eval.episodes,
@@ -121,119 +108,10 @@ std::string label_of(const ResolvedExperiment& x, const ResolvedAlgorithm& algo,
   return label;
 }
 
-// A run asked to checkpoint whose plugins cannot: refused with the experiment, not at the
-// run's first checkpoint.
-void check_checkpoint_support(const ResolvedAlgorithm& algo, const Algorithm& algorithm,
-                              const Environment& env) {
-  std::string cannot;
-  if (!algorithm.supports_checkpoints()) {
-    cannot = fmt::format("algorithm '{}'", algo.info->name);
-  } else if (!env.supports_checkpoints()) {
-    cannot = fmt::format("environment '{}'", env.spec().name);
-  } else {
-    return;
-  }
-  throw ConfigError(algo.use.where, algo.use.key_path + ".checkpoint_every",
-                    cannot + " does not support checkpoints; set checkpoint_every to 0 (in "
-                             "train: or in this algorithm's entry)");
-}
-
 }  // namespace
 
 ExperimentInterrupted::ExperimentInterrupted(int signal, const std::string& message)
     : Error(message), signal_(signal) {}
-
-Value ResolvedExperiment::resolved_document() const {
-  Value doc = experiment.document;
-  const auto set_params = [](Value& entry, const ResolvedPlugin& p) {
-    entry.set("params", p.params.values());
-  };
-  if (Value* env_entry = doc.find("env")) set_params(*env_entry, env);
-  if (Value* reward_entry = doc.find("reward")) set_params(*reward_entry, reward);
-  if (Value* list = doc.find("algorithms"); list && list->is_list()) {
-    for (std::size_t i = 0; i < algorithms.size() && i < list->items().size(); ++i) {
-      Value& entry = list->items()[i];
-      set_params(entry, algorithms[i]);
-      entry.set("label", Value::string(algorithms[i].use.label));
-      entry.set("timesteps", Value::integer(algorithms[i].timesteps));
-      entry.set("n_envs", Value::integer(algorithms[i].n_envs));
-      entry.set("normalize_observations", Value::boolean(algorithms[i].normalize_observations));
-    }
-  }
-  return doc;
-}
-
-std::vector<std::filesystem::path> plugin_search_path(
-    const std::vector<std::filesystem::path>& command_line_paths,
-    const std::vector<std::filesystem::path>& experiment_paths) {
-  std::vector<std::filesystem::path> path = plugin::PluginRegistry::default_search_path();
-  path.insert(path.end(), command_line_paths.begin(), command_line_paths.end());
-  path.insert(path.end(), experiment_paths.begin(), experiment_paths.end());
-  return path;
-}
-
-ResolvedExperiment resolve_experiment(const config::Experiment& experiment,
-                                      const plugin::PluginRegistry& registry) {
-  ResolvedExperiment x;
-  x.experiment = experiment;
-  util::ProblemList problems;
-
-  // Each entry's plugin and parameters; true when they are valid. One entry's problems do not
-  // stop the others' checks, here or in the constructors below.
-  const auto resolve = [&](const config::PluginUse& use, Kind kind, ResolvedPlugin& out) {
-    out.use = use;
-    const std::size_t known_problems = problems.size();
-    collect(problems, [&] {
-      out.info = &registry.get(kind, use.plugin, use.where, use.key_path + ".plugin");
-      out.params =
-          Params::validate(out.info->schema, use.params, use.key_path + ".params", use.where);
-    });
-    return problems.size() == known_problems;
-  };
-  const bool env_valid = resolve(experiment.env, Kind::Environment, x.env);
-  const bool reward_valid = resolve(experiment.reward, Kind::Reward, x.reward);
-  std::vector<bool> algorithm_valid;
-  for (const config::AlgorithmUse& use : experiment.algorithms) {
-    ResolvedAlgorithm& algo = x.algorithms.emplace_back();
-    algorithm_valid.push_back(resolve(use, Kind::Algorithm, algo));
-    algo.timesteps = use.timesteps.value_or(experiment.train.timesteps);
-    algo.n_envs = use.n_envs.value_or(experiment.train.n_envs);
-    algo.normalize_observations =
-        use.normalize_observations.value_or(experiment.train.normalize_observations);
-    algo.checkpoint_every = use.checkpoint_every.value_or(experiment.train.checkpoint_every);
-  }
-
-  // Construct each valid plugin once: constructors check what spans parameters and plugins
-  // (an algorithm needs the environment and the reward).
-  const auto logger = make_logger(experiment.name);
-  std::shared_ptr<Environment> env;
-  std::shared_ptr<RewardFunction> reward;
-  if (env_valid) {
-    collect(problems, [&] {
-      env = registry.create_environment(x.env.info->name, x.env.params,
-                                        context_for(x.env, nullptr, nullptr, 1, logger, ""));
-    });
-  }
-  if (env && reward_valid) {
-    collect(problems, [&] {
-      reward = registry.create_reward(x.reward.info->name, x.reward.params,
-                                      context_for(x.reward, &env->spec(), nullptr, 1, logger, ""));
-    });
-  }
-  if (env && reward) {
-    for (std::size_t i = 0; i < x.algorithms.size(); ++i) {
-      if (!algorithm_valid[i]) continue;
-      const ResolvedAlgorithm& algo = x.algorithms[i];
-      collect(problems, [&] {
-        const auto algorithm = registry.create_algorithm(
-            algo.info->name, algo.params, algorithm_context(algo, env->spec(), *reward, logger, ""));
-        if (algo.checkpoint_every > 0) check_checkpoint_support(algo, *algorithm, *env);
-      });
-    }
-  }
-  problems.throw_if_any();
-  return x;
-}
 
 std::string run_id(const ResolvedExperiment& x, const ResolvedAlgorithm& algo, std::uint64_t seed) {
   // Everything that determines the run's numbers, and the names that tell it apart in its
@@ -314,12 +192,7 @@ ExperimentResult run_experiment(const std::vector<ResolvedExperiment>& variants,
   for (const ResolvedExperiment& x : variants)
     oracle_means.push_back(oracle_reference(x, registry));
   result.oracle_mean = oracle_means.front();
-  {
-    const auto probe =
-        registry.create_environment(first.env.info->name, first.env.params,
-                                    context_for(first.env, nullptr, nullptr, 1, nullptr, ""));
-    result.action_labels = probe->spec().action.labels;
-  }
+  result.action_labels = first.env_spec.action.labels;
 
   const std::vector<PlannedRun> plan = plan_runs(variants, options);
   std::optional<StoreRecorder> recorder;

@@ -93,7 +93,6 @@ TrainingRun::TrainingRun(const ResolvedExperiment& x, const ResolvedAlgorithm& a
   RECRL_ASSERT(reporting_.observer == nullptr || reporting_.run != nullptr,
                "an observed run names its planned run");
   if (reporting_.progress != nullptr) reporting_.progress->total_steps = algo.timesteps;
-  if (algo.checkpoint_every > 0) require_checkpoint_support(*algorithm_, algo.info->name, vec_);
 }
 
 RunResult TrainingRun::execute(std::optional<double> oracle_mean,

@@ -75,4 +75,10 @@ class RECRL_API PluginRegistry {
   std::unique_ptr<Impl> impl_;
 };
 
+// The plugin search path of a command: the default folders (PluginRegistry::
+// default_search_path), then the --plugin-path folders, then the experiment's plugin_paths.
+RECRL_API std::vector<std::filesystem::path> search_path(
+    const std::vector<std::filesystem::path>& command_line_paths,
+    const std::vector<std::filesystem::path>& experiment_paths = {});
+
 }  // namespace recrl::plugin

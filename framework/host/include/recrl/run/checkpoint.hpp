@@ -39,10 +39,4 @@ RECRL_API void write_checkpoint(const std::filesystem::path& file, const std::st
 RECRL_API RunBookkeeping read_checkpoint(const std::filesystem::path& file,
                                       const std::string& identity, TrainingLoop& loop);
 
-// Throws PluginError when the run cannot checkpoint, naming the plugin that cannot: for a run
-// asked to checkpoint, at start-up rather than at its first checkpoint.
-RECRL_API void require_checkpoint_support(const Algorithm& algorithm,
-                                          const std::string& algorithm_plugin,
-                                          const VecEnv& envs);
-
 }  // namespace recrl
