@@ -1,35 +1,28 @@
 #include "recrl/run/runner.hpp"
 
 #include <algorithm>
-#include <atomic>
-#include <cctype>
 #include <csignal>
-#include <exception>
 #include <mutex>
-#include <thread>
-#include <type_traits>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
-#include "recrl/util/atomic_file.hpp"
+#include "observer_list.hpp"
+#include "parallel_jobs.hpp"
 #include "plugin_instances.hpp"
 #include "recrl/config/yaml_value.hpp"
 #include "recrl/core/errors.hpp"
-#include "recrl/run/evaluation.hpp"
-#include "observer_list.hpp"
 #include "recrl/report/results.hpp"
+#include "recrl/run/evaluation.hpp"
 #include "recrl/store/result_store.hpp"
+#include "recrl/util/atomic_file.hpp"
 #include "store_recorder.hpp"
-#include "recrl/util/text_hash.hpp"
 #include "training_run.hpp"
 
 namespace recrl {
 
 namespace {
-
-using plugin::Kind;
 
 // The oracle's mean return on the held-out episodes, where the experiment has an oracle (and
 // the oracle plugin is installed).
@@ -50,50 +43,6 @@ std::optional<double> oracle_reference(const ResolvedExperiment& x,
   return evaluator.run(*oracle, nullptr, unused).mean_return;
 }
 
-// Where a variant's runs go: <output>/runs, or <output>/runs/<variant> in a sweep.
-std::filesystem::path variant_dir(const ResolvedExperiment& x) {
-  const std::filesystem::path runs = x.experiment.output / "runs";
-  if (x.experiment.variant.empty()) return runs;
-  std::string folder = x.experiment.variant;
-  for (char& c : folder) {
-    const bool portable = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
-                          c == '-' || c == '=' || c == ',';
-    if (!portable) c = '_';
-  }
-  return runs / folder;
-}
-
-// Runs job(0..count-1) on `jobs` threads and returns the results in job order, so the outcome
-// does not depend on the number of threads. After a failure no new job starts; the first
-// failure (in job order) is rethrown once the running jobs end.
-template <typename Job>
-auto execute_in_parallel(std::size_t count, int jobs, Job job) {
-  std::vector<std::invoke_result_t<Job, std::size_t>> results(count);
-  std::vector<std::exception_ptr> failures(count);
-  std::atomic<std::size_t> next{0};
-  std::atomic<bool> failed{false};
-  const auto worker = [&] {
-    for (std::size_t i; !failed && (i = next++) < count;) {
-      try {
-        results[i] = job(i);
-      } catch (...) {
-        failures[i] = std::current_exception();
-        failed = true;
-      }
-    }
-  };
-  const std::size_t threads =
-      std::min<std::size_t>(std::max(jobs, 1), std::max<std::size_t>(count, 1));
-  std::vector<std::thread> pool;
-  for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (std::thread& t : pool) t.join();
-  for (const std::exception_ptr& failure : failures) {
-    if (failure) std::rethrow_exception(failure);
-  }
-  return results;
-}
-
 int stop_signal(const RunOptions& options) {
   return options.stop != nullptr ? options.stop->load(std::memory_order_relaxed) : 0;
 }
@@ -101,74 +50,10 @@ int stop_signal(const RunOptions& options) {
 // The first line of an error message: a run's error is stored and shown as one line.
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
-std::string label_of(const ResolvedExperiment& x, const ResolvedAlgorithm& algo,
-                     std::uint64_t seed) {
-  std::string label = fmt::format("{} s{}", algo.use.label, seed);
-  if (!x.experiment.variant.empty()) label += " " + x.experiment.variant;
-  return label;
-}
-
 }  // namespace
 
 ExperimentInterrupted::ExperimentInterrupted(int signal, const std::string& message)
     : Error(message), signal_(signal) {}
-
-std::string run_id(const ResolvedExperiment& x, const ResolvedAlgorithm& algo, std::uint64_t seed) {
-  // Everything that determines the run's numbers, and the names that tell it apart in its
-  // experiment; as YAML, whose text for a Value is fixed.
-  const auto plugin = [](const ResolvedPlugin& p) {
-    return Value::map({{"plugin", Value::string(p.info->name)},
-                       {"version", Value::string(p.info->version)},
-                       {"params", p.params.values()}});
-  };
-  std::vector<Value::Entry> assignments;
-  for (const auto& [path, value] : x.experiment.assignments) assignments.emplace_back(path, value);
-  Value algorithm = plugin(algo);
-  algorithm.set("label", Value::string(algo.use.label));
-  algorithm.set("timesteps", Value::integer(algo.timesteps));
-  algorithm.set("n_envs", Value::integer(algo.n_envs));
-  algorithm.set("normalize_observations", Value::boolean(algo.normalize_observations));
-  const auto& eval = x.experiment.eval;
-  const Value identity = Value::map({
-      {"experiment", Value::string(x.experiment.name)},
-      {"variant", Value::map(std::move(assignments))},
-      {"env", plugin(x.env)},
-      {"reward", plugin(x.reward)},
-      {"algorithm", std::move(algorithm)},
-      {"eval", Value::map({{"episodes", Value::integer(eval.episodes)},
-                           {"seed", Value::integer(static_cast<std::int64_t>(eval.seed))},
-                           {"every", Value::integer(eval.every)}})},
-      {"seed", Value::integer(static_cast<std::int64_t>(seed))},
-  });
-  // 64 bits: collisions are negligible for the thousands of runs a store holds.
-  return fmt::format("{:016x}", util::text_hash(config::to_yaml(identity)));
-}
-
-std::vector<PlannedRun> plan_runs(const std::vector<ResolvedExperiment>& variants,
-                                  const RunOptions& options) {
-  RECRL_ASSERT(options.shard_count >= 1 && options.shard_index >= 1 &&
-                   options.shard_index <= options.shard_count,
-               "shard out of range");
-  std::vector<PlannedRun> runs;
-  std::size_t position = 0;
-  for (std::size_t v = 0; v < variants.size(); ++v) {
-    const ResolvedExperiment& x = variants[v];
-    const std::filesystem::path base = variant_dir(x);
-    for (std::size_t a = 0; a < x.algorithms.size(); ++a) {
-      for (std::uint64_t seed : x.experiment.seeds) {
-        // Shares are dealt round-robin, so each gets a mix of algorithms and variants.
-        const bool mine = position++ % static_cast<std::size_t>(options.shard_count) ==
-                          static_cast<std::size_t>(options.shard_index - 1);
-        if (!mine) continue;
-        const ResolvedAlgorithm& algo = x.algorithms[a];
-        runs.push_back({v, a, seed, run_id(x, algo, seed),
-                        base / fmt::format("{}__s{}", algo.use.label, seed),
-                        label_of(x, algo, seed), algo.timesteps});
-      }
-    }
-  }
-  return runs;
-}
 
 ExperimentResult run_experiment(const std::vector<ResolvedExperiment>& variants,
                                 const plugin::PluginRegistry& registry, const RunOptions& options) {
@@ -194,7 +79,7 @@ ExperimentResult run_experiment(const std::vector<ResolvedExperiment>& variants,
   result.oracle_mean = oracle_means.front();
   result.action_labels = first.env_spec.action.labels;
 
-  const std::vector<PlannedRun> plan = plan_runs(variants, options);
+  const std::vector<PlannedRun> plan = plan_runs(variants, options.shard_index, options.shard_count);
   std::optional<StoreRecorder> recorder;
   std::vector<RunObserver*> observers;
   if (options.store != nullptr) {
