@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Independent PyTorch re-implementation of Stable-Baselines3 2.3.x DQN (defaults, 1 env,
-MlpPolicy) on the recrl "seed" recommendation environment (shared/spec/recommendation-env.md).
+MlpPolicy) on the recrl "seed" recommendation environment (docs/environments/recommendation.md).
 
 Follows, step for step, SB3 2.3:
   * OffPolicyAlgorithm.learn: while num_timesteps < total: collect_rollouts(train_freq=4 steps);

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Independent PyTorch re-implementation of Stable-Baselines3 2.3.x PPO and A2C (defaults,
 MlpPolicy, n environment copies) on the recrl "seed" recommendation environment
-(shared/spec/recommendation-env.md), the side-by-side yardstick of `recrl bench`'s ppo and a2c
+(docs/environments/recommendation.md), the side-by-side yardstick of `recrl bench`'s ppo and a2c
 rows.
 
 Follows, step for step, SB3 2.3:

@@ -1,4 +1,4 @@
-"""The seed recommendation environment (shared/spec/recommendation-env.md: the default user
+"""The seed recommendation environment (docs/environments/recommendation.md: the default user
 generator, catalog and seed_rules reward) and SB3's VecNormalize, in numpy, for the PyTorch
 references of this folder (dqn_torch.py, on_policy_torch.py)."""
 import numpy as np

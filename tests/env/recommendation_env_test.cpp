@@ -25,7 +25,7 @@ std::vector<recrl::Vector> draw_users(recrl::Environment& env, std::uint64_t see
   return users;
 }
 
-// The spec's generator, written out again from shared/spec/recommendation-env.md.
+// The spec's generator, written out again from docs/environments/recommendation.md.
 recrl::Vector spec_user(recrl::Rng& rng) {
   recrl::Vector u(10);
   u[0] = static_cast<float>(std::min(365.0, std::floor(rng.exponential(30.0))));

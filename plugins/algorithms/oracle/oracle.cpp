@@ -12,8 +12,6 @@ namespace {
 
 class Oracle final : public recrl::Algorithm {
  public:
-  static recrl::ParamSchema schema() { return {}; }
-
   Oracle(const recrl::Params&, const recrl::PluginContext& ctx)
       : spec_(*ctx.env), reward_(*ctx.reward) {
     if (const auto why = recrl::toolkit::oracle_unavailable(spec_, reward_)) {
@@ -33,8 +31,6 @@ class Oracle final : public recrl::Algorithm {
   void save(std::ostream&) const override {}
   void load(std::istream&) override {}
   bool supports_checkpoints() const override { return true; }
-  void save_training_state(std::ostream&) const override {}
-  void load_training_state(std::istream&) override {}
 
   bool action_probabilities(const recrl::ObsBatch& obs, recrl::Matrix& probs) const override {
     probs = recrl::Matrix::Zero(spec_.action.size, obs.raw.cols());

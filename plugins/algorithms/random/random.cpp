@@ -8,8 +8,6 @@ namespace {
 
 class RandomPolicy final : public recrl::Algorithm {
  public:
-  static recrl::ParamSchema schema() { return {}; }
-
   RandomPolicy(const recrl::Params&, const recrl::PluginContext& ctx)
       : n_actions_(ctx.env->action.size) {
     if (ctx.env->action.kind != recrl::Space::Kind::Discrete) {
@@ -29,8 +27,6 @@ class RandomPolicy final : public recrl::Algorithm {
   void load(std::istream&) override {}
   // Nothing to keep: every action comes from the caller's random stream.
   bool supports_checkpoints() const override { return true; }
-  void save_training_state(std::ostream&) const override {}
-  void load_training_state(std::istream&) override {}
 
   bool action_probabilities(const recrl::ObsBatch& obs, recrl::Matrix& probs) const override {
     probs = recrl::Matrix::Constant(n_actions_, obs.obs.cols(), 1.0f / static_cast<float>(n_actions_));

@@ -10,7 +10,7 @@
 
 namespace recrl::recommendation {
 
-// The 10 user features, in observation order (shared/spec/recommendation-env.md).
+// The 10 user features, in observation order (docs/environments/recommendation.md).
 enum Feature : int {
   kRecency,
   kFrequency,

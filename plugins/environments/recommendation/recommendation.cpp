@@ -1,5 +1,5 @@
 // The `recommendation` environment: one user per episode, one marketing decision per step, a
-// contextual bandit in Gym form. Exactly shared/spec/recommendation-env.md:
+// contextual bandit in Gym form. Exactly docs/environments/recommendation.md:
 //   - reset() draws a user (the synthetic generator of features.hpp, or a CSV row uniformly
 //     with replacement) and returns its 10 features;
 //   - step() keeps the same user; the episode terminates at step `horizon` (default 1);

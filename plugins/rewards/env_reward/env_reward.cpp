@@ -2,9 +2,6 @@
 // `scale`. For environments that carry their reward in their dynamics, such as cartpole's +1
 // per step. It has no expected(): only the dynamics know what a step will pay, so no oracle is
 // derived from it.
-#include <string>
-#include <vector>
-
 #include "recrl/plugin/export.hpp"
 
 namespace recrl::env_reward {
@@ -21,18 +18,12 @@ class EnvReward final : public RewardFunction {
 
   EnvReward(const Params& params, const PluginContext&) : scale_(params.get_double("scale")) {}
 
-  const std::vector<std::string>& components() const override { return components_; }
-
-  double compute(const Transition& t, Rng& rng, std::span<double> parts) override {
-    static_cast<void>(rng);  // nothing random: the environment already drew what it needed
-    RECRL_ASSERT(parts.size() == components_.size(), "env_reward: parts has the wrong size");
-    const double reward = scale_ * t.env_reward;
-    parts[0] = reward;
-    return reward;
+  // One number, no components; nothing random: the environment already drew what it needed.
+  double compute(const Transition& t, Rng&, std::span<double>) override {
+    return scale_ * t.env_reward;
   }
 
  private:
-  const std::vector<std::string> components_{"env"};
   double scale_;
 };
 

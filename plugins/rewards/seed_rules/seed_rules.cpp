@@ -1,5 +1,5 @@
 // The `seed_rules` reward: the seed report's hand-written rules, exactly as
-// shared/spec/recommendation-env.md states them (defaults shown):
+// docs/environments/recommendation.md states them (defaults shown):
 //   targeting +0.5  the offer fits the user: discount for a discount-sensitive user,
 //                   free_shipping for a free-shipping-preferred one, reminder for a user who is
 //                   neither;

@@ -5,7 +5,6 @@
 #include <span>
 #include <vector>
 
-#include "recrl/core/errors.hpp"
 #include "recrl/core/random.hpp"
 #include "recrl/core/types.hpp"
 
@@ -64,21 +63,18 @@ class Algorithm {
   virtual void save(std::ostream& out) const = 0;
   virtual void load(std::istream& in) = 0;
 
-  // Optional, for checkpoints of training runs (docs/checkpoints.md): the whole training state
-  // between two act() calls (weights, optimiser moments, buffers and their positions, schedule
-  // progress, counters), so that an object constructed with the same parameters and context,
-  // after load_training_state(), acts, observes and updates exactly as the saved one would
-  // have: bit for bit, given the same random streams. Random streams are the caller's and are
-  // not included. The defaults refuse.
+  // Optional: checkpoints of training runs (docs/checkpoints.md), which let `recrl run --resume`
+  // continue an interrupted run where it stood. An algorithm says it can through this one query
+  // (the default: it cannot, and an experiment that asks it to checkpoint is refused before
+  // anything runs). Its training state is what lets an object constructed with the same
+  // parameters and context, after load_training_state(), act, observe and update exactly as the
+  // saved one would have, bit for bit given the same random streams (which are the caller's and
+  // not included). By default that is what save() writes: enough for an algorithm whose policy
+  // is all it keeps (a fixed rule, a bandit's statistics). A learner that keeps more (optimiser
+  // moments, buffers and their positions, schedule progress, counters) overrides both.
   virtual bool supports_checkpoints() const { return false; }
-  virtual void save_training_state(std::ostream& out) const {
-    static_cast<void>(out);
-    throw PluginError(kCheckpointsUnsupported);
-  }
-  virtual void load_training_state(std::istream& in) {
-    static_cast<void>(in);
-    throw PluginError(kCheckpointsUnsupported);
-  }
+  virtual void save_training_state(std::ostream& out) const { save(out); }
+  virtual void load_training_state(std::istream& in) { load(in); }
 
   // Optional: the policy's action probabilities, [n_actions x n]. False where it has none.
   virtual bool action_probabilities(const ObsBatch& obs, Matrix& probs) const {
@@ -92,11 +88,6 @@ class Algorithm {
     static_cast<void>(values);
     return false;
   }
-
- private:
-  static constexpr const char* kCheckpointsUnsupported =
-      "this algorithm does not support checkpoints (it does not implement "
-      "save_training_state/load_training_state)";
 };
 
 }  // namespace recrl

@@ -29,12 +29,16 @@ class RewardFunction {
   RewardFunction& operator=(const RewardFunction&) = delete;
   virtual ~RewardFunction() = default;
 
-  // Names of the parts the reward is made of ("targeting", "channel", ...); fixed for the
-  // object's lifetime.
-  virtual const std::vector<std::string>& components() const = 0;
   // The reward of `t`, drawing any noise from `rng`. Writes each component's value into
-  // `parts` (size components().size()) so that a reward can be shown and explained.
+  // `parts` (size components().size(); empty for a reward without components) so that a
+  // reward can be shown and explained: results report each component's mean.
   virtual double compute(const Transition& t, Rng& rng, std::span<double> parts) = 0;
+  // Optional: names of the parts the reward is made of ("targeting", "channel", ...), fixed
+  // for the object's lifetime. The default, none: the reward is one number.
+  virtual const std::vector<std::string>& components() const {
+    static const std::vector<std::string> none;
+    return none;
+  }
   // The noiseless expected reward, where the reward can say it. When it can, recrl derives
   // an oracle policy (the per-step argmax over the catalog) for bandit-like environments.
   virtual std::optional<double> expected(const Transition& t) const {

@@ -22,10 +22,12 @@ inline constexpr std::uint32_t kMagic = 0x4c434552u;
 // computes transposed weight gradients in transposed_weights_ (no scratch of their own).
 // 8: PPO and A2C read in their own files: the toolkit's ActorCriticPolicy and OnPolicyRollout
 // replace OnPolicyActorCritic; DQN's target cache is the toolkit's TargetValueCache; plugins
-// link librecrl_sdk (the SDK layer alone), whose recrl/util headers joined the hash.
+// link librecrl_sdk (the SDK layer alone), whose recrl/util headers joined the hash; the
+// Algorithm's training state defaults to save()/load(), a reward's components() to none, and
+// the export macro makes schema() and the (Params, PluginContext) constructor optional.
 inline constexpr std::uint32_t kPluginAbi = 8;
 // kAbiHeadersHash: FNV-1a 64 of those headers, checked by tests/plugin/abi_hash_test.cpp.
-inline constexpr std::uint64_t kAbiHeadersHash = 0xead20eb331eac729ull;
+inline constexpr std::uint64_t kAbiHeadersHash = 0xbe44726b1cc1baccull;
 
 enum class Kind : std::uint32_t { Environment = 1, Reward = 2, Algorithm = 3 };
 

@@ -2,10 +2,14 @@
 
 // Declares a plugin in one line after its class:
 //   RECRL_REWARD_PLUGIN(SeedRules, "seed_rules", "1.0.0", "the seed report's rule-based reward")
-// The class must derive from the kind's interface, have `static recrl::ParamSchema schema()`
-// and a constructor taking (const recrl::Params&, const recrl::PluginContext&).
-// One plugin per shared library.
+// The class derives from the kind's interface (recrl::Environment, recrl::RewardFunction,
+// recrl::Algorithm). Two things are optional:
+//   static recrl::ParamSchema schema()   its parameters; without it, it takes none
+//   a constructor (const recrl::Params&, const recrl::PluginContext&); without one, the
+//                                         default constructor (a plugin that needs nothing)
+// One plugin per shared library. docs/plugins.md walks through a complete one.
 
+#include <concepts>
 #include <type_traits>
 
 #include <Eigen/Core>
@@ -15,35 +19,57 @@
 #include "recrl/core/reward.hpp"
 #include "recrl/plugin/abi.hpp"
 
-#define RECRL_PLUGIN_DETAIL(KIND, INTERFACE, CLASS, NAME, VERSION, SUMMARY)                      \
-  static_assert(std::is_base_of_v<INTERFACE, CLASS>,                                             \
-                #CLASS " must derive from " #INTERFACE);                                         \
-  static_assert(std::is_constructible_v<CLASS, const ::recrl::Params&,                           \
-                                        const ::recrl::PluginContext&>,                          \
-                #CLASS " needs a constructor (const recrl::Params&, const recrl::PluginContext&)"); \
-  static_assert(std::is_same_v<decltype(CLASS::schema()), ::recrl::ParamSchema>,                 \
-                #CLASS " needs static recrl::ParamSchema schema()");                             \
-  namespace {                                                                                    \
-  ::recrl::ParamSchema recrl_plugin_schema() { return CLASS::schema(); }                         \
-  void* recrl_plugin_create(const ::recrl::Params& params, const ::recrl::PluginContext& ctx) {  \
-    return static_cast<INTERFACE*>(new CLASS(params, ctx));                                      \
-  }                                                                                              \
-  const ::recrl::plugin::Descriptor recrl_plugin_descriptor_value{                               \
-      ::recrl::plugin::kMagic,                                                                   \
-      ::recrl::plugin::kPluginAbi,                                                               \
-      KIND,                                                                                      \
-      NAME,                                                                                      \
-      VERSION,                                                                                   \
-      SUMMARY,                                                                                   \
-      __VERSION__,                                                                               \
-      _GLIBCXX_USE_CXX11_ABI,                                                                    \
-      EIGEN_MAX_ALIGN_BYTES,                                                                     \
-      &recrl_plugin_schema,                                                                      \
-      &recrl_plugin_create};                                                                     \
-  }                                                                                              \
-  extern "C" __attribute__((visibility("default"))) const ::recrl::plugin::Descriptor*           \
-  recrl_plugin_descriptor() {                                                                    \
-    return &recrl_plugin_descriptor_value;                                                       \
+namespace recrl::plugin::detail {
+
+template <typename T>
+ParamSchema schema_of() {
+  if constexpr (requires { &T::schema; }) {
+    static_assert(std::same_as<decltype(T::schema()), ParamSchema>,
+                  "a plugin's schema must be `static recrl::ParamSchema schema()`");
+    return T::schema();
+  } else {
+    return {};
+  }
+}
+
+// Constructs T from (params, context) or, where it has no such constructor, by default. An
+// abstract T (a pure virtual left out) fails here, and the compiler's message names the
+// function to write.
+template <typename Interface, typename T>
+void* create(const Params& params, const PluginContext& context) {
+  if constexpr (std::is_constructible_v<T, const Params&, const PluginContext&>) {
+    return static_cast<Interface*>(new T(params, context));
+  } else if constexpr (std::is_default_constructible_v<T>) {
+    return static_cast<Interface*>(new T());
+  } else {
+    static_assert(std::is_abstract_v<T>,
+                  "a plugin needs a constructor (const recrl::Params&, const "
+                  "recrl::PluginContext&) or a default constructor");
+    return static_cast<Interface*>(new T(params, context));
+  }
+}
+
+}  // namespace recrl::plugin::detail
+
+#define RECRL_PLUGIN_DETAIL(KIND, INTERFACE, CLASS, NAME, VERSION, SUMMARY)                    \
+  static_assert(std::is_base_of_v<INTERFACE, CLASS>, #CLASS " must derive from " #INTERFACE); \
+  namespace {                                                                                  \
+  const ::recrl::plugin::Descriptor recrl_plugin_descriptor_value{                             \
+      ::recrl::plugin::kMagic,                                                                 \
+      ::recrl::plugin::kPluginAbi,                                                             \
+      KIND,                                                                                    \
+      NAME,                                                                                    \
+      VERSION,                                                                                 \
+      SUMMARY,                                                                                 \
+      __VERSION__,                                                                             \
+      _GLIBCXX_USE_CXX11_ABI,                                                                  \
+      EIGEN_MAX_ALIGN_BYTES,                                                                   \
+      &::recrl::plugin::detail::schema_of<CLASS>,                                              \
+      &::recrl::plugin::detail::create<INTERFACE, CLASS>};                                     \
+  }                                                                                            \
+  extern "C" __attribute__((visibility("default"))) const ::recrl::plugin::Descriptor*         \
+  recrl_plugin_descriptor() {                                                                  \
+    return &recrl_plugin_descriptor_value;                                                     \
   }
 
 #define RECRL_ENVIRONMENT_PLUGIN(CLASS, NAME, VERSION, SUMMARY)                                 \
