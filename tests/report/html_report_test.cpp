@@ -71,6 +71,11 @@ TEST_CASE("the report page holds the table numbers and one svg per plot", "[repo
   CHECK(html.find("recommendation 1.0.0") != std::string::npos);
   CHECK(html.find("seed_rules 1.0.0") != std::string::npos);
   CHECK(html.find("8 finished of 8") != std::string::npos);
+  // Reward components: ppo's targeting is half its score, 0.3 on average; channel 0.25 for all.
+  const std::string components = html.substr(html.find("<h2>Reward components</h2>"));
+  CHECK(components.find("<th>targeting</th><th>channel</th>") != std::string::npos);
+  CHECK(components.find("<td>ppo</td><td class=\"num\">0.3000</td><td class=\"num\">0.2500</td>") !=
+        std::string::npos);
 
   // Curves, scores, actions: three plots. A curve and a band per algorithm (each has 2+ seeds).
   CHECK(occurrences(html, "<svg") == 3);

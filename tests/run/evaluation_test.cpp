@@ -46,6 +46,11 @@ TEST_CASE("evaluation meets the same episodes whatever the number of slots", "[u
   CHECK(a.episodes == 50);
   CHECK(a.action_counts == b.action_counts);
   CHECK(a.action_counts[0] + a.action_counts[2] == 50);
+  // The test reward's one component is the environment's reward, 1 per one-step episode (its
+  // noise is not a component): its mean per episode is exactly 1, the return's is not.
+  REQUIRE(a.component_means.size() == 1);
+  CHECK(a.component_means[0] == 1.0);
+  CHECK(a.mean_return != 1.0);
   // Another evaluation seed means other users.
   auto other = make_evaluator(7, 50, 100);
   CHECK(other.run(policy, nullptr, rng).mean_return != a.mean_return);

@@ -81,3 +81,24 @@ TEST_CASE("the summary gives each algorithm an interquartile mean with a bootstr
   // The same data give the same interval.
   CHECK(recrl::summarize(e)[0].iqm_interval == rows[0].iqm_interval);
 }
+
+TEST_CASE("results report each reward component's mean per run and per algorithm", "[unit][run]") {
+  auto e = experiment();
+  e.reward_components = {"targeting", "channel"};
+  for (auto& r : e.runs) r.reward_components = {{"targeting", r.eval_mean / 2}, {"channel", 0.1}};
+  const auto rows = recrl::summarize(e);
+  REQUIRE(rows[0].component_means.size() == 2);
+  CHECK(rows[0].component_means[0] == Approx(0.16));  // random: (0.3 + 0.34) / 2 / 2
+  CHECK(rows[1].component_means[1] == Approx(0.1));
+
+  const std::string md = recrl::results_markdown(e);
+  CHECK_THAT(md, Catch::Contains("| algorithm | targeting | channel |") &&
+                     Catch::Contains("| random | 0.1600 | 0.1000 |"));
+  const std::string csv = recrl::results_csv(e);
+  CHECK_THAT(csv, Catch::Contains(",policy,reward.targeting,reward.channel\n") &&
+                      Catch::Contains(",runs/x/policy.recrl,0.15,0.1\n"));
+  const auto doc = nlohmann::json::parse(recrl::results_json(e));
+  CHECK(doc["reward_components"] == nlohmann::json({"targeting", "channel"}));
+  CHECK(doc["runs"][0]["reward_components"]["targeting"].get<double>() == Approx(0.15));
+  CHECK(doc["summary"][1]["reward_components"]["targeting"].get<double>() == Approx(0.35));
+}

@@ -169,7 +169,7 @@ TEST_CASE("the comparison refuses an unknown experiment metric format or confide
   CHECK_THROWS_AS(store::build_comparison(db, {}, options), ConfigError);
   CHECK_THROWS_WITH(store::build_comparison(db, {}, options),
                     "error: --metric 'reward': not a metric recrl compares (accepted: eval_mean, "
-                    "pct_oracle, steps_per_s, wall_s, env_steps)");
+                    "pct_oracle, steps_per_s, wall_s, env_steps, reward/<component>)");
   CHECK_THROWS_WITH(store::comparison_format("xml"),
                     "error: --format 'xml': not a format (accepted: table, md, csv, json)");
   options.metric = "eval_mean";
@@ -207,4 +207,48 @@ TEST_CASE("the comparison prints as an aligned table Markdown CSV and JSON", "[s
   CHECK(json["rows"][0]["iqm_ci"].size() == 2);
   REQUIRE(json["pairs"].size() == 3);
   CHECK(json["pairs"][0]["verdict"] == "not_distinguishable");
+}
+
+TEST_CASE("the comparison shows reward components and compares by one of them", "[store][compare]") {
+  store::ResultStore db = store::ResultStore::open(
+      test::scratch_dir("compare_components") / "recrl.db", test::store_options());
+  db.record_experiment(test::experiment_record("demo"));
+  // Two runs of each algorithm: targeting 0.5 and 0.3 for "a", 0.1 and 0.2 for "b".
+  const auto record = [&](const std::string& algorithm, int seed, double targeting) {
+    store::RunInfo run = test::run_info("demo", algorithm + std::to_string(seed), seed, algorithm);
+    run.variant = "";
+    REQUIRE(db.claim_run(run).run_it);
+    store::FinishedRun finished;
+    finished.metrics = {{"eval_mean", targeting + 0.25}};
+    finished.reward_components = {{"targeting", targeting}, {"channel", 0.25}};
+    REQUIRE(db.finish_run(run.run_id, finished));
+  };
+  record("a", 0, 0.5);
+  record("a", 1, 0.3);
+  record("b", 0, 0.1);
+  record("b", 1, 0.2);
+
+  store::ComparisonOptions options;
+  const auto table = store::build_comparison(db, {}, options);
+  const auto& a = row_of(table, "demo", "a");
+  REQUIRE(a.components.size() == 2);
+  CHECK(a.components[0].name == "targeting");
+  CHECK(a.components[0].mean == Approx(0.4));
+  CHECK(a.components[1].mean == Approx(0.25));
+  const std::string text = store::format_comparison(table, store::ComparisonFormat::table);
+  CHECK_THAT(text, Catch::Contains("targeting") && Catch::Contains("0.4000"));
+  const auto csv = store::format_comparison(table, store::ComparisonFormat::csv);
+  CHECK_THAT(csv, Catch::Contains(",reward.targeting,reward.channel\n"));
+  const auto json = nlohmann::json::parse(store::format_comparison(table, store::ComparisonFormat::json));
+  CHECK(json["rows"][0]["reward_components"]["targeting"].get<double>() == Approx(0.4));
+
+  options.metric = "reward/targeting";
+  const auto by_targeting = store::build_comparison(db, {}, options);
+  CHECK(by_targeting.metric.description ==
+        "the reward component targeting, mean per evaluation episode");
+  CHECK(row_of(by_targeting, "demo", "b").values == std::vector<double>{0.1, 0.2});
+  options.metric = "reward/reach";
+  const auto unknown = store::build_comparison(db, {}, options);
+  CHECK(unknown.rows.empty());
+  CHECK(unknown.omitted.size() == 2);
 }

@@ -172,11 +172,13 @@ TEST_CASE("a run result read back from its stored metrics is the result recorded
   run.eval_s = 0.5;
   run.update_flops = 1e9;
   run.action_counts = {5, 0, 7};
+  run.reward_components = {{"targeting", 0.5}, {"channel", 0.1}};
   const auto finished = store::finished_run_of(run, {"a", "b", "c"});
   store::RunRecord record;
   record.info = run_info("demo", "r1", 3);
   record.policy = "p.recrl";
-  const RunResult back = store::run_result_of(record, finished.metrics, finished.action_counts);
+  const RunResult back = store::run_result_of(record, finished.metrics, finished.action_counts,
+                                               finished.reward_components);
   CHECK(back.run_id == "r1");
   CHECK(back.seed == 3);
   CHECK(back.eval_mean == run.eval_mean);
@@ -188,7 +190,59 @@ TEST_CASE("a run result read back from its stored metrics is the result recorded
   CHECK(back.update_s == run.update_s);
   CHECK(back.update_flops == run.update_flops);
   CHECK(back.action_counts == run.action_counts);
+  REQUIRE(back.reward_components.size() == 2);
+  CHECK(back.reward_components[1].name == "channel");
+  CHECK(back.reward_components[1].mean == 0.1);
   CHECK(back.policy == "p.recrl");
+}
+
+TEST_CASE("reward components are stored in the reward's order, reset and merged with the run",
+          "[store]") {
+  const auto dir = test::scratch_dir("store_components");
+  auto db = store::ResultStore::open(dir / "recrl.db", test::store_options());
+  db.record_experiment(test::experiment_record("demo"));
+  test::record_finished_run(db, run_info("demo", "r1"), 2, 0.8);
+  auto components = db.reward_components("r1");
+  REQUIRE(components.size() == 2);
+  CHECK(components[0].name == "targeting");  // declared first, though it sorts after channel
+  CHECK(components[0].mean == 0.4);
+  CHECK(db.reward_components_by_run("demo").at("r1")[1].name == "channel");
+  REQUIRE(db.reset_run("r1"));
+  CHECK(db.reward_components("r1").empty());
+
+  auto other = store::ResultStore::open(dir / "other.db", test::store_options());
+  other.record_experiment(test::experiment_record("demo"));
+  test::record_finished_run(other, run_info("demo", "r2"), 2, 0.6);
+  db.merge(dir / "other.db");
+  components = db.reward_components("r2");
+  REQUIRE(components.size() == 2);
+  CHECK(components[0].mean == Approx(0.3));
+}
+
+TEST_CASE("a schema-1 store is read as it is and upgraded when opened to write", "[store]") {
+  const auto dir = test::scratch_dir("store_schema1");
+  const auto file = dir / "recrl.db";
+  {
+    auto db = store::ResultStore::open(file, test::store_options());
+    db.record_experiment(test::experiment_record("demo"));
+    test::record_finished_run(db, run_info("demo", "r1"));
+  }
+  // What recrl wrote before reward components were recorded.
+  test::execute_sql(file,
+                    "DROP TABLE reward_components;"
+                    "UPDATE meta SET value = '1' WHERE key = 'schema_version';");
+  {
+    store::StoreOptions read_only = test::store_options();
+    read_only.read_only = true;
+    const auto db = store::ResultStore::open(file, read_only);
+    CHECK(db.runs().size() == 1);
+    CHECK(db.reward_components("r1").empty());
+    CHECK(db.reward_components_by_run("demo").empty());
+  }
+  auto db = store::ResultStore::open(file, test::store_options());
+  test::record_finished_run(db, run_info("demo", "r2"));
+  CHECK(db.reward_components("r2").size() == 2);
+  CHECK(db.integrity_problems().empty());
 }
 
 TEST_CASE("a read-only store answers queries and refuses writes", "[store]") {

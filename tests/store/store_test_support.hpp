@@ -64,6 +64,7 @@ inline store::FinishedRun finished_of(double eval_mean) {
                       {"steps_per_s", 50000}};
   finished.policy = "results/demo/runs/x/policy.recrl";
   finished.action_counts = {{0, "discount 10% email", 70}, {1, "reminder email", 30}};
+  finished.reward_components = {{"targeting", 0.5 * eval_mean}, {"channel", 0.25}};
   return finished;
 }
 

@@ -1,6 +1,7 @@
 #include "recrl/report/comparison_format.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -24,10 +25,28 @@ bool any_variant(const ComparisonTable& table) {
                      [](const ComparisonRow& r) { return !r.variant.empty(); });
 }
 
+// The reward components any row has, in order of first appearance: a column each.
+std::vector<std::string> component_names(const ComparisonTable& table) {
+  std::vector<std::string> names;
+  for (const ComparisonRow& row : table.rows) {
+    for (const RewardComponentMean& c : row.components)
+      if (std::find(names.begin(), names.end(), c.name) == names.end()) names.push_back(c.name);
+  }
+  return names;
+}
+
+// The row's mean of component `name`, if it has it.
+std::optional<double> component_of(const ComparisonRow& row, const std::string& name) {
+  for (const RewardComponentMean& c : row.components)
+    if (c.name == name) return c.mean;
+  return std::nullopt;
+}
+
 // The table's cells, row by row, the heading first; shared by the text and Markdown forms.
+// After the metric's columns, each reward component's mean over the row's runs.
 std::vector<std::vector<std::string>> cells(const ComparisonTable& table) {
   const bool variants = any_variant(table);
-  const int decimals = table.metric->decimals;
+  const int decimals = table.metric.decimals;
   const std::string level = percent(table.options.bootstrap.confidence);
   std::vector<std::vector<std::string>> lines;
   std::vector<std::string> heading = {"experiment"};
@@ -36,6 +55,8 @@ std::vector<std::vector<std::string>> cells(const ComparisonTable& table) {
   heading.push_back("mean [" + level + " CI]");
   for (const char* name : {"std", "median"}) heading.push_back(name);
   heading.push_back("IQM [" + level + " CI]");
+  const std::vector<std::string> components = component_names(table);
+  heading.insert(heading.end(), components.begin(), components.end());
   lines.push_back(std::move(heading));
   for (const ComparisonRow& row : table.rows) {
     std::vector<std::string> line = {row.experiment};
@@ -46,6 +67,10 @@ std::vector<std::vector<std::string>> cells(const ComparisonTable& table) {
     line.push_back(row.std ? fmt::format("{:.{}f}", *row.std, decimals) : "n/a");
     line.push_back(fmt::format("{:.{}f}", row.median, decimals));
     line.push_back(row.iqm.str(decimals));
+    for (const std::string& name : components) {
+      const auto mean = component_of(row, name);
+      line.push_back(mean ? fmt::format("{:.4f}", *mean) : "n/a");
+    }
     lines.push_back(std::move(line));
   }
   return lines;
@@ -58,7 +83,7 @@ std::string heading_text(const ComparisonTable& table) {
   return fmt::format(
       "{}: {}, over finished runs. Intervals: {} stratified bootstrap over seeds, {} resamples "
       "(seed {}).",
-      table.metric->name, table.metric->description, percent(table.options.bootstrap.confidence),
+      table.metric.name, table.metric.description, percent(table.options.bootstrap.confidence),
       table.options.bootstrap.repetitions, table.options.bootstrap_seed);
 }
 
@@ -126,9 +151,13 @@ std::string number_or_empty(const std::optional<double>& value) {
 }
 
 std::string as_csv(const ComparisonTable& table) {
+  // One column per reward component after the fixed ones: reward.<name>.
+  const std::vector<std::string> components = component_names(table);
   std::string out =
       "experiment,variant,algorithm,plugin,metric,seeds,mean,mean_lower,mean_upper,std,median,"
-      "iqm,iqm_lower,iqm_upper,confidence\n";
+      "iqm,iqm_lower,iqm_upper,confidence";
+  for (const std::string& name : components) out += ",reward." + util::csv_field(name);
+  out += "\n";
   const auto lower = [](const stats::ConfidenceInterval& ci) {
     return ci.bounds ? std::optional<double>(ci.bounds->lower) : std::nullopt;
   };
@@ -137,12 +166,14 @@ std::string as_csv(const ComparisonTable& table) {
   };
   for (const ComparisonRow& row : table.rows) {
     out += fmt::format(
-        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", util::csv_field(row.experiment),
+        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}", util::csv_field(row.experiment),
         util::csv_field(row.variant), util::csv_field(row.algorithm),
-        util::csv_field(row.plugin), table.metric->name, row.values.size(), row.mean,
+        util::csv_field(row.plugin), table.metric.name, row.values.size(), row.mean,
         number_or_empty(lower(row.mean_interval)), number_or_empty(upper(row.mean_interval)),
         number_or_empty(row.std), row.median, row.iqm.estimate, number_or_empty(lower(row.iqm)),
         number_or_empty(upper(row.iqm)), table.options.bootstrap.confidence);
+    for (const std::string& name : components) out += "," + number_or_empty(component_of(row, name));
+    out += "\n";
   }
   return out;
 }
@@ -166,6 +197,12 @@ std::string_view verdict_name(stats::Verdict verdict) {
   return "too_few_runs";
 }
 
+nlohmann::json components_json(const ComparisonRow& row) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const RewardComponentMean& c : row.components) out[c.name] = c.mean;
+  return out;
+}
+
 std::string as_json(const ComparisonTable& table) {
   nlohmann::json rows = nlohmann::json::array();
   for (const ComparisonRow& row : table.rows) {
@@ -182,6 +219,7 @@ std::string as_json(const ComparisonTable& table) {
         {"median", row.median},
         {"iqm", row.iqm.estimate},
         {"iqm_ci", interval_json(row.iqm)},
+        {"reward_components", components_json(row)},
     });
   }
   nlohmann::json pairs = nlohmann::json::array();
@@ -198,8 +236,8 @@ std::string as_json(const ComparisonTable& table) {
     });
   }
   const nlohmann::json doc = {
-      {"metric", table.metric->name},
-      {"description", table.metric->description},
+      {"metric", table.metric.name},
+      {"description", table.metric.description},
       {"confidence", table.options.bootstrap.confidence},
       {"bootstrap", {{"repetitions", table.options.bootstrap.repetitions},
                      {"seed", table.options.bootstrap_seed}}},

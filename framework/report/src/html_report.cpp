@@ -1,5 +1,6 @@
 #include "recrl/report/html_report.hpp"
 
+#include <algorithm>
 #include <ctime>
 #include <map>
 
@@ -135,6 +136,37 @@ std::string comparison_table(const ReportData& data) {
   return out;
 }
 
+// Each reward component's mean per evaluation episode, per variant and algorithm (averaged over
+// its seeds): what the reward is made of, where the reward names its parts.
+std::string reward_components(const ReportData& data) {
+  std::vector<std::string> names;
+  for (const AlgorithmResult& a : data.algorithms) {
+    for (const store::RewardComponentMean& c : a.eval.components)
+      if (std::find(names.begin(), names.end(), c.name) == names.end()) names.push_back(c.name);
+  }
+  if (names.empty()) return "";
+  std::string out = "<h2>Reward components</h2>\n<table class=\"comparison\">\n<tr>";
+  if (data.has_variants()) out += "<th>variant</th>";
+  out += "<th>algorithm</th>";
+  for (const std::string& name : names) out += "<th>" + escape_markup(name) + "</th>";
+  out += "</tr>\n";
+  for (const AlgorithmResult& a : data.algorithms) {
+    out += "<tr>";
+    if (data.has_variants()) out += "<td>" + escape_markup(a.variant) + "</td>";
+    out += "<td>" + escape_markup(a.algorithm) + "</td>";
+    for (const std::string& name : names) {
+      const auto c = std::find_if(a.eval.components.begin(), a.eval.components.end(),
+                                  [&](const store::RewardComponentMean& m) { return m.name == name; });
+      out += c == a.eval.components.end() ? std::string("<td class=\"num\">n/a</td>")
+                                          : fmt::format("<td class=\"num\">{:.4f}</td>", c->mean);
+    }
+    out += "</tr>\n";
+  }
+  return out + "</table>\n<p class=\"note\">Each component's sum over an evaluation episode, "
+               "averaged over the held-out episodes and then over seeds: what the final eval "
+               "reward is made of.</p>\n";
+}
+
 std::string learning_curves(const ReportData& data, const Colours& colours) {
   std::string out = "<h2>Learning curves</h2>\n";
   std::vector<std::string> missing;
@@ -240,6 +272,7 @@ std::string render_report(const ReportData& data) {
   out += "<h1>recrl report: " + name + "</h1>\n";
   out += facts(data);
   out += comparison_table(data);
+  out += reward_components(data);
   out += learning_curves(data, colours);
   out += final_scores(data, colours);
   out += chosen_actions(data, colours);

@@ -33,7 +33,12 @@ double sample_std(const std::vector<double>& xs) {
   return std::sqrt(squares / static_cast<double>(xs.size() - 1));
 }
 
-
+// A run's mean of the reward component `name`, if it has it.
+std::optional<double> component_of(const RunResult& run, const std::string& name) {
+  for (const store::RewardComponentMean& c : run.reward_components)
+    if (c.name == name) return c.mean;
+  return std::nullopt;
+}
 
 // Each interval draws from its own stream, named by what it is about, so that it does not change
 // when rows are added or reordered.
@@ -64,6 +69,12 @@ std::vector<double> eval_means(const std::vector<const RunResult*>& runs) {
   std::vector<double> means;
   for (const RunResult* run : runs) means.push_back(run->eval_mean);
   return means;
+}
+
+nlohmann::json components_json(const std::vector<store::RewardComponentMean>& components) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const store::RewardComponentMean& c : components) out[c.name] = c.mean;
+  return out;
 }
 
 }  // namespace
@@ -109,6 +120,12 @@ std::vector<SummaryRow> summarize(const ExperimentResult& result) {
     const auto ci =
         stats::bootstrap_interval(stats::single_task(means), stats::Aggregate::Iqm, rng);
     if (ci.bounds) row.iqm_interval = std::make_pair(ci.bounds->lower, ci.bounds->upper);
+    for (const std::string& name : result.reward_components) {
+      std::vector<double> values;
+      for (const RunResult* run : runs)
+        if (const auto value = component_of(*run, name)) values.push_back(*value);
+      row.component_means.push_back(values.size() == runs.size() ? mean_of(values) : std::nan(""));
+    }
     rows.push_back(row);
   }
   return rows;
@@ -148,6 +165,24 @@ std::string results_markdown(const ExperimentResult& result) {
                        util::grouped_thousands(row.env_steps), row.wall_s,
                        util::grouped_thousands(row.steps_per_s));
   }
+  if (!result.reward_components.empty()) {
+    out += "\nReward components: each one's mean per evaluation episode, averaged over seeds.\n\n";
+    out += has_variants ? "| variant " : "";
+    out += "| algorithm |";
+    for (const std::string& name : result.reward_components) out += " " + name + " |";
+    out += "\n";
+    out += has_variants ? "|---" : "";
+    out += "|---|";
+    for (std::size_t c = 0; c < result.reward_components.size(); ++c) out += "---:|";
+    out += "\n";
+    for (const SummaryRow& row : rows) {
+      if (has_variants) out += "| " + row.variant + " ";
+      out += "| " + row.label + " |";
+      for (double mean : row.component_means)
+        out += std::isnan(mean) ? std::string(" n/a |") : fmt::format(" {:.4f} |", mean);
+      out += "\n";
+    }
+  }
   const std::vector<PairComparison> pairs = compare_pairs(result);
   if (!pairs.empty()) {
     out +=
@@ -161,17 +196,25 @@ std::string results_markdown(const ExperimentResult& result) {
 }
 
 std::string results_csv(const ExperimentResult& result) {
+  // One column per reward component after the fixed ones: reward.<name>.
   std::string out =
       "run_id,experiment,variant,algorithm,plugin,plugin_version,seed,eval_mean,eval_std,"
-      "pct_oracle,env_steps,wall_s,train_s,steps_per_s,policy\n";
+      "pct_oracle,env_steps,wall_s,train_s,steps_per_s,policy";
+  for (const std::string& name : result.reward_components) out += ",reward." + util::csv_field(name);
+  out += "\n";
   for (const RunResult& run : result.runs) {
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", run.run_id,
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}", run.run_id,
                        util::csv_field(result.experiment), util::csv_field(run.variant),
                        util::csv_field(run.label), run.plugin, run.plugin_version, run.seed,
                        run.eval_mean, run.eval_std,
                        run.pct_oracle ? fmt::format("{}", *run.pct_oracle) : std::string(),
                        run.env_steps, run.wall_s, run.train_s, run.steps_per_s,
                        util::csv_field(run.policy.string()));
+    for (const std::string& name : result.reward_components) {
+      const auto value = component_of(run, name);
+      out += value ? fmt::format(",{}", *value) : std::string(",");
+    }
+    out += "\n";
   }
   return out;
 }
@@ -196,10 +239,16 @@ std::string results_json(const ExperimentResult& result) {
         {"policy", run.policy.string()},
         {"curve", run.curve.string()},
         {"action_counts", run.action_counts},
+        {"reward_components", components_json(run.reward_components)},
     });
   }
   nlohmann::json summary = nlohmann::json::array();
   for (const SummaryRow& row : summarize(result)) {
+    nlohmann::json row_components = nlohmann::json::object();
+    for (std::size_t c = 0; c < row.component_means.size(); ++c) {
+      if (!std::isnan(row.component_means[c]))
+        row_components[result.reward_components[c]] = row.component_means[c];
+    }
     summary.push_back({
         {"variant", row.variant},
         {"algorithm", row.label},
@@ -215,6 +264,7 @@ std::string results_json(const ExperimentResult& result) {
         {"iqm_ci", row.iqm_interval
                        ? nlohmann::json::array({row.iqm_interval->first, row.iqm_interval->second})
                        : nlohmann::json(nullptr)},
+        {"reward_components", row_components},
     });
   }
   const nlohmann::json doc = {
@@ -226,6 +276,7 @@ std::string results_json(const ExperimentResult& result) {
       {"oracle_mean",
        result.oracle_mean ? nlohmann::json(*result.oracle_mean) : nlohmann::json(nullptr)},
       {"action_labels", result.action_labels},
+      {"reward_components", result.reward_components},
       {"runs", runs},
       {"summary", summary},
   };

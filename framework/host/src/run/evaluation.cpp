@@ -1,5 +1,6 @@
 #include "recrl/run/evaluation.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <span>
 
@@ -31,6 +32,7 @@ Evaluator::Evaluator(std::vector<std::shared_ptr<Environment>> envs,
   next_ = Matrix::Zero(dim, 1);
   actions_.assign(envs_.size(), 0);
   parts_.assign(rewards_.front()->components().size(), 0.0);
+  component_sums_.assign(parts_.size(), 0.0);
 }
 
 void Evaluator::start_episode(int slot, std::int64_t episode) {
@@ -50,6 +52,7 @@ EvalResult Evaluator::run(Algorithm& policy, const ObservationNormalizer* normal
   std::vector<int> lengths(slots, 0);
   EvalResult result;
   result.action_counts.assign(spec.action.size, 0);
+  std::fill(component_sums_.begin(), component_sums_.end(), 0.0);
 
   std::int64_t next_episode = 0;
   int active = 0;
@@ -77,6 +80,7 @@ EvalResult Evaluator::run(Algorithm& policy, const ObservationNormalizer* normal
           *envs_[s], *rewards_[s], env_rngs_[s], reward_rngs_[s], action, raw_.col(s), next_.col(0),
           lengths[s], parts_, reward_name_, "evaluation", result.steps + 1);
       returns[episode_of[s]] += outcome.reward;
+      for (std::size_t c = 0; c < parts_.size(); ++c) component_sums_[c] += parts_[c];
       ++result.action_counts[action];
       ++result.steps;
       if (outcome.terminated || outcome.truncated) {
@@ -101,6 +105,8 @@ EvalResult Evaluator::run(Algorithm& policy, const ObservationNormalizer* normal
   double squares = 0;
   for (double r : returns) squares += (r - result.mean_return) * (r - result.mean_return);
   result.std_return = std::sqrt(squares / static_cast<double>(episodes_));
+  for (double component_sum : component_sums_)
+    result.component_means.push_back(component_sum / static_cast<double>(episodes_));
   return result;
 }
 

@@ -78,6 +78,7 @@ ExperimentResult run_experiment(const std::vector<ResolvedExperiment>& variants,
     oracle_means.push_back(oracle_reference(x, registry));
   result.oracle_mean = oracle_means.front();
   result.action_labels = first.env_spec.action.labels;
+  result.reward_components = first.reward_components;
 
   const std::vector<PlannedRun> plan = plan_runs(variants, options.shard_index, options.shard_count);
   std::optional<StoreRecorder> recorder;

@@ -200,6 +200,10 @@ RunResult TrainingRun::execute(std::optional<double> oracle_mean,
   result.policy = dir_ / "policy.recrl";
   result.curve = dir_ / "curve.csv";
   result.action_counts = final_eval.action_counts;
+  for (std::size_t c = 0; c < final_eval.component_means.size(); ++c) {
+    result.reward_components.push_back(
+        {x_.reward_components[c], final_eval.component_means[c]});
+  }
   logger_->info("{} seed {}: eval mean {:.4f} after {} steps ({:.0f} steps/s; env {:.1f} s, act "
                 "{:.1f} s, update {:.1f} s, eval {:.1f} s)",
                 result.label, seed_, result.eval_mean, result.env_steps, result.steps_per_s,

@@ -16,7 +16,7 @@ namespace recrl::store {
 
 namespace {
 
-constexpr std::array<ComparedMetric, 5> kMetrics = {{
+const std::array<ComparedMetric, 5> kMetrics = {{
     {"eval_mean", "mean return on the held-out evaluation episodes", 4},
     {"pct_oracle", "eval_mean as a percentage of the oracle's on the same episodes", 2},
     {"steps_per_s", "training environment steps per second", 0},
@@ -26,8 +26,8 @@ constexpr std::array<ComparedMetric, 5> kMetrics = {{
 
 std::string metric_names() {
   std::string names;
-  for (const ComparedMetric& m : kMetrics) names += (names.empty() ? "" : ", ") + std::string(m.name);
-  return names;
+  for (const ComparedMetric& m : kMetrics) names += (names.empty() ? "" : ", ") + m.name;
+  return names + ", reward/<component>";
 }
 
 // The names of the experiments to compare: the given ones, each checked, or all of the store's.
@@ -74,13 +74,57 @@ void summarize_row(ComparisonRow& row, const ComparisonOptions& options) {
   row.iqm = stats::bootstrap_interval(scores, stats::Aggregate::Iqm, iqm_rng, options.bootstrap);
 }
 
+// The mean of each reward component over `runs` (in order of first appearance), each over the
+// runs that have it.
+std::vector<RewardComponentMean> component_means(
+    const std::vector<const std::vector<RewardComponentMean>*>& runs) {
+  std::vector<RewardComponentMean> sums;
+  std::vector<int> counts;
+  for (const auto* components : runs) {
+    for (const RewardComponentMean& c : *components) {
+      auto it = std::find_if(sums.begin(), sums.end(),
+                             [&](const RewardComponentMean& s) { return s.name == c.name; });
+      if (it == sums.end()) {
+        sums.push_back({c.name, 0.0});
+        counts.push_back(0);
+        it = sums.end() - 1;
+      }
+      it->mean += c.mean;
+      ++counts[static_cast<std::size_t>(it - sums.begin())];
+    }
+  }
+  for (std::size_t i = 0; i < sums.size(); ++i) sums[i].mean /= counts[i];
+  return sums;
+}
+
 // The rows of one experiment, in the store's order (variant, algorithm, seed).
 void add_rows(const ResultStore& store, const std::string& experiment,
               const ComparisonOptions& options, ComparisonTable& table) {
   const std::map<std::string, Metrics> metrics = store.metrics_by_run(experiment);
+  const auto components = store.reward_components_by_run(experiment);
+  const bool by_component = std::string_view(options.metric).starts_with(kRewardComponentPrefix);
+  const std::string component_name = by_component
+                                         ? options.metric.substr(kRewardComponentPrefix.size())
+                                         : std::string();
+  // The metric's value for a run, if it has one.
+  const auto value_of = [&](const std::string& run_id) -> std::optional<double> {
+    if (by_component) {
+      const auto run = components.find(run_id);
+      if (run == components.end()) return std::nullopt;
+      for (const RewardComponentMean& c : run->second)
+        if (c.name == component_name) return c.mean;
+      return std::nullopt;
+    }
+    const auto run = metrics.find(run_id);
+    if (run == metrics.end()) return std::nullopt;
+    const auto value = run->second.find(options.metric);
+    if (value == run->second.end()) return std::nullopt;
+    return value->second;
+  };
   struct Group {
     ComparisonRow row;
     int finished = 0;
+    std::vector<const std::vector<RewardComponentMean>*> components;
   };
   std::vector<Group> groups;
   for (const RunRecord& run : store.runs(experiment)) {
@@ -88,15 +132,14 @@ void add_rows(const ResultStore& store, const std::string& experiment,
     const RunInfo& info = run.info;
     if (groups.empty() || groups.back().row.variant != info.variant ||
         groups.back().row.algorithm != info.algorithm) {
-      groups.push_back({{info.experiment, info.variant, info.algorithm, info.plugin, {}, 0, {}, 0, {}, {}},
-                        0});
+      groups.push_back({{info.experiment, info.variant, info.algorithm, info.plugin, {}, 0, {}, 0, {}, {}, {}},
+                        0, {}});
     }
     Group& group = groups.back();
     ++group.finished;
-    const auto run_metrics = metrics.find(info.run_id);
-    if (run_metrics == metrics.end()) continue;
-    const auto value = run_metrics->second.find(options.metric);
-    if (value != run_metrics->second.end()) group.row.values.push_back(value->second);
+    if (const auto run_components = components.find(info.run_id); run_components != components.end())
+      group.components.push_back(&run_components->second);
+    if (const auto value = value_of(info.run_id)) group.row.values.push_back(*value);
   }
   for (Group& group : groups) {
     ComparisonRow& row = group.row;
@@ -108,6 +151,7 @@ void add_rows(const ResultStore& store, const std::string& experiment,
       continue;
     }
     summarize_row(row, options);
+    row.components = component_means(group.components);
     table.rows.push_back(std::move(row));
   }
 }
@@ -159,9 +203,14 @@ void add_pairs(const ComparisonOptions& options, ComparisonTable& table) {
 
 std::span<const ComparedMetric> compared_metrics() { return kMetrics; }
 
-const ComparedMetric& compared_metric(std::string_view name) {
+ComparedMetric compared_metric(std::string_view name) {
   for (const ComparedMetric& m : kMetrics) {
     if (m.name == name) return m;
+  }
+  if (name.starts_with(kRewardComponentPrefix) && name.size() > kRewardComponentPrefix.size()) {
+    const std::string component(name.substr(kRewardComponentPrefix.size()));
+    return {std::string(name), "the reward component " + component + ", mean per evaluation episode",
+            4};
   }
   throw ConfigError(
       fmt::format("--metric '{}': not a metric recrl compares (accepted: {})", name, metric_names()));
@@ -175,7 +224,7 @@ ComparisonTable build_comparison(const ResultStore& store,
                                  const std::vector<std::string>& experiments,
                                  const ComparisonOptions& options) {
   ComparisonTable table;
-  table.metric = &compared_metric(options.metric);
+  table.metric = compared_metric(options.metric);
   options.bootstrap.check();
   table.options = options;
   for (const std::string& experiment : experiments_to_compare(store, experiments)) {

@@ -94,17 +94,32 @@ ResultStore ResultStore::open(const std::filesystem::path& path, const StoreOpti
     // An existing store is checked without taking the write lock, so that opening it does not
     // wait for another process's writes; a new one is created under the lock (and checked
     // again there, in case another process created it meanwhile).
-    if (options.read_only || detail::has_schema(impl->db)) {
-      detail::create_or_check_schema(impl->db, path, options.recrl_version, true);
-    } else {
+    const auto in_transaction = [&](const auto& body) {
       impl->begin();
       try {
-        detail::create_or_check_schema(impl->db, path, options.recrl_version, false);
+        body();
         impl->commit();
       } catch (...) {
         impl->abandon();
         throw;
       }
+    };
+    if (options.read_only || detail::has_schema(impl->db)) {
+      impl->schema_version =
+          detail::create_or_check_schema(impl->db, path, options.recrl_version, true);
+    } else {
+      in_transaction([&] {
+        impl->schema_version =
+            detail::create_or_check_schema(impl->db, path, options.recrl_version, false);
+      });
+    }
+    if (!options.read_only && impl->schema_version < kSchemaVersion) {
+      in_transaction([&] {
+        // Checked again under the lock: another process may have upgraded it meanwhile.
+        const int found = detail::create_or_check_schema(impl->db, path, options.recrl_version, true);
+        if (found < kSchemaVersion) detail::upgrade_schema(impl->db, found);
+        impl->schema_version = kSchemaVersion;
+      });
     }
   } catch (const detail::SqliteFailure& failure) {
     throw StoreError(fmt::format("error: {}: could not open the store: {}", name,

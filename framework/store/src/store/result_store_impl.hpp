@@ -27,6 +27,7 @@ struct ResultStore::Impl {
   StoreOptions options;
   detail::Connection db;
   detail::ProcessIdentity owner;
+  int schema_version = 0;  // of the store as opened: a read-only schema-1 store lacks tables
   std::recursive_mutex mutex;
   int transaction_depth = 0;        // > 0 inside a write transaction (nested writes join it)
   bool transaction_failed = false;  // a nested write failed: the transaction may not commit

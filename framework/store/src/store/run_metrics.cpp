@@ -22,11 +22,13 @@ FinishedRun finished_run_of(const RunResult& run, const std::vector<std::string>
                                       a < action_labels.size() ? action_labels[a] : std::string(),
                                       run.action_counts[a]});
   }
+  finished.reward_components = run.reward_components;
   return finished;
 }
 
 RunResult run_result_of(const RunRecord& record, const Metrics& metrics,
-                        const std::vector<ActionCount>& action_counts) {
+                        const std::vector<ActionCount>& action_counts,
+                        std::vector<RewardComponentMean> reward_components) {
   const auto metric = [&](const char* name) {
     const auto found = metrics.find(name);
     return found == metrics.end() ? 0.0 : found->second;
@@ -57,6 +59,7 @@ RunResult run_result_of(const RunRecord& record, const Metrics& metrics,
     if (r.action_counts.size() <= index) r.action_counts.resize(index + 1, 0);
     r.action_counts[index] = a.count;
   }
+  r.reward_components = std::move(reward_components);
   return r;
 }
 

@@ -217,4 +217,31 @@ std::filesystem::path ResultStore::policy_path(const std::string& run_id) const 
   return *record->policy;
 }
 
+std::vector<RewardComponentMean> ResultStore::reward_components(const std::string& run_id) const {
+  if (impl_->schema_version < 2) return {};
+  return impl_->read("read the reward components of run " + run_id, [&] {
+    auto q = impl_->db.query(
+        "SELECT name, mean FROM reward_components WHERE run_id = ?1 ORDER BY position");
+    q->bind(1, run_id);
+    std::vector<RewardComponentMean> components;
+    while (q->step()) components.push_back({q->text(0), q->real(1)});
+    return components;
+  });
+}
+
+std::map<std::string, std::vector<RewardComponentMean>> ResultStore::reward_components_by_run(
+    const std::string& experiment) const {
+  if (impl_->schema_version < 2) return {};
+  return impl_->read("read the reward components of experiment " + experiment, [&] {
+    auto q = impl_->db.query(
+        "SELECT c.run_id, c.name, c.mean FROM reward_components c "
+        "JOIN runs r ON r.run_id = c.run_id WHERE r.experiment = ?1 AND r.status = 'finished' "
+        "ORDER BY c.run_id, c.position");
+    q->bind(1, experiment);
+    std::map<std::string, std::vector<RewardComponentMean>> by_run;
+    while (q->step()) by_run[q->text(0)].push_back({q->text(1), q->real(2)});
+    return by_run;
+  });
+}
+
 }  // namespace recrl::store

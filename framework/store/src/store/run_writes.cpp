@@ -199,7 +199,8 @@ bool ResultStore::reset_run(const std::string& run_id) {
     if (impl_->db.changes() == 0) return false;
     for (const char* sql :
          {"DELETE FROM curves WHERE run_id = ?1", "DELETE FROM metrics WHERE run_id = ?1",
-          "DELETE FROM action_counts WHERE run_id = ?1"}) {
+          "DELETE FROM action_counts WHERE run_id = ?1",
+          "DELETE FROM reward_components WHERE run_id = ?1"}) {
       auto q = impl_->db.query(sql);
       q->bind(1, run_id).run();
     }
@@ -237,6 +238,8 @@ void ResultStore::add_curve_points(const std::string& run_id, std::span<const Cu
 bool ResultStore::finish_run(const std::string& run_id, const FinishedRun& result) {
   for (const auto& [name, value] : result.metrics)
     if (std::isnan(value)) refuse_nan(impl_->path, "metric " + name + " of run " + run_id);
+  for (const RewardComponentMean& c : result.reward_components)
+    if (std::isnan(c.mean)) refuse_nan(impl_->path, "reward component " + c.name + " of run " + run_id);
   return impl_->write(fmt::format("record the end of run {}", run_id), [&] {
     {
       auto q = impl_->db.query("SELECT status FROM runs WHERE run_id = ?1");
@@ -271,6 +274,19 @@ bool ResultStore::finish_run(const std::string& run_id, const FinishedRun& resul
           "INSERT INTO action_counts (run_id, action, label, count) VALUES (?1, ?2, ?3, ?4)");
       for (const ActionCount& a : result.action_counts) {
         q->bind_all(run_id, a.action, a.label, a.count).run();
+        q->reset();
+      }
+    }
+    {
+      auto q = impl_->db.query("DELETE FROM reward_components WHERE run_id = ?1");
+      q->bind(1, run_id).run();
+    }
+    {
+      auto q = impl_->db.query(
+          "INSERT INTO reward_components (run_id, position, name, mean) VALUES (?1, ?2, ?3, ?4)");
+      for (std::size_t i = 0; i < result.reward_components.size(); ++i) {
+        const RewardComponentMean& c = result.reward_components[i];
+        q->bind_all(run_id, static_cast<std::int64_t>(i), c.name, c.mean).run();
         q->reset();
       }
     }

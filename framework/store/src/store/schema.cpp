@@ -89,6 +89,18 @@ CREATE TABLE action_counts (
 ) WITHOUT ROWID;
 )sql";
 
+// What schema 2 adds to schema 1: each run's mean reward components over its final evaluation,
+// in the reward's order. A new store gets both; opening a schema-1 store to write upgrades it.
+constexpr const char* kSchema2Sql = R"sql(
+CREATE TABLE reward_components (
+  run_id   TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  name     TEXT NOT NULL,
+  mean     REAL NOT NULL,
+  PRIMARY KEY (run_id, position)
+) WITHOUT ROWID;
+)sql";
+
 bool has_table(Connection& db, const char* name) {
   auto q = db.query("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1");
   q->bind(1, name);
@@ -116,8 +128,8 @@ void set_meta(Connection& db, const char* key, const std::string& value) {
 
 bool has_schema(Connection& db) { return has_any_table(db); }
 
-void create_or_check_schema(Connection& db, const std::filesystem::path& file,
-                            const std::string& recrl_version, bool check_only) {
+int create_or_check_schema(Connection& db, const std::filesystem::path& file,
+                           const std::string& recrl_version, bool check_only) {
   const std::string name = file.string();
   if (!has_table(db, "meta")) {
     if (has_any_table(db))
@@ -127,10 +139,11 @@ void create_or_check_schema(Connection& db, const std::filesystem::path& file,
     if (check_only)
       throw StoreError(fmt::format("error: {}: an empty database, not a recrl result store", name));
     db.exec(kSchemaSql);
+    db.exec(kSchema2Sql);
     set_meta(db, "schema_version", std::to_string(ResultStore::kSchemaVersion));
     set_meta(db, "recrl_version", recrl_version);
     set_meta(db, "created_at", fmt::format("{:.3f}", now()));
-    return;
+    return ResultStore::kSchemaVersion;
   }
   const std::optional<std::string> schema_text = meta_value(db, "schema_version");
   int schema = 0;
@@ -148,7 +161,12 @@ void create_or_check_schema(Connection& db, const std::filesystem::path& file,
         "upgrade recrl",
         name, meta_value(db, "recrl_version").value_or("(unknown)"), schema,
         ResultStore::kSchemaVersion));
-  // Older schemas are upgraded here, step by step, when there are any (schema 1 is the first).
+  return schema;
+}
+
+void upgrade_schema(Connection& db, int from) {
+  if (from < 2) db.exec(kSchema2Sql);
+  set_meta(db, "schema_version", std::to_string(ResultStore::kSchemaVersion));
 }
 
 }  // namespace recrl::store::detail

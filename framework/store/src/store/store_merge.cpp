@@ -26,7 +26,7 @@ std::int64_t count(detail::Connection& db, const std::string& sql) {
   return statement.int64(0);
 }
 
-MergeSummary copy_from_source(detail::Connection& db) {
+MergeSummary copy_from_source(detail::Connection& db, bool source_has_reward_components) {
   MergeSummary summary;
   summary.experiments_added = static_cast<int>(
       count(db,
@@ -62,7 +62,8 @@ MergeSummary copy_from_source(detail::Connection& db) {
             "WHERE s.status = 'finished' AND d.status = 'finished' "
             "AND s.run_id NOT IN (SELECT run_id FROM merge_taken)"));
 
-  // Deleting a replaced run deletes its curve, metrics and action counts (ON DELETE CASCADE).
+  // Deleting a replaced run deletes its curve, metrics, action counts and reward components
+  // (ON DELETE CASCADE).
   run_sql(db, "DELETE FROM main.runs WHERE run_id IN (SELECT run_id FROM merge_taken)");
   run_sql(db, fmt::format("INSERT INTO main.runs ({0}) SELECT {0} FROM merge_source.runs "
                           "WHERE run_id IN (SELECT run_id FROM merge_taken)",
@@ -79,6 +80,12 @@ MergeSummary copy_from_source(detail::Connection& db) {
           "INSERT INTO main.action_counts (run_id, action, label, count) "
           "SELECT run_id, action, label, count FROM merge_source.action_counts "
           "WHERE run_id IN (SELECT run_id FROM merge_taken)");
+  if (source_has_reward_components) {
+    run_sql(db,
+            "INSERT INTO main.reward_components (run_id, position, name, mean) "
+            "SELECT run_id, position, name, mean FROM merge_source.reward_components "
+            "WHERE run_id IN (SELECT run_id FROM merge_taken)");
+  }
   run_sql(db, "DROP TABLE temp.merge_taken");
   return summary;
 }
@@ -95,7 +102,8 @@ MergeSummary ResultStore::merge(const std::filesystem::path& source) {
   StoreOptions source_options;
   source_options.read_only = true;
   source_options.busy_timeout = impl_->options.busy_timeout;
-  ResultStore::open(source, source_options);
+  const bool source_has_reward_components =
+      ResultStore::open(source, source_options).impl_->schema_version >= 2;
 
   std::lock_guard lock(impl_->mutex);
   if (impl_->options.read_only)
@@ -113,7 +121,7 @@ MergeSummary ResultStore::merge(const std::filesystem::path& source) {
   }
   MergeSummary summary;
   try {
-    summary = impl_->write(what, [&] { return copy_from_source(db); });
+    summary = impl_->write(what, [&] { return copy_from_source(db, source_has_reward_components); });
   } catch (...) {
     try {
       run_sql(db, "DETACH DATABASE merge_source");

@@ -19,6 +19,9 @@ struct EvalResult {
   std::int64_t episodes = 0;
   std::int64_t steps = 0;
   std::vector<std::int64_t> action_counts;  // how often each action was chosen
+  // Each reward component's sum over an episode, averaged over the episodes (the reward's
+  // components() order; empty for a reward without components).
+  std::vector<double> component_means;
 };
 
 // Greedy evaluation on held-out episodes. Episode k draws its environment and reward
@@ -53,6 +56,7 @@ class RECRL_API Evaluator {
   Matrix next_;
   std::vector<int> actions_;
   std::vector<double> parts_;
+  std::vector<double> component_sums_;
 };
 
 }  // namespace recrl

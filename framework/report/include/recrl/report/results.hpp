@@ -28,6 +28,9 @@ struct SummaryRow {
   // (rliable); no interval with fewer than 2 seeds.
   double iqm = 0;
   std::optional<std::pair<double, double>> iqm_interval;
+  // Each reward component's mean per evaluation episode, averaged over seeds, in the order of
+  // ExperimentResult::reward_components (NaN where the runs lack it).
+  std::vector<double> component_means;
 };
 
 // Whether two algorithms of one variant are distinguishable on eval_mean: one line such as

@@ -16,15 +16,18 @@ namespace recrl::store {
 
 // A final metric `recrl compare` can compare runs by.
 struct ComparedMetric {
-  std::string_view name;         // as stored and as given to --metric: "eval_mean"
-  std::string_view description;  // for the table's heading
-  int decimals = 4;              // digits a table shows of it
+  std::string name;         // as stored and as given to --metric: "eval_mean"
+  std::string description;  // for the table's heading
+  int decimals = 4;         // digits a table shows of it
 };
 
 // eval_mean, pct_oracle, steps_per_s, wall_s, env_steps.
 RECRL_API std::span<const ComparedMetric> compared_metrics();
-// The metric named `name`; throws ConfigError naming the accepted names when there is none.
-RECRL_API const ComparedMetric& compared_metric(std::string_view name);
+// The prefix of a reward component as a metric: "reward/targeting".
+inline constexpr std::string_view kRewardComponentPrefix = "reward/";
+// The metric named `name`: one of compared_metrics(), or reward/<component> (its mean per
+// evaluation episode). Throws ConfigError naming the accepted names when there is none.
+RECRL_API ComparedMetric compared_metric(std::string_view name);
 
 // The fixed seed of every bootstrap in a comparison table, so that the same store gives the
 // same table, intervals included, every time.
@@ -48,6 +51,9 @@ struct ComparisonRow {
   double median = 0;
   stats::ConfidenceInterval mean_interval;  // the mean with its stratified bootstrap interval
   stats::ConfidenceInterval iqm;            // the IQM with its stratified bootstrap interval
+  // Each reward component's mean per evaluation episode, averaged over the row's finished
+  // runs that have it, in the reward's order.
+  std::vector<RewardComponentMean> components;
 };
 
 // Two rows that differ in exactly one of experiment, variant and algorithm, compared by the
@@ -63,7 +69,7 @@ struct RECRL_API ComparisonPair {
 };
 
 struct ComparisonTable {
-  const ComparedMetric* metric = nullptr;
+  ComparedMetric metric;
   ComparisonOptions options;
   std::vector<ComparisonRow> rows;
   std::vector<ComparisonPair> pairs;

@@ -99,11 +99,18 @@ struct ActionCount {
   std::int64_t count = 0;
 };
 
+// The mean of one reward component per evaluation episode, e.g. {"targeting", 0.50}.
+struct RewardComponentMean {
+  std::string name;
+  double mean = 0;
+};
+
 // What a finished run leaves.
 struct FinishedRun {
   Metrics metrics;
   std::filesystem::path policy;
   std::vector<ActionCount> action_counts;
+  std::vector<RewardComponentMean> reward_components;  // in the reward's order
 };
 
 // Why claim_run decided as it did.

@@ -44,8 +44,9 @@ class RECRL_API ResultStore {
  public:
   struct Impl;  // the connection and its lock (src/store/result_store_impl.hpp)
 
-  // The store schema this recrl reads and writes. A store with a newer one is refused.
-  static constexpr int kSchemaVersion = 1;
+  // The store schema this recrl reads and writes. A store with a newer one is refused; an
+  // older one is read as it is, and upgraded when opened to write.
+  static constexpr int kSchemaVersion = 2;
 
   // Opens `path`, creating its folders and the schema if it does not exist yet (unless
   // read_only). Throws StoreError naming the file when it is not a database, not a recrl store,
@@ -110,7 +111,8 @@ class RECRL_API ResultStore {
   // Adds (or replaces, by env_steps) points of the run's learning curve (and heartbeats).
   void add_curve_point(const std::string& run_id, const CurvePoint& point);
   void add_curve_points(const std::string& run_id, std::span<const CurvePoint> points);
-  // Marks the run finished with its final metrics, policy and action counts, in one
+  // Marks the run finished with its final metrics, policy, action counts and reward
+  // components, in one
   // transaction. Returns false and changes nothing when the run was already finished (by a
   // process that took it over, say): the first to finish wins. Drops the checkpoint path:
   // a finished run has nothing to resume.
@@ -133,12 +135,18 @@ class RECRL_API ResultStore {
   // Final metrics of every finished run of the experiment, by run id.
   std::map<std::string, Metrics> metrics_by_run(const std::string& experiment) const;
   std::vector<ActionCount> action_counts(const std::string& run_id) const;  // by action
+  // The mean of each reward component over the run's final evaluation, in the reward's order;
+  // empty for a reward without components (or a store of schema 1).
+  std::vector<RewardComponentMean> reward_components(const std::string& run_id) const;
+  // The same for every finished run of the experiment, by run id.
+  std::map<std::string, std::vector<RewardComponentMean>> reward_components_by_run(
+      const std::string& experiment) const;
   // The finished run's policy file. Throws StoreError when the run is unknown or has none.
   std::filesystem::path policy_path(const std::string& run_id) const;
 
   // ---- maintenance ----
-  // Copies every experiment, variant and finished run (with its curve, metrics and action
-  // counts) of the store at `source` into this one, in one transaction. A run both have is
+  // Copies every experiment, variant and finished run (with its curve, metrics, action counts
+  // and reward components) of the store at `source` into this one, in one transaction. A run both have is
   // taken from `source` only when it is finished there and here it is not finished, or
   // finished earlier. Idempotent: merging the same store again changes nothing.
   MergeSummary merge(const std::filesystem::path& source);

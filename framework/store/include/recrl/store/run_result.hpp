@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "recrl/store/records.hpp"
+
 namespace recrl {
 
 // One trained (algorithm, seed) pair, evaluated on the held-out episodes.
@@ -33,6 +35,9 @@ struct RunResult {
   std::filesystem::path policy;      // the saved policy file
   std::filesystem::path curve;       // the learning curve (CSV)
   std::vector<std::int64_t> action_counts;  // final evaluation: how often each action was chosen
+  // Final evaluation: each reward component's mean per episode, in the reward's order (empty
+  // for a reward without components).
+  std::vector<store::RewardComponentMean> reward_components;
 };
 
 struct ExperimentResult {
@@ -45,6 +50,7 @@ struct ExperimentResult {
   std::optional<double> oracle_mean;  // the oracle's mean return on the held-out episodes
                                       // (of the first variant, where a sweep has several)
   std::vector<std::string> action_labels;
+  std::vector<std::string> reward_components;  // the reward's component names, in its order
   std::vector<RunResult> runs;
 };
 
