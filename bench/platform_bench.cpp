@@ -38,15 +38,16 @@ store::RunInfo run_info(std::int64_t index) {
 // One run with a 100-point learning curve, claimed, filled and finished inside a batch (as a
 // sweep records it); items/s is runs recorded per second.
 void BM_StoreRecordRun(benchmark::State& state) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("recrl_bench_store_" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("recrl_bench_store_" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   {
     auto db = store::ResultStore::open(dir / "recrl.db", store::StoreOptions{});
     db.record_experiment({"bench", "bench.yaml", "name: bench\n", 0, 0});
     std::vector<store::CurvePoint> curve;
-    for (int i = 1; i <= 100; ++i) curve.push_back({1000 * i, 0.01 * i, 0.5, 3 * i, 0.1 * i, 0.25 * i});
+    for (int i = 1; i <= 100; ++i)
+      curve.push_back({1000 * i, 0.01 * i, 0.5, 3 * i, 0.1 * i, 0.25 * i});
     store::FinishedRun finished;
     finished.metrics = {{"eval_mean", 0.5}, {"steps_per_s", 50000}};
     auto batch = db.begin_batch();

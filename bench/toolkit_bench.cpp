@@ -44,16 +44,16 @@ Matrix random_inputs(Eigen::Index rows, Eigen::Index cols) {
 }
 
 void set_flops(benchmark::State& state, double flops_per_iteration) {
-  state.counters["FLOP/s"] = benchmark::Counter(flops_per_iteration,
-                                                benchmark::Counter::kIsIterationInvariantRate,
-                                                benchmark::Counter::kIs1000);
+  state.counters["FLOP/s"] =
+      benchmark::Counter(flops_per_iteration, benchmark::Counter::kIsIterationInvariantRate,
+                         benchmark::Counter::kIs1000);
 }
 
 void set_per_sample(benchmark::State& state, Eigen::Index batch) {
   // Seconds per sample, printed with an SI prefix ("2.1u" = 2.1 microseconds).
-  state.counters["s/sample"] = benchmark::Counter(
-      static_cast<double>(batch),
-      benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  state.counters["s/sample"] =
+      benchmark::Counter(static_cast<double>(batch), benchmark::Counter::kIsIterationInvariantRate |
+                                                         benchmark::Counter::kInvert);
   state.SetItemsProcessed(state.iterations() * batch);
 }
 
@@ -86,7 +86,8 @@ void BM_EdgeLayerProduct(benchmark::State& state, EdgeProduct product) {
   constexpr Eigen::Index kBatch = 64;
   constexpr Eigen::Index kHidden = 64;
   const bool input_layer = product == EdgeProduct::InputForward;
-  const Matrix weights = input_layer ? random_inputs(kHidden, kInput) : random_inputs(kOutput, kHidden);
+  const Matrix weights =
+      input_layer ? random_inputs(kHidden, kInput) : random_inputs(kOutput, kHidden);
   const Matrix inputs = random_inputs(input_layer ? kInput : kHidden, kBatch);
   const Matrix grad_outputs = random_inputs(kOutput, kBatch);
   Matrix outputs(weights.rows(), kBatch);

@@ -107,13 +107,13 @@ std::string bench_table(const std::vector<AlgorithmRuns>& algorithms, int repeti
     const RunResult& r = *by_speed[(by_speed.size() - 1) / 2];
     // The training loop's time, split; the shares are of training time (evaluation apart).
     const double training = r.env_s + r.act_s + r.update_s;
-    const std::string gflops =
-        r.update_s > 0 && r.update_flops > 0 ? fmt::format("{:.2f}", r.update_flops / r.update_s / 1e9)
-                                             : std::string("n/a");
+    const std::string gflops = r.update_s > 0 && r.update_flops > 0
+                                   ? fmt::format("{:.2f}", r.update_flops / r.update_s / 1e9)
+                                   : std::string("n/a");
     out += fmt::format("| {} | {} | {:.0f} | {} | {} | {} | {:.2f} | {} | {:.4f} |", r.label,
                        r.env_steps, r.steps_per_s, seconds_and_share(r.env_s, training),
-                       seconds_and_share(r.act_s, training), seconds_and_share(r.update_s, training),
-                       r.eval_s, gflops, r.eval_mean);
+                       seconds_and_share(r.act_s, training),
+                       seconds_and_share(r.update_s, training), r.eval_s, gflops, r.eval_mean);
     out += repeated ? fmt::format(" {:.0f} – {:.0f} |\n", by_speed.front()->steps_per_s,
                                   by_speed.back()->steps_per_s)
                     : std::string("\n");
@@ -147,9 +147,10 @@ void keep_only(config::Experiment& experiment, const std::vector<std::string>& o
   for (const config::AlgorithmUse& use : experiment.algorithms) labels.push_back(use.label);
   for (const std::string& label : only) {
     if (std::find(labels.begin(), labels.end(), label) == labels.end()) {
-      throw ConfigError(fmt::format("--only {}: no algorithm of the experiment has this label "
-                                    "(its labels: {})",
-                                    label, fmt::join(labels, ", ")));
+      throw ConfigError(
+          fmt::format("--only {}: no algorithm of the experiment has this label "
+                      "(its labels: {})",
+                      label, fmt::join(labels, ", ")));
     }
   }
   std::erase_if(experiment.algorithms, [&](const config::AlgorithmUse& use) {
@@ -170,7 +171,8 @@ int bench_command(const std::vector<std::string>& args) {
   options.add_options()(
       "experiment", po::value(&file),
       "benchmark this experiment's algorithms instead of the built-in one (see --help)")(
-      "timesteps", po::value(&timesteps), "training steps per algorithm (default: the experiment's)")(
+      "timesteps", po::value(&timesteps),
+      "training steps per algorithm (default: the experiment's)")(
       "seed", po::value(&seed)->default_value(0), "the one seed every algorithm runs with")(
       "repeat", po::value(&repeat)->default_value(1),
       "run everything N times, one algorithm after the other each time, and report each "
@@ -239,11 +241,10 @@ int bench_command(const std::vector<std::string>& args) {
   };
   const std::vector<ResolvedExperiment> resolved = resolve_all(first);
 
-  std::cout << fmt::format(
-      "recrl bench: {} on {} + {}, seed {}, one thread; Eigen SIMD: {}\n\n",
-      built_in ? "built-in benchmark" : file,
-      resolved.front().env.info->name, resolved.front().reward.info->name, seed,
-      Eigen::SimdInstructionSetsInUse());
+  std::cout << fmt::format("recrl bench: {} on {} + {}, seed {}, one thread; Eigen SIMD: {}\n\n",
+                           built_in ? "built-in benchmark" : file, resolved.front().env.info->name,
+                           resolved.front().reward.info->name, seed,
+                           Eigen::SimdInstructionSetsInUse());
   RunOptions run_options;
   run_options.jobs = 1;
   const double peak_before = multiply_add_peak_gflops();

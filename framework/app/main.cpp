@@ -42,16 +42,11 @@ using Command = int (*)(const std::vector<std::string>&);
 
 int dispatch(int argc, char** argv) {
   const std::map<std::string, Command> commands = {
-      {"run", recrl::app::run_command},
-      {"bench", recrl::app::bench_command},
-      {"validate", recrl::app::validate_command},
-      {"plugins", recrl::app::plugins_command},
-      {"describe", recrl::app::describe_command},
-      {"recommend", recrl::app::recommend_command},
-      {"runs", recrl::app::runs_command},
-      {"compare", recrl::app::compare_command},
-      {"export", recrl::app::export_command},
-      {"merge", recrl::app::merge_command},
+      {"run", recrl::app::run_command},           {"bench", recrl::app::bench_command},
+      {"validate", recrl::app::validate_command}, {"plugins", recrl::app::plugins_command},
+      {"describe", recrl::app::describe_command}, {"recommend", recrl::app::recommend_command},
+      {"runs", recrl::app::runs_command},         {"compare", recrl::app::compare_command},
+      {"export", recrl::app::export_command},     {"merge", recrl::app::merge_command},
       {"report", recrl::app::report_command},
   };
   if (argc < 2) {

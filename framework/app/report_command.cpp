@@ -54,7 +54,8 @@ int report_command(const std::vector<std::string>& args) {
   store_options.read_only = true;
   const store::ResultStore results = store::ResultStore::open(db, store_options);
   const report::ReportData data = report::load_report_data(results, experiment);
-  const std::filesystem::path file = out.empty() ? default_out(experiment) : std::filesystem::path(out);
+  const std::filesystem::path file =
+      out.empty() ? default_out(experiment) : std::filesystem::path(out);
   report::save_report(file, report::render_report(data));
   std::cout << file.string() << "\n";
   return 0;

@@ -50,9 +50,8 @@ std::string duration_text(double seconds) {
 std::string run_duration(const store::RunRecord& run) {
   if (!run.started_at) return "";
   if (run.status == store::RunStatus::running) {
-    const double now = std::chrono::duration<double>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                           .count();
+    const double now =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     return duration_text(std::max(0.0, now - *run.started_at)) + " so far";
   }
   if (!run.finished_at) return "";
@@ -85,8 +84,9 @@ int runs_command(const std::vector<std::string>& args) {
   std::string status_text;
   po::options_description options("options");
   options.add_options()("experiment", po::value(&experiment), "list only this experiment's runs")(
-      "status", po::value(&status_text), "list only runs in this status: pending, running, "
-                                         "finished or failed");
+      "status", po::value(&status_text),
+      "list only runs in this status: pending, running, "
+      "finished or failed");
   add_db_option(options, db_file);
   po::positional_options_description positional;
   positional.add("experiment", 1);
@@ -110,8 +110,8 @@ int runs_command(const std::vector<std::string>& args) {
       const auto found = metrics.find(run.info.run_id);
       const store::Metrics none;
       const store::Metrics& m = found == metrics.end() ? none : found->second;
-      rows.push_back({run.info.run_id.substr(0, kShortRunId), run.info.experiment,
-                      run.info.variant, run.info.algorithm, std::to_string(run.info.seed),
+      rows.push_back({run.info.run_id.substr(0, kShortRunId), run.info.experiment, run.info.variant,
+                      run.info.algorithm, std::to_string(run.info.seed),
                       std::string(store::to_string(run.status)), metric_text(m, "env_steps", 0),
                       metric_text(m, "eval_mean", 4),
                       run.started_at ? utc_time(*run.started_at) : "", run_duration(run),
@@ -125,8 +125,8 @@ int runs_command(const std::vector<std::string>& args) {
               << (only_status ? " that are " + status_text : "") << "\n";
     return 0;
   }
-  const bool variants = std::any_of(rows.begin() + 1, rows.end(),
-                                    [](const auto& row) { return !row[2].empty(); });
+  const bool variants =
+      std::any_of(rows.begin() + 1, rows.end(), [](const auto& row) { return !row[2].empty(); });
   if (!variants) {
     for (auto& row : rows) row.erase(row.begin() + 2);
   }

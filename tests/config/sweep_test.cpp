@@ -23,9 +23,10 @@ std::filesystem::path write_experiment(const std::string& name, const std::strin
 
 TEST_CASE("a sweep expands into the grid of its values with the last path fastest",
           "[config][sweep]") {
-  const auto file = write_experiment("sweep_grid",
-                                     "  reward.params.channel: [0.2, 0.3]\n"
-                                     "  algorithms.fast.params.learning_rate: [1e-4, 3e-4, 1e-3]\n");
+  const auto file =
+      write_experiment("sweep_grid",
+                       "  reward.params.channel: [0.2, 0.3]\n"
+                       "  algorithms.fast.params.learning_rate: [1e-4, 3e-4, 1e-3]\n");
   const auto variants = recrl::config::load_experiment_variants(file);
   REQUIRE(variants.size() == 6);
   CHECK(variants[0].variant == "channel=0.2,learning_rate=1e-04");
@@ -60,9 +61,10 @@ TEST_CASE("sweep paths that name nothing sweepable are errors at their line", "[
   CHECK_THROWS_WITH(
       recrl::config::load_experiment_variants(write_experiment("sweep_seeds", "  seeds: [1, 2]\n")),
       Catch::Contains("exp.yaml:6:3: error: sweep.seeds: a sweep path starts with env"));
-  CHECK_THROWS_WITH(recrl::config::load_experiment_variants(
-                        write_experiment("sweep_label", "  algorithms.slow.params.x: [1]\n")),
-                    Catch::Contains("exp.yaml:6:30") && Catch::Contains("no entry labelled 'slow'"));
+  CHECK_THROWS_WITH(
+      recrl::config::load_experiment_variants(
+          write_experiment("sweep_label", "  algorithms.slow.params.x: [1]\n")),
+      Catch::Contains("exp.yaml:6:30") && Catch::Contains("no entry labelled 'slow'"));
   CHECK_THROWS_WITH(recrl::config::load_experiment_variants(
                         write_experiment("sweep_empty", "  reward.params.channel: []\n")),
                     Catch::Contains("expected a non-empty list of values"));

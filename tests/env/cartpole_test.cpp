@@ -194,8 +194,9 @@ TEST_CASE("cartpole follows gymnasium's dynamics over many random episodes", "[e
     // Balancing with a probability that changes from episode to episode, so that episodes are
     // long and short and visit both termination conditions.
     const double p_balance = 0.15 * (episodes % 6);
-    const int action = action_rng.uniform() < p_balance ? balance(obs)
-                                                        : static_cast<int>(action_rng.uniform_int(2));
+    const int action = action_rng.uniform() < p_balance
+                           ? balance(obs)
+                           : static_cast<int>(action_rng.uniform_int(2));
     const recrl::EnvStep step = env->step(action, env_rng, obs);
     const bool gym_terminated = gym.step(action);
     INFO("step " << t);

@@ -27,8 +27,8 @@ struct ConformanceCase {
 };
 
 std::ostream& operator<<(std::ostream& out, const ConformanceCase& c) {
-  return out << c.env << " " << (c.env_params.empty() ? "{}" : c.env_params) << " with "
-             << c.reward << " " << (c.reward_params.empty() ? "{}" : c.reward_params);
+  return out << c.env << " " << (c.env_params.empty() ? "{}" : c.env_params) << " with " << c.reward
+             << " " << (c.reward_params.empty() ? "{}" : c.reward_params);
 }
 
 const std::vector<ConformanceCase> kCases{
@@ -58,7 +58,8 @@ recrl::VecEnv make_vec(const ConformanceCase& c, int copies, std::uint64_t seed)
 }
 
 void random_actions(recrl::Rng& rng, int n_actions, std::vector<int>& actions) {
-  for (int& a : actions) a = static_cast<int>(rng.uniform_int(static_cast<std::uint64_t>(n_actions)));
+  for (int& a : actions)
+    a = static_cast<int>(rng.uniform_int(static_cast<std::uint64_t>(n_actions)));
 }
 
 // Everything a VecEnv step shows, flattened, for comparing two runs.
@@ -169,7 +170,8 @@ TEST_CASE("observations stay within the declared bounds under random actions",
   check_within_bounds(obs, spec.observation, 0);
   int length = 0;
   for (int t = 1; t <= 5000; ++t) {
-    const int action = static_cast<int>(action_rng.uniform_int(static_cast<std::uint64_t>(spec.action.size)));
+    const int action =
+        static_cast<int>(action_rng.uniform_int(static_cast<std::uint64_t>(spec.action.size)));
     const recrl::EnvStep step = env->step(action, env_rng, obs);
     ++length;
     check_within_bounds(obs, spec.observation, t);  // the terminal observation included
@@ -235,8 +237,8 @@ TEST_CASE("the random algorithm runs 200 steps through the vectorised environmen
   recrl::PluginContext ctx = recrl::test::plugin_context("algorithms[0]", &spec);
   ctx.reward = reward.get();
   ctx.n_envs = kCopies;
-  const recrl::Params params = recrl::test::plugin_params(
-      recrl::plugin::Kind::Algorithm, "random", "", "algorithms[0]", "algorithm.yaml");
+  const recrl::Params params = recrl::test::plugin_params(recrl::plugin::Kind::Algorithm, "random",
+                                                          "", "algorithms[0]", "algorithm.yaml");
   auto algorithm = recrl::test::bundled_plugins().create_algorithm("random", params, ctx);
 
   recrl::Rng rng(10);
@@ -254,9 +256,8 @@ TEST_CASE("the random algorithm runs 200 steps through the vectorised environmen
       ++counts[static_cast<std::size_t>(a)];
     }
     vec.step(actions);
-    const recrl::StepBatch batch{acted_on,         actions,          vec.rewards(),
-                                 vec.obs(),        vec.final_obs(),  vec.terminated(),
-                                 vec.truncated()};
+    const recrl::StepBatch batch{acted_on,        actions,          vec.rewards(),  vec.obs(),
+                                 vec.final_obs(), vec.terminated(), vec.truncated()};
     if (algorithm->observe(batch)) algorithm->update(rng, metrics);
   }
   CHECK(vec.steps() == 200 * kCopies);

@@ -14,9 +14,10 @@ using Catch::Matchers::Equals;
 namespace {
 
 const std::vector<std::string> kFeatureNames{
-    "recency",     "frequency",    "monetary_value", "engagement_score",
-    "discount_sensitive", "free_shipping_preferred", "email_opens",
-    "sms_response", "push_response", "last_purchase_days"};
+    "recency",           "frequency",          "monetary_value",
+    "engagement_score",  "discount_sensitive", "free_shipping_preferred",
+    "email_opens",       "sms_response",       "push_response",
+    "last_purchase_days"};
 
 std::vector<recrl::Vector> draw_users(recrl::Environment& env, std::uint64_t seed, int n) {
   recrl::Rng rng(seed);
@@ -49,7 +50,8 @@ double capped_days_mean(double mean) {
 
 }  // namespace
 
-TEST_CASE("recommendation spec has the 10 features and the default catalog", "[env][recommendation]") {
+TEST_CASE("recommendation spec has the 10 features and the default catalog",
+          "[env][recommendation]") {
   auto env = recrl::test::make_environment("recommendation");
   const recrl::EnvSpec& spec = env->spec();
   CHECK(spec.name == "recommendation");

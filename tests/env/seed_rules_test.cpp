@@ -32,8 +32,16 @@ struct UserFeatures {
 
 // The default catalog's action numbers.
 enum Action {
-  kDiscount10Email, kDiscount10Sms, kDiscount15Email, kDiscount15Sms, kDiscount15Push,
-  kFreeShippingEmail, kFreeShippingSms, kFreeShippingPush, kReminderEmail, kReminderPush
+  kDiscount10Email,
+  kDiscount10Sms,
+  kDiscount15Email,
+  kDiscount15Sms,
+  kDiscount15Push,
+  kFreeShippingEmail,
+  kFreeShippingSms,
+  kFreeShippingPush,
+  kReminderEmail,
+  kReminderPush
 };
 
 class SeedRulesFixture {
@@ -185,8 +193,9 @@ TEST_CASE("seed_rules value fit rewards a discount depth that fits the value tie
 }
 
 TEST_CASE("seed_rules weights threshold and depth are parameters", "[env][seed_rules]") {
-  SeedRulesFixture f("{targeting: 0.2, channel: 0.1, value_fit: 0.05, value_threshold: 250, "
-                     "value_depth: 10}");
+  SeedRulesFixture f(
+      "{targeting: 0.2, channel: 0.1, value_fit: 0.05, value_threshold: 250, "
+      "value_depth: 10}");
   UserFeatures user;  // monetary 200: low-value under a 250 threshold; 10% is now deep
   CHECK(f.reward_of(user, kDiscount10Email) == Approx(0.3));
   CHECK(f.parts()[0] == Approx(0.2));
@@ -242,8 +251,7 @@ TEST_CASE("seed_rules reports missing features at the reward's location", "[env]
                   recrl::ConfigError);
   CHECK_THROWS_WITH(recrl::test::make_reward("seed_rules", spec, "{channel: 0.3}"),
                     Contains("reward.yaml:1:1: error: reward: ") &&
-                        Contains("discount_sensitive, sms_response") &&
-                        Contains("deal_seeker"));
+                        Contains("discount_sensitive, sms_response") && Contains("deal_seeker"));
 }
 
 TEST_CASE("seed_rules reports actions without the catalog fields it needs", "[env][seed_rules]") {

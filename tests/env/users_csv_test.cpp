@@ -19,13 +19,14 @@ namespace {
 const std::string kExperiment = RECRL_TEST_SOURCE_DIR "/env/fixtures/experiment.yaml";
 
 std::shared_ptr<recrl::Environment> csv_env(const std::string& file) {
-  return recrl::test::make_environment("recommendation",
-                                       "users: {source: csv, path: " + file + "}", kExperiment);
+  return recrl::test::make_environment("recommendation", "users: {source: csv, path: " + file + "}",
+                                       kExperiment);
 }
 
 }  // namespace
 
-TEST_CASE("recommendation samples CSV users uniformly with replacement", "[env][recommendation][csv]") {
+TEST_CASE("recommendation samples CSV users uniformly with replacement",
+          "[env][recommendation][csv]") {
   auto env = csv_env("users_good.csv");
   recrl::Rng rng(4);
   recrl::Vector obs(10);
@@ -96,7 +97,8 @@ TEST_CASE("recommendation CSV errors name the file row and column", "[env][recom
   CHECK_THROWS_WITH(csv_env("users_wrong_field_count.csv"),
                     Contains("users_wrong_field_count.csv:3:10: error: the row has 9 fields but "
                              "the header has 10"));
-  CHECK_THROWS_WITH(csv_env("users_empty.csv"), Contains("users_empty.csv: error: the CSV file is empty"));
+  CHECK_THROWS_WITH(csv_env("users_empty.csv"),
+                    Contains("users_empty.csv: error: the CSV file is empty"));
   CHECK_THROWS_WITH(csv_env("users_header_only.csv"),
                     Contains("users_header_only.csv: error: the CSV file has a header but no data "
                              "rows"));

@@ -78,8 +78,7 @@ TEST_CASE("fnv1a64 matches the published test vectors", "[plugin][abi]") {
   CHECK(fnv1a64("foobar") == 0x85944171f73967e8ull);
 }
 
-TEST_CASE("the plugin boundary headers match the hash recorded with kPluginAbi",
-          "[plugin][abi]") {
+TEST_CASE("the plugin boundary headers match the hash recorded with kPluginAbi", "[plugin][abi]") {
   const fs::path include_root = fs::path(RECRL_PROJECT_SOURCE_DIR) / "framework/sdk/include/recrl";
   const auto headers = boundary_headers(include_root);
   REQUIRE(headers.size() > 2);
@@ -91,11 +90,13 @@ TEST_CASE("the plugin boundary headers match the hash recorded with kPluginAbi",
     hash = fnv1a64(normalised_contents(include_root / header), hash);
   }
 
-  INFO("A plugin boundary header changed (framework/sdk/include/recrl/core/*.hpp, "
-       "recrl/toolkit/*.hpp, recrl/util/*.hpp, recrl/plugin/abi.hpp or recrl/plugin/export.hpp). If the change alters anything a plugin "
-       "is compiled against (a class layout, a virtual function, a signature, the descriptor or "
-       "the macros), bump kPluginAbi in recrl/plugin/abi.hpp. Then record the new hash there: "
-       "kAbiHeadersHash = "
-       << hex64(hash) << ";");
+  INFO(
+      "A plugin boundary header changed (framework/sdk/include/recrl/core/*.hpp, "
+      "recrl/toolkit/*.hpp, recrl/util/*.hpp, recrl/plugin/abi.hpp or recrl/plugin/export.hpp). If "
+      "the change alters anything a plugin "
+      "is compiled against (a class layout, a virtual function, a signature, the descriptor or "
+      "the macros), bump kPluginAbi in recrl/plugin/abi.hpp. Then record the new hash there: "
+      "kAbiHeadersHash = "
+      << hex64(hash) << ";");
   CHECK(hash == recrl::plugin::kAbiHeadersHash);
 }

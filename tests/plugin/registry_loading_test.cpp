@@ -38,15 +38,16 @@ std::string only_problem(const std::string& folder) {
 TEST_CASE("a plugin built for another plugin ABI is refused with a rebuild hint",
           "[plugin][registry]") {
   // The fixture's schema() and create() abort: reaching them would crash the test.
-  CHECK(only_problem("wrong_abi") ==
-        fixture_file("wrong_abi", "recrl_reward_wrong_abi.so") +
-            ": built for plugin ABI 999, this recrl has ABI " +
-            std::to_string(recrl::plugin::kPluginAbi) + "; rebuild the plugin against this SDK");
+  CHECK(only_problem("wrong_abi") == fixture_file("wrong_abi", "recrl_reward_wrong_abi.so") +
+                                         ": built for plugin ABI 999, this recrl has ABI " +
+                                         std::to_string(recrl::plugin::kPluginAbi) +
+                                         "; rebuild the plugin against this SDK");
 }
 
 TEST_CASE("a descriptor with the wrong magic number is refused", "[plugin][registry]") {
   const std::string problem = only_problem("wrong_magic");
-  CHECK_THAT(problem, StartsWith(fixture_file("wrong_magic", "recrl_reward_wrong_magic.so") + ": "));
+  CHECK_THAT(problem,
+             StartsWith(fixture_file("wrong_magic", "recrl_reward_wrong_magic.so") + ": "));
   CHECK_THAT(problem, Contains("is not a recrl plugin descriptor (magic 0x12345678, expected "
                                "0x4c434552)"));
 }
@@ -110,10 +111,10 @@ TEST_CASE("the same plugin in two folders is a problem naming both files", "[plu
   PluginRegistry registry;
   registry.scan({fixture_folder("duplicate_a"), fixture_folder("duplicate_b")});
   REQUIRE(registry.problems().size() == 1);
-  CHECK(registry.problems().front() ==
-        fixture_file("duplicate_b", "recrl_reward_twin.so") +
-            ": duplicate reward plugin 'twin', also found in " +
-            fixture_file("duplicate_a", "recrl_reward_twin.so") + "; remove one of the two files");
+  CHECK(registry.problems().front() == fixture_file("duplicate_b", "recrl_reward_twin.so") +
+                                           ": duplicate reward plugin 'twin', also found in " +
+                                           fixture_file("duplicate_a", "recrl_reward_twin.so") +
+                                           "; remove one of the two files");
   const auto* twin = registry.find(Kind::Reward, "twin");
   REQUIRE(twin != nullptr);
   CHECK(twin->file == fixture_folder("duplicate_a") / "recrl_reward_twin.so");
@@ -137,8 +138,8 @@ TEST_CASE("a folder that does not exist is a problem", "[plugin][registry]") {
 
 TEST_CASE("a refused plugin does not stop the others from loading", "[plugin][registry]") {
   PluginRegistry registry;
-  registry.scan({fixture_folder("wrong_abi"), fixture_folder("not_a_library"),
-                 fixture_folder("good")});
+  registry.scan(
+      {fixture_folder("wrong_abi"), fixture_folder("not_a_library"), fixture_folder("good")});
   CHECK(registry.problems().size() == 2);
   CHECK(registry.find(Kind::Reward, "constant") != nullptr);
   CHECK(registry.find(Kind::Reward, "wrong_abi") == nullptr);

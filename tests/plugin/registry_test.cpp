@@ -119,11 +119,11 @@ TEST_CASE("get of an unknown plugin is a located ConfigError listing the plugins
 TEST_CASE("get of a kind with no plugins names the folders searched", "[plugin][registry]") {
   PluginRegistry registry;
   registry.scan({fixture_folder("good")});
-  CHECK_THROWS_WITH(registry.get(Kind::Algorithm, "ppo", {"experiment.yaml", 9, 3},
-                                 "algorithms[0]"),
-                    Contains("experiment.yaml:9:3: error: algorithms[0]: no algorithm plugin "
-                             "named 'ppo'; no algorithm plugins were found (searched: " +
-                             fixture_folder("good").string() + ")"));
+  CHECK_THROWS_WITH(
+      registry.get(Kind::Algorithm, "ppo", {"experiment.yaml", 9, 3}, "algorithms[0]"),
+      Contains("experiment.yaml:9:3: error: algorithms[0]: no algorithm plugin "
+               "named 'ppo'; no algorithm plugins were found (searched: " +
+               fixture_folder("good").string() + ")"));
 }
 
 TEST_CASE("creating an unknown plugin is a PluginError", "[plugin][registry]") {
@@ -186,8 +186,8 @@ TEST_CASE("an object created by the registry stays usable after the registry is 
   {
     PluginRegistry registry;
     registry.scan({fixture_folder("good")});
-    reward = registry.create_reward("constant", default_params(registry, "constant"),
-                                    reward_context());
+    reward =
+        registry.create_reward("constant", default_params(registry, "constant"), reward_context());
   }
   // The object holds its library: still mapped, and its virtual functions still callable.
   CHECK(is_mapped(file));

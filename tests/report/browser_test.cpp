@@ -37,9 +37,9 @@ int chromium(const std::filesystem::path& dir, const std::string& what,
       std::string("timeout 120 ") + kChromium +
       " --headless --no-sandbox --disable-gpu --disable-quic --no-first-run"
       " --disable-background-networking --disable-component-update --disable-sync"
-      " --hide-scrollbars --user-data-dir='" + profile.string() + "' --window-size=1200,2000 " +
-      what + " 'file://" + page.string() + "' > '" + out.string() + "' 2> '" +
-      (dir / "chromium.log").string() + "'";
+      " --hide-scrollbars --user-data-dir='" +
+      profile.string() + "' --window-size=1200,2000 " + what + " 'file://" + page.string() +
+      "' > '" + out.string() + "' 2> '" + (dir / "chromium.log").string() + "'";
   const int status = std::system(command.c_str());
   std::error_code ignored;  // Chromium's helper processes may still be writing into it
   std::filesystem::remove_all(profile, ignored);
@@ -72,8 +72,9 @@ PixelCounts count_pixels(const PngImage& image) {
 
 TEST_CASE("the report renders in headless Chromium with its plots", "[.browser]") {
   if (!std::filesystem::exists(kChromium)) {
-    FAIL("chromium not found at /usr/bin/chromium: install it with scripts/bootstrap.sh test "
-         "(or leave this test out: ctest -LE browser)");
+    FAIL(
+        "chromium not found at /usr/bin/chromium: install it with scripts/bootstrap.sh test "
+        "(or leave this test out: ctest -LE browser)");
   }
   const auto dir = scratch_dir("report_browser");
   fill_report_store(dir / "store.db", "demo");
@@ -102,7 +103,7 @@ TEST_CASE("the report renders in headless Chromium with its plots", "[.browser]"
   INFO("non-white share " << counts.non_white_share << ", " << counts.colours << " colours, "
                           << counts.palette_blue << " palette-blue pixels");
   CHECK(counts.non_white_share > 0.02);
-  CHECK(counts.colours > 50);       // text antialiasing, palette colours, bands
+  CHECK(counts.colours > 50);        // text antialiasing, palette colours, bands
   CHECK(counts.palette_blue > 100);  // ppo's line, dots and swatches
 
   // The DOM after rendering: the plots are there as SVG, not as text.

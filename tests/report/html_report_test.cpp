@@ -34,7 +34,8 @@ TEST_CASE("report_data groups the finished runs with their scores curves and act
   CHECK(data.variants == std::vector<std::string>{"base"});
   REQUIRE(data.algorithms.size() == 3);
   const report::AlgorithmResult* ppo = nullptr;
-  for (const auto& a : data.algorithms) if (a.algorithm == "ppo") ppo = &a;
+  for (const auto& a : data.algorithms)
+    if (a.algorithm == "ppo") ppo = &a;
   REQUIRE(ppo != nullptr);
   CHECK(ppo->eval.values == std::vector<double>{0.5, 0.6, 0.7});
   CHECK(ppo->eval.mean == Approx(0.6));
@@ -65,7 +66,7 @@ TEST_CASE("the report page holds the table numbers and one svg per plot", "[repo
   // The table: ppo's 0.5, 0.6, 0.7 have mean 0.6 and std 0.1, their IQM (all three) is 0.6.
   CHECK(html.find("<td class=\"num\">0.6000 ± 0.1000</td>") != std::string::npos);
   CHECK(html.find("<td class=\"num\">0.6000 [") != std::string::npos);
-  CHECK(html.find("<td class=\"num\">66.7</td>") != std::string::npos);   // % of oracle
+  CHECK(html.find("<td class=\"num\">66.7</td>") != std::string::npos);    // % of oracle
   CHECK(html.find("<td class=\"num\">50,000</td>") != std::string::npos);  // steps/s
   CHECK(html.find("<td class=\"num\">0.9000 ± 0.0000</td>") != std::string::npos);
   CHECK(html.find("recommendation 1.0.0") != std::string::npos);
@@ -139,7 +140,8 @@ TEST_CASE("a swept experiment gets a variant column and plots per variant", "[re
     const std::vector<store::ActionCount> actions{{0, "email", 3}, {1, "sms", 1}};
     for (const char* variant : {"lr=0.1", "lr=0.3"}) {
       for (std::uint64_t seed : {0, 1}) {
-        test::record_report_run(db, "sweep", {"ppo", variant, seed, 0.5 + 0.1 * static_cast<double>(seed), actions});
+        test::record_report_run(
+            db, "sweep", {"ppo", variant, seed, 0.5 + 0.1 * static_cast<double>(seed), actions});
       }
     }
   }

@@ -20,7 +20,7 @@ namespace recrl::test {
 struct PngImage {
   std::uint32_t width = 0;
   std::uint32_t height = 0;
-  int channels = 0;                 // 3 (RGB) or 4 (RGBA)
+  int channels = 0;                  // 3 (RGB) or 4 (RGBA)
   std::vector<std::uint8_t> pixels;  // row by row, `channels` bytes per pixel
 };
 
@@ -34,10 +34,17 @@ class Inflater {
     for (bool last = false; !last;) {
       last = bits(1) == 1;
       switch (bits(2)) {
-        case 0: stored(); break;
-        case 1: fixed(); break;
-        case 2: dynamic(); break;
-        default: throw std::runtime_error("png: bad deflate block type");
+        case 0:
+          stored();
+          break;
+        case 1:
+          fixed();
+          break;
+        case 2:
+          dynamic();
+          break;
+        default:
+          throw std::runtime_error("png: bad deflate block type");
       }
     }
     return std::move(out_);
@@ -79,7 +86,8 @@ class Inflater {
     std::array<int, 16> offsets{};
     for (std::size_t len = 1; len < 15; ++len) offsets[len + 1] = offsets[len] + h.count[len];
     for (int s = 0; s < n; ++s) {
-      if (lengths[s] != 0) h.symbol[static_cast<std::size_t>(offsets[static_cast<std::size_t>(lengths[s])]++)] = s;
+      if (lengths[s] != 0)
+        h.symbol[static_cast<std::size_t>(offsets[static_cast<std::size_t>(lengths[s])]++)] = s;
     }
     h.count[0] = 0;
     return h;
@@ -99,16 +107,16 @@ class Inflater {
   }
 
   void codes(const Huffman& lengths, const Huffman& distances) {
-    static constexpr std::array<int, 29> length_base{3,  4,  5,  6,  7,  8,  9,  10,  11,  13,
-                                                     15, 17, 19, 23, 27, 31, 35, 43,  51,  59,
+    static constexpr std::array<int, 29> length_base{3,  4,  5,  6,   7,   8,   9,   10,  11, 13,
+                                                     15, 17, 19, 23,  27,  31,  35,  43,  51, 59,
                                                      67, 83, 99, 115, 131, 163, 195, 227, 258};
     static constexpr std::array<int, 29> length_extra{0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
                                                       2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
     static constexpr std::array<int, 30> distance_base{
         1,   2,   3,   4,   5,   7,    9,    13,   17,   25,   33,   49,   65,    97,    129,
         193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577};
-    static constexpr std::array<int, 30> distance_extra{0, 0, 0, 0, 1, 1, 2,  2,  3,  3,
-                                                        4, 4, 5, 5, 6, 6, 7,  7,  8,  8,
+    static constexpr std::array<int, 30> distance_extra{0, 0, 0,  0,  1,  1,  2,  2,  3,  3,
+                                                        4, 4, 5,  5,  6,  6,  7,  7,  8,  8,
                                                         9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
     for (;;) {
       int symbol = decode(lengths);
@@ -160,7 +168,8 @@ class Inflater {
       } else {
         repeat = symbol == 17 ? 3 + bits(3) : 11 + bits(7);
       }
-      if (index + repeat > n_lengths + n_distances) throw std::runtime_error("png: too many lengths");
+      if (index + repeat > n_lengths + n_distances)
+        throw std::runtime_error("png: too many lengths");
       while (repeat-- > 0) lengths[static_cast<std::size_t>(index++)] = value;
     }
     codes(build(lengths.data(), n_lengths), build(lengths.data() + n_lengths, n_distances));
@@ -199,7 +208,8 @@ inline PngImage read_png(const std::filesystem::path& file) {
   std::vector<std::uint8_t> compressed;
   for (std::size_t at = 8; at + 12 <= bytes.size();) {
     const std::uint32_t length = png_detail::big_endian(&bytes[at]);
-    const std::string type(bytes.begin() + static_cast<long>(at) + 4, bytes.begin() + static_cast<long>(at) + 8);
+    const std::string type(bytes.begin() + static_cast<long>(at) + 4,
+                           bytes.begin() + static_cast<long>(at) + 8);
     const std::uint8_t* chunk = &bytes[at + 8];
     if (at + 12 + length > bytes.size()) throw std::runtime_error("png: chunk ends early");
     if (type == "IHDR") {
@@ -233,12 +243,23 @@ inline PngImage read_png(const std::filesystem::path& file) {
       const int c = above && x >= bpp ? above[x - bpp] : 0;
       int predicted = 0;
       switch (filter) {
-        case 0: predicted = 0; break;
-        case 1: predicted = a; break;
-        case 2: predicted = b; break;
-        case 3: predicted = (a + b) / 2; break;
-        case 4: predicted = png_detail::paeth(a, b, c); break;
-        default: throw std::runtime_error("png: bad filter type");
+        case 0:
+          predicted = 0;
+          break;
+        case 1:
+          predicted = a;
+          break;
+        case 2:
+          predicted = b;
+          break;
+        case 3:
+          predicted = (a + b) / 2;
+          break;
+        case 4:
+          predicted = png_detail::paeth(a, b, c);
+          break;
+        default:
+          throw std::runtime_error("png: bad filter type");
       }
       row[x] = static_cast<std::uint8_t>(line[x] + predicted);
     }

@@ -23,10 +23,9 @@ struct ReportRun {
 // Records one finished run with a rising learning curve of 8 points ending at its score.
 inline void record_report_run(store::ResultStore& db, const std::string& experiment,
                               const ReportRun& r) {
-  store::RunInfo info = run_info(experiment,
-                                 experiment + "-" + r.variant + "-" + r.algorithm + "-" +
-                                     std::to_string(r.seed),
-                                 r.seed, r.algorithm);
+  store::RunInfo info = run_info(
+      experiment, experiment + "-" + r.variant + "-" + r.algorithm + "-" + std::to_string(r.seed),
+      r.seed, r.algorithm);
   info.variant = r.variant;
   if (!db.claim_run(info).run_it) throw std::runtime_error("run not claimed");
   std::vector<store::CurvePoint> curve;
@@ -55,10 +54,14 @@ inline void fill_report_store(const std::filesystem::path& file, const std::stri
                         : std::vector<store::ActionCount>{};
   };
   const std::vector<ReportRun> runs{
-      {"ppo", "base", 0, 0.50, actions(60, 30, 10)}, {"ppo", "base", 1, 0.60, actions(65, 30, 5)},
-      {"ppo", "base", 2, 0.70, actions(70, 25, 5)},  {"a2c", "base", 0, 0.40, actions(20, 40, 40)},
-      {"a2c", "base", 1, 0.45, actions(25, 40, 35)}, {"a2c", "base", 2, 0.35, actions(30, 40, 30)},
-      {"oracle", "base", 0, 0.90, actions(80, 20, 0)}, {"oracle", "base", 1, 0.90, actions(80, 20, 0)},
+      {"ppo", "base", 0, 0.50, actions(60, 30, 10)},
+      {"ppo", "base", 1, 0.60, actions(65, 30, 5)},
+      {"ppo", "base", 2, 0.70, actions(70, 25, 5)},
+      {"a2c", "base", 0, 0.40, actions(20, 40, 40)},
+      {"a2c", "base", 1, 0.45, actions(25, 40, 35)},
+      {"a2c", "base", 2, 0.35, actions(30, 40, 30)},
+      {"oracle", "base", 0, 0.90, actions(80, 20, 0)},
+      {"oracle", "base", 1, 0.90, actions(80, 20, 0)},
   };
   for (const ReportRun& run : runs) record_report_run(db, experiment, run);
 }

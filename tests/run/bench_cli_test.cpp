@@ -82,6 +82,7 @@ TEST_CASE("recrl bench --only benchmarks the named algorithms", "[e2e][bench]") 
 TEST_CASE("recrl bench --only refuses a label the experiment lacks", "[e2e][bench]") {
   const auto result = run_recrl("bench --only sac", scratch_dir("bench_cli_only_bad"));
   CHECK(result.status == 2);
-  CHECK_THAT(result.err, Catch::Contains("--only sac: no algorithm of the experiment has this label "
-                                         "(its labels: ppo, a2c, dqn)"));
+  CHECK_THAT(result.err,
+             Catch::Contains("--only sac: no algorithm of the experiment has this label "
+                             "(its labels: ppo, a2c, dqn)"));
 }

@@ -37,8 +37,8 @@ void write_experiment(const fs::path& dir) {
                                     "algorithms: [{plugin: ppo}]\n"
                                     "seeds: [0]\n"
                                     "train: {timesteps: "
-                                 << kTimesteps << ", n_envs: 2, checkpoint_every: "
-                                 << kCheckpointEvery
+                                 << kTimesteps
+                                 << ", n_envs: 2, checkpoint_every: " << kCheckpointEvery
                                  << "}\n"
                                     "eval: {episodes: 200, every: 10000}\n"
                                     "output: out\n";
@@ -60,7 +60,7 @@ struct StoredNumbers {
   bool operator==(const StoredNumbers&) const = default;
 };
 
-const std::vector<std::string> kTimings = {"wall_s", "train_s", "steps_per_s", "env_s",
+const std::vector<std::string> kTimings = {"wall_s", "train_s",  "steps_per_s", "env_s",
                                            "act_s",  "update_s", "eval_s"};
 
 StoredNumbers numbers_of(const fs::path& file) {

@@ -110,8 +110,9 @@ struct Run {
     }
     vec.emplace(train_envs, train_rewards, c.reward, c.seed);
     evaluator.emplace(std::move(eval_envs), std::move(eval_rewards), c.reward, kEvalEpisodes, 99);
-    const recrl::Params params = recrl::test::plugin_params(
-        recrl::plugin::Kind::Algorithm, c.algorithm, c.algorithm_params, "algorithms[0]", "algo.yaml");
+    const recrl::Params params =
+        recrl::test::plugin_params(recrl::plugin::Kind::Algorithm, c.algorithm, c.algorithm_params,
+                                   "algorithms[0]", "algo.yaml");
     recrl::PluginContext ctx = recrl::test::plugin_context("algorithms[0]", &vec->spec());
     ctx.reward = train_rewards.front().get();
     ctx.n_envs = c.n_envs;
@@ -321,8 +322,9 @@ TEST_CASE("a checkpoint of another run or configuration is refused", "[run][chec
   // Another identity (another algorithm, other parameters, another seed): refused by the header.
   RunConfig a2c = configs()[4];
   CHECK(read_error(saved.file, a2c, a2c.label) ==
-        prefix + "checkpoint of another run or configuration (algorithm, parameters, "
-                 "environment, reward or seed differ); delete it to start this run afresh");
+        prefix +
+            "checkpoint of another run or configuration (algorithm, parameters, "
+            "environment, reward or seed differ); delete it to start this run afresh");
 
   // The same identity given to a run built differently (as if two configurations' texts had
   // the same hash): the state itself does not fit, and nothing is half-accepted silently.
@@ -334,13 +336,15 @@ TEST_CASE("a checkpoint of another run or configuration is refused", "[run][chec
   RunConfig more_envs = saved.config;
   more_envs.n_envs = 3;
   CHECK(read_error(saved.file, more_envs, saved.config.label) ==
-        prefix + "checkpoint does not fit this run: recrl.vec_env.1: saved with 2 environment "
-                 "copies, this run has 3");
+        prefix +
+            "checkpoint does not fit this run: recrl.vec_env.1: saved with 2 environment "
+            "copies, this run has 3");
   RunConfig normalised = saved.config;
   normalised.normalize = true;
   CHECK(read_error(saved.file, normalised, saved.config.label) ==
-        prefix + "checkpoint does not fit this run: recrl.training_loop.1: saved from a run "
-                 "that does not normalise observations, this one does");
+        prefix +
+            "checkpoint does not fit this run: recrl.training_loop.1: saved from a run "
+            "that does not normalise observations, this one does");
   fs::remove_all(dir);
 }
 
@@ -361,7 +365,8 @@ TEST_CASE("a truncated damaged or foreign checkpoint file is refused naming the 
   CHECK(error_for(bytes.substr(0, 20)) == prefix + "checkpoint truncated in its header");
   CHECK_THAT(error_for(bytes.substr(0, bytes.size() - 7)),
              Catch::StartsWith(prefix + "checkpoint truncated or extended: "));
-  CHECK_THAT(error_for(bytes + "x"), Catch::StartsWith(prefix + "checkpoint truncated or extended: "));
+  CHECK_THAT(error_for(bytes + "x"),
+             Catch::StartsWith(prefix + "checkpoint truncated or extended: "));
   std::string flipped = bytes;
   flipped[bytes.size() / 2] = static_cast<char>(flipped[bytes.size() / 2] ^ 0x10);
   CHECK(error_for(flipped) ==

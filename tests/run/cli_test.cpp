@@ -18,8 +18,10 @@ using recrl::test::scratch_dir;
 const std::string kBaselines = "'" + project_file("experiments/baselines.yaml") + "'";
 
 // baselines.yaml on a small training budget (the baselines do not learn) and full evaluation.
-recrl::test::CommandResult run_baselines(const std::filesystem::path& dir, const std::string& extra = "") {
-  return run_recrl("run " + kBaselines + " --set train.timesteps=2000 --set seeds=[0,1] --set output=" +
+recrl::test::CommandResult run_baselines(const std::filesystem::path& dir,
+                                         const std::string& extra = "") {
+  return run_recrl("run " + kBaselines +
+                       " --set train.timesteps=2000 --set seeds=[0,1] --set output=" +
                        (dir / "out").string() + " --quiet " + extra,
                    dir);
 }
@@ -75,7 +77,8 @@ TEST_CASE("the same experiment run twice gives identical numbers", "[e2e][run]")
   }
 }
 
-TEST_CASE("recrl recommend prints the seed report's sample block for a saved policy", "[e2e][run]") {
+TEST_CASE("recrl recommend prints the seed report's sample block for a saved policy",
+          "[e2e][run]") {
   const auto dir = scratch_dir("e2e_recommend");
   REQUIRE(run_baselines(dir).status == 0);
   const std::string policy = (dir / "out" / "runs" / "oracle__s0" / "policy.recrl").string();
@@ -91,7 +94,8 @@ TEST_CASE("recrl recommend prints the seed report's sample block for a saved pol
                            Catch::Contains("Action #2 \u2192 [discount, 15%, email]") &&
                            Catch::Contains("Reward Achieved: 0.90"));
 
-  const auto json = run_recrl("recommend --policy " + policy + " --user " + user + " --format json", dir);
+  const auto json =
+      run_recrl("recommend --policy " + policy + " --user " + user + " --format json", dir);
   REQUIRE(json.status == 0);
   const auto doc = nlohmann::json::parse(json.out);
   REQUIRE(doc.size() == 1);
@@ -109,9 +113,10 @@ TEST_CASE("recrl recommend prints the seed report's sample block for a saved pol
 TEST_CASE("an unknown plugin is refused before anything runs naming the place and the choices",
           "[e2e][run]") {
   const auto dir = scratch_dir("e2e_unknown_plugin");
-  const auto result = run_recrl("run " + kBaselines + " --set algorithms.0.plugin=randm --set output=" +
-                                    (dir / "out").string(),
-                                dir);
+  const auto result =
+      run_recrl("run " + kBaselines +
+                    " --set algorithms.0.plugin=randm --set output=" + (dir / "out").string(),
+                dir);
   CHECK(result.status == 2);
   CHECK_THAT(result.err, Catch::Contains("algorithms[0].plugin") && Catch::Contains("random") &&
                              Catch::Contains("oracle"));
@@ -156,25 +161,27 @@ TEST_CASE("a policy trained on CSV users recommends for a CSV of users from anyw
          "free_shipping_preferred,email_opens,sms_response,push_response,segment\n"
          "8,15,3,200,0.78,1,0,0.87,0.12,0.05,a\n"
          "10,20,1,50,0.5,0,1,0.2,0.5,0.3,b\n";
-  std::ofstream(dir / "data" / "exp.yaml") << "name: csv-users\n"
-                                              "env:\n"
-                                              "  plugin: recommendation\n"
-                                              "  params:\n"
-                                              "    users: {source: csv, path: users.csv}\n"
-                                              "    catalog: [[discount, \"15%\", email], [free_shipping, 0, sms], [reminder, 0, push]]\n"
-                                              "reward: {plugin: seed_rules}\n"
-                                              "algorithms: [{plugin: oracle}]\n"
-                                              "train: {timesteps: 100}\n"
-                                              "eval: {episodes: 50}\n"
-                                              "output: out\n";
+  std::ofstream(dir / "data" / "exp.yaml")
+      << "name: csv-users\n"
+         "env:\n"
+         "  plugin: recommendation\n"
+         "  params:\n"
+         "    users: {source: csv, path: users.csv}\n"
+         "    catalog: [[discount, \"15%\", email], [free_shipping, 0, sms], [reminder, 0, push]]\n"
+         "reward: {plugin: seed_rules}\n"
+         "algorithms: [{plugin: oracle}]\n"
+         "train: {timesteps: 100}\n"
+         "eval: {episodes: 50}\n"
+         "output: out\n";
   const auto run = run_recrl("run data/exp.yaml --quiet", dir);
   INFO(run.err);
   REQUIRE(run.status == 0);
   // From another working directory, the policy still finds its training users.
   const auto elsewhere = scratch_dir("e2e_csv_users_elsewhere");
-  const auto json = run_recrl("recommend --policy " + (dir / "out/runs/oracle__s0/policy.recrl").string() +
-                                  " --users " + (dir / "data/users.csv").string() + " --format json",
-                              elsewhere);
+  const auto json =
+      run_recrl("recommend --policy " + (dir / "out/runs/oracle__s0/policy.recrl").string() +
+                    " --users " + (dir / "data/users.csv").string() + " --format json",
+                elsewhere);
   INFO(json.err);
   REQUIRE(json.status == 0);
   const auto doc = nlohmann::json::parse(json.out);
@@ -185,9 +192,10 @@ TEST_CASE("a policy trained on CSV users recommends for a CSV of users from anyw
   CHECK(doc[1]["reward"].get<double>() == Approx(0.8));
 
   std::ofstream(elsewhere / "bad.csv") << "recency,frequency\n1,2\n";
-  const auto bad = run_recrl("recommend --policy " + (dir / "out/runs/oracle__s0/policy.recrl").string() +
-                                 " --users bad.csv",
-                             elsewhere);
+  const auto bad =
+      run_recrl("recommend --policy " + (dir / "out/runs/oracle__s0/policy.recrl").string() +
+                    " --users bad.csv",
+                elsewhere);
   CHECK(bad.status == 2);
   CHECK_THAT(bad.err, Catch::Contains("bad.csv") && Catch::Contains("monetary_value"));
 }
@@ -233,9 +241,8 @@ TEST_CASE("a sweep gives the same numbers with one job or two and shards partiti
 
   std::set<std::string> sharded;
   for (const char* shard : {"1/3", "2/3", "3/3"}) {
-    const auto r = run_recrl(std::string("run sweep.yaml -q --jobs 1 --shard ") + shard +
-                                 " --set output=shard",
-                             dir);
+    const auto r = run_recrl(
+        std::string("run sweep.yaml -q --jobs 1 --shard ") + shard + " --set output=shard", dir);
     REQUIRE(r.status == 0);
     const auto results = nlohmann::json::parse(read_text(dir / "shard/results.json"));
     for (const auto& run : results["runs"]) {

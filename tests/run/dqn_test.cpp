@@ -19,12 +19,12 @@
 
 namespace {
 
-
-std::shared_ptr<recrl::Algorithm> make_dqn(const recrl::EnvSpec& spec, const recrl::RewardFunction& reward,
+std::shared_ptr<recrl::Algorithm> make_dqn(const recrl::EnvSpec& spec,
+                                           const recrl::RewardFunction& reward,
                                            const std::string& yaml, int n_envs = 1,
                                            std::int64_t total_timesteps = 0) {
-  const recrl::Params params =
-      recrl::test::plugin_params(recrl::plugin::Kind::Algorithm, "dqn", yaml, "algorithms[0]", "dqn.yaml");
+  const recrl::Params params = recrl::test::plugin_params(recrl::plugin::Kind::Algorithm, "dqn",
+                                                          yaml, "algorithms[0]", "dqn.yaml");
   recrl::PluginContext ctx = recrl::test::plugin_context("algorithms[0]", &spec);
   ctx.reward = &reward;
   ctx.n_envs = n_envs;
@@ -50,8 +50,8 @@ Copies make_copies(const std::string& env, const std::string& reward, int n) {
 // The runner's training loop (framework/src/run/runner.cpp Run::execute) without files:
 // act, step, observe, update when asked, observations normalised as the runner does when
 // `normalizer` is given. Returns every metric reported.
-recrl::Metrics train(recrl::Algorithm& algo, recrl::VecEnv& vec, std::int64_t steps, std::uint64_t seed,
-                     recrl::ObservationNormalizer* normalizer = nullptr) {
+recrl::Metrics train(recrl::Algorithm& algo, recrl::VecEnv& vec, std::int64_t steps,
+                     std::uint64_t seed, recrl::ObservationNormalizer* normalizer = nullptr) {
   const int n = vec.size();
   const int dim = vec.spec().observation.size;
   recrl::Matrix acted(dim, n), next(dim, n), final_obs(dim, n);
@@ -75,8 +75,8 @@ recrl::Metrics train(recrl::Algorithm& algo, recrl::VecEnv& vec, std::int64_t st
     if (normalizer != nullptr) normalizer->update(vec.obs());
     observe_into(vec.obs(), next);
     observe_into(vec.final_obs(), final_obs);
-    const recrl::StepBatch batch{acted, actions, vec.rewards(), next, final_obs,
-                                 vec.terminated(), vec.truncated()};
+    const recrl::StepBatch batch{acted,     actions,          vec.rewards(),  next,
+                                 final_obs, vec.terminated(), vec.truncated()};
     if (algo.observe(batch)) {
       metrics.clear();
       algo.update(rng, metrics);
@@ -106,7 +106,8 @@ TEST_CASE("dqn reports sb3's metrics with the schedule's values", "[run][dqn]") 
   auto copies = make_copies("recommendation", "seed_rules", 1);
   auto algo = make_dqn(copies.envs[0]->spec(), *copies.rewards[0],
                        "{learning_starts: 100, train_freq: 4, "
-                       "learning_rate: lin_0.001, exploration_fraction: 0.5}", 1, 1000);
+                       "learning_rate: lin_0.001, exploration_fraction: 0.5}",
+                       1, 1000);
   recrl::VecEnv vec(copies.envs, copies.rewards, "seed_rules", 3);
   const auto metrics = train(*algo, vec, 1000, 3);
   const auto updates = values_of(metrics, "train/n_updates");
@@ -152,8 +153,7 @@ TEST_CASE("dqn save then load gives identical greedy actions and values", "[run]
   const std::string state = saved(*trained);
   std::istringstream truncated(state.substr(0, state.size() / 2));
   CHECK_THROWS_AS(loaded->load(truncated), recrl::DataError);
-  auto other = make_dqn(spec, *copies.rewards[0],
-                        "{policy_kwargs: {net_arch: [32]}}", 2, 10);
+  auto other = make_dqn(spec, *copies.rewards[0], "{policy_kwargs: {net_arch: [32]}}", 2, 10);
   std::istringstream again(state);
   CHECK_THROWS_AS(other->load(again), recrl::DataError);
 }
@@ -178,30 +178,37 @@ TEST_CASE("dqn parameter errors point at the parameter's line and column", "[con
   const auto& spec = copies.envs[0]->spec();
   const auto& reward = *copies.rewards[0];
   using Catch::Matchers::Contains;
-  REQUIRE_THROWS_WITH(make_dqn(spec, reward, "buffer_size: 100\nbatch_size: 500\n"),
-                      Contains("dqn.yaml:2:13") && Contains("batch_size") && Contains("buffer_size (100)"));
-  REQUIRE_THROWS_WITH(make_dqn(spec, reward, "gamma: 0.9\ntrain_freq: [4, epoch]\n"),
-                      Contains("dqn.yaml:2:13") && Contains("train_freq") && Contains("[n, episode]"));
+  REQUIRE_THROWS_WITH(
+      make_dqn(spec, reward, "buffer_size: 100\nbatch_size: 500\n"),
+      Contains("dqn.yaml:2:13") && Contains("batch_size") && Contains("buffer_size (100)"));
+  REQUIRE_THROWS_WITH(
+      make_dqn(spec, reward, "gamma: 0.9\ntrain_freq: [4, epoch]\n"),
+      Contains("dqn.yaml:2:13") && Contains("train_freq") && Contains("[n, episode]"));
   REQUIRE_THROWS_WITH(make_dqn(spec, reward, "train_freq: 0\n"), Contains("dqn.yaml:1:13"));
   REQUIRE_THROWS_WITH(make_dqn(spec, reward, "exploration_final_eps: 1.5\n"),
                       Contains("dqn.yaml:1:24") && Contains("exploration_final_eps"));
   REQUIRE_THROWS_WITH(make_dqn(spec, reward, "learning_rate: lin_x\n"),
                       Contains("dqn.yaml:1:16") && Contains("learning_rate"));
-  REQUIRE_THROWS_WITH(make_dqn(spec, reward, "policy_kwargs: \"dict(net_arch=[64], ortho_init=False)\"\n"),
-                      Contains("dqn.yaml:1") && Contains("policy_kwargs"));
-  REQUIRE_THROWS_WITH(make_dqn(spec, reward, "tau: 0\n"), Contains("dqn.yaml:1:6") && Contains("tau"));
+  REQUIRE_THROWS_WITH(
+      make_dqn(spec, reward, "policy_kwargs: \"dict(net_arch=[64], ortho_init=False)\"\n"),
+      Contains("dqn.yaml:1") && Contains("policy_kwargs"));
+  REQUIRE_THROWS_WITH(make_dqn(spec, reward, "tau: 0\n"),
+                      Contains("dqn.yaml:1:6") && Contains("tau"));
   REQUIRE_THROWS_WITH(make_dqn(spec, reward, "target_update_intervals: 5\n"),
                       Contains("dqn.yaml:1:1") && Contains("target_update_interval"));
   // rl-zoo's own spellings are accepted.
-  CHECK_NOTHROW(make_dqn(spec, reward,
-                         "train_freq: [256, step]\npolicy_kwargs: \"dict(net_arch=[256, 256])\"\n"));
+  CHECK_NOTHROW(make_dqn(
+      spec, reward, "train_freq: [256, step]\npolicy_kwargs: \"dict(net_arch=[256, 256])\"\n"));
 }
 
-TEST_CASE("dqn smoke runs through recrl run on the seed environment and on cartpole", "[run][dqn][cli]") {
+TEST_CASE("dqn smoke runs through recrl run on the seed environment and on cartpole",
+          "[run][dqn][cli]") {
   const auto dir = recrl::test::scratch_dir("dqn_smoke");
-  const auto write = [&](const std::string& name, const std::string& env, const std::string& reward) {
+  const auto write = [&](const std::string& name, const std::string& env,
+                         const std::string& reward) {
     std::ofstream(dir / (name + ".yaml"))
-        << "name: " << name << "\nenv: {plugin: " << env << "}\nreward: {plugin: " << reward << "}\n"
+        << "name: " << name << "\nenv: {plugin: " << env << "}\nreward: {plugin: " << reward
+        << "}\n"
         << "algorithms:\n  - plugin: dqn\n    params: {learning_starts: 500, "
            "target_update_interval: 500}\n"
         << "seeds: [0]\ntrain: {timesteps: 2000, n_envs: 2}\neval: {episodes: 20, every: 1000}\n"
@@ -219,7 +226,8 @@ TEST_CASE("dqn smoke runs through recrl run on the seed environment and on cartp
   }
 }
 
-TEST_CASE("dqn learns the seed environment to within 95 percent of the oracle", "[run][dqn][learning]") {
+TEST_CASE("dqn learns the seed environment to within 95 percent of the oracle",
+          "[run][dqn][learning]") {
   // A small budget (SB3's defaults need 100k steps): normalised observations (the raw features
   // span 0..1 to hundreds, which slows a ReLU network down markedly), updates every step, a
   // short target interval and a quick epsilon decay.
@@ -228,7 +236,8 @@ TEST_CASE("dqn learns the seed environment to within 95 percent of the oracle", 
   auto algo = make_dqn(copies.envs[0]->spec(), *copies.rewards[0],
                        "{learning_rate: 0.001, learning_starts: 1000, "
                        "batch_size: 64, train_freq: 1, target_update_interval: 500, "
-                       "exploration_fraction: 0.3, exploration_final_eps: 0.02}", 1, steps);
+                       "exploration_fraction: 0.3, exploration_final_eps: 0.02}",
+                       1, steps);
   recrl::VecEnv vec(copies.envs, copies.rewards, "seed_rules", 0);
   recrl::ObservationNormalizer normalizer(copies.envs[0]->spec().observation.size);
   train(*algo, vec, steps, 0, &normalizer);
@@ -237,7 +246,8 @@ TEST_CASE("dqn learns the seed environment to within 95 percent of the oracle", 
   recrl::Evaluator evaluator(eval_copies.envs, eval_copies.rewards, "seed_rules", 4000, 1000003);
   recrl::Rng rng(0);
   const double learned = evaluator.run(*algo, &normalizer, rng).mean_return;
-  const auto oracle = recrl::test::make_oracle(eval_copies.envs[0]->spec(), *eval_copies.rewards[0]);
+  const auto oracle =
+      recrl::test::make_oracle(eval_copies.envs[0]->spec(), *eval_copies.rewards[0]);
   const double best = evaluator.run(*oracle, nullptr, rng).mean_return;
   INFO("dqn " << learned << " oracle " << best);
   CHECK(learned >= 0.95 * best);

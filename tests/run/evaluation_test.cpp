@@ -12,7 +12,8 @@ namespace {
 // Chooses by the observation, so the return depends on which users an episode meets.
 class ThresholdPolicy final : public recrl::Algorithm {
  public:
-  void act(const recrl::ObsBatch& obs, recrl::ActMode, recrl::Rng&, std::span<int> actions) override {
+  void act(const recrl::ObsBatch& obs, recrl::ActMode, recrl::Rng&,
+           std::span<int> actions) override {
     for (Eigen::Index j = 0; j < obs.raw.cols(); ++j) actions[j] = obs.raw(0, j) < 0.5f ? 0 : 2;
   }
   bool observe(const recrl::StepBatch&) override { return false; }
@@ -59,7 +60,8 @@ TEST_CASE("evaluation meets the same episodes whatever the number of slots", "[u
 TEST_CASE("the oracle policy chooses the action with the highest expected reward", "[unit][run]") {
   recrl::test::CountingEnv env(1);
   recrl::test::PassThroughReward reward;
-  const auto oracle = recrl::test::make_oracle(env.spec(), reward, {"exp.yaml", 3, 5}, "algorithms[1]");
+  const auto oracle =
+      recrl::test::make_oracle(env.spec(), reward, {"exp.yaml", 3, 5}, "algorithms[1]");
   auto evaluator = make_evaluator(4, 40, 5);
   recrl::Rng rng(0);
   const auto result = evaluator.run(*oracle, nullptr, rng);
@@ -72,7 +74,8 @@ TEST_CASE("the oracle is refused where actions change what is observed next", "[
   recrl::EnvSpec spec = env.spec();
   spec.actions_affect_state = true;
   recrl::test::PassThroughReward reward;
-  REQUIRE_THROWS_WITH(recrl::test::make_oracle(spec, reward, {"exp.yaml", 3, 5}, "algorithms[1]"),
-                      Catch::StartsWith("exp.yaml:3:5: error: algorithms[1]: the oracle is not available") &&
-                          Catch::Contains("actions change what is observed next"));
+  REQUIRE_THROWS_WITH(
+      recrl::test::make_oracle(spec, reward, {"exp.yaml", 3, 5}, "algorithms[1]"),
+      Catch::StartsWith("exp.yaml:3:5: error: algorithms[1]: the oracle is not available") &&
+          Catch::Contains("actions change what is observed next"));
 }

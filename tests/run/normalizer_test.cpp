@@ -2,7 +2,6 @@
 
 #include "recrl/run/normalizer.hpp"
 
-
 TEST_CASE("the observation normaliser matches the pooled mean and variance of its batches",
           "[unit][run]") {
   recrl::ObservationNormalizer norm(2);

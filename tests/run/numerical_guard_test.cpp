@@ -20,18 +20,18 @@ using recrl::test::scratch_dir;
 // CartPole with a learning rate of 1e30: the first updates blow the weights up to infinity.
 void write_diverging_experiment(const std::filesystem::path& dir, const std::string& algorithm,
                                 const std::string& params) {
-  std::ofstream(dir / "diverge.yaml") << "name: diverge\n"
-                                         "env: {plugin: cartpole}\n"
-                                         "reward: {plugin: env_reward}\n"
-                                         "algorithms:\n"
-                                         "  - plugin: "
-                                      << algorithm << "\n    params: {learning_rate: 1.0e+30, "
-                                      << params
-                                      << "}\n"
-                                         "seeds: [0]\n"
-                                         "train: {timesteps: 3000, n_envs: 1}\n"
-                                         "eval: {episodes: 2}\n"
-                                         "output: out\n";
+  std::ofstream(dir / "diverge.yaml")
+      << "name: diverge\n"
+         "env: {plugin: cartpole}\n"
+         "reward: {plugin: env_reward}\n"
+         "algorithms:\n"
+         "  - plugin: "
+      << algorithm << "\n    params: {learning_rate: 1.0e+30, " << params
+      << "}\n"
+         "seeds: [0]\n"
+         "train: {timesteps: 3000, n_envs: 1}\n"
+         "eval: {episodes: 2}\n"
+         "output: out\n";
 }
 
 }  // namespace

@@ -13,8 +13,10 @@ TEST_CASE("a policy file round-trips its record exactly", "[unit][run]") {
   record.label = "fast";
   record.seed = 3;
   record.env_steps = 12345;
-  record.algorithm = {"ppo", "1.0.0", recrl::Value::map({{"learning_rate", recrl::Value::real(3e-4)}})};
-  record.env = {"recommendation", "1.0.0", recrl::Value::map({{"horizon", recrl::Value::integer(1)}})};
+  record.algorithm = {"ppo", "1.0.0",
+                      recrl::Value::map({{"learning_rate", recrl::Value::real(3e-4)}})};
+  record.env = {"recommendation", "1.0.0",
+                recrl::Value::map({{"horizon", recrl::Value::integer(1)}})};
   record.reward = {"seed_rules", "1.0.0", recrl::Value::map()};
   record.normalize_observations = true;
   record.normalizer = recrl::ObservationNormalizer(2);
@@ -46,8 +48,9 @@ TEST_CASE("a truncated or foreign policy file is a clear data error", "[unit][ru
   REQUIRE_THROWS_WITH(recrl::read_policy_file(dir / "cut.recrl"),
                       Catch::Contains("cut.recrl") && Catch::Contains("truncated"));
   std::ofstream(dir / "text.recrl") << "hello\n";
-  REQUIRE_THROWS_WITH(recrl::read_policy_file(dir / "text.recrl"),
-                      Catch::Contains("text.recrl:1:1") && Catch::Contains("not a recrl policy file"));
+  REQUIRE_THROWS_WITH(
+      recrl::read_policy_file(dir / "text.recrl"),
+      Catch::Contains("text.recrl:1:1") && Catch::Contains("not a recrl policy file"));
   REQUIRE_THROWS_WITH(recrl::read_policy_file(dir / "missing.recrl"),
                       Catch::Contains("missing.recrl") && Catch::Contains("cannot open"));
 }

@@ -27,7 +27,8 @@ recrl::ExperimentResult experiment() {
   e.reward = "seed_rules";
   e.eval_episodes = 10000;
   e.oracle_mean = 0.8;
-  e.runs = {run("random", 0, 0.3), run("fast", 0, 0.6), run("random", 1, 0.34), run("fast", 1, 0.8)};
+  e.runs = {run("random", 0, 0.3), run("fast", 0, 0.6), run("random", 1, 0.34),
+            run("fast", 1, 0.8)};
   return e;
 }
 
@@ -62,7 +63,8 @@ TEST_CASE("the markdown table names the algorithm with its plugin and formats co
   const std::string md = recrl::results_markdown(experiment());
   CHECK_THAT(md, Catch::Contains("| fast (ppo) | 2 | 0.7000 ± 0.1414 | 0.7000 [0.6000, 0.8000] | "
                                  "87.5 | 1,000 |"));
-  CHECK_THAT(md, Catch::Contains("| random | 2 | 0.3200 ± 0.0283 | 0.3200 [0.3000, 0.3400] | 40.0 |"));
+  CHECK_THAT(md,
+             Catch::Contains("| random | 2 | 0.3200 ± 0.0283 | 0.3200 [0.3000, 0.3400] | 40.0 |"));
   // Two seeds each, and every fast run beats every random one.
   CHECK_THAT(md, Catch::Contains("- fast > random (P = 1.00 [1.00, 1.00])"));
 }

@@ -22,8 +22,8 @@ const std::string kSecondRun = "a1b2c3d4e5f70002";
 const std::string kFailedRun = "0f0f0f0f0f0f0003";
 const std::string kPendingRun = "0e0e0e0e0e0e0004";
 
-store::RunInfo run_of(const std::string& experiment, const std::string& run_id,
-                      std::uint64_t seed, const std::string& algorithm) {
+store::RunInfo run_of(const std::string& experiment, const std::string& run_id, std::uint64_t seed,
+                      const std::string& algorithm) {
   store::RunInfo run = test::run_info(experiment, run_id, seed, algorithm);
   run.variant = "";
   return run;
@@ -95,12 +95,12 @@ TEST_CASE("recrl runs lists the runs with short ids status and errors", "[e2e][s
   INFO(all.err);
   REQUIRE(all.status == 0);
   CHECK_THAT(all.out, Catch::StartsWith("run           experiment  algorithm  seed  status"));
-  CHECK_THAT(all.out, Catch::Contains(kFirstRun.substr(0, 12) + "  demo") &&
-                          !Catch::Contains(kFirstRun));
+  CHECK_THAT(all.out,
+             Catch::Contains(kFirstRun.substr(0, 12) + "  demo") && !Catch::Contains(kFirstRun));
   CHECK_THAT(all.out, Catch::Contains("finished") && Catch::Contains("100000") &&
                           Catch::Contains("0.2500") && Catch::Contains("pending"));
-  CHECK_THAT(all.out, Catch::Contains("failed") &&
-                          Catch::Contains("\n    error: boom: the disk is full\n"));
+  CHECK_THAT(all.out,
+             Catch::Contains("failed") && Catch::Contains("\n    error: boom: the disk is full\n"));
 
   const auto failed = run_recrl("runs demo --db store.db --status failed", dir);
   REQUIRE(failed.status == 0);
@@ -145,7 +145,8 @@ TEST_CASE("recrl compare prints the table in every format and refuses bad argume
   const auto csv = run_recrl("compare demo --db store.db --format csv", dir);
   REQUIRE(csv.status == 0);
   CHECK_THAT(csv.out, Catch::Contains("\ndemo,,random,random,eval_mean,2,0.3125,"));
-  const auto json = run_recrl("compare demo demo --db store.db --format json --confidence 0.9", dir);
+  const auto json =
+      run_recrl("compare demo demo --db store.db --format json --confidence 0.9", dir);
   REQUIRE(json.status == 0);
   const auto doc = nlohmann::json::parse(json.out);
   CHECK(doc["confidence"] == 0.9);
@@ -174,14 +175,16 @@ TEST_CASE("recrl export copies a stored policy byte for byte and refuses what it
   std::ofstream(dir / "policy.recrl", std::ios::binary) << std::string("policy\0bytes\n\xff", 14);
   demo_store(dir, dir / "policy.recrl");
 
-  const auto ok = run_recrl("export " + kFirstRun.substr(0, 12) + " --out copied/p.recrl --db store.db", dir);
+  const auto ok =
+      run_recrl("export " + kFirstRun.substr(0, 12) + " --out copied/p.recrl --db store.db", dir);
   INFO(ok.err);
   REQUIRE(ok.status == 0);
   CHECK(ok.out == "exported the policy of run " + kFirstRun + " to copied/p.recrl\n");
   CHECK(read_text(dir / "copied/p.recrl") == read_text(dir / "policy.recrl"));
   CHECK_FALSE(std::filesystem::exists(dir / "copied/p.recrl.partial"));
 
-  const auto exists = run_recrl("export " + kSecondRun + " --out copied/p.recrl --db store.db", dir);
+  const auto exists =
+      run_recrl("export " + kSecondRun + " --out copied/p.recrl --db store.db", dir);
   CHECK(exists.status == 2);
   CHECK(exists.err == "error: --out copied/p.recrl: the file exists (--force replaces it)\n");
   CHECK(run_recrl("export " + kSecondRun + " --out copied/p.recrl --force --db store.db", dir)
@@ -262,10 +265,12 @@ TEST_CASE("recrl recommend --run answers as --policy with the stored run's file"
   const auto policy = trained_policy(dir);
   demo_store(dir, policy);
 
-  const auto by_file = run_recrl("recommend --policy '" + policy.string() + "' --user " + kUser, dir);
+  const auto by_file =
+      run_recrl("recommend --policy '" + policy.string() + "' --user " + kUser, dir);
   INFO(by_file.err);
   REQUIRE(by_file.status == 0);
-  const auto by_run = run_recrl("recommend --run " + kSecondRun + " --db store.db --user " + kUser, dir);
+  const auto by_run =
+      run_recrl("recommend --run " + kSecondRun + " --db store.db --user " + kUser, dir);
   INFO(by_run.err);
   REQUIRE(by_run.status == 0);
   CHECK(by_run.out == by_file.out);
@@ -277,7 +282,8 @@ TEST_CASE("recrl recommend --run answers as --policy with the stored run's file"
   CHECK(both.status == 2);
   CHECK(both.err == "error: recommend: give exactly one of --policy and --run\n");
   CHECK(run_recrl("recommend --user " + kUser, dir).status == 2);
-  const auto no_policy = run_recrl("recommend --run " + kPendingRun + " --db store.db --user " + kUser, dir);
+  const auto no_policy =
+      run_recrl("recommend --run " + kPendingRun + " --db store.db --user " + kUser, dir);
   CHECK(no_policy.status == 2);
   CHECK_THAT(no_policy.err, Catch::Contains("has no policy"));
 }

@@ -20,10 +20,10 @@
 namespace {
 
 using recrl::test::read_text;
-using recrl::test::start_recrl;
-using recrl::test::wait_for;
 using recrl::test::run_recrl;
 using recrl::test::scratch_dir;
+using recrl::test::start_recrl;
+using recrl::test::wait_for;
 namespace store = recrl::store;
 
 // Two algorithms x two seeds on tiny budgets, with an evaluation midway: four runs of about

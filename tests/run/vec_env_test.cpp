@@ -80,7 +80,7 @@ TEST_CASE("a non-finite observation stops the run naming the environment and fea
   vec.reset();
   const std::vector<int> action{0};
   vec.step(action);
-  REQUIRE_THROWS_WITH(vec.step(action),
-                      Catch::Contains("environment 'counting'") && Catch::Contains("feature 'x'") &&
-                          Catch::Contains("step 2"));
+  REQUIRE_THROWS_WITH(vec.step(action), Catch::Contains("environment 'counting'") &&
+                                            Catch::Contains("feature 'x'") &&
+                                            Catch::Contains("step 2"));
 }

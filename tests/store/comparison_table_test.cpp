@@ -28,9 +28,8 @@ void record_runs(store::ResultStore& db, const std::string& experiment,
                  bool with_oracle = true) {
   db.record_experiment(test::experiment_record(experiment));
   for (std::size_t seed = 0; seed < values.size(); ++seed) {
-    store::RunInfo run =
-        test::run_info(experiment, experiment + "-" + algorithm + "-" + std::to_string(seed), seed,
-                       algorithm);
+    store::RunInfo run = test::run_info(
+        experiment, experiment + "-" + algorithm + "-" + std::to_string(seed), seed, algorithm);
     run.variant = "";
     REQUIRE(db.claim_run(run).run_it);
     store::FinishedRun finished;
@@ -97,8 +96,8 @@ TEST_CASE("the comparison says plainly which rows are not distinguishable", "[st
   CHECK_THAT(lines, Catch::Contains("demo: first ~ overlapping: not distinguishable at 95%"));
   CHECK_THAT(lines, Catch::Contains("demo: separated > first (P = 1.00 [1.00, 1.00])"));
   CHECK_THAT(lines, Catch::Contains("demo: separated > overlapping (P = 1.00"));
-  CHECK_THAT(lines, !Catch::Contains("separated: not distinguishable") &&
-                        !Catch::Contains("separated ~"));
+  CHECK_THAT(lines,
+             !Catch::Contains("separated: not distinguishable") && !Catch::Contains("separated ~"));
   // The text table carries the same verdicts.
   const std::string text = store::format_comparison(table, store::ComparisonFormat::table);
   CHECK_THAT(text, Catch::Contains("first ~ overlapping: not distinguishable at 95%"));
@@ -137,11 +136,12 @@ TEST_CASE("the comparison table is the same every time and follows the confidenc
   CHECK(text(0.9) != text(0.95));
   const auto doc = nlohmann::json::parse(text(0.9));
   CHECK(doc["confidence"] == 0.9);
-  CHECK_THAT(pair_lines(store::build_comparison(db, {"demo"}, [] {
-               store::ComparisonOptions o;
-               o.bootstrap.confidence = 0.9;
-               return o;
-             }())),
+  CHECK_THAT(pair_lines(store::build_comparison(db, {"demo"},
+                                                [] {
+                                                  store::ComparisonOptions o;
+                                                  o.bootstrap.confidence = 0.9;
+                                                  return o;
+                                                }())),
              Catch::Contains("not distinguishable at 90%"));
 }
 
@@ -188,10 +188,11 @@ TEST_CASE("the comparison prints as an aligned table Markdown CSV and JSON", "[s
                        Catch::Contains(" 6.6250 [") && Catch::Contains("first ~ overlapping"));
 
   const std::string md = store::format_comparison(table, store::ComparisonFormat::markdown);
-  CHECK_THAT(md, Catch::Contains("| experiment | algorithm | seeds | mean [95% CI] | std | median | "
-                                 "IQM [95% CI] |\n|---|---|---:|---:|---:|---:|---:|\n") &&
-                     Catch::Contains("| demo | first | 8 | 6.6250 [") &&
-                     Catch::Contains("| 6.0930 | 5.0000 | 5.2500 ["));
+  CHECK_THAT(md,
+             Catch::Contains("| experiment | algorithm | seeds | mean [95% CI] | std | median | "
+                             "IQM [95% CI] |\n|---|---|---:|---:|---:|---:|---:|\n") &&
+                 Catch::Contains("| demo | first | 8 | 6.6250 [") &&
+                 Catch::Contains("| 6.0930 | 5.0000 | 5.2500 ["));
 
   const std::string csv = store::format_comparison(table, store::ComparisonFormat::csv);
   CHECK(std::count(csv.begin(), csv.end(), '\n') == 4);
@@ -209,7 +210,8 @@ TEST_CASE("the comparison prints as an aligned table Markdown CSV and JSON", "[s
   CHECK(json["pairs"][0]["verdict"] == "not_distinguishable");
 }
 
-TEST_CASE("the comparison shows reward components and compares by one of them", "[store][compare]") {
+TEST_CASE("the comparison shows reward components and compares by one of them",
+          "[store][compare]") {
   store::ResultStore db = store::ResultStore::open(
       test::scratch_dir("compare_components") / "recrl.db", test::store_options());
   db.record_experiment(test::experiment_record("demo"));
@@ -239,7 +241,8 @@ TEST_CASE("the comparison shows reward components and compares by one of them", 
   CHECK_THAT(text, Catch::Contains("targeting") && Catch::Contains("0.4000"));
   const auto csv = store::format_comparison(table, store::ComparisonFormat::csv);
   CHECK_THAT(csv, Catch::Contains(",reward.targeting,reward.channel\n"));
-  const auto json = nlohmann::json::parse(store::format_comparison(table, store::ComparisonFormat::json));
+  const auto json =
+      nlohmann::json::parse(store::format_comparison(table, store::ComparisonFormat::json));
   CHECK(json["rows"][0]["reward_components"]["targeting"].get<double>() == Approx(0.4));
 
   options.metric = "reward/targeting";

@@ -178,7 +178,7 @@ TEST_CASE("a run result read back from its stored metrics is the result recorded
   record.info = run_info("demo", "r1", 3);
   record.policy = "p.recrl";
   const RunResult back = store::run_result_of(record, finished.metrics, finished.action_counts,
-                                               finished.reward_components);
+                                              finished.reward_components);
   CHECK(back.run_id == "r1");
   CHECK(back.seed == 3);
   CHECK(back.eval_mean == run.eval_mean);

@@ -29,8 +29,8 @@ inline plugin::PluginRegistry& bundled_plugins() {
 
 // A logger that drops everything (plugins may log; tests do not want to see it).
 inline std::shared_ptr<spdlog::logger> quiet_logger() {
-  static const auto logger = std::make_shared<spdlog::logger>(
-      "test", std::make_shared<spdlog::sinks::null_sink_mt>());
+  static const auto logger =
+      std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
   return logger;
 }
 

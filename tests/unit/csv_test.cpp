@@ -32,9 +32,8 @@ TEST_CASE("csv handles CRLF line ends a byte-order mark and blank lines", "[unit
 }
 
 TEST_CASE("csv follows RFC 4180 quoting", "[unit][csv]") {
-  const auto table =
-      CsvTable::parse("name,note\n\"Smith, J\",\"said \"\"hi\"\"\"\n\"two\nlines\",x\nlast,\n",
-                      "t.csv");
+  const auto table = CsvTable::parse(
+      "name,note\n\"Smith, J\",\"said \"\"hi\"\"\"\n\"two\nlines\",x\nlast,\n", "t.csv");
   REQUIRE(table.rows() == 3);
   CHECK(table.text(0, 0) == "Smith, J");
   CHECK(table.text(0, 1) == "said \"hi\"");
@@ -50,8 +49,8 @@ TEST_CASE("csv without a final line break reads the last row", "[unit][csv]") {
 }
 
 TEST_CASE("csv parses numbers strictly and reports file line and column", "[unit][csv]") {
-  const auto table = CsvTable::parse("id,monetary_value,rate\n1, 12.5 ,+0.5\n2,-3,1e-1\n3,abc,nan\n",
-                                     "users.csv");
+  const auto table =
+      CsvTable::parse("id,monetary_value,rate\n1, 12.5 ,+0.5\n2,-3,1e-1\n3,abc,nan\n", "users.csv");
   CHECK(table.number(0, 1) == Approx(12.5));
   CHECK(table.number(0, 2, 0.0, 1.0) == Approx(0.5));
   CHECK(table.number(1, 2, 0.0, 1.0) == Approx(0.1));
@@ -77,8 +76,8 @@ TEST_CASE("csv rejects a row with the wrong number of fields naming its line", "
 TEST_CASE("csv rejects empty and header-only files", "[unit][csv]") {
   CHECK_THROWS_WITH(CsvTable::parse("", "t.csv"), Contains("t.csv: error: the CSV file is empty"));
   CHECK_THROWS_WITH(CsvTable::parse("\n\r\n", "t.csv"), Contains("is empty"));
-  CHECK_THROWS_WITH(CsvTable::parse("a,b\n", "t.csv"), Contains("t.csv: error: ") &&
-                                                           Contains("no data rows"));
+  CHECK_THROWS_WITH(CsvTable::parse("a,b\n", "t.csv"),
+                    Contains("t.csv: error: ") && Contains("no data rows"));
 }
 
 TEST_CASE("csv rejects broken quoting and bad headers", "[unit][csv]") {
@@ -86,7 +85,8 @@ TEST_CASE("csv rejects broken quoting and bad headers", "[unit][csv]") {
                     Contains("t.csv:2:2: error: a quoted field is never closed"));
   CHECK_THROWS_WITH(CsvTable::parse("a,b\n1,\"x\"y\n", "t.csv"),
                     Contains("t.csv:2:2: error: text after the closing"));
-  CHECK_THROWS_WITH(CsvTable::parse("a,b\n1,x\"y\n", "t.csv"), Contains("t.csv:2:2: error: a '\"'"));
+  CHECK_THROWS_WITH(CsvTable::parse("a,b\n1,x\"y\n", "t.csv"),
+                    Contains("t.csv:2:2: error: a '\"'"));
   CHECK_THROWS_WITH(CsvTable::parse("a,a\n1,2\n", "t.csv"),
                     Contains("t.csv:1:2: error: the header names column 'a' twice"));
   CHECK_THROWS_WITH(CsvTable::parse("a,,c\n1,2,3\n", "t.csv"), Contains("t.csv:1:2: error: "));

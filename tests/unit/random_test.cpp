@@ -113,8 +113,8 @@ TEST_CASE("splitmix64 gives the reference generator's first outputs", "[unit][ra
 }
 
 TEST_CASE("derive_seed is deterministic and separates seeds kinds and indices", "[unit][random]") {
-  using recrl::Stream;
   using recrl::derive_seed;
+  using recrl::Stream;
   CHECK(derive_seed(7, Stream::TrainEnv, 3) == derive_seed(7, Stream::TrainEnv, 3));
   std::set<std::uint64_t> seen;
   for (std::uint64_t seed = 0; seed < 4; ++seed) {
@@ -212,8 +212,8 @@ TEST_CASE("poisson has mean and variance equal to its mean on both algorithms", 
                   4.0);
   }
   SECTION("at the largest mean Knuth handles") {
-    check_moments(moments_of(kDraws, [&] { return static_cast<double>(rng.poisson(30.0)); }),
-                  30.0, 30.0);
+    check_moments(moments_of(kDraws, [&] { return static_cast<double>(rng.poisson(30.0)); }), 30.0,
+                  30.0);
   }
   SECTION("PTRS") {
     check_moments(moments_of(kDraws, [&] { return static_cast<double>(rng.poisson(250.0)); }),

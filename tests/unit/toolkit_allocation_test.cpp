@@ -100,7 +100,8 @@ TEST_CASE("the allocation counter sees allocations", "[unit][toolkit]") {
   CHECK(eigen_allocations >= 1);
 }
 
-TEST_CASE("forward backward and optimiser steps allocate nothing after reserve", "[unit][toolkit]") {
+TEST_CASE("forward backward and optimiser steps allocate nothing after reserve",
+          "[unit][toolkit]") {
   Rng rng(1);
   const Eigen::Index obs_dim = 10;
   const Eigen::Index actions = 4;

@@ -1,8 +1,8 @@
 // Categorical::set_logits's column loops, and in float its sample-major path for a batch of
 // whole packets (16 and 64 below, and 8 where a packet holds 4 or 8 floats), against the
-// whole-matrix Eigen expressions they replaced: the same bits. (A file of its own: in the categorical test's file, GCC 12 then
-// emitted Eigen's AVX-512 double exp and log out of line and reported a false "uninitialised"
-// inside them.)
+// whole-matrix Eigen expressions they replaced: the same bits. (A file of its own: in the
+// categorical test's file, GCC 12 then emitted Eigen's AVX-512 double exp and log out of line and
+// reported a false "uninitialised" inside them.)
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -72,7 +72,8 @@ TEST_CASE("categorical log prob gradient keeps eigen's column expression bits", 
     for (Eigen::Index i = 0; i < batch; ++i) weights(0, i) = static_cast<float>(rng.normal());
     for (Eigen::Index i = 0; i < start.size(); ++i) start(i) = static_cast<float>(rng.normal());
     std::vector<int> chosen(static_cast<std::size_t>(batch));
-    for (int& a : chosen) a = static_cast<int>(rng.uniform_int(static_cast<std::uint64_t>(actions)));
+    for (int& a : chosen)
+      a = static_cast<int>(rng.uniform_int(static_cast<std::uint64_t>(actions)));
     recrl::toolkit::Categorical<float> dist(actions, batch);
     dist.set_logits(logits);
     Mat grad = start;
@@ -95,7 +96,8 @@ TEST_CASE("categorical entropy keeps eigen's partial reduction bits", "[unit][to
   for (const Eigen::Index actions : {1, 2, 10, 15, 16, 17}) {
     const Eigen::Index batch = 64;
     Mat logits(actions, batch);
-    for (Eigen::Index i = 0; i < logits.size(); ++i) logits(i) = static_cast<float>(3 * rng.normal());
+    for (Eigen::Index i = 0; i < logits.size(); ++i)
+      logits(i) = static_cast<float>(3 * rng.normal());
     logits(0, 5) = -1e30f;  // p = 0 for this action of sample 5
     recrl::toolkit::Categorical<float> dist(actions, batch);
     dist.set_logits(logits);

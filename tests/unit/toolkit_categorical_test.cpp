@@ -32,7 +32,8 @@ TEST_CASE("categorical log probabilities are a stable log softmax", "[unit][tool
   REQUIRE(dist.batch_size() == 4);
   for (int i = 0; i < 4; ++i) {
     const double norm = std::log(logits.col(i).array().exp().sum());
-    for (int a = 0; a < 3; ++a) CHECK(dist.log_probs()(a, i) == Approx(logits(a, i) - norm).epsilon(1e-14));
+    for (int a = 0; a < 3; ++a)
+      CHECK(dist.log_probs()(a, i) == Approx(logits(a, i) - norm).epsilon(1e-14));
     CHECK(dist.probabilities().col(i).sum() == Approx(1.0).epsilon(1e-14));
   }
   // Large logits neither overflow nor lose the differences between them.
@@ -70,7 +71,8 @@ TEST_CASE("categorical entropy log prob and mode", "[unit][toolkit]") {
   CHECK(log_prob(0, 1) == Approx(std::log(p(2))).epsilon(1e-14));
 }
 
-TEST_CASE("categorical sampling follows the probabilities with one uniform each", "[unit][toolkit]") {
+TEST_CASE("categorical sampling follows the probabilities with one uniform each",
+          "[unit][toolkit]") {
   Eigen::MatrixXd logits(3, 1);
   logits << std::log(0.2), std::log(0.5), std::log(0.3);
   CategoricalD dist(3, 1);
@@ -121,7 +123,8 @@ TEST_CASE("categorical log prob gradient matches finite differences", "[unit][to
   dist.add_log_prob_gradient(actions, weights, grad);
   Eigen::Map<Eigen::VectorXd> flat(logits.data(), logits.size());
   const Eigen::VectorXd numeric = recrl::test::numerical_gradient(flat, loss);
-  CHECK(recrl::test::gradient_error(Eigen::Map<const Eigen::VectorXd>(grad.data(), grad.size()), numeric) < 1e-8);
+  CHECK(recrl::test::gradient_error(Eigen::Map<const Eigen::VectorXd>(grad.data(), grad.size()),
+                                    numeric) < 1e-8);
 }
 
 TEST_CASE("categorical entropy gradient matches finite differences", "[unit][toolkit]") {
@@ -142,5 +145,6 @@ TEST_CASE("categorical entropy gradient matches finite differences", "[unit][too
   grad.array() -= 1.0;
   Eigen::Map<Eigen::VectorXd> flat(logits.data(), logits.size());
   const Eigen::VectorXd numeric = recrl::test::numerical_gradient(flat, loss);
-  CHECK(recrl::test::gradient_error(Eigen::Map<const Eigen::VectorXd>(grad.data(), grad.size()), numeric) < 1e-8);
+  CHECK(recrl::test::gradient_error(Eigen::Map<const Eigen::VectorXd>(grad.data(), grad.size()),
+                                    numeric) < 1e-8);
 }

@@ -27,7 +27,8 @@ TEST_CASE("mse loss and its gradient", "[unit][toolkit]") {
   const Eigen::VectorXd numeric = recrl::test::numerical_gradient(
       flat, [&] { return 0.5 * recrl::toolkit::mse_loss(prediction, target, scratch); });
   recrl::toolkit::mse_loss(prediction, target, gradient, 0.5);
-  CHECK(recrl::test::gradient_error(Eigen::Map<const Eigen::VectorXd>(gradient.data(), 4), numeric) < 1e-8);
+  CHECK(recrl::test::gradient_error(Eigen::Map<const Eigen::VectorXd>(gradient.data(), 4),
+                                    numeric) < 1e-8);
 }
 
 TEST_CASE("smooth l1 loss is quadratic inside one and linear outside", "[unit][toolkit]") {
@@ -36,7 +37,8 @@ TEST_CASE("smooth l1 loss is quadratic inside one and linear outside", "[unit][t
   const Eigen::MatrixXd target = row({0.0, 0.0, 1.0, 2.0});
   Eigen::MatrixXd gradient(1, 4);
   const double expected = (0.125 + 2.5 + 0.5 * 0.99 * 0.99 + 1.5) / 4;
-  CHECK(recrl::toolkit::smooth_l1_loss(prediction, target, gradient) == Approx(expected).epsilon(1e-14));
+  CHECK(recrl::toolkit::smooth_l1_loss(prediction, target, gradient) ==
+        Approx(expected).epsilon(1e-14));
   CHECK(gradient(0, 0) == Approx(0.5 / 4));
   CHECK(gradient(0, 1) == Approx(-1.0 / 4));
   CHECK(gradient(0, 3) == Approx(1.0 / 4));
@@ -46,7 +48,8 @@ TEST_CASE("smooth l1 loss is quadratic inside one and linear outside", "[unit][t
   const Eigen::VectorXd numeric = recrl::test::numerical_gradient(
       flat, [&] { return 2.0 * recrl::toolkit::smooth_l1_loss(prediction, target, scratch); });
   recrl::toolkit::smooth_l1_loss(prediction, target, gradient, 2.0);
-  CHECK(recrl::test::gradient_error(Eigen::Map<const Eigen::VectorXd>(gradient.data(), 4), numeric) < 1e-8);
+  CHECK(recrl::test::gradient_error(Eigen::Map<const Eigen::VectorXd>(gradient.data(), 4),
+                                    numeric) < 1e-8);
 }
 
 TEST_CASE("losses write gradients into blocks of a larger buffer", "[unit][toolkit]") {

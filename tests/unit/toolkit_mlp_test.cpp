@@ -49,14 +49,15 @@ void check_parameter_and_input_gradients(std::vector<Eigen::Index> hidden, Activ
   mlp.backward(c, grad_input);
   const Eigen::VectorXd analytic = mlp.gradients();
 
-  const Eigen::VectorXd numeric = recrl::test::numerical_gradient(
-      mlp.parameters(), [&] { return weighted_output(mlp, x, c); });
+  const Eigen::VectorXd numeric =
+      recrl::test::numerical_gradient(mlp.parameters(), [&] { return weighted_output(mlp, x, c); });
   CHECK(recrl::test::gradient_error(analytic, numeric) < 1e-7);
 
   Eigen::Map<Eigen::VectorXd> x_flat(x.data(), x.size());
   const Eigen::VectorXd numeric_input =
       recrl::test::numerical_gradient(x_flat, [&] { return weighted_output(mlp, x, c); });
-  const Eigen::VectorXd analytic_input = Eigen::Map<const Eigen::VectorXd>(grad_input.data(), grad_input.size());
+  const Eigen::VectorXd analytic_input =
+      Eigen::Map<const Eigen::VectorXd>(grad_input.data(), grad_input.size());
   CHECK(recrl::test::gradient_error(analytic_input, numeric_input) < 1e-7);
 }
 
@@ -87,12 +88,14 @@ TEST_CASE("mlp gradients match finite differences with wide layers", "[unit][too
 // An output layer narrower than a packet after a wider one gets its weight gradient as
 // dW^T = A dL/dY^T, transposed into place: the same sums in the same order as the product
 // dL/dY A^T, so the same bits, written after zero_gradients() or added to earlier gradients.
-TEST_CASE("mlp output layer weight gradient computed transposed is the product's bits", "[unit][toolkit]") {
+TEST_CASE("mlp output layer weight gradient computed transposed is the product's bits",
+          "[unit][toolkit]") {
   using MatF = Eigen::MatrixXf;
   Rng rng(21);
   recrl::toolkit::Mlp<float> mlp(10, {64}, 10, Activation::Tanh);
   mlp.init_orthogonal(rng, 1.0f);
-  for (Eigen::Index i = 0; i < mlp.bias(0).size(); ++i) mlp.bias(0)(i) = static_cast<float>(0.1 * rng.normal());
+  for (Eigen::Index i = 0; i < mlp.bias(0).size(); ++i)
+    mlp.bias(0)(i) = static_cast<float>(0.1 * rng.normal());
   const MatF x = random_matrix(rng, 10, 64).cast<float>();
   const MatF c = random_matrix(rng, 10, 64).cast<float>();
   // The hidden layer's output as forward() computes it: the product, then bias and tanh.
@@ -107,7 +110,8 @@ TEST_CASE("mlp output layer weight gradient computed transposed is the product's
   mlp.forward(x);
   mlp.backward(c);
   CHECK(MatF(mlp.weight_gradient(1)) == expected);
-  recrl::toolkit::multiply_transposed<float>(c, hidden, expected, recrl::toolkit::Product::Accumulate);
+  recrl::toolkit::multiply_transposed<float>(c, hidden, expected,
+                                             recrl::toolkit::Product::Accumulate);
   mlp.backward(c);
   CHECK(MatF(mlp.weight_gradient(1)) == expected);
 }
@@ -130,7 +134,8 @@ TEST_CASE("mlp backward accumulates gradients until they are zeroed", "[unit][to
 // zero_gradients() only marks the vector; the backward() after it writes the gradients
 // (products in assign mode) instead of adding them to zeros. Same bits either way, for the
 // packet kernels (64 and 10 rows) and Eigen's (a value head's single row).
-TEST_CASE("mlp backward after zero_gradients writes what adding to zeros gives", "[unit][toolkit]") {
+TEST_CASE("mlp backward after zero_gradients writes what adding to zeros gives",
+          "[unit][toolkit]") {
   using MlpF = recrl::toolkit::Mlp<float>;
   for (const Eigen::Index outputs : {Eigen::Index{10}, Eigen::Index{1}}) {
     Rng rng(5);
@@ -176,7 +181,8 @@ void check_selected_backward(std::vector<Eigen::Index> hidden, Eigen::Index outp
   MatT one_hot = MatT::Zero(outputs, kBatch);
   for (Eigen::Index i = 0; i < kBatch; ++i) {
     // Repeated rows, so that an output's terms from several samples add up in order.
-    rows[static_cast<std::size_t>(i)] = static_cast<int>(rng.uniform_int(static_cast<std::uint64_t>(outputs)));
+    rows[static_cast<std::size_t>(i)] =
+        static_cast<int>(rng.uniform_int(static_cast<std::uint64_t>(outputs)));
     values(0, i) = static_cast<T>(rng.normal());
     one_hot(rows[static_cast<std::size_t>(i)], i) = values(0, i);
   }
@@ -235,22 +241,28 @@ TEST_CASE("mlp forward gives each sample the same output whatever the batch", "[
   CHECK((wide_out.col(33) - batch.col(1)).cwiseAbs().maxCoeff() < 1e-6f);
 }
 
-TEST_CASE("orthogonal initialisation gives gain squared identity and zero biases", "[unit][toolkit]") {
+TEST_CASE("orthogonal initialisation gives gain squared identity and zero biases",
+          "[unit][toolkit]") {
   Rng rng(42);
   MlpD mlp(8, {16, 4}, 3, Activation::Tanh);
   mlp.init_orthogonal(rng, 0.01);
   // Layer 0 is tall [16 x 8]: orthonormal columns; layers 1 [4 x 16] and 2 [3 x 4] are wide:
   // orthonormal rows.
   const Eigen::MatrixXd w0 = mlp.weight(0);
-  CHECK((w0.transpose() * w0 - 2.0 * Eigen::MatrixXd::Identity(8, 8)).cwiseAbs().maxCoeff() < 1e-12);
+  CHECK((w0.transpose() * w0 - 2.0 * Eigen::MatrixXd::Identity(8, 8)).cwiseAbs().maxCoeff() <
+        1e-12);
   const Eigen::MatrixXd w1 = mlp.weight(1);
-  CHECK((w1 * w1.transpose() - 2.0 * Eigen::MatrixXd::Identity(4, 4)).cwiseAbs().maxCoeff() < 1e-12);
+  CHECK((w1 * w1.transpose() - 2.0 * Eigen::MatrixXd::Identity(4, 4)).cwiseAbs().maxCoeff() <
+        1e-12);
   const Eigen::MatrixXd w2 = mlp.weight(2);
-  CHECK((w2 * w2.transpose() - 1e-4 * Eigen::MatrixXd::Identity(3, 3)).cwiseAbs().maxCoeff() < 1e-14);
-  for (Eigen::Index l = 0; l < mlp.num_layers(); ++l) CHECK(mlp.bias(l).cwiseAbs().maxCoeff() == 0.0);
+  CHECK((w2 * w2.transpose() - 1e-4 * Eigen::MatrixXd::Identity(3, 3)).cwiseAbs().maxCoeff() <
+        1e-14);
+  for (Eigen::Index l = 0; l < mlp.num_layers(); ++l)
+    CHECK(mlp.bias(l).cwiseAbs().maxCoeff() == 0.0);
 }
 
-TEST_CASE("orthogonal initialisation is torch's q with a positive diagonal of r", "[unit][toolkit]") {
+TEST_CASE("orthogonal initialisation is torch's q with a positive diagonal of r",
+          "[unit][toolkit]") {
   // torch.nn.init.orthogonal_ on a tall [rows x cols] weight: A = normal draws (row-major),
   // A = QR, Q *= sign(diag(R)). Q R with diag(R) > 0 is unique: R is the Cholesky factor of
   // A^T A, so Q = A R^-1 is the expected weight for the same draws.
@@ -300,7 +312,8 @@ TEST_CASE("target network copy and polyak update follow sb3", "[unit][toolkit]")
   target.init_orthogonal(rng, 1.0);
   const Eigen::VectorXd before = target.parameters();
   target.polyak_update(online, 0.25);
-  CHECK((target.parameters() - (0.75 * before + 0.25 * online.parameters())).cwiseAbs().maxCoeff() < 1e-15);
+  CHECK((target.parameters() - (0.75 * before + 0.25 * online.parameters())).cwiseAbs().maxCoeff() <
+        1e-15);
   target.polyak_update(online, 1.0);
   CHECK(target.parameters() == online.parameters());
   target.init_orthogonal(rng, 1.0);

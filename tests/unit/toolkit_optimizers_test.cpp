@@ -42,8 +42,10 @@ TEST_CASE("adam matches pytorch for three steps", "[unit][toolkit]") {
   // 1 - 0.9^2 = 0.19, 1 - 0.999^2 = 0.001999;
   // p -= (0.1 / 0.19) m / (sqrt(v) / sqrt(0.001999) + 1e-8).
   adam.step(p, vec2(0.1, 0.2));
-  const double p0 = 0.900000002 - (0.1 / 0.19) * 0.055 / (std::sqrt(0.00025975) / std::sqrt(0.001999) + 1e-8);
-  const double p1 = -1.900000001 - (0.1 / 0.19) * -0.07 / (std::sqrt(0.001039) / std::sqrt(0.001999) + 1e-8);
+  const double p0 =
+      0.900000002 - (0.1 / 0.19) * 0.055 / (std::sqrt(0.00025975) / std::sqrt(0.001999) + 1e-8);
+  const double p1 =
+      -1.900000001 - (0.1 / 0.19) * -0.07 / (std::sqrt(0.001039) / std::sqrt(0.001999) + 1e-8);
   CHECK(p(0) == Approx(p0).epsilon(1e-12));
   CHECK(p(1) == Approx(p1).epsilon(1e-12));
   CHECK(p(0) == Approx(0.8196959063846517).epsilon(1e-12));
@@ -140,8 +142,10 @@ TEST_CASE("rmsprop matches pytorch for two steps", "[unit][toolkit]") {
   CHECK(p(1) == Approx(-2.0 + 0.01 * 1.0 / (0.1 + 1e-8)).epsilon(1e-15));
   // Step 2, g = (0.1, 0.2): v = 0.99 (0.0025, 0.01) + 0.01 g^2 = (0.002575, 0.0103).
   rmsprop.step(p, vec2(0.1, 0.2));
-  CHECK(p(0) == Approx(0.900000019999996 - 0.01 * 0.1 / (std::sqrt(0.002575) + 1e-8)).epsilon(1e-12));
-  CHECK(p(1) == Approx(-1.900000009999999 - 0.01 * 0.2 / (std::sqrt(0.0103) + 1e-8)).epsilon(1e-12));
+  CHECK(p(0) ==
+        Approx(0.900000019999996 - 0.01 * 0.1 / (std::sqrt(0.002575) + 1e-8)).epsilon(1e-12));
+  CHECK(p(1) ==
+        Approx(-1.900000009999999 - 0.01 * 0.2 / (std::sqrt(0.0103) + 1e-8)).epsilon(1e-12));
   CHECK(p(0) == Approx(0.8802934383202046).epsilon(1e-12));
   CHECK(p(1) == Approx(-1.9197065936215374).epsilon(1e-12));
 }

@@ -18,8 +18,8 @@ using recrl::Vector;
 using recrl::toolkit::RolloutBuffer;
 
 // Adds one step of two environments: obs column e = (step, e), action = 10 step + e.
-void add_step(RolloutBuffer& buffer, int step, std::array<float, 2> rewards, std::array<std::uint8_t, 2> starts,
-              std::array<float, 2> values) {
+void add_step(RolloutBuffer& buffer, int step, std::array<float, 2> rewards,
+              std::array<std::uint8_t, 2> starts, std::array<float, 2> values) {
   Matrix obs(1, 2);
   obs << static_cast<float>(10 * step), static_cast<float>(10 * step + 1);
   const std::array<int, 2> actions{10 * step, 10 * step + 1};
@@ -67,14 +67,17 @@ TEST_CASE("gae matches hand-computed values for a 3-step rollout", "[unit][toolk
   const std::array<float, 3> adv1{0.46816f, 0.428f, 0.4f};
   const std::array<float, 3> ret1{0.66816f, 0.828f, 1.0f};
   for (int step = 0; step < 3; ++step) {
-    CHECK(buffer.advantages()(0, step) == Approx(adv0[static_cast<std::size_t>(step)]).margin(1e-6));
+    CHECK(buffer.advantages()(0, step) ==
+          Approx(adv0[static_cast<std::size_t>(step)]).margin(1e-6));
     CHECK(buffer.returns()(0, step) == Approx(ret0[static_cast<std::size_t>(step)]).margin(1e-6));
-    CHECK(buffer.advantages()(1, step) == Approx(adv1[static_cast<std::size_t>(step)]).margin(1e-6));
+    CHECK(buffer.advantages()(1, step) ==
+          Approx(adv1[static_cast<std::size_t>(step)]).margin(1e-6));
     CHECK(buffer.returns()(1, step) == Approx(ret1[static_cast<std::size_t>(step)]).margin(1e-6));
   }
 }
 
-TEST_CASE("truncation bootstrap adds the discounted terminal value to the last reward", "[unit][toolkit]") {
+TEST_CASE("truncation bootstrap adds the discounted terminal value to the last reward",
+          "[unit][toolkit]") {
   RolloutBuffer buffer(3, 2, 1, 0.9, 0.8);
   add_step(buffer, 0, {1.0f, 0.0f}, {1, 1}, {0.5f, 0.2f});
   buffer.add_truncation_bootstrap(1, 5.0f);
@@ -123,7 +126,8 @@ TEST_CASE("rollout minibatches cover a seeded permutation of the samples", "[uni
   };
   CHECK(order_for(9) == order_for(9));
   bool some_differ = false;
-  for (std::uint64_t seed = 0; seed < 5; ++seed) some_differ = some_differ || order_for(seed) != order_for(seed + 100);
+  for (std::uint64_t seed = 0; seed < 5; ++seed)
+    some_differ = some_differ || order_for(seed) != order_for(seed + 100);
   CHECK(some_differ);
 }
 

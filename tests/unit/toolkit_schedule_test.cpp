@@ -20,7 +20,8 @@ const SourceLocation kWhere{"exp.yaml", 7, 16};
 }  // namespace
 
 TEST_CASE("a number is a constant schedule", "[unit][toolkit]") {
-  const Schedule s = Schedule::parse(Value::real(3e-4, kWhere), "algorithms[0].params.learning_rate");
+  const Schedule s =
+      Schedule::parse(Value::real(3e-4, kWhere), "algorithms[0].params.learning_rate");
   CHECK(s.is_constant());
   CHECK(s.value(1.0) == 3e-4);
   CHECK(s.value(0.0) == 3e-4);
@@ -53,10 +54,10 @@ TEST_CASE("progress remaining goes from one to zero over training", "[unit][tool
 TEST_CASE("a bad schedule string is a config error at its location", "[unit][toolkit]") {
   for (const char* text : {"lin_abc", "exp_0.1", "lin_", "fast", "lin_-0.1", "lin_nan"}) {
     INFO(text);
-    CHECK_THROWS_WITH(Schedule::parse(Value::string(text, kWhere), "algorithms[0].params.learning_rate"),
-                      Catch::Contains("exp.yaml:7:16") &&
-                          Catch::Contains("algorithms[0].params.learning_rate") &&
-                          Catch::Contains("lin_"));
+    CHECK_THROWS_WITH(
+        Schedule::parse(Value::string(text, kWhere), "algorithms[0].params.learning_rate"),
+        Catch::Contains("exp.yaml:7:16") && Catch::Contains("algorithms[0].params.learning_rate") &&
+            Catch::Contains("lin_"));
   }
   CHECK_THROWS_AS(Schedule::parse(Value::real(0.0, kWhere), "clip_range"), recrl::ConfigError);
   CHECK_THROWS_AS(Schedule::parse(Value::list({}, kWhere), "clip_range"), recrl::ConfigError);
@@ -67,12 +68,13 @@ TEST_CASE("a bad schedule string is a config error at its location", "[unit][too
 TEST_CASE("a schedule parameter reports errors through params", "[unit][toolkit]") {
   recrl::ParamSchema schema;
   schema.node("learning_rate", Value::real(3e-4), "learning rate or lin_<value>");
-  const Value given = Value::map({{"learning_rate", Value::string("lin_x", kWhere)}}, {"exp.yaml", 6, 5});
+  const Value given =
+      Value::map({{"learning_rate", Value::string("lin_x", kWhere)}}, {"exp.yaml", 6, 5});
   const recrl::Params params =
       recrl::Params::validate(schema, given, "algorithms[0].params", {"exp.yaml", 6, 5});
-  CHECK_THROWS_WITH(Schedule::parse(params, "learning_rate"),
-                    Catch::Contains("exp.yaml:7:16") &&
-                        Catch::Contains("algorithms[0].params.learning_rate"));
+  CHECK_THROWS_WITH(
+      Schedule::parse(params, "learning_rate"),
+      Catch::Contains("exp.yaml:7:16") && Catch::Contains("algorithms[0].params.learning_rate"));
 
   const recrl::Params defaults =
       recrl::Params::validate(schema, Value::null(), "algorithms[0].params", {"exp.yaml", 6, 5});

@@ -81,7 +81,8 @@ TEST_CASE("small gemm products equal eigen's in float up to rounding", "[unit][t
   check_all_shapes<float>(1e-4f);
 }
 
-TEST_CASE("small gemm gives each column the same bits whatever the other columns", "[unit][toolkit]") {
+TEST_CASE("small gemm gives each column the same bits whatever the other columns",
+          "[unit][toolkit]") {
   // The sum for one element runs over the depth in order, whatever block the column is in, so
   // a sample's network output does not depend on the minibatch around it (DQN's target cache
   // relies on it). Not for C with fewer rows than the narrowest packet: Eigen's product does

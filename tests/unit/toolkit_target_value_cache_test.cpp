@@ -9,7 +9,8 @@
 
 // Cached values are the fresh ones bit for bit; a terminal transition's value is 0 without
 // being computed (the TD target multiplies it by 1 - done = 0).
-TEST_CASE("the target value cache gives the target network's values bit for bit", "[unit][toolkit]") {
+TEST_CASE("the target value cache gives the target network's values bit for bit",
+          "[unit][toolkit]") {
   using MatF = Eigen::MatrixXf;
   recrl::Rng rng(11);
   recrl::toolkit::Mlp<float> target(5, {64, 64}, 7, recrl::toolkit::Activation::Relu);
@@ -52,4 +53,3 @@ TEST_CASE("the target value cache gives the target network's values bit for bit"
   // 30 draws of 32 from 40 slots: most values came from the cache.
   CHECK(computed_total < 30 * batch / 3);
 }
-

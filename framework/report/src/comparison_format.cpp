@@ -145,7 +145,6 @@ std::string as_markdown(const ComparisonTable& table) {
   return out;
 }
 
-
 std::string number_or_empty(const std::optional<double>& value) {
   return value ? fmt::format("{}", *value) : std::string();
 }
@@ -167,12 +166,13 @@ std::string as_csv(const ComparisonTable& table) {
   for (const ComparisonRow& row : table.rows) {
     out += fmt::format(
         "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}", util::csv_field(row.experiment),
-        util::csv_field(row.variant), util::csv_field(row.algorithm),
-        util::csv_field(row.plugin), table.metric.name, row.values.size(), row.mean,
-        number_or_empty(lower(row.mean_interval)), number_or_empty(upper(row.mean_interval)),
-        number_or_empty(row.std), row.median, row.iqm.estimate, number_or_empty(lower(row.iqm)),
-        number_or_empty(upper(row.iqm)), table.options.bootstrap.confidence);
-    for (const std::string& name : components) out += "," + number_or_empty(component_of(row, name));
+        util::csv_field(row.variant), util::csv_field(row.algorithm), util::csv_field(row.plugin),
+        table.metric.name, row.values.size(), row.mean, number_or_empty(lower(row.mean_interval)),
+        number_or_empty(upper(row.mean_interval)), number_or_empty(row.std), row.median,
+        row.iqm.estimate, number_or_empty(lower(row.iqm)), number_or_empty(upper(row.iqm)),
+        table.options.bootstrap.confidence);
+    for (const std::string& name : components)
+      out += "," + number_or_empty(component_of(row, name));
     out += "\n";
   }
   return out;
@@ -239,8 +239,9 @@ std::string as_json(const ComparisonTable& table) {
       {"metric", table.metric.name},
       {"description", table.metric.description},
       {"confidence", table.options.bootstrap.confidence},
-      {"bootstrap", {{"repetitions", table.options.bootstrap.repetitions},
-                     {"seed", table.options.bootstrap_seed}}},
+      {"bootstrap",
+       {{"repetitions", table.options.bootstrap.repetitions},
+        {"seed", table.options.bootstrap_seed}}},
       {"rows", rows},
       {"pairs", pairs},
       {"omitted", table.omitted},
@@ -255,7 +256,8 @@ ComparisonFormat comparison_format(std::string_view name) {
   if (name == "md") return ComparisonFormat::markdown;
   if (name == "csv") return ComparisonFormat::csv;
   if (name == "json") return ComparisonFormat::json;
-  throw ConfigError(fmt::format("--format '{}': not a format (accepted: table, md, csv, json)", name));
+  throw ConfigError(
+      fmt::format("--format '{}': not a format (accepted: table, md, csv, json)", name));
 }
 
 std::string format_comparison(const ComparisonTable& table, ComparisonFormat format) {

@@ -12,10 +12,10 @@ namespace recrl::report {
 double t_quantile_975(int degrees_of_freedom) {
   RECRL_ASSERT(degrees_of_freedom >= 1, "a t quantile needs at least one degree of freedom");
   // Exact to the 3 decimals of the usual tables for 1..30 degrees of freedom.
-  constexpr std::array<double, 30> table{
-      12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-      2.201,  2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-      2.080,  2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042};
+  constexpr std::array<double, 30> table{12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306,
+                                         2.262,  2.228, 2.201, 2.179, 2.160, 2.145, 2.131, 2.120,
+                                         2.110,  2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
+                                         2.060,  2.056, 2.052, 2.048, 2.045, 2.042};
   if (degrees_of_freedom <= 30) return table[static_cast<std::size_t>(degrees_of_freedom - 1)];
   // Beyond the table, the Cornish-Fisher expansion around the normal quantile: within 1e-4.
   const double z = 1.959963984540054;
@@ -45,9 +45,8 @@ CurveBand curve_band(const std::vector<std::vector<store::CurvePoint>>& seed_cur
   for (std::int64_t step : shared) {
     std::vector<double> values;
     for (const auto& curve : seed_curves) {
-      const auto point = std::find_if(curve.begin(), curve.end(), [step](const auto& p) {
-        return p.env_steps == step;
-      });
+      const auto point = std::find_if(curve.begin(), curve.end(),
+                                      [step](const auto& p) { return p.env_steps == step; });
       values.push_back(point->eval_mean);
     }
     double sum = 0;
@@ -58,7 +57,8 @@ CurveBand curve_band(const std::vector<std::vector<store::CurvePoint>>& seed_cur
     if (band.seeds < 2) continue;
     double squares = 0;
     for (double v : values) squares += (v - mean) * (v - mean);
-    const double half = t_quantile_975(band.seeds - 1) * std::sqrt(squares / (n - 1)) / std::sqrt(n);
+    const double half =
+        t_quantile_975(band.seeds - 1) * std::sqrt(squares / (n - 1)) / std::sqrt(n);
     band.lower.push_back(mean - half);
     band.upper.push_back(mean + half);
   }

@@ -38,7 +38,6 @@ std::string utc_time(store::Timestamp seconds) {
                      parts.tm_mday, parts.tm_hour, parts.tm_min);
 }
 
-
 std::string joined(const std::vector<std::string>& items) {
   std::string out;
   for (const std::string& item : items) out += (out.empty() ? "" : ", ") + item;
@@ -100,8 +99,9 @@ std::string comparison_table(const ReportData& data) {
   const bool variants = data.has_variants();
   std::string out = "<h2>Comparison</h2>\n<table class=\"comparison\">\n<tr>";
   if (variants) out += "<th>variant</th>";
-  out += "<th>algorithm</th><th>seeds</th><th>eval reward (mean ± std)</th>"
-         "<th>IQM [95% CI]</th><th>% of oracle</th><th>env steps/s</th></tr>\n";
+  out +=
+      "<th>algorithm</th><th>seeds</th><th>eval reward (mean ± std)</th>"
+      "<th>IQM [95% CI]</th><th>% of oracle</th><th>env steps/s</th></tr>\n";
   for (const AlgorithmResult& a : data.algorithms) {
     const store::ComparisonRow& row = a.eval;
     out += "<tr>";
@@ -155,16 +155,18 @@ std::string reward_components(const ReportData& data) {
     if (data.has_variants()) out += "<td>" + escape_markup(a.variant) + "</td>";
     out += "<td>" + escape_markup(a.algorithm) + "</td>";
     for (const std::string& name : names) {
-      const auto c = std::find_if(a.eval.components.begin(), a.eval.components.end(),
-                                  [&](const store::RewardComponentMean& m) { return m.name == name; });
+      const auto c =
+          std::find_if(a.eval.components.begin(), a.eval.components.end(),
+                       [&](const store::RewardComponentMean& m) { return m.name == name; });
       out += c == a.eval.components.end() ? std::string("<td class=\"num\">n/a</td>")
                                           : fmt::format("<td class=\"num\">{:.4f}</td>", c->mean);
     }
     out += "</tr>\n";
   }
-  return out + "</table>\n<p class=\"note\">Each component's sum over an evaluation episode, "
-               "averaged over the held-out episodes and then over seeds: what the final eval "
-               "reward is made of.</p>\n";
+  return out +
+         "</table>\n<p class=\"note\">Each component's sum over an evaluation episode, "
+         "averaged over the held-out episodes and then over seeds: what the final eval "
+         "reward is made of.</p>\n";
 }
 
 std::string learning_curves(const ReportData& data, const Colours& colours) {
@@ -175,8 +177,8 @@ std::string learning_curves(const ReportData& data, const Colours& colours) {
     for (const AlgorithmResult& a : data.algorithms) {
       if (a.variant != variant) continue;
       LineSeries line;
-      line.style = colours.style(
-          a, fmt::format("{} ({} seed{})", a.algorithm, a.seeds.size(), a.seeds.size() == 1 ? "" : "s"));
+      line.style = colours.style(a, fmt::format("{} ({} seed{})", a.algorithm, a.seeds.size(),
+                                                a.seeds.size() == 1 ? "" : "s"));
       if (a.curve.env_steps.empty()) missing.push_back(group_name(data, a));
       for (std::int64_t steps : a.curve.env_steps) line.x.push_back(static_cast<double>(steps));
       line.y = a.curve.mean;
@@ -189,10 +191,12 @@ std::string learning_curves(const ReportData& data, const Colours& colours) {
                    "env steps", "eval reward"};
     out += line_chart(text, series);
   }
-  out += "<p class=\"note\">Lines: the mean eval reward across seeds, at the env steps that "
-         "every seed of the algorithm evaluated at. Bands: the 95% Student-t interval of that "
-         "mean (mean ± t·s/√n over the n seeds); none for one seed.";
-  if (!missing.empty()) out += " No learning curve shared by all seeds: " + escape_markup(joined(missing)) + ".";
+  out +=
+      "<p class=\"note\">Lines: the mean eval reward across seeds, at the env steps that "
+      "every seed of the algorithm evaluated at. Bands: the 95% Student-t interval of that "
+      "mean (mean ± t·s/√n over the n seeds); none for one seed.";
+  if (!missing.empty())
+    out += " No learning curve shared by all seeds: " + escape_markup(joined(missing)) + ".";
   return out + "</p>\n";
 }
 
@@ -203,9 +207,10 @@ std::string final_scores(const ReportData& data, const Colours& colours) {
   }
   std::string out = "<h2>Final scores</h2>\n";
   out += score_chart({"Final eval reward per seed", "", "eval reward"}, groups);
-  return out + "<p class=\"note\">Dots: one per seed. Boxes: from the first to the third "
-               "quartile across seeds, the line at the median; whiskers to the lowest and "
-               "highest seed.</p>\n";
+  return out +
+         "<p class=\"note\">Dots: one per seed. Boxes: from the first to the third "
+         "quartile across seeds, the line at the median; whiskers to the lowest and "
+         "highest seed.</p>\n";
 }
 
 std::string action_label(const store::ActionCount& count) {
@@ -225,10 +230,13 @@ std::string chosen_actions(const ReportData& data, const Colours& colours) {
     std::vector<const AlgorithmResult*> shown;
     for (const AlgorithmResult& a : data.algorithms) {
       if (a.variant != variant || a.actions.empty()) continue;
-      for (const store::ActionCount& count : a.actions) labels.try_emplace(count.action, action_label(count));
+      for (const store::ActionCount& count : a.actions)
+        labels.try_emplace(count.action, action_label(count));
       // The oracle's bars first in each group, the algorithms after it.
-      if (a.is_oracle()) shown.insert(shown.begin(), &a);
-      else shown.push_back(&a);
+      if (a.is_oracle())
+        shown.insert(shown.begin(), &a);
+      else
+        shown.push_back(&a);
     }
     if (shown.empty()) continue;
     std::vector<std::string> categories;
@@ -239,7 +247,8 @@ std::string chosen_actions(const ReportData& data, const Colours& colours) {
       for (const store::ActionCount& count : a->actions) total += count.count;
       std::map<int, double> share;
       for (const store::ActionCount& count : a->actions) {
-        share[count.action] = total > 0 ? 100.0 * static_cast<double>(count.count) / static_cast<double>(total) : 0;
+        share[count.action] =
+            total > 0 ? 100.0 * static_cast<double>(count.count) / static_cast<double>(total) : 0;
       }
       BarSeries bars;
       bars.style = colours.style(*a, a->algorithm);
@@ -268,7 +277,8 @@ std::string render_report(const ReportData& data) {
       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
       "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
       "style-src 'unsafe-inline'\">\n"
-      "<title>recrl report: " + name + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n";
+      "<title>recrl report: " +
+      name + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n";
   out += "<h1>recrl report: " + name + "</h1>\n";
   out += facts(data);
   out += comparison_table(data);

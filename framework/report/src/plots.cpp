@@ -38,8 +38,7 @@ std::string shortened(const std::string& text, std::size_t chars) {
 std::string text_element(double x, double y, const std::string& text, const char* anchor,
                          const std::string& extra = "") {
   return fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"{}\"{}>{}</text>\n", coordinate(x),
-                     coordinate(y), anchor, extra.empty() ? "" : " " + extra,
-                     escape_markup(text));
+                     coordinate(y), anchor, extra.empty() ? "" : " " + extra, escape_markup(text));
 }
 
 std::string open_svg(const ChartText& text, double height, const char* kind) {
@@ -48,7 +47,8 @@ std::string open_svg(const ChartText& text, double height, const char* kind) {
       "viewBox=\"0 0 {} {}\" role=\"img\" font-family=\"sans-serif\" font-size=\"12\">\n"
       "<title>{}</title>\n",
       kind, kWidth, coordinate(height), kWidth, coordinate(height), escape_markup(text.title));
-  out += text_element(kLeftMargin, 22, text.title, "start", "font-size=\"15\" font-weight=\"bold\"");
+  out +=
+      text_element(kLeftMargin, 22, text.title, "start", "font-size=\"15\" font-weight=\"bold\"");
   return out;
 }
 
@@ -65,10 +65,11 @@ std::string legend(const std::vector<SeriesStyle>& styles, const char* swatch) {
       out += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"14\" height=\"14\" fill=\"{}\"/>\n",
                          coordinate(kLegendX + 4), coordinate(y - 7), colour);
     }
-    out += fmt::format("<text x=\"{}\" y=\"{}\" dominant-baseline=\"middle\"><title>{}</title>{}"
-                       "</text>\n",
-                       coordinate(kLegendX + 30), coordinate(y), escape_markup(styles[i].name),
-                       escape_markup(shortened(styles[i].name, kLegendChars)));
+    out += fmt::format(
+        "<text x=\"{}\" y=\"{}\" dominant-baseline=\"middle\"><title>{}</title>{}"
+        "</text>\n",
+        coordinate(kLegendX + 30), coordinate(y), escape_markup(styles[i].name),
+        escape_markup(shortened(styles[i].name, kLegendChars)));
   }
   return out + "</g>\n";
 }
@@ -98,9 +99,9 @@ std::string x_axis(const Ticks& ticks, const LinearScale& x, double left, double
   for (double v : ticks.values) {
     out += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#e3e3e3\"/>\n",
                        coordinate(x(v)), coordinate(kTop), coordinate(x(v)), coordinate(bottom));
-    out += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#333\"/>\n",
-                       coordinate(x(v)), coordinate(bottom), coordinate(x(v)),
-                       coordinate(bottom + 5));
+    out +=
+        fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#333\"/>\n",
+                    coordinate(x(v)), coordinate(bottom), coordinate(x(v)), coordinate(bottom + 5));
     out += text_element(x(v), bottom + 19, tick_label(v, ticks.step), "middle");
   }
   out += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#333\"/>\n",
@@ -165,10 +166,11 @@ std::string line_chart(const ChartText& text, const std::vector<LineSeries>& ser
   // Bands first, so that every line is drawn over every band.
   for (const LineSeries& s : series) {
     if (s.lower.empty() || s.x.empty()) continue;
-    out += fmt::format("<path class=\"band\" d=\"{}\" fill=\"{}\" fill-opacity=\"0.18\" "
-                       "stroke=\"none\"><title>{}: 95% interval</title></path>\n",
-                       band_path(pixels(s.x, x), pixels(s.lower, y), pixels(s.upper, y)),
-                       colour_of(s.style), escape_markup(s.style.name));
+    out += fmt::format(
+        "<path class=\"band\" d=\"{}\" fill=\"{}\" fill-opacity=\"0.18\" "
+        "stroke=\"none\"><title>{}: 95% interval</title></path>\n",
+        band_path(pixels(s.x, x), pixels(s.lower, y), pixels(s.upper, y)), colour_of(s.style),
+        escape_markup(s.style.name));
   }
   std::vector<SeriesStyle> styles;
   for (const LineSeries& s : series) {
@@ -177,12 +179,13 @@ std::string line_chart(const ChartText& text, const std::vector<LineSeries>& ser
     const std::string colour = colour_of(s.style);
     const auto px = pixels(s.x, x);
     const auto py = pixels(s.y, y);
-    out += fmt::format("<path class=\"curve\" d=\"{}\" fill=\"none\" stroke=\"{}\" "
-                       "stroke-width=\"2\"><title>{}</title></path>\n",
-                       polyline_path(px, py), colour, escape_markup(s.style.name));
+    out += fmt::format(
+        "<path class=\"curve\" d=\"{}\" fill=\"none\" stroke=\"{}\" "
+        "stroke-width=\"2\"><title>{}</title></path>\n",
+        polyline_path(px, py), colour, escape_markup(s.style.name));
     for (std::size_t i = 0; i < px.size(); ++i) {
-      out += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"2.5\" fill=\"{}\"/>\n",
-                         coordinate(px[i]), coordinate(py[i]), colour);
+      out += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"2.5\" fill=\"{}\"/>\n", coordinate(px[i]),
+                         coordinate(py[i]), colour);
     }
   }
   out += legend(styles, "line");
@@ -197,7 +200,8 @@ std::string score_chart(const ChartText& text, const std::vector<ScoreGroup>& gr
   if (ys.empty()) ys = {0, 1};
   const Ticks y_ticks = nice_ticks(ys.lo, ys.hi, 5);
   const LinearScale y(y_ticks.lo, y_ticks.hi, bottom, kTop);
-  const double slot = (kPlotRight - kLeftMargin) / static_cast<double>(std::max<std::size_t>(groups.size(), 1));
+  const double slot =
+      (kPlotRight - kLeftMargin) / static_cast<double>(std::max<std::size_t>(groups.size(), 1));
   const double box_width = std::min(56.0, slot * 0.5);
   const auto slot_chars = static_cast<std::size_t>(std::max(4.0, (slot - 6) / kCharWidth));
 
@@ -211,19 +215,20 @@ std::string score_chart(const ChartText& text, const std::vector<ScoreGroup>& gr
     const ScoreGroup& group = groups[g];
     styles.push_back(group.style);
     const double cx = kLeftMargin + slot * (static_cast<double>(g) + 0.5);
-    out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\"><title>{}</title>{}</text>\n",
-                       coordinate(cx), coordinate(bottom + 19), escape_markup(group.style.name),
-                       escape_markup(shortened(group.style.name, slot_chars)));
+    out +=
+        fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\"><title>{}</title>{}</text>\n",
+                    coordinate(cx), coordinate(bottom + 19), escape_markup(group.style.name),
+                    escape_markup(shortened(group.style.name, slot_chars)));
     if (group.scores.empty()) continue;
     const std::string colour = colour_of(group.style);
     const double q1 = quantile(group.scores, 0.25), q3 = quantile(group.scores, 0.75);
     const double lo = *std::min_element(group.scores.begin(), group.scores.end());
     const double hi = *std::max_element(group.scores.begin(), group.scores.end());
     const double left = cx - box_width / 2, right = cx + box_width / 2;
-    out += fmt::format("<g class=\"distribution\"><title>{}: median {:.4g}, quartiles {:.4g} to "
-                       "{:.4g}, range {:.4g} to {:.4g}</title>\n",
-                       escape_markup(group.style.name), quantile(group.scores, 0.5), q1, q3, lo,
-                       hi);
+    out += fmt::format(
+        "<g class=\"distribution\"><title>{}: median {:.4g}, quartiles {:.4g} to "
+        "{:.4g}, range {:.4g} to {:.4g}</title>\n",
+        escape_markup(group.style.name), quantile(group.scores, 0.5), q1, q3, lo, hi);
     for (const auto& [from, to] : {std::pair{lo, q1}, std::pair{q3, hi}}) {
       out += fmt::format("<line x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\" stroke=\"{3}\"/>\n",
                          coordinate(cx), coordinate(y(from)), coordinate(y(to)), colour);
@@ -233,23 +238,25 @@ std::string score_chart(const ChartText& text, const std::vector<ScoreGroup>& gr
                          coordinate(cx - box_width / 4), coordinate(cx + box_width / 4),
                          coordinate(y(cap)), colour);
     }
-    out += fmt::format("<rect class=\"box\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" "
-                       "fill=\"{}\" fill-opacity=\"0.2\" stroke=\"{}\"/>\n",
-                       coordinate(left), coordinate(y(q3)), coordinate(box_width),
-                       coordinate(y(q1) - y(q3)), colour, colour);
-    out += fmt::format("<line x1=\"{0}\" y1=\"{2}\" x2=\"{1}\" y2=\"{2}\" stroke=\"{3}\" "
-                       "stroke-width=\"2\"/>\n</g>\n",
-                       coordinate(left), coordinate(right),
-                       coordinate(y(quantile(group.scores, 0.5))), colour);
+    out += fmt::format(
+        "<rect class=\"box\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" "
+        "fill=\"{}\" fill-opacity=\"0.2\" stroke=\"{}\"/>\n",
+        coordinate(left), coordinate(y(q3)), coordinate(box_width), coordinate(y(q1) - y(q3)),
+        colour, colour);
+    out += fmt::format(
+        "<line x1=\"{0}\" y1=\"{2}\" x2=\"{1}\" y2=\"{2}\" stroke=\"{3}\" "
+        "stroke-width=\"2\"/>\n</g>\n",
+        coordinate(left), coordinate(right), coordinate(y(quantile(group.scores, 0.5))), colour);
     // The dots spread across the box in seed order, so that equal scores stay visible.
     const std::size_t n = group.scores.size();
     for (std::size_t i = 0; i < n; ++i) {
       const double offset =
-          n == 1 ? 0.0 : box_width * 0.8 * (static_cast<double>(i) / static_cast<double>(n - 1) - 0.5);
-      out += fmt::format("<circle class=\"score\" cx=\"{}\" cy=\"{}\" r=\"4\" fill=\"{}\" "
-                         "stroke=\"#fff\"><title>{:.6g}</title></circle>\n",
-                         coordinate(cx + offset), coordinate(y(group.scores[i])), colour,
-                         group.scores[i]);
+          n == 1 ? 0.0
+                 : box_width * 0.8 * (static_cast<double>(i) / static_cast<double>(n - 1) - 0.5);
+      out += fmt::format(
+          "<circle class=\"score\" cx=\"{}\" cy=\"{}\" r=\"4\" fill=\"{}\" "
+          "stroke=\"#fff\"><title>{:.6g}</title></circle>\n",
+          coordinate(cx + offset), coordinate(y(group.scores[i])), colour, group.scores[i]);
     }
   }
   out += legend(styles, "box");
@@ -263,7 +270,8 @@ std::string bar_chart(const ChartText& text, const std::vector<std::string>& cat
   for (const std::string& c : categories) longest = std::max(longest, c.size());
   const double left = std::clamp(16 + kCharWidth * static_cast<double>(longest), 90.0, 260.0);
   const auto label_chars = static_cast<std::size_t>((left - 16) / kCharWidth);
-  const double group_height = kBar * static_cast<double>(std::max<std::size_t>(series.size(), 1)) + kGap;
+  const double group_height =
+      kBar * static_cast<double>(std::max<std::size_t>(series.size(), 1)) + kGap;
   const double bottom = kTop + group_height * static_cast<double>(categories.size());
   const double height = bottom + kBottomMargin;
   double largest = 0;
@@ -293,12 +301,12 @@ std::string bar_chart(const ChartText& text, const std::vector<std::string>& cat
         escape_markup(categories[c]), escape_markup(shortened(categories[c], label_chars)));
     for (std::size_t s = 0; s < series.size(); ++s) {
       const double value = series[s].values[c];
-      out += fmt::format("<rect class=\"bar\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" "
-                         "fill=\"{}\"><title>{}: {}: {:.1f}</title></rect>\n",
-                         coordinate(left), coordinate(top + kBar * static_cast<double>(s)),
-                         coordinate(x(value) - left), coordinate(kBar - 1),
-                         colour_of(series[s].style), escape_markup(series[s].style.name),
-                         escape_markup(categories[c]), value);
+      out += fmt::format(
+          "<rect class=\"bar\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" "
+          "fill=\"{}\"><title>{}: {}: {:.1f}</title></rect>\n",
+          coordinate(left), coordinate(top + kBar * static_cast<double>(s)),
+          coordinate(x(value) - left), coordinate(kBar - 1), colour_of(series[s].style),
+          escape_markup(series[s].style.name), escape_markup(categories[c]), value);
     }
   }
   std::vector<SeriesStyle> styles;

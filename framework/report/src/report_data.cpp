@@ -25,9 +25,9 @@ const store::ExperimentSummary& find_experiment(const std::vector<store::Experim
   for (const store::ExperimentSummary& summary : all) {
     names += (names.empty() ? "" : ", ") + summary.experiment.name;
   }
-  throw ConfigError(fmt::format("report: {}: no experiment '{}' ({})", store.path().string(), name,
-                                names.empty() ? "the store has none yet"
-                                              : "experiments: " + names));
+  throw ConfigError(
+      fmt::format("report: {}: no experiment '{}' ({})", store.path().string(), name,
+                  names.empty() ? "the store has none yet" : "experiments: " + names));
 }
 
 // The mean of `metric` over `runs`, when every one of them has it.
@@ -39,7 +39,8 @@ std::optional<double> mean_metric(const std::vector<const store::Metrics*>& runs
     if (value == metrics->end()) return std::nullopt;
     sum += value->second;
   }
-  return runs.empty() ? std::nullopt : std::optional<double>(sum / static_cast<double>(runs.size()));
+  return runs.empty() ? std::nullopt
+                      : std::optional<double>(sum / static_cast<double>(runs.size()));
 }
 
 std::vector<store::ActionCount> summed_actions(const store::ResultStore& store,
@@ -116,9 +117,9 @@ ReportData load_report_data(const store::ResultStore& store, const std::string& 
     });
     if (row == table.rows.end()) {
       // Only a store that breaks its own invariant (a finished run without eval_mean) gets here.
-      throw ConfigError(fmt::format("report: {}: {}", store.path().string(),
-                                    table.omitted.empty() ? "a group has no eval_mean"
-                                                          : table.omitted.front()));
+      throw ConfigError(
+          fmt::format("report: {}: {}", store.path().string(),
+                      table.omitted.empty() ? "a group has no eval_mean" : table.omitted.front()));
     }
     result.eval = *row;
     result.pct_oracle = mean_metric(group.metrics, "pct_oracle");

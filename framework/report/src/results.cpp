@@ -200,7 +200,8 @@ std::string results_csv(const ExperimentResult& result) {
   std::string out =
       "run_id,experiment,variant,algorithm,plugin,plugin_version,seed,eval_mean,eval_std,"
       "pct_oracle,env_steps,wall_s,train_s,steps_per_s,policy";
-  for (const std::string& name : result.reward_components) out += ",reward." + util::csv_field(name);
+  for (const std::string& name : result.reward_components)
+    out += ",reward." + util::csv_field(name);
   out += "\n";
   for (const RunResult& run : result.runs) {
     out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}", run.run_id,

@@ -14,12 +14,23 @@ std::string escape_markup(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -100,8 +111,8 @@ std::string coordinate(double pixel) {
 
 std::string polyline_path(std::span<const double> xs, std::span<const double> ys) {
   if (xs.size() != ys.size()) {
-    throw Error(fmt::format("a polyline needs as many x as y coordinates, got {} and {}",
-                            xs.size(), ys.size()));
+    throw Error(fmt::format("a polyline needs as many x as y coordinates, got {} and {}", xs.size(),
+                            ys.size()));
   }
   std::string data;
   for (std::size_t i = 0; i < xs.size(); ++i) {
@@ -113,9 +124,10 @@ std::string polyline_path(std::span<const double> xs, std::span<const double> ys
 std::string band_path(std::span<const double> xs, std::span<const double> lower,
                       std::span<const double> upper) {
   if (xs.size() != lower.size() || xs.size() != upper.size()) {
-    throw Error(fmt::format("a band needs as many x as lower and upper coordinates, got {}, {} "
-                            "and {}",
-                            xs.size(), lower.size(), upper.size()));
+    throw Error(
+        fmt::format("a band needs as many x as lower and upper coordinates, got {}, {} "
+                    "and {}",
+                    xs.size(), lower.size(), upper.size()));
   }
   if (xs.empty()) return "";
   std::string data = polyline_path(xs, upper);

@@ -15,14 +15,16 @@ class Oracle final : public recrl::Algorithm {
   Oracle(const recrl::Params&, const recrl::PluginContext& ctx)
       : spec_(*ctx.env), reward_(*ctx.reward) {
     if (const auto why = recrl::toolkit::oracle_unavailable(spec_, reward_)) {
-      throw recrl::ConfigError(ctx.where, ctx.key_path, "the oracle is not available here: " + *why);
+      throw recrl::ConfigError(ctx.where, ctx.key_path,
+                               "the oracle is not available here: " + *why);
     }
   }
 
   void act(const recrl::ObsBatch& obs, recrl::ActMode, recrl::Rng&,
            std::span<int> actions) override {
     for (Eigen::Index j = 0; j < obs.raw.cols(); ++j) {
-      actions[static_cast<std::size_t>(j)] = recrl::toolkit::best_action(spec_, reward_, obs.raw.col(j));
+      actions[static_cast<std::size_t>(j)] =
+          recrl::toolkit::best_action(spec_, reward_, obs.raw.col(j));
     }
   }
   bool observe(const recrl::StepBatch&) override { return false; }

@@ -18,8 +18,10 @@ class RandomPolicy final : public recrl::Algorithm {
   }
 
   // Uniform in both modes: "greedy" has no meaning for a policy without preferences.
-  void act(const recrl::ObsBatch&, recrl::ActMode, recrl::Rng& rng, std::span<int> actions) override {
-    for (int& a : actions) a = static_cast<int>(rng.uniform_int(static_cast<std::uint64_t>(n_actions_)));
+  void act(const recrl::ObsBatch&, recrl::ActMode, recrl::Rng& rng,
+           std::span<int> actions) override {
+    for (int& a : actions)
+      a = static_cast<int>(rng.uniform_int(static_cast<std::uint64_t>(n_actions_)));
   }
   bool observe(const recrl::StepBatch&) override { return false; }
   void update(recrl::Rng&, recrl::Metrics&) override {}
@@ -29,7 +31,8 @@ class RandomPolicy final : public recrl::Algorithm {
   bool supports_checkpoints() const override { return true; }
 
   bool action_probabilities(const recrl::ObsBatch& obs, recrl::Matrix& probs) const override {
-    probs = recrl::Matrix::Constant(n_actions_, obs.obs.cols(), 1.0f / static_cast<float>(n_actions_));
+    probs =
+        recrl::Matrix::Constant(n_actions_, obs.obs.cols(), 1.0f / static_cast<float>(n_actions_));
     return true;
   }
 

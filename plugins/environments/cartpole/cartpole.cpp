@@ -166,5 +166,6 @@ class CartPoleEnv final : public Environment {
 
 }  // namespace recrl::cartpole
 
-RECRL_ENVIRONMENT_PLUGIN(recrl::cartpole::CartPoleEnv, "cartpole", "1.0.0",
-                         "Gymnasium's CartPole-v1: balance a pole on a cart, +1 per step, 500 steps")
+RECRL_ENVIRONMENT_PLUGIN(
+    recrl::cartpole::CartPoleEnv, "cartpole", "1.0.0",
+    "Gymnasium's CartPole-v1: balance a pole on a cart, +1 per step, 500 steps")

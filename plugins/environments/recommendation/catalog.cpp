@@ -119,9 +119,9 @@ Value default_catalog() {
 
 std::vector<CatalogEntry> parse_catalog(const Value& catalog, const std::string& key_path) {
   if (!catalog.is_list() || catalog.items().empty()) {
-    throw ConfigError(catalog.where(), key_path,
-                      "expected a non-empty list of actions [offer, value, channel], got " +
-                          catalog.kind_name());
+    throw ConfigError(
+        catalog.where(), key_path,
+        "expected a non-empty list of actions [offer, value, channel], got " + catalog.kind_name());
   }
   std::vector<CatalogEntry> entries;
   const auto& items = catalog.items();
@@ -131,7 +131,8 @@ std::vector<CatalogEntry> parse_catalog(const Value& catalog, const std::string&
     if (!item.is_list() || item.items().size() != 3) {
       throw ConfigError(item.where(), entry_path,
                         "expected an action [offer, value, channel], e.g. [discount, 15%, email], "
-                        "got " + item.text());
+                        "got " +
+                            item.text());
     }
     const auto& fields = item.items();
     CatalogEntry entry{};

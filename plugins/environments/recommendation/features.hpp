@@ -28,9 +28,9 @@ enum Feature : int {
 // How a feature's values are bounded: what CSV users are checked against, and the
 // observation space's bounds.
 enum class FeatureRange {
-  NonNegative,  // >= 0 (counts, days, money)
-  UnitInterval, // rates and scores in [0, 1]
-  Flag,         // exactly 0 or 1
+  NonNegative,   // >= 0 (counts, days, money)
+  UnitInterval,  // rates and scores in [0, 1]
+  Flag,          // exactly 0 or 1
 };
 
 struct FeatureInfo {

@@ -63,8 +63,7 @@ class RecommendationEnv final : public Environment {
 
   EnvStep step(int action, Rng& rng, VectorRef next_obs) override {
     static_cast<void>(rng);  // the user does not react: nothing random happens in a step
-    RECRL_ASSERT(action >= 0 && action < spec_.action.size,
-                 "recommendation: action out of range");
+    RECRL_ASSERT(action >= 0 && action < spec_.action.size, "recommendation: action out of range");
     RECRL_ASSERT(next_obs.size() == kFeatureCount,
                  "recommendation: step() needs a 10-feature buffer");
     ++steps_taken_;
@@ -85,9 +84,8 @@ class RecommendationEnv final : public Environment {
     const User user = toolkit::read_pod<User>(in, kStateTag);
     const auto steps = toolkit::read_pod<std::int32_t>(in, kStateTag);
     if (steps < 0 || steps > horizon_) {
-      throw DataError(SourceLocation{}, std::string(kStateTag) + ": step " +
-                                            std::to_string(steps) + " outside the horizon " +
-                                            std::to_string(horizon_));
+      throw DataError(SourceLocation{}, std::string(kStateTag) + ": step " + std::to_string(steps) +
+                                            " outside the horizon " + std::to_string(horizon_));
     }
     user_ = user;
     steps_taken_ = steps;

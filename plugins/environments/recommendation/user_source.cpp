@@ -30,15 +30,15 @@ std::filesystem::path resolve_path(const Value& path_value, const std::string& k
 
 }  // namespace
 
-Value UserSource::default_config() {
-  return Value::map({{"source", Value::string("synthetic")}});
-}
+Value UserSource::default_config() { return Value::map({{"source", Value::string("synthetic")}}); }
 
 UserSource::UserSource(const Value& config, const std::string& key_path) {
   if (!config.is_map()) {
-    throw ConfigError(config.where(), key_path,
-                      "expected a map such as {source: synthetic} or {source: csv, path: users.csv}, "
-                      "got " + config.text());
+    throw ConfigError(
+        config.where(), key_path,
+        "expected a map such as {source: synthetic} or {source: csv, path: users.csv}, "
+        "got " +
+            config.text());
   }
   const Value* source = config.find("source");
   if (source == nullptr) {
@@ -81,8 +81,10 @@ void UserSource::load_csv(const std::filesystem::path& file) {
         case FeatureRange::NonNegative:
           value = table.number(row, column, 0.0, kInf);
           if (value > kFloatMax) {  // observations are float32
-            throw table.error(row, column, "expected a number >= 0 that fits a float32 (at most "
-                                           "3.4e38), got '" + table.text(row, column) + "'");
+            throw table.error(row, column,
+                              "expected a number >= 0 that fits a float32 (at most "
+                              "3.4e38), got '" +
+                                  table.text(row, column) + "'");
           }
           break;
         case FeatureRange::UnitInterval:

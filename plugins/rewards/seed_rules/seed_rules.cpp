@@ -49,8 +49,7 @@ class SeedRules final : public RewardFunction {
     s.real("value_depth", 15.0, "discount percent from which a discount is deep (high-value fit)")
         .greater_than(0)
         .at_most(100);
-    s.real("noise_std", 0.0, "standard deviation of Normal noise added to each reward")
-        .at_least(0);
+    s.real("noise_std", 0.0, "standard deviation of Normal noise added to each reward").at_least(0);
     return s;
   }
 
@@ -117,8 +116,7 @@ class SeedRules final : public RewardFunction {
     const bool high_value = user[monetary_value_] >= value_threshold_;
     const bool value_fits = rule.offer == Offer::Discount && targeted && rule.deep == high_value;
 
-    return Terms{targeted ? targeting_weight_ : 0.0,
-                 rule.channel == best ? channel_weight_ : 0.0,
+    return Terms{targeted ? targeting_weight_ : 0.0, rule.channel == best ? channel_weight_ : 0.0,
                  value_fits ? value_fit_weight_ : 0.0};
   }
 
@@ -150,8 +148,10 @@ class SeedRules final : public RewardFunction {
   void resolve_actions(const EnvSpec& env) {
     if (env.action.kind != Space::Kind::Discrete ||
         env.actions.size() != static_cast<std::size_t>(env.action.size)) {
-      throw error("seed_rules needs a discrete action catalog whose entries have the fields "
-                  "offer, value and channel; environment '" + env.name + "' has none");
+      throw error(
+          "seed_rules needs a discrete action catalog whose entries have the fields "
+          "offer, value and channel; environment '" +
+          env.name + "' has none");
     }
     for (std::size_t a = 0; a < env.actions.size(); ++a) {
       const ActionInfo& action = env.actions[a];
@@ -170,8 +170,8 @@ class SeedRules final : public RewardFunction {
                    : offer == "free_shipping" ? Offer::FreeShipping
                    : offer == "reminder"      ? Offer::Reminder
                                               : Offer::Other;
-      rule.channel = channel == "email" ? Channel::Email
-                     : channel == "sms" ? Channel::Sms
+      rule.channel = channel == "email"  ? Channel::Email
+                     : channel == "sms"  ? Channel::Sms
                      : channel == "push" ? Channel::Push
                                          : Channel::Other;
       if (rule.offer == Offer::Discount) {
@@ -180,8 +180,10 @@ class SeedRules final : public RewardFunction {
         const auto [end, failure] =
             std::from_chars(value.data(), value.data() + value.size(), percent);
         if (failure != std::errc() || end != value.data() + value.size()) {
-          throw error("seed_rules needs a numeric 'value' (a percentage) of every discount; "
-                      "action " + std::to_string(a) + " " + action.label + " has '" + value + "'");
+          throw error(
+              "seed_rules needs a numeric 'value' (a percentage) of every discount; "
+              "action " +
+              std::to_string(a) + " " + action.label + " has '" + value + "'");
         }
         rule.deep = percent >= value_depth_;
       }

@@ -110,12 +110,12 @@ class LinearGreedy final : public recrl::Algorithm {
   }
 
   double epsilon_;
-  Eigen::Index dim_;                     // observation features + 1 (the constant)
-  std::vector<Eigen::MatrixXd> a_inv_;   // per action: (lambda I + sum x x^T)^-1
-  std::vector<Eigen::VectorXd> b_;       // per action: sum r x
-  mutable Eigen::VectorXd x_;            // scratch: the features of one observation
-  mutable Eigen::VectorXd a_inv_x_;      // scratch: A^-1 x
-  Eigen::VectorXd scaled_;               // scratch: A^-1 x / (1 + x^T A^-1 x)
+  Eigen::Index dim_;                    // observation features + 1 (the constant)
+  std::vector<Eigen::MatrixXd> a_inv_;  // per action: (lambda I + sum x x^T)^-1
+  std::vector<Eigen::VectorXd> b_;      // per action: sum r x
+  mutable Eigen::VectorXd x_;           // scratch: the features of one observation
+  mutable Eigen::VectorXd a_inv_x_;     // scratch: A^-1 x
+  Eigen::VectorXd scaled_;              // scratch: A^-1 x / (1 + x^T A^-1 x)
 };
 
 }  // namespace

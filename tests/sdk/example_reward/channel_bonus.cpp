@@ -74,8 +74,9 @@ class ChannelBonus final : public recrl::RewardFunction {
 
   void resolve_channels(const recrl::EnvSpec& env) {
     if (env.actions.empty()) {
-      throw error("channel_bonus needs an action catalog with a 'channel' field, and environment '" +
-                  env.name + "' has none");
+      throw error(
+          "channel_bonus needs an action catalog with a 'channel' field, and environment '" +
+          env.name + "' has none");
     }
     for (const auto& action : env.actions) {
       const std::string* channel = action.field("channel");
@@ -96,7 +97,7 @@ class ChannelBonus final : public recrl::RewardFunction {
   double weight_;
   recrl::SourceLocation where_;
   std::string key_path_;
-  std::array<Eigen::Index, 3> feature_{};  // observation index of each channel's rate
+  std::array<Eigen::Index, 3> feature_{};    // observation index of each channel's rate
   std::vector<std::size_t> action_channel_;  // index into kChannels, per catalog action
   std::vector<std::string> components_{"channel"};
 };

@@ -64,8 +64,9 @@ ParamSchema train_schema() {
   schema.integer("n_envs", train.n_envs, "environment copies stepped together").range(1, kMaxEnvs);
   schema.boolean("normalize_observations", train.normalize_observations,
                  "running mean/std observation normaliser");
-  schema.integer("checkpoint_every", train.checkpoint_every,
-                 "env steps between checkpoints that --resume continues from; 0: none")
+  schema
+      .integer("checkpoint_every", train.checkpoint_every,
+               "env steps between checkpoints that --resume continues from; 0: none")
       .at_least(0);
   return schema;
 }
@@ -119,8 +120,8 @@ bool read_plugin_use(const Value& given, const std::string& key_path, bool is_al
     return false;
   }
   const std::size_t before = problems.size();
-  const Section section(recrl::validate_map(plugin_use_schema(is_algorithm), given,
-                                                    key_path, given.key_where(), "key", problems));
+  const Section section(recrl::validate_map(plugin_use_schema(is_algorithm), given, key_path,
+                                            given.key_where(), "key", problems));
   const Value& plugin = section.get("plugin");
   if (plugin.is_string()) {
     use.plugin = plugin.as_string();
@@ -168,10 +169,10 @@ void read_algorithm(const Value& given, std::size_t index, AlgorithmUse& use,
 void read_algorithms(const Value& given, Experiment& experiment, ProblemList& problems) {
   if (given.is_null()) return;  // reported as missing
   if (!given.is_list() || given.items().empty()) {
-    problems.add(given.where(), "algorithms",
-                 "expected a non-empty list of algorithms such as [{plugin: ppo}], got " +
-                     (given.is_list() ? std::string("an empty list")
-                                      : recrl::describe_value(given)));
+    problems.add(
+        given.where(), "algorithms",
+        "expected a non-empty list of algorithms such as [{plugin: ppo}], got " +
+            (given.is_list() ? std::string("an empty list") : recrl::describe_value(given)));
     return;
   }
   struct LabelUse {
@@ -223,8 +224,8 @@ void read_seeds(const Value& seeds, Experiment& experiment, ProblemList& problem
 }
 
 void read_train(const Value& given, TrainSettings& train, ProblemList& problems) {
-  const Section section(recrl::validate_map(train_schema(), given, "train",
-                                                    given.key_where(), "key", problems));
+  const Section section(
+      recrl::validate_map(train_schema(), given, "train", given.key_where(), "key", problems));
   if (const Value& v = section.get("timesteps"); v.is_int()) train.timesteps = v.as_int();
   if (const Value& v = section.get("n_envs"); v.is_int())
     train.n_envs = static_cast<int>(v.as_int());
@@ -237,8 +238,8 @@ void read_train(const Value& given, TrainSettings& train, ProblemList& problems)
 }
 
 void read_eval(const Value& given, EvalSettings& eval, ProblemList& problems) {
-  const Section section(recrl::validate_map(eval_schema(), given, "eval", given.key_where(),
-                                                    "key", problems));
+  const Section section(
+      recrl::validate_map(eval_schema(), given, "eval", given.key_where(), "key", problems));
   if (const Value& v = section.get("episodes"); v.is_int()) eval.episodes = v.as_int();
   if (const Value& v = section.get("seed"); v.is_int())
     eval.seed = static_cast<std::uint64_t>(v.as_int());
@@ -256,8 +257,8 @@ Experiment validate_experiment(const std::filesystem::path& file, Value document
   ProblemList problems;
   Experiment experiment;
   experiment.file = file;
-  const Section top(recrl::validate_map(top_level_schema(), document, "", document.where(),
-                                                "key", problems));
+  const Section top(
+      recrl::validate_map(top_level_schema(), document, "", document.where(), "key", problems));
 
   if (const Value& name = top.get("name"); name.is_string()) {
     experiment.name = name.as_string();

@@ -18,7 +18,6 @@ std::string trimmed(const std::string& text) {
   return text.substr(first, last - first + 1);
 }
 
-
 // Checks a path's shape; returns "" when it is fine, the problem otherwise.
 std::string path_problem(const std::string& path) {
   if (path.empty()) return "the path before '=' is empty";
@@ -88,7 +87,8 @@ std::string labels_of(const Value& list) {
   for (const Value& item : list.items()) {
     const Value* label = item.is_map() ? item.find("label") : nullptr;
     if (label == nullptr && item.is_map()) label = item.find("plugin");
-    if (label != nullptr && label->is_scalar()) labels += (labels.empty() ? "" : ", ") + label->text();
+    if (label != nullptr && label->is_scalar())
+      labels += (labels.empty() ? "" : ", ") + label->text();
   }
   return labels;
 }

@@ -131,13 +131,15 @@ ResolvedExperiment resolve_experiment(const config::Experiment& experiment,
       if (!algorithm_valid[i]) continue;
       const ResolvedAlgorithm& algo = x.algorithms[i];
       collect(problems, [&] {
-        const auto algorithm = registry.create_algorithm(
-            algo.info->name, algo.params, algorithm_context(algo, env->spec(), *reward, logger, ""));
+        const auto algorithm =
+            registry.create_algorithm(algo.info->name, algo.params,
+                                      algorithm_context(algo, env->spec(), *reward, logger, ""));
         if (algo.checkpoint_every <= 0) return;
         if (const auto refusal = checkpoint_refusal(*algorithm, algo.info->name, *env)) {
           throw ConfigError(algo.use.where, algo.use.key_path + ".checkpoint_every",
-                            *refusal + "; set checkpoint_every to 0 (in train: or in this "
-                                       "algorithm's entry)");
+                            *refusal +
+                                "; set checkpoint_every to 0 (in train: or in this "
+                                "algorithm's entry)");
         }
       });
     }
@@ -161,7 +163,8 @@ std::optional<std::string> checkpoint_refusal(const Algorithm& algorithm,
 std::vector<ResolvedExperiment> load_resolved_experiment(
     const std::filesystem::path& file, const std::vector<config::Override>& overrides,
     const std::vector<std::filesystem::path>& plugin_folders, plugin::PluginRegistry& registry) {
-  const std::vector<config::Experiment> variants = config::load_experiment_variants(file, overrides);
+  const std::vector<config::Experiment> variants =
+      config::load_experiment_variants(file, overrides);
   registry.scan(plugin::search_path(plugin_folders, variants.front().plugin_paths));
   registry.throw_if_problems();
   std::vector<ResolvedExperiment> resolved;

@@ -69,7 +69,8 @@ std::vector<std::string> short_names(const std::vector<Axis>& axes) {
       const auto& t = tails[i];
       const std::size_t take = std::min(length, t.size());
       std::string name;
-      for (std::size_t k = t.size() - take; k < t.size(); ++k) name += (name.empty() ? "" : ".") + t[k];
+      for (std::size_t k = t.size() - take; k < t.size(); ++k)
+        name += (name.empty() ? "" : ".") + t[k];
       names[i] = name;
     }
     for (std::size_t i = 0; i < names.size() && unique; ++i) {

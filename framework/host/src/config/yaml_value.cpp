@@ -44,7 +44,8 @@ class Converter {
     }
     switch (node.Type()) {
       case YAML::NodeType::Undefined:
-      case YAML::NodeType::Null: return Value::null(where);
+      case YAML::NodeType::Null:
+        return Value::null(where);
       case YAML::NodeType::Scalar:
         if (is_explicit_string_tag(node.Tag())) return Value::string(node.Scalar(), where);
         return detail::resolve_plain_scalar(node.Scalar(), where);
@@ -57,7 +58,8 @@ class Converter {
         }
         return list;
       }
-      case YAML::NodeType::Map: return convert_map(node, key_path, where, depth);
+      case YAML::NodeType::Map:
+        return convert_map(node, key_path, where, depth);
     }
     return Value::null(where);
   }
@@ -105,12 +107,20 @@ bool holds_a_string_when_plain(const std::string& text) {
 
 void emit(YAML::Emitter& out, const Value& v) {
   switch (v.kind()) {
-    case Value::Kind::Null: out << YAML::Null; break;
-    case Value::Kind::Bool: out << v.as_bool(); break;
-    case Value::Kind::Int: out << v.as_int(); break;
+    case Value::Kind::Null:
+      out << YAML::Null;
+      break;
+    case Value::Kind::Bool:
+      out << v.as_bool();
+      break;
+    case Value::Kind::Int:
+      out << v.as_int();
+      break;
     // Shortest text that reads back as the same double; yaml-cpp's own output rounds to its
     // precision setting.
-    case Value::Kind::Double: out << recrl::util::real_number_text(v.as_double()); break;
+    case Value::Kind::Double:
+      out << recrl::util::real_number_text(v.as_double());
+      break;
     case Value::Kind::String:
       // "1.5", "true", "~" or "" written plain would read back as a number, bool or null.
       if (!holds_a_string_when_plain(v.as_string())) out << YAML::DoubleQuoted;

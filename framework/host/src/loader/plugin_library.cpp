@@ -93,9 +93,8 @@ std::string check_identity(const Descriptor& descriptor, const FileNameParts& fr
     return "declares no plugin name";
   }
   const std::string declared_name = descriptor.name;
-  const std::string expected_file =
-      std::string(kFilePrefix) + to_string(descriptor.kind) + "_" + declared_name +
-      std::string(kFileSuffix);
+  const std::string expected_file = std::string(kFilePrefix) + to_string(descriptor.kind) + "_" +
+                                    declared_name + std::string(kFileSuffix);
   if (descriptor.kind != from_file_name.kind) {
     return "file name says it is " + with_article(from_file_name.kind) +
            " plugin but it declares " + with_article(descriptor.kind) + " plugin named '" +
@@ -113,9 +112,12 @@ std::string check_identity(const Descriptor& descriptor, const FileNameParts& fr
 
 std::string declaring_macro(Kind kind) {
   switch (kind) {
-    case Kind::Environment: return "RECRL_ENVIRONMENT_PLUGIN";
-    case Kind::Reward: return "RECRL_REWARD_PLUGIN";
-    case Kind::Algorithm: return "RECRL_ALGORITHM_PLUGIN";
+    case Kind::Environment:
+      return "RECRL_ENVIRONMENT_PLUGIN";
+    case Kind::Reward:
+      return "RECRL_REWARD_PLUGIN";
+    case Kind::Algorithm:
+      return "RECRL_ALGORITHM_PLUGIN";
   }
   return "RECRL_<KIND>_PLUGIN";
 }
@@ -146,8 +148,9 @@ std::optional<FileNameParts> parse_plugin_file_name(const std::filesystem::path&
 std::variant<LoadedPlugin, std::string> load_plugin_library(const std::filesystem::path& file) {
   const auto from_file_name = parse_plugin_file_name(file);
   if (!from_file_name) {
-    return std::string("file name does not follow recrl_<kind>_<name>.so with kind one of "
-                       "environment, reward, algorithm");
+    return std::string(
+        "file name does not follow recrl_<kind>_<name>.so with kind one of "
+        "environment, reward, algorithm");
   }
 
   namespace dll = boost::dll;

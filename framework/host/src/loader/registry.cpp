@@ -56,7 +56,7 @@ std::string with_key_path(const std::string& key_path, const std::string& messag
 struct PluginRegistry::Impl {
   std::vector<LoadedPlugin> plugins;  // in the order found
   std::vector<std::string> problems;
-  std::vector<fs::path> folders;      // scanned, for "searched: ..." in messages
+  std::vector<fs::path> folders;  // scanned, for "searched: ..." in messages
   std::set<fs::path> seen_files;
 
   void scan_folder(const fs::path& folder);
@@ -114,9 +114,9 @@ void PluginRegistry::Impl::add_file(const fs::path& file) {
   if (const LoadedPlugin* first = find(plugin.info.kind, plugin.info.name)) {
     // The first one found does not silently win: which one a user gets must not depend on
     // the order of folders.
-    problems.push_back(file.string() + ": duplicate " + to_string(plugin.info.kind) +
-                       " plugin '" + plugin.info.name + "', also found in " +
-                       first->info.file.string() + "; remove one of the two files");
+    problems.push_back(file.string() + ": duplicate " + to_string(plugin.info.kind) + " plugin '" +
+                       plugin.info.name + "', also found in " + first->info.file.string() +
+                       "; remove one of the two files");
     return;
   }
   plugins.push_back(std::move(plugin));
@@ -138,8 +138,7 @@ std::vector<std::string> PluginRegistry::Impl::names_of(Kind kind) const {
   return names;
 }
 
-std::string PluginRegistry::Impl::unknown_plugin_message(Kind kind,
-                                                         const std::string& name) const {
+std::string PluginRegistry::Impl::unknown_plugin_message(Kind kind, const std::string& name) const {
   const std::vector<std::string> names = names_of(kind);
   std::string message = std::string("no ") + to_string(kind) + " plugin named '" + name + "'";
   if (names.empty()) {
@@ -179,16 +178,15 @@ std::shared_ptr<Interface> PluginRegistry::Impl::create(Kind kind, const std::st
         plugin_label(plugin->info) + " failed to construct: a non-standard exception was thrown"));
   }
   if (raw == nullptr) {
-    throw PluginError(with_key_path(context.key_path,
-                                    plugin_label(plugin->info) + " create() returned null"));
+    throw PluginError(
+        with_key_path(context.key_path, plugin_label(plugin->info) + " create() returned null"));
   }
 
   // The deleter is host code that holds the library: the object's destructor runs while the
   // library is mapped, and the library is released only after the last object made by it.
   auto* object = static_cast<Interface*>(raw);
-  return std::shared_ptr<Interface>(object, [library = plugin->library](Interface* dying) {
-    delete dying;
-  });
+  return std::shared_ptr<Interface>(
+      object, [library = plugin->library](Interface* dying) { delete dying; });
 }
 
 PluginRegistry::PluginRegistry() : impl_(std::make_unique<Impl>()) {}

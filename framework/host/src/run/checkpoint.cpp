@@ -23,8 +23,8 @@ namespace {
 constexpr char kMagic[8] = {'R', 'E', 'C', 'R', 'L', 'C', 'K', 'P'};
 constexpr std::uint32_t kFormatVersion = 1;
 constexpr std::uint32_t kByteOrderMark = 0x01020304u;
-constexpr std::size_t kHeaderSize = sizeof kMagic + 2 * sizeof(std::uint32_t) +
-                                    3 * sizeof(std::uint64_t);
+constexpr std::size_t kHeaderSize =
+    sizeof kMagic + 2 * sizeof(std::uint32_t) + 3 * sizeof(std::uint64_t);
 constexpr char kProgressTag[] = "recrl.run_progress.2";
 
 void write_progress(std::ostream& out, const RunBookkeeping& p) {
@@ -100,7 +100,7 @@ void write_checkpoint(const std::filesystem::path& file, const std::string& iden
 }
 
 RunBookkeeping read_checkpoint(const std::filesystem::path& file, const std::string& identity,
-                            TrainingLoop& loop) {
+                               TrainingLoop& loop) {
   const SourceLocation where{file.string()};
   std::ifstream in(file, std::ios::binary);
   if (!in) throw DataError(where, "cannot read the checkpoint");

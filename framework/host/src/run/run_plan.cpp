@@ -65,8 +65,8 @@ std::string run_id(const ResolvedExperiment& x, const ResolvedAlgorithm& algo, s
   return fmt::format("{:016x}", util::text_hash(config::to_yaml(identity)));
 }
 
-std::vector<PlannedRun> plan_runs(const std::vector<ResolvedExperiment>& variants,
-                                  int shard_index, int shard_count) {
+std::vector<PlannedRun> plan_runs(const std::vector<ResolvedExperiment>& variants, int shard_index,
+                                  int shard_count) {
   RECRL_ASSERT(shard_count >= 1 && shard_index >= 1 && shard_index <= shard_count,
                "shard out of range");
   std::vector<PlannedRun> runs;

@@ -63,7 +63,8 @@ ExperimentResult run_experiment(const std::vector<ResolvedExperiment>& variants,
   remove_results(e.output);
   for (const ResolvedExperiment& x : variants) {
     const auto folder = x.experiment.variant.empty() ? e.output : variant_dir(x);
-    util::write_file_atomically(folder / "config.resolved.yaml", config::to_yaml(x.resolved_document()));
+    util::write_file_atomically(folder / "config.resolved.yaml",
+                                config::to_yaml(x.resolved_document()));
   }
 
   ExperimentResult result;
@@ -80,7 +81,8 @@ ExperimentResult run_experiment(const std::vector<ResolvedExperiment>& variants,
   result.action_labels = first.env_spec.action.labels;
   result.reward_components = first.reward_components;
 
-  const std::vector<PlannedRun> plan = plan_runs(variants, options.shard_index, options.shard_count);
+  const std::vector<PlannedRun> plan =
+      plan_runs(variants, options.shard_index, options.shard_count);
   std::optional<StoreRecorder> recorder;
   std::vector<RunObserver*> observers;
   if (options.store != nullptr) {

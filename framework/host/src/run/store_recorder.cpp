@@ -51,9 +51,8 @@ store::Claim StoreRecorder::claim(const PlannedRun& run) {
 std::optional<RunResult> StoreRecorder::stored_result(const PlannedRun& run) const {
   const std::optional<store::RunRecord> record = store_.run(run.id);
   if (!record || record->status != store::RunStatus::finished) return std::nullopt;
-  RunResult r =
-      store::run_result_of(*record, store_.metrics(run.id), store_.action_counts(run.id),
-                           store_.reward_components(run.id));
+  RunResult r = store::run_result_of(*record, store_.metrics(run.id), store_.action_counts(run.id),
+                                     store_.reward_components(run.id));
   r.curve = run.dir / "curve.csv";
   return r;
 }

@@ -60,7 +60,7 @@ bool TrainingLoop::step(Metrics& metrics) {
   const std::uint64_t observing = read_ticks();
   act_ticks_ += stepping - acting;
   env_ticks_ += observing - stepping;
-  const StepBatch batch{acted_,     actions_,           envs_.rewards(),   next_,
+  const StepBatch batch{acted_,     actions_,           envs_.rewards(),  next_,
                         final_obs_, envs_.terminated(), envs_.truncated()};
   const bool updated = algorithm_.observe(batch);
   if (updated) {
@@ -105,22 +105,24 @@ void TrainingLoop::load_state(std::istream& in) {
   rng_.load(in);
   const bool normalized = toolkit::read_pod<std::uint8_t>(in, kLoopTag) != 0;
   if (normalized != (normalizer_ != nullptr)) {
-    throw DataError(SourceLocation{},
-                    std::string(kLoopTag) + ": saved from a run that " +
-                        (normalized ? "normalises" : "does not normalise") +
-                        " observations, this one " + (normalized ? "does not" : "does"));
+    throw DataError(SourceLocation{}, std::string(kLoopTag) + ": saved from a run that " +
+                                          (normalized ? "normalises" : "does not normalise") +
+                                          " observations, this one " +
+                                          (normalized ? "does not" : "does"));
   }
   if (normalizer_ != nullptr) normalizer_->load_state(in);
   envs_.load_state(in);
   const auto size = toolkit::read_pod<std::uint64_t>(in, kLoopTag);
   std::string bytes(size, '\0');
   in.read(bytes.data(), static_cast<std::streamsize>(size));
-  if (!in) throw DataError(SourceLocation{}, std::string(kLoopTag) + ": the saved state ends early");
+  if (!in)
+    throw DataError(SourceLocation{}, std::string(kLoopTag) + ": the saved state ends early");
   std::istringstream algorithm_state(bytes);
   algorithm_.load_training_state(algorithm_state);
   if (algorithm_state.peek() != std::char_traits<char>::eof()) {
-    throw DataError(SourceLocation{}, "the algorithm read back less of its training state than "
-                                      "it saved (the plugin's save and load disagree)");
+    throw DataError(SourceLocation{},
+                    "the algorithm read back less of its training state than "
+                    "it saved (the plugin's save and load disagree)");
   }
   observe_into(envs_.obs(), next_);
 }

@@ -79,13 +79,11 @@ TrainingRun::TrainingRun(const ResolvedExperiment& x, const ResolvedAlgorithm& a
       train_(make_env_copies(x, registry, algo.n_envs, logger_)),
       vec_(train_.envs, train_.rewards, x.reward.use.plugin, seed),
       eval_(make_evaluator(x, registry, logger_)),
-      algorithm_(
-          registry.create_algorithm(algo.info->name, algo.params,
-                                    algorithm_context(algo, vec_.spec(), *train_.rewards.front(),
-                                                      logger_, dir_.string()))),
-      normalizer_(algo.normalize_observations
-                      ? ObservationNormalizer(vec_.spec().observation.size)
-                      : ObservationNormalizer()),
+      algorithm_(registry.create_algorithm(
+          algo.info->name, algo.params,
+          algorithm_context(algo, vec_.spec(), *train_.rewards.front(), logger_, dir_.string()))),
+      normalizer_(algo.normalize_observations ? ObservationNormalizer(vec_.spec().observation.size)
+                                              : ObservationNormalizer()),
       loop_(vec_, *algorithm_, algo.normalize_observations ? &normalizer_ : nullptr, seed),
       identity_(run_id(x, algo, seed)),
       reporting_(reporting),
@@ -119,10 +117,10 @@ RunResult TrainingRun::execute(std::optional<double> oracle_mean,
             : std::nullopt;
     const store::CurvePoint point{loop_.steps(),       e.mean_return, e.std_return,
                                   book.episodes_since, train_mean,    elapsed()};
-    book.curve += fmt::format("{},{},{},{},{},{}\n", point.env_steps, point.eval_mean,
-                              point.eval_std, point.train_episodes,
-                              train_mean ? fmt::format("{}", *train_mean) : std::string(),
-                              point.wall_s);
+    book.curve +=
+        fmt::format("{},{},{},{},{},{}\n", point.env_steps, point.eval_mean, point.eval_std,
+                    point.train_episodes,
+                    train_mean ? fmt::format("{}", *train_mean) : std::string(), point.wall_s);
     if (reporting_.progress != nullptr)
       reporting_.progress->latest_eval_mean.store(e.mean_return, std::memory_order_relaxed);
     if (reporting_.observer != nullptr) reporting_.observer->on_curve_point(*reporting_.run, point);
@@ -148,8 +146,7 @@ RunResult TrainingRun::execute(std::optional<double> oracle_mean,
       book.returns_since += r;
     }
     after_step_batch();
-    if (book.next_eval > 0 && loop_.steps() >= book.next_eval &&
-        loop_.steps() < algo_.timesteps) {
+    if (book.next_eval > 0 && loop_.steps() >= book.next_eval && loop_.steps() < algo_.timesteps) {
       const auto eval_start = Clock::now();
       record_curve(evaluate(static_cast<std::uint64_t>(book.next_eval / every)));
       book.eval_seconds += seconds_since(eval_start);
@@ -201,13 +198,13 @@ RunResult TrainingRun::execute(std::optional<double> oracle_mean,
   result.curve = dir_ / "curve.csv";
   result.action_counts = final_eval.action_counts;
   for (std::size_t c = 0; c < final_eval.component_means.size(); ++c) {
-    result.reward_components.push_back(
-        {x_.reward_components[c], final_eval.component_means[c]});
+    result.reward_components.push_back({x_.reward_components[c], final_eval.component_means[c]});
   }
-  logger_->info("{} seed {}: eval mean {:.4f} after {} steps ({:.0f} steps/s; env {:.1f} s, act "
-                "{:.1f} s, update {:.1f} s, eval {:.1f} s)",
-                result.label, seed_, result.eval_mean, result.env_steps, result.steps_per_s,
-                result.env_s, result.act_s, result.update_s, result.eval_s);
+  logger_->info(
+      "{} seed {}: eval mean {:.4f} after {} steps ({:.0f} steps/s; env {:.1f} s, act "
+      "{:.1f} s, update {:.1f} s, eval {:.1f} s)",
+      result.label, seed_, result.eval_mean, result.env_steps, result.steps_per_s, result.env_s,
+      result.act_s, result.update_s, result.eval_s);
   return result;
 }
 

@@ -147,7 +147,8 @@ void VecEnv::load_state(std::istream& in) {
   finished_returns_.assign(finished, 0.0);
   in.read(reinterpret_cast<char*>(finished_returns_.data()),
           static_cast<std::streamsize>(sizeof(double) * finished));
-  if (!in) throw DataError(SourceLocation{}, std::string(kVecEnvTag) + ": the saved state ends early");
+  if (!in)
+    throw DataError(SourceLocation{}, std::string(kVecEnvTag) + ": the saved state ends early");
 }
 
 RewardedStep rewarded_step(Environment& env, RewardFunction& reward, Rng& env_rng, Rng& reward_rng,

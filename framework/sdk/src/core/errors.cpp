@@ -43,8 +43,8 @@ DataError::DataError(const SourceLocation& where, const std::string& message)
 
 void assertion_failed(const char* condition, const char* file, int line,
                       const std::string& message) {
-  throw InternalError("internal error: " + message + " (" + condition + " failed at " + file +
-                      ":" + std::to_string(line) + "; please report this)");
+  throw InternalError("internal error: " + message + " (" + condition + " failed at " + file + ":" +
+                      std::to_string(line) + "; please report this)");
 }
 
 }  // namespace recrl

@@ -41,12 +41,17 @@ bool within_bounds(const ParamSpec& spec, double x) {
 ParamSpec element_spec(const ParamSpec& list) {
   ParamSpec element = list;
   switch (list.type) {
-    case ParamType::DoubleList: element.type = ParamType::Double; break;
-    case ParamType::IntList: element.type = ParamType::Int; break;
+    case ParamType::DoubleList:
+      element.type = ParamType::Double;
+      break;
+    case ParamType::IntList:
+      element.type = ParamType::Int;
+      break;
     case ParamType::StringList:
       element.type = list.choices.empty() ? ParamType::String : ParamType::Choice;
       break;
-    default: break;
+    default:
+      break;
   }
   return element;
 }
@@ -108,7 +113,8 @@ std::optional<Value> check_scalar(const ParamSpec& spec, const Value& v, const s
       }
       return v;
     }
-    default: break;
+    default:
+      break;
   }
   RECRL_ASSERT(false,
                "check_scalar called for a " + std::string(to_string(spec.type)) + " parameter");
@@ -120,8 +126,7 @@ std::optional<Value> check_value(const ParamSpec& spec, const Value& v, const st
   if (spec.type == ParamType::Node) return v;
   if (!is_list_type(spec.type)) return check_scalar(spec, v, path, problems);
   if (!v.is_list()) {
-    problems.add(v.where(), path,
-                 "expected " + spec.accepted() + ", got " + describe_value(v));
+    problems.add(v.where(), path, "expected " + spec.accepted() + ", got " + describe_value(v));
     return std::nullopt;
   }
   // Every element is checked (and reported) at its own location.
@@ -165,32 +170,49 @@ ParamSpec make_spec(const std::string& name, ParamType type, Value default_value
 
 const char* to_string(ParamType type) {
   switch (type) {
-    case ParamType::Bool: return "bool";
-    case ParamType::Int: return "int";
-    case ParamType::Double: return "double";
-    case ParamType::String: return "string";
-    case ParamType::Choice: return "choice";
-    case ParamType::DoubleList: return "double list";
-    case ParamType::IntList: return "int list";
-    case ParamType::StringList: return "string list";
-    case ParamType::Node: return "node";
+    case ParamType::Bool:
+      return "bool";
+    case ParamType::Int:
+      return "int";
+    case ParamType::Double:
+      return "double";
+    case ParamType::String:
+      return "string";
+    case ParamType::Choice:
+      return "choice";
+    case ParamType::DoubleList:
+      return "double list";
+    case ParamType::IntList:
+      return "int list";
+    case ParamType::StringList:
+      return "string list";
+    case ParamType::Node:
+      return "node";
   }
   return "unknown";
 }
 
 std::string ParamSpec::accepted() const {
   switch (type) {
-    case ParamType::Bool: return "true or false";
-    case ParamType::Int: return "an integer" + bounds_text(*this);
-    case ParamType::Double: return "a number" + bounds_text(*this);
-    case ParamType::String: return "a string";
-    case ParamType::Choice: return "one of " + joined(choices);
-    case ParamType::DoubleList: return "a list of numbers" + bounds_text(*this);
-    case ParamType::IntList: return "a list of integers" + bounds_text(*this);
+    case ParamType::Bool:
+      return "true or false";
+    case ParamType::Int:
+      return "an integer" + bounds_text(*this);
+    case ParamType::Double:
+      return "a number" + bounds_text(*this);
+    case ParamType::String:
+      return "a string";
+    case ParamType::Choice:
+      return "one of " + joined(choices);
+    case ParamType::DoubleList:
+      return "a list of numbers" + bounds_text(*this);
+    case ParamType::IntList:
+      return "a list of integers" + bounds_text(*this);
     case ParamType::StringList:
       return choices.empty() ? "a list of strings"
                              : "a list of strings, each one of " + joined(choices);
-    case ParamType::Node: return "a value that the plugin checks";
+    case ParamType::Node:
+      return "a value that the plugin checks";
   }
   return "";
 }
@@ -269,7 +291,8 @@ std::string join_key_path(const std::string& parent, const std::string& name) {
 }
 
 Value validate_map(const ParamSchema& schema, const Value& given, const std::string& key_path,
-                   const SourceLocation& where, const std::string& noun, util::ProblemList& problems) {
+                   const SourceLocation& where, const std::string& noun,
+                   util::ProblemList& problems) {
   Value result = Value::map({}, given.is_null() ? where : given.where());
   result.set_key_where(where);
   if (!given.is_null() && !given.is_map()) {
@@ -315,7 +338,6 @@ Value validate_map(const ParamSchema& schema, const Value& given, const std::str
   }
   return result;
 }
-
 
 // --- Params --------------------------------------------------------------------------------
 

@@ -19,8 +19,10 @@ std::string describe_value(const Value& v) {
     }
     case Value::Kind::Null:
     case Value::Kind::List:
-    case Value::Kind::Map: return v.kind_name();
-    default: return v.text();
+    case Value::Kind::Map:
+      return v.kind_name();
+    default:
+      return v.text();
   }
 }
 
@@ -111,26 +113,40 @@ const std::string& Value::as_string(const std::string& key_path) const {
 
 std::string Value::text() const {
   switch (kind_) {
-    case Kind::Null: return "null";
-    case Kind::Bool: return bool_ ? "true" : "false";
-    case Kind::Int: return std::to_string(int_);
-    case Kind::Double: return util::real_number_text(double_);
-    case Kind::String: return string_;
-    case Kind::List: return "[...]";
-    case Kind::Map: return "{...}";
+    case Kind::Null:
+      return "null";
+    case Kind::Bool:
+      return bool_ ? "true" : "false";
+    case Kind::Int:
+      return std::to_string(int_);
+    case Kind::Double:
+      return util::real_number_text(double_);
+    case Kind::String:
+      return string_;
+    case Kind::List:
+      return "[...]";
+    case Kind::Map:
+      return "{...}";
   }
   return "";
 }
 
 std::string Value::kind_name() const {
   switch (kind_) {
-    case Kind::Null: return "an empty value";
-    case Kind::Bool: return "a boolean";
-    case Kind::Int: return "an integer";
-    case Kind::Double: return "a number";
-    case Kind::String: return "a string";
-    case Kind::List: return "a list";
-    case Kind::Map: return "a map";
+    case Kind::Null:
+      return "an empty value";
+    case Kind::Bool:
+      return "a boolean";
+    case Kind::Int:
+      return "an integer";
+    case Kind::Double:
+      return "a number";
+    case Kind::String:
+      return "a string";
+    case Kind::List:
+      return "a list";
+    case Kind::Map:
+      return "a map";
   }
   return "";
 }
@@ -190,13 +206,17 @@ bool Value::erase(const std::string& key) {
 bool Value::same_as(const Value& other) const {
   if (kind_ != other.kind_) return false;
   switch (kind_) {
-    case Kind::Null: return true;
-    case Kind::Bool: return bool_ == other.bool_;
-    case Kind::Int: return int_ == other.int_;
+    case Kind::Null:
+      return true;
+    case Kind::Bool:
+      return bool_ == other.bool_;
+    case Kind::Int:
+      return int_ == other.int_;
     // NaN equals NaN here: a document holding .nan round-trips to the same document.
     case Kind::Double:
       return double_ == other.double_ || (std::isnan(double_) && std::isnan(other.double_));
-    case Kind::String: return string_ == other.string_;
+    case Kind::String:
+      return string_ == other.string_;
     case Kind::List:
       if (items_.size() != other.items_.size()) return false;
       for (std::size_t i = 0; i < items_.size(); ++i) {

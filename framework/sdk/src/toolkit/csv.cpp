@@ -121,7 +121,8 @@ std::string format_bound(double x) {
 std::string describe_number(double min, double max) {
   const bool has_min = min > -std::numeric_limits<double>::infinity();
   const bool has_max = max < std::numeric_limits<double>::infinity();
-  if (has_min && has_max) return "a number in [" + format_bound(min) + ", " + format_bound(max) + "]";
+  if (has_min && has_max)
+    return "a number in [" + format_bound(min) + ", " + format_bound(max) + "]";
   if (has_min) return "a number >= " + format_bound(min);
   if (has_max) return "a number <= " + format_bound(max);
   return "a finite number";
@@ -177,8 +178,8 @@ CsvTable CsvTable::parse(std::string_view text, const std::string& name) {
     if (fields.size() != table.columns()) {
       // Point at the first field that should not be there, or just past the last one given.
       throw DataError({name, line, static_cast<int>(std::min(fields.size(), table.columns()) + 1)},
-                      "the row has " + std::to_string(fields.size()) + " fields but the header has " +
-                          std::to_string(table.columns()));
+                      "the row has " + std::to_string(fields.size()) +
+                          " fields but the header has " + std::to_string(table.columns()));
     }
     for (auto& field : fields) table.cells_.push_back(std::move(field));
     table.line_of_row_.push_back(line);

@@ -31,8 +31,9 @@ ReplayBuffer::ReplayBuffer(Index capacity, Index n_envs, Index obs_dim)
   actions_.resize(slots);
 }
 
-void ReplayBuffer::add(const Eigen::Ref<const Matrix>& obs, const Eigen::Ref<const Matrix>& next_obs,
-                       std::span<const int> actions, const Eigen::Ref<const Vector>& rewards,
+void ReplayBuffer::add(const Eigen::Ref<const Matrix>& obs,
+                       const Eigen::Ref<const Matrix>& next_obs, std::span<const int> actions,
+                       const Eigen::Ref<const Vector>& rewards,
                        std::span<const std::uint8_t> terminated) {
   RECRL_ASSERT(obs.rows() == obs_dim_ && obs.cols() == n_envs_ && next_obs.rows() == obs_dim_ &&
                    next_obs.cols() == n_envs_ && static_cast<Index>(actions.size()) == n_envs_ &&

@@ -24,7 +24,11 @@ void RolloutMinibatch::reserve(Eigen::Index obs_dim, Eigen::Index max_batch) {
 
 RolloutBuffer::RolloutBuffer(Index n_steps, Index n_envs, Index obs_dim, double gamma,
                              double gae_lambda)
-    : n_steps_(n_steps), n_envs_(n_envs), obs_dim_(obs_dim), gamma_(gamma), gae_lambda_(gae_lambda) {
+    : n_steps_(n_steps),
+      n_envs_(n_envs),
+      obs_dim_(obs_dim),
+      gamma_(gamma),
+      gae_lambda_(gae_lambda) {
   RECRL_ASSERT(n_steps >= 1 && n_envs >= 1 && obs_dim >= 1, "RolloutBuffer needs sizes >= 1");
   obs_ = Matrix::Zero(obs_dim, capacity());
   actions_.assign(static_cast<std::size_t>(capacity()), 0);
@@ -58,7 +62,8 @@ void RolloutBuffer::add(const Eigen::Ref<const Matrix>& obs, std::span<const int
   obs_.middleCols(first, n_envs_) = obs;
   for (Index e = 0; e < n_envs_; ++e) {
     actions_[static_cast<std::size_t>(first + e)] = actions[static_cast<std::size_t>(e)];
-    episode_starts_(e, pos_) = episode_starts[static_cast<std::size_t>(e)] != 0 ? Scalar(1) : Scalar(0);
+    episode_starts_(e, pos_) =
+        episode_starts[static_cast<std::size_t>(e)] != 0 ? Scalar(1) : Scalar(0);
   }
   rewards_.col(pos_) = rewards;
   values_.col(pos_) = values.transpose();
@@ -75,9 +80,10 @@ void RolloutBuffer::add_truncation_bootstrap(Index env, Scalar terminal_value) {
 void RolloutBuffer::compute_returns_and_advantage(const Eigen::Ref<const Matrix>& last_values,
                                                   std::span<const std::uint8_t> dones) {
   RECRL_ASSERT(pos_ >= 1, "RolloutBuffer::compute_returns_and_advantage on an empty buffer");
-  RECRL_ASSERT(last_values.rows() == 1 && last_values.cols() == n_envs_ &&
-                   static_cast<Index>(dones.size()) == n_envs_,
-               "RolloutBuffer::compute_returns_and_advantage: last_values [1 x n_envs], dones [n_envs]");
+  RECRL_ASSERT(
+      last_values.rows() == 1 && last_values.cols() == n_envs_ &&
+          static_cast<Index>(dones.size()) == n_envs_,
+      "RolloutBuffer::compute_returns_and_advantage: last_values [1 x n_envs], dones [n_envs]");
   // SB3 computes in float32 (numpy float32 arrays times Python floats stay float32).
   const Scalar gamma = static_cast<Scalar>(gamma_);
   const Scalar gamma_lambda = static_cast<Scalar>(gamma_ * gae_lambda_);
@@ -151,8 +157,8 @@ constexpr char kRolloutTag[] = "recrl.rollout_buffer.1";
 void RolloutBuffer::save_state(std::ostream& out) const {
   write_tag(out, kRolloutTag);
   write_pod<std::int64_t>(out, pos_);
-  for (const Matrix* m : {&obs_, &rewards_, &episode_starts_, &values_, &log_probs_,
-                          &advantages_, &returns_}) {
+  for (const Matrix* m :
+       {&obs_, &rewards_, &episode_starts_, &values_, &log_probs_, &advantages_, &returns_}) {
     write_array(out, *m);
   }
   write_values(out, actions_.data(), actions_.size());
@@ -167,8 +173,8 @@ void RolloutBuffer::load_state(std::istream& in) {
                                           std::to_string(pos) + " outside [0, " +
                                           std::to_string(n_steps_) + "]");
   }
-  for (Matrix* m : {&obs_, &rewards_, &episode_starts_, &values_, &log_probs_, &advantages_,
-                    &returns_}) {
+  for (Matrix* m :
+       {&obs_, &rewards_, &episode_starts_, &values_, &log_probs_, &advantages_, &returns_}) {
     read_array(in, *m, kRolloutTag);
   }
   read_values(in, actions_.data(), actions_.size(), kRolloutTag);

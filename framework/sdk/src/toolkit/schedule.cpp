@@ -37,8 +37,9 @@ std::string shortest_text(double number) {
 
 // Parses value; on failure returns the message to report.
 std::optional<Schedule> try_parse(const Value& value, bool positive, std::string& message) {
-  const std::string accepted = positive ? "a number > 0 or lin_<number > 0> (e.g. 0.0003, lin_0.001)"
-                                        : "a number or lin_<number> (e.g. 0.2, lin_0.2)";
+  const std::string accepted = positive
+                                   ? "a number > 0 or lin_<number > 0> (e.g. 0.0003, lin_0.001)"
+                                   : "a number or lin_<number> (e.g. 0.2, lin_0.2)";
   std::optional<Schedule> schedule;
   if (value.is_number()) {
     const double number = value.as_double();
@@ -47,7 +48,8 @@ std::optional<Schedule> try_parse(const Value& value, bool positive, std::string
     std::string_view text = value.as_string();
     constexpr std::string_view kLinear = "lin_";
     if (text.substr(0, kLinear.size()) == kLinear) {
-      if (auto start = parse_number(text.substr(kLinear.size()))) schedule = Schedule::linear(*start);
+      if (auto start = parse_number(text.substr(kLinear.size())))
+        schedule = Schedule::linear(*start);
     } else if (auto number = parse_number(text)) {
       schedule = Schedule::constant(*number);
     }

@@ -38,9 +38,9 @@ std::vector<std::string> experiments_to_compare(const ResultStore& store,
   if (requested.empty()) return known;
   for (const std::string& name : requested) {
     if (std::find(known.begin(), known.end(), name) == known.end()) {
-      throw ConfigError(fmt::format("{}: no experiment '{}' (experiments: {})",
-                                    store.path().string(), name,
-                                    known.empty() ? "none" : fmt::format("{}", fmt::join(known, ", "))));
+      throw ConfigError(
+          fmt::format("{}: no experiment '{}' (experiments: {})", store.path().string(), name,
+                      known.empty() ? "none" : fmt::format("{}", fmt::join(known, ", "))));
     }
   }
   // Each experiment once, in the order first given: a repeated name would only repeat rows.
@@ -103,9 +103,8 @@ void add_rows(const ResultStore& store, const std::string& experiment,
   const std::map<std::string, Metrics> metrics = store.metrics_by_run(experiment);
   const auto components = store.reward_components_by_run(experiment);
   const bool by_component = std::string_view(options.metric).starts_with(kRewardComponentPrefix);
-  const std::string component_name = by_component
-                                         ? options.metric.substr(kRewardComponentPrefix.size())
-                                         : std::string();
+  const std::string component_name =
+      by_component ? options.metric.substr(kRewardComponentPrefix.size()) : std::string();
   // The metric's value for a run, if it has one.
   const auto value_of = [&](const std::string& run_id) -> std::optional<double> {
     if (by_component) {
@@ -132,22 +131,25 @@ void add_rows(const ResultStore& store, const std::string& experiment,
     const RunInfo& info = run.info;
     if (groups.empty() || groups.back().row.variant != info.variant ||
         groups.back().row.algorithm != info.algorithm) {
-      groups.push_back({{info.experiment, info.variant, info.algorithm, info.plugin, {}, 0, {}, 0, {}, {}, {}},
-                        0, {}});
+      groups.push_back(
+          {{info.experiment, info.variant, info.algorithm, info.plugin, {}, 0, {}, 0, {}, {}, {}},
+           0,
+           {}});
     }
     Group& group = groups.back();
     ++group.finished;
-    if (const auto run_components = components.find(info.run_id); run_components != components.end())
+    if (const auto run_components = components.find(info.run_id);
+        run_components != components.end())
       group.components.push_back(&run_components->second);
     if (const auto value = value_of(info.run_id)) group.row.values.push_back(*value);
   }
   for (Group& group : groups) {
     ComparisonRow& row = group.row;
     if (row.values.empty()) {
-      table.omitted.push_back(fmt::format(
-          "{} {}{}: none of its {} finished runs has {}", row.experiment,
-          row.variant.empty() ? "" : "[" + row.variant + "] ", row.algorithm, group.finished,
-          options.metric));
+      table.omitted.push_back(fmt::format("{} {}{}: none of its {} finished runs has {}",
+                                          row.experiment,
+                                          row.variant.empty() ? "" : "[" + row.variant + "] ",
+                                          row.algorithm, group.finished, options.metric));
       continue;
     }
     summarize_row(row, options);
@@ -188,13 +190,12 @@ void add_pairs(const ComparisonOptions& options, ComparisonTable& table) {
     for (std::size_t j = i + 1; j < rows.size(); ++j) {
       const std::optional<PairNames> names = pair_names(rows[i], rows[j]);
       if (!names) continue;
-      Rng rng = stream_for(options, "compare\n" + options.metric + '\n' + row_key(rows[i]) +
-                                        '\n' + row_key(rows[j]));
-      table.pairs.push_back(
-          {i, j, names->context,
-           stats::compare_algorithms(names->first, stats::single_task(rows[i].values),
-                                     names->second, stats::single_task(rows[j].values), rng,
-                                     options.bootstrap)});
+      Rng rng = stream_for(options, "compare\n" + options.metric + '\n' + row_key(rows[i]) + '\n' +
+                                        row_key(rows[j]));
+      table.pairs.push_back({i, j, names->context,
+                             stats::compare_algorithms(
+                                 names->first, stats::single_task(rows[i].values), names->second,
+                                 stats::single_task(rows[j].values), rng, options.bootstrap)});
     }
   }
 }
@@ -209,11 +210,11 @@ ComparedMetric compared_metric(std::string_view name) {
   }
   if (name.starts_with(kRewardComponentPrefix) && name.size() > kRewardComponentPrefix.size()) {
     const std::string component(name.substr(kRewardComponentPrefix.size()));
-    return {std::string(name), "the reward component " + component + ", mean per evaluation episode",
-            4};
+    return {std::string(name),
+            "the reward component " + component + ", mean per evaluation episode", 4};
   }
-  throw ConfigError(
-      fmt::format("--metric '{}': not a metric recrl compares (accepted: {})", name, metric_names()));
+  throw ConfigError(fmt::format("--metric '{}': not a metric recrl compares (accepted: {})", name,
+                                metric_names()));
 }
 
 std::string ComparisonPair::str() const {

@@ -116,7 +116,8 @@ ResultStore ResultStore::open(const std::filesystem::path& path, const StoreOpti
     if (!options.read_only && impl->schema_version < kSchemaVersion) {
       in_transaction([&] {
         // Checked again under the lock: another process may have upgraded it meanwhile.
-        const int found = detail::create_or_check_schema(impl->db, path, options.recrl_version, true);
+        const int found =
+            detail::create_or_check_schema(impl->db, path, options.recrl_version, true);
         if (found < kSchemaVersion) detail::upgrade_schema(impl->db, found);
         impl->schema_version = kSchemaVersion;
       });

@@ -239,7 +239,8 @@ bool ResultStore::finish_run(const std::string& run_id, const FinishedRun& resul
   for (const auto& [name, value] : result.metrics)
     if (std::isnan(value)) refuse_nan(impl_->path, "metric " + name + " of run " + run_id);
   for (const RewardComponentMean& c : result.reward_components)
-    if (std::isnan(c.mean)) refuse_nan(impl_->path, "reward component " + c.name + " of run " + run_id);
+    if (std::isnan(c.mean))
+      refuse_nan(impl_->path, "reward component " + c.name + " of run " + run_id);
   return impl_->write(fmt::format("record the end of run {}", run_id), [&] {
     {
       auto q = impl_->db.query("SELECT status FROM runs WHERE run_id = ?1");

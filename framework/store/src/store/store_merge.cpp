@@ -121,7 +121,8 @@ MergeSummary ResultStore::merge(const std::filesystem::path& source) {
   }
   MergeSummary summary;
   try {
-    summary = impl_->write(what, [&] { return copy_from_source(db, source_has_reward_components); });
+    summary =
+        impl_->write(what, [&] { return copy_from_source(db, source_has_reward_components); });
   } catch (...) {
     try {
       run_sql(db, "DETACH DATABASE merge_source");

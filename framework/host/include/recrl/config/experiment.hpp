@@ -32,9 +32,9 @@ struct AlgorithmUse : PluginUse {
 };
 
 struct TrainSettings {
-  std::int64_t timesteps = 100000;     // environment steps per run, over all copies
-  int n_envs = 1;                      // environment copies stepped together
-  bool normalize_observations = false; // running mean/std normaliser (VecNormalize)
+  std::int64_t timesteps = 100000;      // environment steps per run, over all copies
+  int n_envs = 1;                       // environment copies stepped together
+  bool normalize_observations = false;  // running mean/std normaliser (VecNormalize)
   // Env steps between checkpoints of a run's training state, which `recrl run --resume`
   // continues from (docs/checkpoints.md); 0: none. Not part of the run's identity.
   std::int64_t checkpoint_every = 0;
@@ -43,7 +43,8 @@ struct TrainSettings {
 struct EvalSettings {
   std::int64_t episodes = 10000;  // held-out episodes for each evaluation
   std::uint64_t seed = 1000003;   // the held-out users; never used in training
-  std::int64_t every = 0;         // env steps between evaluations for the learning curve; 0: only at the end
+  std::int64_t every =
+      0;  // env steps between evaluations for the learning curve; 0: only at the end
 };
 
 // A validated experiment file: structure and types checked; plugin parameters are checked

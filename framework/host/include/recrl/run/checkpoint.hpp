@@ -13,7 +13,7 @@ namespace recrl {
 // its learning curve and output files, so that a resumed run writes what an uninterrupted one
 // would have. (RunProgress, in run_observer.hpp, is what a run shows its displays.)
 struct RunBookkeeping {
-  std::int64_t next_eval = -1;     // environment step of the next evaluation; -1: none
+  std::int64_t next_eval = -1;      // environment step of the next evaluation; -1: none
   std::int64_t episodes_since = 0;  // training episodes since the last curve point
   double returns_since = 0;         // and the sum of their returns
   std::string curve;                // curve.csv as written so far, header included
@@ -37,6 +37,6 @@ RECRL_API void write_checkpoint(const std::filesystem::path& file, const std::st
 // A missing, truncated, damaged or foreign file, or one written for another identity, throws
 // DataError naming the file; `loop` is then unusable (build a fresh one and start() it).
 RECRL_API RunBookkeeping read_checkpoint(const std::filesystem::path& file,
-                                      const std::string& identity, TrainingLoop& loop);
+                                         const std::string& identity, TrainingLoop& loop);
 
 }  // namespace recrl

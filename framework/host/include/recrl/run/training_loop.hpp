@@ -65,10 +65,10 @@ class RECRL_API TrainingLoop {
   void observe_into(const Matrix& raw, Matrix& out) const;
 
   using Clock = std::chrono::steady_clock;
-  // The phase clock: the time-stamp counter on x86-64 (about 10 ns a read instead of the ~35
-  // of clock_gettime in this VM; with one environment copy, DQN's default, the four reads of a
-  // step were 2% of it), the steady clock's count elsewhere. Ticks become seconds at the
-  // counter's rate over the loop's life, measured against the steady clock.
+  // The phase clock: the time-stamp counter on x86-64 (a read costs a fraction of
+  // clock_gettime, and a step with one environment copy reads it four times; bench/README.md),
+  // the steady clock's count elsewhere. Ticks become seconds at the counter's rate over the
+  // loop's life, measured against the steady clock.
   static std::uint64_t read_ticks();
 
   VecEnv& envs_;

@@ -20,12 +20,12 @@ struct ObsBatch {
 
 // What followed one act() over all environment copies.
 struct StepBatch {
-  const Matrix& obs;        // [obs_dim x n] the observations acted on (as in ObsBatch::obs)
-  std::span<const int> actions;      // [n]
-  const Vector& rewards;             // [n]
-  const Matrix& next_obs;   // [obs_dim x n] what the next act() sees (auto-reset applied)
-  const Matrix& final_obs;  // [obs_dim x n] the observation that really followed: equal to
-                            // next_obs except where an episode ended (then its last one)
+  const Matrix& obs;             // [obs_dim x n] the observations acted on (as in ObsBatch::obs)
+  std::span<const int> actions;  // [n]
+  const Vector& rewards;         // [n]
+  const Matrix& next_obs;        // [obs_dim x n] what the next act() sees (auto-reset applied)
+  const Matrix& final_obs;       // [obs_dim x n] the observation that really followed: equal to
+                                 // next_obs except where an episode ended (then its last one)
   std::span<const std::uint8_t> terminated;  // [n] 1 where the episode reached a terminal state
   std::span<const std::uint8_t> truncated;   // [n] 1 where it was cut short (time limit)
 };

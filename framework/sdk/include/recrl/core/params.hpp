@@ -22,18 +22,35 @@ RECRL_API const char* to_string(ParamType type);
 struct RECRL_API ParamSpec {
   std::string name;
   ParamType type = ParamType::Double;
-  Value default_value;           // Null when the parameter has no default (then it is required)
-  std::optional<double> min;     // inclusive bounds for numbers and list elements
+  Value default_value;        // Null when the parameter has no default (then it is required)
+  std::optional<double> min;  // inclusive bounds for numbers and list elements
   std::optional<double> max;
   bool min_exclusive = false;
   std::vector<std::string> choices;  // for Choice (and StringList elements when non-empty)
   std::string doc;
 
-  ParamSpec& range(double lo, double hi) { min = lo; max = hi; return *this; }
-  ParamSpec& at_least(double lo) { min = lo; return *this; }
-  ParamSpec& greater_than(double lo) { min = lo; min_exclusive = true; return *this; }
-  ParamSpec& at_most(double hi) { max = hi; return *this; }
-  ParamSpec& required() { default_value = Value::null(); return *this; }
+  ParamSpec& range(double lo, double hi) {
+    min = lo;
+    max = hi;
+    return *this;
+  }
+  ParamSpec& at_least(double lo) {
+    min = lo;
+    return *this;
+  }
+  ParamSpec& greater_than(double lo) {
+    min = lo;
+    min_exclusive = true;
+    return *this;
+  }
+  ParamSpec& at_most(double hi) {
+    max = hi;
+    return *this;
+  }
+  ParamSpec& required() {
+    default_value = Value::null();
+    return *this;
+  }
 
   bool has_default() const { return !default_value.is_null(); }
   // "a number in [0, 1]", "one of tanh, relu", "an integer >= 1", ... for messages and tables.

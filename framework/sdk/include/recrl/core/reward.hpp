@@ -11,7 +11,7 @@
 namespace recrl {
 
 struct Transition {
-  ConstVectorRef obs;       // what the action was taken on (the environment's raw features)
+  ConstVectorRef obs;  // what the action was taken on (the environment's raw features)
   int action;
   ConstVectorRef next_obs;  // what followed (the final observation when the episode ended)
   double env_reward;        // the environment's own reward for this step

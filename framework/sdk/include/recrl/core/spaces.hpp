@@ -15,8 +15,8 @@ struct RECRL_API Space {
   enum class Kind { Box, Discrete };
   Kind kind = Kind::Box;
   int size = 0;
-  std::vector<double> low;    // Box only; -inf/+inf where unbounded
-  std::vector<double> high;   // Box only
+  std::vector<double> low;          // Box only; -inf/+inf where unbounded
+  std::vector<double> high;         // Box only
   std::vector<std::string> labels;  // feature names (Box) or action labels (Discrete)
 
   // Index of a label, or nullopt.

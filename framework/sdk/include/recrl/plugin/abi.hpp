@@ -27,7 +27,7 @@ inline constexpr std::uint32_t kMagic = 0x4c434552u;
 // the export macro makes schema() and the (Params, PluginContext) constructor optional.
 inline constexpr std::uint32_t kPluginAbi = 8;
 // kAbiHeadersHash: FNV-1a 64 of those headers, checked by tests/plugin/abi_hash_test.cpp.
-inline constexpr std::uint64_t kAbiHeadersHash = 0xbe44726b1cc1baccull;
+inline constexpr std::uint64_t kAbiHeadersHash = 0xf65a0698aaa74e08ull;
 
 enum class Kind : std::uint32_t { Environment = 1, Reward = 2, Algorithm = 3 };
 
@@ -41,9 +41,9 @@ struct Descriptor {
   std::uint32_t abi;    // kPluginAbi of the SDK the plugin was built with
   // ---- from here on, the layout of ABI version `abi` ----
   Kind kind;
-  const char* name;     // lookup name: "ppo", "seed_rules"
-  const char* version;  // the plugin's own version, recorded in results for provenance
-  const char* summary;  // one line for `recrl plugins` and `recrl describe`
+  const char* name;           // lookup name: "ppo", "seed_rules"
+  const char* version;        // the plugin's own version, recorded in results for provenance
+  const char* summary;        // one line for `recrl plugins` and `recrl describe`
   const char* compiler;       // __VERSION__ of the compiler that built it
   int cxx11_abi;              // _GLIBCXX_USE_CXX11_ABI
   int eigen_max_align_bytes;  // EIGEN_MAX_ALIGN_BYTES: Eigen objects cross the boundary

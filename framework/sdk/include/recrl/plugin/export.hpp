@@ -51,33 +51,33 @@ void* create(const Params& params, const PluginContext& context) {
 
 }  // namespace recrl::plugin::detail
 
-#define RECRL_PLUGIN_DETAIL(KIND, INTERFACE, CLASS, NAME, VERSION, SUMMARY)                    \
+#define RECRL_PLUGIN_DETAIL(KIND, INTERFACE, CLASS, NAME, VERSION, SUMMARY)                   \
   static_assert(std::is_base_of_v<INTERFACE, CLASS>, #CLASS " must derive from " #INTERFACE); \
-  namespace {                                                                                  \
-  const ::recrl::plugin::Descriptor recrl_plugin_descriptor_value{                             \
-      ::recrl::plugin::kMagic,                                                                 \
-      ::recrl::plugin::kPluginAbi,                                                             \
-      KIND,                                                                                    \
-      NAME,                                                                                    \
-      VERSION,                                                                                 \
-      SUMMARY,                                                                                 \
-      __VERSION__,                                                                             \
-      _GLIBCXX_USE_CXX11_ABI,                                                                  \
-      EIGEN_MAX_ALIGN_BYTES,                                                                   \
-      &::recrl::plugin::detail::schema_of<CLASS>,                                              \
-      &::recrl::plugin::detail::create<INTERFACE, CLASS>};                                     \
-  }                                                                                            \
-  extern "C" __attribute__((visibility("default"))) const ::recrl::plugin::Descriptor*         \
-  recrl_plugin_descriptor() {                                                                  \
-    return &recrl_plugin_descriptor_value;                                                     \
+  namespace {                                                                                 \
+  const ::recrl::plugin::Descriptor recrl_plugin_descriptor_value{                            \
+      ::recrl::plugin::kMagic,                                                                \
+      ::recrl::plugin::kPluginAbi,                                                            \
+      KIND,                                                                                   \
+      NAME,                                                                                   \
+      VERSION,                                                                                \
+      SUMMARY,                                                                                \
+      __VERSION__,                                                                            \
+      _GLIBCXX_USE_CXX11_ABI,                                                                 \
+      EIGEN_MAX_ALIGN_BYTES,                                                                  \
+      &::recrl::plugin::detail::schema_of<CLASS>,                                             \
+      &::recrl::plugin::detail::create<INTERFACE, CLASS>};                                    \
+  }                                                                                           \
+  extern "C" __attribute__((visibility("default"))) const ::recrl::plugin::Descriptor*        \
+  recrl_plugin_descriptor() {                                                                 \
+    return &recrl_plugin_descriptor_value;                                                    \
   }
 
-#define RECRL_ENVIRONMENT_PLUGIN(CLASS, NAME, VERSION, SUMMARY)                                 \
-  RECRL_PLUGIN_DETAIL(::recrl::plugin::Kind::Environment, ::recrl::Environment, CLASS, NAME,    \
+#define RECRL_ENVIRONMENT_PLUGIN(CLASS, NAME, VERSION, SUMMARY)                              \
+  RECRL_PLUGIN_DETAIL(::recrl::plugin::Kind::Environment, ::recrl::Environment, CLASS, NAME, \
                       VERSION, SUMMARY)
-#define RECRL_REWARD_PLUGIN(CLASS, NAME, VERSION, SUMMARY)                                      \
-  RECRL_PLUGIN_DETAIL(::recrl::plugin::Kind::Reward, ::recrl::RewardFunction, CLASS, NAME,      \
+#define RECRL_REWARD_PLUGIN(CLASS, NAME, VERSION, SUMMARY)                                 \
+  RECRL_PLUGIN_DETAIL(::recrl::plugin::Kind::Reward, ::recrl::RewardFunction, CLASS, NAME, \
                       VERSION, SUMMARY)
-#define RECRL_ALGORITHM_PLUGIN(CLASS, NAME, VERSION, SUMMARY)                                   \
-  RECRL_PLUGIN_DETAIL(::recrl::plugin::Kind::Algorithm, ::recrl::Algorithm, CLASS, NAME,        \
-                      VERSION, SUMMARY)
+#define RECRL_ALGORITHM_PLUGIN(CLASS, NAME, VERSION, SUMMARY)                                     \
+  RECRL_PLUGIN_DETAIL(::recrl::plugin::Kind::Algorithm, ::recrl::Algorithm, CLASS, NAME, VERSION, \
+                      SUMMARY)

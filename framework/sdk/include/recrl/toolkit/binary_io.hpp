@@ -79,11 +79,10 @@ void read_columns(std::istream& in, Eigen::PlainObjectBase<Derived>& array, Eige
   const auto rows = read_pod<std::int64_t>(in, what);
   const auto saved_cols = read_pod<std::int64_t>(in, what);
   if (rows != array.rows() || saved_cols != cols || cols > array.cols()) {
-    throw DataError(SourceLocation{}, what + ": saved shape " + std::to_string(rows) + " x " +
-                                          std::to_string(saved_cols) +
-                                          " does not match the expected " +
-                                          std::to_string(array.rows()) + " x " +
-                                          std::to_string(cols));
+    throw DataError(SourceLocation{},
+                    what + ": saved shape " + std::to_string(rows) + " x " +
+                        std::to_string(saved_cols) + " does not match the expected " +
+                        std::to_string(array.rows()) + " x " + std::to_string(cols));
   }
   in.read(reinterpret_cast<char*>(array.data()),
           static_cast<std::streamsize>(sizeof(typename Derived::Scalar) * rows * cols));
@@ -105,9 +104,8 @@ void read_values(std::istream& in, T* values, std::size_t count, const std::stri
   static_assert(std::is_trivially_copyable_v<T>, "read_values needs trivially copyable values");
   const auto saved = read_pod<std::uint64_t>(in, what);
   if (saved != count) {
-    throw DataError(SourceLocation{}, what + ": saved " + std::to_string(saved) +
-                                          " values where " + std::to_string(count) +
-                                          " were expected");
+    throw DataError(SourceLocation{}, what + ": saved " + std::to_string(saved) + " values where " +
+                                          std::to_string(count) + " were expected");
   }
   in.read(reinterpret_cast<char*>(values), static_cast<std::streamsize>(sizeof(T) * count));
   if (!in) throw DataError(SourceLocation{}, what + ": the saved state ends early");
@@ -126,8 +124,9 @@ inline void expect_tag(std::istream& in, const std::string& tag) {
   std::string found(size == tag.size() ? size : 0, '\0');
   if (size == tag.size()) in.read(found.data(), static_cast<std::streamsize>(size));
   if (!in || found != tag) {
-    throw DataError(SourceLocation{}, tag + ": the saved state is not in this part's format "
-                                            "(written by another version or damaged)");
+    throw DataError(SourceLocation{}, tag +
+                                          ": the saved state is not in this part's format "
+                                          "(written by another version or damaged)");
   }
 }
 

@@ -159,9 +159,9 @@ class Categorical {
 
   // log p(actions[i]) into out [1 x n].
   void log_prob(std::span<const int> actions, Eigen::Ref<Mat> out) const {
-    RECRL_ASSERT(static_cast<Index>(actions.size()) == batch_ && out.rows() == 1 &&
-                     out.cols() == batch_,
-                 "Categorical::log_prob: actions [n] and out [1 x n] must match the batch");
+    RECRL_ASSERT(
+        static_cast<Index>(actions.size()) == batch_ && out.rows() == 1 && out.cols() == batch_,
+        "Categorical::log_prob: actions [n] and out [1 x n] must match the batch");
     for (Index i = 0; i < batch_; ++i) {
       out(0, i) = log_probs_(checked_action(actions[static_cast<std::size_t>(i)]), i);
     }
@@ -203,7 +203,8 @@ class Categorical {
   }
 
   // grad_logits [A x n] += weights_i * d H_i / d logits (weights [1 x n]).
-  void add_entropy_gradient(const Eigen::Ref<const Mat>& weights, Eigen::Ref<Mat> grad_logits) const {
+  void add_entropy_gradient(const Eigen::Ref<const Mat>& weights,
+                            Eigen::Ref<Mat> grad_logits) const {
     RECRL_ASSERT(weights.rows() == 1 && weights.cols() == batch_ &&
                      grad_logits.rows() == num_actions() && grad_logits.cols() == batch_,
                  "Categorical::add_entropy_gradient: shapes must match the batch");
@@ -240,8 +241,8 @@ class Categorical {
     return static_cast<Index>(action);
   }
 
-  Mat log_probs_;  // [A x capacity]
-  Mat probs_;      // [A x capacity]
+  Mat log_probs_;                                       // [A x capacity]
+  Mat probs_;                                           // [A x capacity]
   Eigen::Matrix<T, 1, Eigen::Dynamic> column_scratch_;  // [1 x capacity] per-column max, sum
   Mat sample_major_log_probs_;  // [capacity x A]: log_softmax_sample_major()'s scratch
   Mat sample_major_probs_;      // [capacity x A]

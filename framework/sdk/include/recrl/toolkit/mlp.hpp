@@ -26,7 +26,7 @@ namespace recrl::toolkit {
 
 // delta[i] = a[i] > 0 ? delta[i] : 0 for i < n, a packet at a time: relu's backward pass.
 // (Eigen 3.4's select() has no packet path, and GCC's own vectorisation of it kept a register
-// on the stack from one iteration to the next: 8 cycles a packet.)
+// on the stack from one iteration to the next.)
 template <typename T>
 void keep_where_positive(const T* a, T* delta, Eigen::Index n) {
   namespace ei = Eigen::internal;
@@ -262,8 +262,8 @@ class Mlp {
   // Whether layer `layer`'s weight gradient is computed transposed: its outputs fill less than
   // one SIMD packet (an output layer of a few actions) and its inputs at least one, both
   // through the packet kernel (so that the sums are the same either way), and the batch, the
-  // sums' length, fills a packet too (shorter sums do not pay for the transposes: 5-8% slower
-  // at a batch of 8, 4-5% faster at 64 for the whole pass of the benchmarks' network).
+  // sums' length, fills a packet too (shorter sums do not pay for the transposes;
+  // bench/README.md has the figures).
   bool transpose_weight_gradient(Index layer) const {
     return batch_independent_rows<T>(layer_output_size(layer)) &&
            layer_output_size(layer) < kSimdWidth<T> && layer_input_size(layer) >= kSimdWidth<T> &&
@@ -288,7 +288,7 @@ class Mlp {
   // backward_from() the output layer in the mode a pending zero_gradients() allows.
   void backward_all(const Eigen::Ref<const Mat>& grad_output, Eigen::Ref<Mat>* grad_input);
 
-  std::vector<Index> sizes_;         // input, hidden..., output
+  std::vector<Index> sizes_;  // input, hidden..., output
   std::vector<Index> hidden_sizes_;
   Activation activation_ = Activation::Tanh;
   std::vector<Index> weight_offsets_;  // per layer, into parameters_ / gradients_
@@ -298,15 +298,15 @@ class Mlp {
   mutable Vec gradients_;
   mutable bool gradients_are_zero_ = false;  // zero_gradients() pending
 
-  Index capacity_ = 0;  // reserved batch width
-  Index batch_ = 0;     // columns of the last forward()
-  Mat input_;                  // [input_size x capacity_]
-  std::vector<Mat> outputs_;   // per layer [out_l x capacity_]: activated for hidden layers
-  std::vector<Mat> deltas_;    // per layer l >= 1: dL/d(input of l) [in_l x capacity_]
+  Index capacity_ = 0;        // reserved batch width
+  Index batch_ = 0;           // columns of the last forward()
+  Mat input_;                 // [input_size x capacity_]
+  std::vector<Mat> outputs_;  // per layer [out_l x capacity_]: activated for hidden layers
+  std::vector<Mat> deltas_;   // per layer l >= 1: dL/d(input of l) [in_l x capacity_]
   std::vector<Mat> transposed_weights_;  // per layer: W_l^T [in_l x out_l], backward's scratch
   Vec row_sums_;                         // [widest layer output]: backward's bias sums
-  Mat selected_one_hot_;        // [output_size x capacity_]: backward_selected()'s dL/dY when
-                                //   it calls backward()
+  Mat selected_one_hot_;  // [output_size x capacity_]: backward_selected()'s dL/dY when
+                          //   it calls backward()
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -376,10 +376,12 @@ void Mlp<T>::init_pytorch_default(Rng& rng) {
     const double bound = 1.0 / std::sqrt(static_cast<double>(layer_input_size(l)));
     auto w = weight(l);
     for (Index r = 0; r < w.rows(); ++r) {
-      for (Index c = 0; c < w.cols(); ++c) w(r, c) = static_cast<T>(-bound + 2.0 * bound * rng.uniform());
+      for (Index c = 0; c < w.cols(); ++c)
+        w(r, c) = static_cast<T>(-bound + 2.0 * bound * rng.uniform());
     }
     auto b = bias(l);
-    for (Index r = 0; r < b.size(); ++r) b(r) = static_cast<T>(-bound + 2.0 * bound * rng.uniform());
+    for (Index r = 0; r < b.size(); ++r)
+      b(r) = static_cast<T>(-bound + 2.0 * bound * rng.uniform());
   }
 }
 
@@ -493,9 +495,9 @@ bool Mlp<T>::selected_backward_is_exact() const {
 template <typename T>
 void Mlp<T>::backward_selected(std::span<const int> rows, const Eigen::Ref<const Mat>& values) {
   const Index outputs = output_size();
-  RECRL_ASSERT(static_cast<Index>(rows.size()) == batch_ && values.rows() == 1 &&
-                   values.cols() == batch_,
-               "Mlp::backward_selected: rows and values must have the last forward's batch");
+  RECRL_ASSERT(
+      static_cast<Index>(rows.size()) == batch_ && values.rows() == 1 && values.cols() == batch_,
+      "Mlp::backward_selected: rows and values must have the last forward's batch");
   for (const int r : rows) {
     RECRL_ASSERT(r >= 0 && r < outputs, "Mlp::backward_selected: a row outside the output");
   }
@@ -599,15 +601,17 @@ void Mlp<T>::load(std::istream& in) {
   bool same = count == static_cast<std::int64_t>(sizes_.size());
   for (std::int64_t i = 0; i < count && in; ++i) {
     const auto size = read_pod<std::int64_t>(in, what);
-    if (same && size != static_cast<std::int64_t>(sizes_[static_cast<std::size_t>(i)])) same = false;
+    if (same && size != static_cast<std::int64_t>(sizes_[static_cast<std::size_t>(i)]))
+      same = false;
     if (count > 1000) break;  // not an Mlp record: stop reading before the shape check throws
   }
   const auto activation = read_pod<std::int32_t>(in, what);
   const auto scalar_size = read_pod<std::int32_t>(in, what);
   if (!same || activation != static_cast<std::int32_t>(activation_) ||
       scalar_size != static_cast<std::int32_t>(sizeof(T))) {
-    throw DataError(SourceLocation{}, "mlp: the saved network's layer sizes, activation or "
-                                      "scalar type differ from this one's");
+    throw DataError(SourceLocation{},
+                    "mlp: the saved network's layer sizes, activation or "
+                    "scalar type differ from this one's");
   }
   read_array(in, parameters_, what);
 }

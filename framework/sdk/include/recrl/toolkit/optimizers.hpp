@@ -86,7 +86,12 @@ class Adam {
   // size = number of parameters. SB3's PPO passes eps = 1e-5; torch's default is 1e-8.
   explicit Adam(Eigen::Index size, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999,
                 double eps = 1e-8)
-      : lr_(lr), beta1_(beta1), beta2_(beta2), eps_(eps), m_(Vec::Zero(size)), v_(Vec::Zero(size)) {}
+      : lr_(lr),
+        beta1_(beta1),
+        beta2_(beta2),
+        eps_(eps),
+        m_(Vec::Zero(size)),
+        v_(Vec::Zero(size)) {}
 
   void set_lr(double lr) { lr_ = lr; }
   double lr() const { return lr_; }
@@ -236,7 +241,8 @@ class RmsProp {
 // as torch does. A non-finite total is returned as is and leaves the gradients unscaled
 // (callers check it and stop the run: a NaN must not be hidden by clipping).
 template <typename T>
-T clip_grad_norm(std::initializer_list<Eigen::Matrix<T, Eigen::Dynamic, 1>*> gradients, T max_norm) {
+T clip_grad_norm(std::initializer_list<Eigen::Matrix<T, Eigen::Dynamic, 1>*> gradients,
+                 T max_norm) {
   T squared = 0;
   for (const auto* g : gradients) squared += g->squaredNorm();
   const T total = std::sqrt(squared);

@@ -47,7 +47,7 @@ class RECRL_API ReplayBuffer {
   // capacity = SB3's buffer_size (transitions over all envs).
   ReplayBuffer(Index capacity, Index n_envs, Index obs_dim);
 
-  Index rows() const { return rows_; }    // SB3's buffer_size // n_envs
+  Index rows() const { return rows_; }  // SB3's buffer_size // n_envs
   Index n_envs() const { return n_envs_; }
   Index obs_dim() const { return obs_dim_; }
   // Rows written so far (at most rows()), and the transitions they hold.
@@ -97,7 +97,8 @@ class RECRL_API ReplayBuffer {
   // buffer waits for.
   // Allocated, not written, at construction: only the filled slots are ever read or saved, so
   // the pages of a million-transition buffer are touched as it fills (as numpy's zeros in SB3)
-  // instead of all at once (~100 MB for DQN's default, a tenth of a short run's wall time).
+  // instead of all at once (a noticeable share of a short run's wall time with DQN's default
+  // million transitions; bench/README.md).
   Matrix transitions_;  // [2 obs_dim + 2 x slots]
   Eigen::VectorXi actions_;
 };

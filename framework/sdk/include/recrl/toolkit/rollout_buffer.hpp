@@ -108,7 +108,7 @@ class RECRL_API RolloutBuffer {
   const Matrix& advantages() const { return advantages_; }
   const Matrix& returns() const { return returns_; }
   const Matrix& episode_starts() const { return episode_starts_; }
-  const Matrix& observations() const { return obs_; }  // [obs_dim x n_steps * n_envs]
+  const Matrix& observations() const { return obs_; }           // [obs_dim x n_steps * n_envs]
   const std::vector<int>& actions() const { return actions_; }  // [n_steps * n_envs]
 
  private:
@@ -119,14 +119,14 @@ class RECRL_API RolloutBuffer {
   double gae_lambda_ = 0.95;
   Index pos_ = 0;  // steps added
 
-  Matrix obs_;               // [obs_dim x n_steps * n_envs]
+  Matrix obs_;                // [obs_dim x n_steps * n_envs]
   std::vector<int> actions_;  // [n_steps * n_envs]
-  Matrix rewards_;           // [n_envs x n_steps]
-  Matrix episode_starts_;    // [n_envs x n_steps] 0 or 1
-  Matrix values_;            // [n_envs x n_steps]
-  Matrix log_probs_;         // [n_envs x n_steps]
-  Matrix advantages_;        // [n_envs x n_steps]
-  Matrix returns_;           // [n_envs x n_steps]
+  Matrix rewards_;            // [n_envs x n_steps]
+  Matrix episode_starts_;     // [n_envs x n_steps] 0 or 1
+  Matrix values_;             // [n_envs x n_steps]
+  Matrix log_probs_;          // [n_envs x n_steps]
+  Matrix advantages_;         // [n_envs x n_steps]
+  Matrix returns_;            // [n_envs x n_steps]
   std::vector<Index> order_;  // [n_steps * n_envs] a permutation of the sample indices
 };
 

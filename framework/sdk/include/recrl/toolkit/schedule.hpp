@@ -17,7 +17,8 @@ RECRL_API double progress_remaining(std::int64_t num_timesteps, std::int64_t tot
 // start to end over the first end_fraction of training, then stays at end (DQN's exploration
 // rate: start exploration_initial_eps, end exploration_final_eps, end_fraction
 // exploration_fraction).
-RECRL_API double linear_fn(double start, double end, double end_fraction, double progress_remaining);
+RECRL_API double linear_fn(double start, double end, double end_fraction,
+                           double progress_remaining);
 
 // A hyperparameter that may change over training (learning_rate, clip_range, ...), as SB3
 // takes a float or a callable of progress_remaining. Written in an experiment file as

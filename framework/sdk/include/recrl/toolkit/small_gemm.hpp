@@ -7,9 +7,9 @@ namespace recrl::toolkit {
 // Matrix products for the networks' passes: C = A B, C += A B and C += A B^T, column-major.
 //
 // Why not Eigen's `c.noalias() = a * b`: the networks multiply small matrices (64 x 64 weights
-// by minibatches of 32-64 samples), where Eigen's general product spends over a quarter of its
-// time packing both operands into blocks before its kernel runs (measured in the PPO update:
-// gebp 30%, packing 11.5% of the time). At these sizes the operands already sit in cache, so
+// by minibatches of 32-64 samples), where Eigen's general product spends a large share of its
+// time packing both operands into blocks before its kernel runs (bench/README.md has the
+// profile). At these sizes the operands already sit in cache, so
 // this kernel reads A's columns in place and broadcasts B's elements: a block of
 // RowPackets x Cols SIMD registers of C accumulates over the whole depth, then is stored once.
 // Rows that do not fill a SIMD packet (an output layer with a handful of actions) use
@@ -50,8 +50,8 @@ inline constexpr int kWideCols = 8;
 // that do not fill a packet are then computed by one masked packet, the lanes past the last
 // row neither read nor written.
 template <typename Packet>
-inline constexpr bool kMaskable = Eigen::internal::unpacket_traits<Packet>::masked_load_available &&
-                                  Eigen::internal::unpacket_traits<Packet>::masked_store_available;
+inline constexpr bool kMaskable = Eigen::internal::unpacket_traits<Packet>::masked_load_available&&
+    Eigen::internal::unpacket_traits<Packet>::masked_store_available;
 
 // Which lanes of a packet of C's rows belong to C: all of them; the first few (a masked
 // packet: the lanes past C's last row neither read nor written); or the last few (a packet
@@ -143,8 +143,8 @@ inline void multiply_rows(Index row, Index cols, Index depth, const T* a, Index 
   }
   if constexpr (Cols > 1) {
     if (j < cols) {
-      multiply_rows<T, Packet, RowPackets, Kind, Cols / 2>(row, cols, depth, a, lda, b, b_k, b_j,
-                                                           c, ldc, accumulate, span, j);
+      multiply_rows<T, Packet, RowPackets, Kind, Cols / 2>(row, cols, depth, a, lda, b, b_k, b_j, c,
+                                                           ldc, accumulate, span, j);
     }
   }
 }
@@ -179,8 +179,7 @@ void multiply_rows_from(Index row, Index rows, Index cols, Index depth, const T*
   if (row == rows) return;
   if constexpr (kMaskable<Packet>) {
     multiply_rows<T, Packet, 1, Lanes::First>(row, cols, depth, a, lda, b, b_k, b_j, c, ldc,
-                                              accumulate,
-                                              LaneSpan{(1u << (rows - row)) - 1u, 0});
+                                              accumulate, LaneSpan{(1u << (rows - row)) - 1u, 0});
   } else if constexpr (kPacketSize<HalfPacket<Packet>> < kSize) {
     multiply_rows_from<T, HalfPacket<Packet>>(row, rows, cols, depth, a, lda, b, b_k, b_j, c, ldc,
                                               accumulate);
@@ -220,7 +219,8 @@ void transpose(Index rows, Index cols, const T* src, Index lds, T* dst, Index ld
   for (Index j = 0; j < tiled_cols; j += kSize) {
     for (Index i = 0; i < tiled_rows; i += kSize) {
       ei::PacketBlock<Packet, kSize> tile;
-      for (Index c = 0; c < kSize; ++c) tile.packet[c] = ei::ploadu<Packet>(src + i + (j + c) * lds);
+      for (Index c = 0; c < kSize; ++c)
+        tile.packet[c] = ei::ploadu<Packet>(src + i + (j + c) * lds);
       ei::ptranspose(tile);
       for (Index r = 0; r < kSize; ++r) ei::pstoreu(dst + j + (i + r) * ldd, tile.packet[r]);
     }
@@ -334,8 +334,8 @@ void multiply_transposed(const ConstMatrixRef<T>& a, const ConstMatrixRef<T>& b,
 template <typename T>
 void transpose(const ConstMatrixRef<T>& src, MatrixRef<T> dst) {
   eigen_assert(dst.rows() == src.cols() && dst.cols() == src.rows());
-  small_gemm_detail::transpose<T>(src.rows(), src.cols(), src.data(), src.outerStride(),
-                                  dst.data(), dst.outerStride());
+  small_gemm_detail::transpose<T>(src.rows(), src.cols(), src.data(), src.outerStride(), dst.data(),
+                                  dst.outerStride());
 }
 
 }  // namespace recrl::toolkit

@@ -146,8 +146,8 @@ class RECRL_API ResultStore {
 
   // ---- maintenance ----
   // Copies every experiment, variant and finished run (with its curve, metrics, action counts
-  // and reward components) of the store at `source` into this one, in one transaction. A run both have is
-  // taken from `source` only when it is finished there and here it is not finished, or
+  // and reward components) of the store at `source` into this one, in one transaction. A run both
+  // have is taken from `source` only when it is finished there and here it is not finished, or
   // finished earlier. Idempotent: merging the same store again changes nothing.
   MergeSummary merge(const std::filesystem::path& source);
   // SQLite's integrity check plus recrl's invariants (every finished run has its metrics):

@@ -18,9 +18,9 @@ RECRL_API FinishedRun finished_run_of(const RunResult& run,
                                       const std::vector<std::string>& action_labels);
 
 // The inverse: a finished run as the store holds it (its record, final metrics, action counts
-// and reward components) back as a RunResult, e.g. for the table of a --resume that skipped it. A metric the
-// store lacks reads as 0 (pct_oracle stays empty). The run's curve file is not stored: curve is
-// left empty.
+// and reward components) back as a RunResult, e.g. for the table of a --resume that skipped it. A
+// metric the store lacks reads as 0 (pct_oracle stays empty). The run's curve file is not stored:
+// curve is left empty.
 RECRL_API RunResult run_result_of(const RunRecord& record, const Metrics& metrics,
                                   const std::vector<ActionCount>& action_counts,
                                   std::vector<RewardComponentMean> reward_components);

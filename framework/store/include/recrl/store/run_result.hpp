@@ -31,9 +31,9 @@ struct RunResult {
   double act_s = 0;
   double update_s = 0;
   double eval_s = 0;
-  double update_flops = 0;  // sum of the updates' perf/update_flops metric; 0 if not reported
-  std::filesystem::path policy;      // the saved policy file
-  std::filesystem::path curve;       // the learning curve (CSV)
+  double update_flops = 0;       // sum of the updates' perf/update_flops metric; 0 if not reported
+  std::filesystem::path policy;  // the saved policy file
+  std::filesystem::path curve;   // the learning curve (CSV)
   std::vector<std::int64_t> action_counts;  // final evaluation: how often each action was chosen
   // Final evaluation: each reward component's mean per episode, in the reward's order (empty
   // for a reward without components).
