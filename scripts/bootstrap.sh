@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian 12 machine to a result:
 #   scripts/bootstrap.sh run    install what is missing, build, run the headline experiment
+#                               (experiments/seed.yaml: PPO vs A2C vs DQN vs random vs oracle)
 #   scripts/bootstrap.sh test   install what is missing, build, run the whole test suite (ctest)
 # Both are idempotent: installed packages and an up-to-date build are left as they are.
 set -euo pipefail
@@ -43,7 +44,7 @@ case "$mode" in
     install_missing
     build_all
     cd "$root"
-    "$build/bin/recrl" run experiments/baselines.yaml
+    "$build/bin/recrl" run experiments/seed.yaml
     ;;
   test)
     packages+=("${test_packages[@]}")
