@@ -75,6 +75,22 @@ TEST_CASE("a shared library without a descriptor is refused naming the macro to 
             "RECRL_REWARD_PLUGIN from recrl/plugin/export.hpp");
 }
 
+// Each of these crashed recrl when the symbol was called or read through.
+TEST_CASE("a descriptor symbol that is data or points outside the plugin is refused unread",
+          "[plugin][registry]") {
+  CHECK(only_problem("data_descriptor") ==
+        fixture_file("data_descriptor", "recrl_reward_data.so") +
+            ": recrl_plugin_descriptor is data, not a function; declare the plugin with "
+            "RECRL_REWARD_PLUGIN from recrl/plugin/export.hpp");
+  CHECK(only_problem("byte_descriptor") ==
+        fixture_file("byte_descriptor", "recrl_reward_byte.so") +
+            ": recrl_plugin_descriptor is data, not a function; declare the plugin with "
+            "RECRL_REWARD_PLUGIN from recrl/plugin/export.hpp");
+  CHECK(only_problem("wild_descriptor") ==
+        fixture_file("wild_descriptor", "recrl_reward_wild.so") +
+            ": recrl_plugin_descriptor() returned a pointer outside the plugin");
+}
+
 TEST_CASE("a file that is not a shared library is refused with the loader's reason",
           "[plugin][registry]") {
   const std::string problem = only_problem("not_a_library");

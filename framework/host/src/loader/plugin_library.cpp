@@ -1,5 +1,7 @@
 #include "plugin_library.hpp"
 
+#include "mapped_object.hpp"
+
 #include <dlfcn.h>
 
 #include <cstdio>
@@ -124,6 +126,27 @@ std::string declaring_macro(Kind kind) {
 
 std::string text_or_empty(const char* text) { return text == nullptr ? std::string() : text; }
 
+// A descriptor of this ABI lies whole in the plugin, its strings are NUL-terminated there and
+// its functions are the plugin's code (null ones are reported by check_identity).
+std::string check_in_object(const Descriptor& descriptor, const MappedObject& mapped) {
+  if (!mapped.holds(&descriptor, sizeof(Descriptor))) {
+    return std::string(kDescriptorSymbol) + "() returned a descriptor that ends outside the plugin";
+  }
+  for (const char* text : {descriptor.name, descriptor.version, descriptor.summary,
+                           descriptor.compiler}) {
+    if (text != nullptr && !mapped.holds_text(text)) {
+      return "its descriptor's text lies outside the plugin";
+    }
+  }
+  for (const void* function : {reinterpret_cast<const void*>(descriptor.schema),
+                               reinterpret_cast<const void*>(descriptor.create)}) {
+    if (function != nullptr && !mapped.in_code(function)) {
+      return "its descriptor's schema or create function is not in the plugin's code";
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 bool looks_like_plugin_file(const std::filesystem::path& file) {
@@ -167,6 +190,14 @@ std::variant<LoadedPlugin, std::string> load_plugin_library(const std::filesyste
            declaring_macro(from_file_name->kind) + " from recrl/plugin/export.hpp";
   }
 
+  // Nothing is called or read until it is known to be what it claims: the symbol a function in
+  // the plugin's code, the descriptor and its strings inside the plugin's memory.
+  const MappedObject mapped(library->native());
+  const void* symbol = reinterpret_cast<const void*>(&library->get<DescriptorFunction>(kDescriptorSymbol));
+  if (std::string why = mapped.why_not_callable(symbol); !why.empty()) {
+    return std::string(kDescriptorSymbol) + " " + why + "; declare the plugin with " +
+           declaring_macro(from_file_name->kind) + " from recrl/plugin/export.hpp";
+  }
   const Descriptor* descriptor = nullptr;
   try {
     descriptor = library->get<DescriptorFunction>(kDescriptorSymbol)();
@@ -176,6 +207,9 @@ std::variant<LoadedPlugin, std::string> load_plugin_library(const std::filesyste
     return std::string(kDescriptorSymbol) + "() threw a non-standard exception";
   }
   if (descriptor == nullptr) return std::string(kDescriptorSymbol) + "() returned null";
+  if (!mapped.holds(descriptor, sizeof(std::uint32_t) * 2)) {
+    return std::string(kDescriptorSymbol) + "() returned a pointer outside the plugin";
+  }
 
   // Only magic and abi are at fixed offsets in every ABI version: nothing else may be read
   // until both are known to be ours.
@@ -187,6 +221,7 @@ std::variant<LoadedPlugin, std::string> load_plugin_library(const std::filesyste
     return "built for plugin ABI " + std::to_string(descriptor->abi) + ", this recrl has ABI " +
            std::to_string(kPluginAbi) + "; rebuild the plugin against this SDK";
   }
+  if (std::string why = check_in_object(*descriptor, mapped); !why.empty()) return why;
   if (std::string reason = check_build_compatibility(*descriptor); !reason.empty()) return reason;
   if (std::string reason = check_identity(*descriptor, *from_file_name); !reason.empty()) {
     return reason;
