@@ -142,8 +142,8 @@ TEST_CASE("an empty or missing experiment file is an error", "[config][errors]")
   REQUIRE_THROWS_WITH(load_experiment(fixture("empty.yaml")),
                       Contains("empty.yaml: error: the file is empty"));
   REQUIRE_THROWS_WITH(load_experiment(fixture("does_not_exist.yaml")),
-                      StartsWith("error: cannot read experiment file '") &&
-                          Contains("does_not_exist.yaml': No such file or directory"));
+                      Contains("does_not_exist.yaml: error: cannot read the experiment file: "
+                               "No such file or directory"));
 }
 
 TEST_CASE("a key written twice in the experiment is an error", "[config][errors]") {

@@ -376,7 +376,8 @@ TEST_CASE("a truncated damaged or foreign checkpoint file is refused naming the 
   CHECK(error_for(other_version) ==
         prefix + "checkpoint format version 9, this recrl reads version 1");
   CHECK(read_error(dir / "missing.ckpt", saved.config, saved.config.label) ==
-        (dir / "missing.ckpt").string() + ": error: cannot read the checkpoint");
+        (dir / "missing.ckpt").string() +
+            ": error: cannot read the checkpoint: No such file or directory");
 
   // The good file still reads after all that.
   CHECK(read_error(saved.file, saved.config, saved.config.label) == "(no error)");

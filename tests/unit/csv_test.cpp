@@ -100,5 +100,5 @@ TEST_CASE("csv names the missing column and what the header has", "[unit][csv]")
 
 TEST_CASE("csv read_file reports a missing file", "[unit][csv]") {
   CHECK_THROWS_WITH(CsvTable::read_file("/nonexistent/users.csv"),
-                    Equals("/nonexistent/users.csv: error: the CSV file does not exist"));
+                    Equals("/nonexistent/users.csv: error: cannot read the CSV file: No such file or directory"));
 }

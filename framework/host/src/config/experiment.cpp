@@ -9,7 +9,7 @@
 #include "recrl/config/yaml_value.hpp"
 #include "recrl/core/params.hpp"
 #include "experiment_validation.hpp"
-#include "text_file.hpp"
+#include "recrl/util/read_file.hpp"
 
 namespace recrl::config {
 
@@ -18,6 +18,8 @@ namespace {
 using recrl::util::ProblemList;
 
 constexpr int kMaxEnvs = 4096;
+// An experiment file is a page of settings: anything this large is not one (docs/limits.md).
+constexpr std::uint64_t kMaxExperimentBytes = 16ull << 20;
 // Experiment and algorithm names become folder names, so they are kept to portable characters.
 constexpr const char* kNameRule = "letters, digits, '.', '_' and '-'";
 
@@ -297,7 +299,8 @@ Experiment validate_experiment(const std::filesystem::path& file, Value document
 
 Value load_experiment_document(const std::filesystem::path& file,
                                const std::vector<Override>& overrides) {
-  Value document = parse_yaml(detail::read_text_file(file, "experiment file"), file.string());
+  Value document = parse_yaml(util::read_file(file, "the experiment file", kMaxExperimentBytes),
+                              file.string());
   apply_overrides(document, overrides);
   return document;
 }

@@ -2,11 +2,12 @@
 
 #include <unordered_map>
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include "recrl/util/number_text.hpp"
 #include "plain_scalar.hpp"
-#include "text_file.hpp"
+#include "recrl/util/read_file.hpp"
 
 namespace recrl::config {
 
@@ -15,6 +16,11 @@ namespace {
 // Deeper than any sensible experiment file; it stops runaway recursion (e.g. on an alias
 // that refers to its own anchor) with a message instead of a stack overflow.
 constexpr int kMaxDepth = 256;
+// Values in one document once aliases are expanded: an alias refers to its anchor's node
+// rather than copying it, so nine levels of nine aliases are a short file and 9^9 values.
+constexpr std::int64_t kMaxValues = 1'000'000;
+// A YAML file read from disk (docs/limits.md).
+constexpr std::uint64_t kMaxYamlBytes = 16ull << 20;
 
 // yaml-cpp counts lines and columns from 0; editors and compilers count from 1.
 SourceLocation location_of(const YAML::Mark& mark, const std::string& file) {
@@ -35,12 +41,17 @@ class Converter {
  public:
   explicit Converter(std::string file) : file_(std::move(file)) {}
 
-  Value convert(const YAML::Node& node, const std::string& key_path, int depth) const {
+  Value convert(const YAML::Node& node, const std::string& key_path, int depth) {
     const SourceLocation where = location_of(node.Mark(), file_);
     if (depth > kMaxDepth) {
       throw ConfigError(where, key_path,
                         "nesting is deeper than " + std::to_string(kMaxDepth) +
                             " levels (an alias that contains itself?)");
+    }
+    if (++values_ > kMaxValues) {
+      throw ConfigError(where, key_path,
+                        "the document holds more than " + std::to_string(kMaxValues) +
+                            " values once its aliases are expanded (aliases of aliases?)");
     }
     switch (node.Type()) {
       case YAML::NodeType::Undefined:
@@ -66,7 +77,7 @@ class Converter {
 
  private:
   Value convert_map(const YAML::Node& node, const std::string& key_path,
-                    const SourceLocation& where, int depth) const {
+                    const SourceLocation& where, int depth) {
     Value map = Value::map({}, where);
     std::unordered_map<std::string, SourceLocation> first_seen;
     for (const auto& entry : node) {
@@ -99,6 +110,7 @@ class Converter {
   }
 
   std::string file_;
+  std::int64_t values_ = 0;  // converted so far
 };
 
 bool holds_a_string_when_plain(const std::string& text) {
@@ -148,6 +160,11 @@ Value parse_yaml(const std::string& text, const std::string& name) {
   std::vector<YAML::Node> documents;
   try {
     documents = YAML::LoadAll(text);
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp's own message for it is "bad file".
+    throw ConfigError(location_of(e.mark, name), "",
+                      "invalid YAML: nested deeper than " + std::to_string(e.depth()) +
+                          " levels (an experiment file needs a handful)");
   } catch (const YAML::Exception& e) {
     throw ConfigError(location_of(e.mark, name), "", "invalid YAML: " + e.msg);
   }
@@ -158,11 +175,12 @@ Value parse_yaml(const std::string& text, const std::string& name) {
     throw ConfigError(location_of(documents[1].Mark(), name), "",
                       "a second YAML document ('---') starts here; one file holds one document");
   }
-  return Converter(name).convert(documents[0], "", 0);
+  Converter converter(name);
+  return converter.convert(documents[0], "", 0);
 }
 
 Value load_yaml_file(const std::filesystem::path& file) {
-  return parse_yaml(detail::read_text_file(file, "YAML file"), file.string());
+  return parse_yaml(util::read_file(file, "the YAML file", kMaxYamlBytes), file.string());
 }
 
 std::string to_yaml(const Value& v) {

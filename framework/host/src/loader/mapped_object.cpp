@@ -38,7 +38,7 @@ MappedObject::MappedObject(void* handle) {
   Search search{map, {}, 0, false};
   dl_iterate_phdr(&find_object, &search);
   if (!search.found) return;
-  for (const ElfW(Phdr)& header : search.headers) {
+  for (const ElfW(Phdr) & header : search.headers) {
     if (header.p_type != PT_LOAD || (header.p_flags & PF_R) == 0) continue;
     const std::uintptr_t begin = search.base + header.p_vaddr;
     readable_.push_back({begin, begin + header.p_memsz, (header.p_flags & PF_X) != 0});

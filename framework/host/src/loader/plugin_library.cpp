@@ -132,8 +132,8 @@ std::string check_in_object(const Descriptor& descriptor, const MappedObject& ma
   if (!mapped.holds(&descriptor, sizeof(Descriptor))) {
     return std::string(kDescriptorSymbol) + "() returned a descriptor that ends outside the plugin";
   }
-  for (const char* text : {descriptor.name, descriptor.version, descriptor.summary,
-                           descriptor.compiler}) {
+  for (const char* text :
+       {descriptor.name, descriptor.version, descriptor.summary, descriptor.compiler}) {
     if (text != nullptr && !mapped.holds_text(text)) {
       return "its descriptor's text lies outside the plugin";
     }
@@ -193,7 +193,8 @@ std::variant<LoadedPlugin, std::string> load_plugin_library(const std::filesyste
   // Nothing is called or read until it is known to be what it claims: the symbol a function in
   // the plugin's code, the descriptor and its strings inside the plugin's memory.
   const MappedObject mapped(library->native());
-  const void* symbol = reinterpret_cast<const void*>(&library->get<DescriptorFunction>(kDescriptorSymbol));
+  const void* symbol =
+      reinterpret_cast<const void*>(&library->get<DescriptorFunction>(kDescriptorSymbol));
   if (std::string why = mapped.why_not_callable(symbol); !why.empty()) {
     return std::string(kDescriptorSymbol) + " " + why + "; declare the plugin with " +
            declaring_macro(from_file_name->kind) + " from recrl/plugin/export.hpp";

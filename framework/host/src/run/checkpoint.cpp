@@ -11,6 +11,7 @@
 #include "recrl/util/atomic_file.hpp"
 #include "recrl/core/errors.hpp"
 #include "recrl/toolkit/binary_io.hpp"
+#include "recrl/util/read_file.hpp"
 #include "recrl/util/text_hash.hpp"
 
 namespace recrl {
@@ -22,6 +23,9 @@ namespace {
 //   u64 payload length, u64 FNV-1a of the payload; then the payload.
 constexpr char kMagic[8] = {'R', 'E', 'C', 'R', 'L', 'C', 'K', 'P'};
 constexpr std::uint32_t kFormatVersion = 1;
+// A checkpoint holds a replay buffer of up to millions of transitions; the limit only keeps a
+// device or a runaway file from being read without end (docs/limits.md).
+constexpr std::uint64_t kMaxCheckpointBytes = 64ull << 30;
 constexpr std::uint32_t kByteOrderMark = 0x01020304u;
 constexpr std::size_t kHeaderSize =
     sizeof kMagic + 2 * sizeof(std::uint32_t) + 3 * sizeof(std::uint64_t);
@@ -102,10 +106,7 @@ void write_checkpoint(const std::filesystem::path& file, const std::string& iden
 RunBookkeeping read_checkpoint(const std::filesystem::path& file, const std::string& identity,
                                TrainingLoop& loop) {
   const SourceLocation where{file.string()};
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw DataError(where, "cannot read the checkpoint");
-  const std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  if (in.bad()) throw DataError(where, "cannot read the checkpoint");
+  const std::string bytes = util::read_file(file, "the checkpoint", kMaxCheckpointBytes);
 
   if (bytes.size() < sizeof kMagic || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) {
     throw DataError(where, "not a recrl checkpoint (it does not start with RECRLCKP)");

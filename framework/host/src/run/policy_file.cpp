@@ -8,13 +8,18 @@
 
 #include "recrl/util/atomic_file.hpp"
 #include "recrl/core/errors.hpp"
+#include "recrl/util/read_file.hpp"
 #include "value_json.hpp"
 
 namespace recrl {
 
 namespace {
 
+constexpr const char* kMagicPrefix = "recrl-policy ";
+constexpr int kFormat = 1;
 constexpr const char* kMagicLine = "recrl-policy 1";
+// A policy holds networks of at most a few million parameters (docs/limits.md).
+constexpr std::uint64_t kMaxPolicyBytes = 1ull << 30;
 
 nlohmann::json plugin_json(const PluginConfig& c) {
   return {{"plugin", c.plugin}, {"version", c.version}, {"params", to_json(c.params)}};
@@ -62,11 +67,26 @@ void write_policy_file(const std::filesystem::path& file, const PolicyRecord& re
 
 PolicyRecord read_policy_file(const std::filesystem::path& file) {
   const std::string name = file.string();
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw DataError({name, 0, 0}, "cannot open the policy file");
+  const std::string content = util::read_file(file, "the policy file", kMaxPolicyBytes);
+  std::istringstream in(content);
   std::string magic;
   std::getline(in, magic);
   if (magic != kMagicLine) {
+    // "recrl-policy <n>" with a later format than this recrl reads is a newer file, not a
+    // foreign one.
+    int format = 0;
+    if (magic.rfind(kMagicPrefix, 0) == 0) {
+      try {
+        format = std::stoi(magic.substr(std::string(kMagicPrefix).size()));
+      } catch (const std::exception&) {
+        format = 0;
+      }
+    }
+    if (format > kFormat) {
+      throw DataError({name, 1, 1}, "written by a newer recrl (policy format " +
+                                        std::to_string(format) + "); this recrl reads format " +
+                                        std::to_string(kFormat) + ": upgrade recrl");
+    }
     throw DataError({name, 1, 1}, "not a recrl policy file (expected the first line '" +
                                       std::string(kMagicLine) + "')");
   }
@@ -81,6 +101,9 @@ PolicyRecord read_policy_file(const std::filesystem::path& file) {
     record.label = header.at("label").get<std::string>();
     record.seed = header.at("seed").get<std::uint64_t>();
     record.env_steps = header.at("env_steps").get<std::int64_t>();
+    // The parameters keep the experiment file as their origin: a relative path among them (a
+    // CSV of users) is relative to its folder. Problems with them are reported naming the
+    // policy file (Recommender).
     const std::string& params_file = record.experiment_file.empty() ? name : record.experiment_file;
     record.algorithm = plugin_from_json(header.at("algorithm"), params_file);
     record.env = plugin_from_json(header.at("env"), params_file);
@@ -99,8 +122,10 @@ PolicyRecord read_policy_file(const std::filesystem::path& file) {
   } catch (const nlohmann::json::exception& e) {
     throw DataError({name, 2, 1}, std::string("corrupt policy header: ") + e.what());
   }
-  record.algorithm_state.assign(std::istreambuf_iterator<char>(in),
-                                std::istreambuf_iterator<char>());
+  // The state is the bytes after the header's line (none when the file ends with the header).
+  const std::streamoff state_start = in.tellg();
+  if (state_start >= 0)
+    record.algorithm_state = content.substr(static_cast<std::size_t>(state_start));
   if (record.algorithm_state.size() != state_bytes) {
     throw DataError({name, 3, 1}, "the policy file is truncated: expected " +
                                       std::to_string(state_bytes) + " bytes of state, found " +

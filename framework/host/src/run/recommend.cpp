@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <sstream>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -32,6 +33,14 @@ PluginContext context(const EnvSpec* env, const RewardFunction* reward, const st
   return ctx;
 }
 
+// An error's text without a bare leading "error: " (one without a location), for quoting it
+// after another location.
+std::string quoted_error(const std::exception& e) {
+  const std::string text = e.what();
+  constexpr std::string_view kPrefix = "error: ";
+  return text.rfind(kPrefix, 0) == 0 ? text.substr(kPrefix.size()) : text;
+}
+
 std::string bounds_text(double low, double high) {
   if (std::isinf(high)) return fmt::format("a number >= {}", low);
   return fmt::format("a number in [{}, {}]", low, high);
@@ -43,26 +52,45 @@ Recommender::Recommender(const std::filesystem::path& policy_file,
                          const plugin::PluginRegistry& registry)
     : record_(read_policy_file(policy_file)) {
   const std::string file = policy_file.string();
-  const auto& env_info =
-      registry.get(plugin::Kind::Environment, record_.env.plugin, {file, 0, 0}, "env.plugin");
-  const auto& reward_info =
-      registry.get(plugin::Kind::Reward, record_.reward.plugin, {file, 0, 0}, "reward.plugin");
-  const auto& algo_info = registry.get(plugin::Kind::Algorithm, record_.algorithm.plugin,
-                                       {file, 0, 0}, "algorithm.plugin");
-  env_ = registry.create_environment(env_info.name, revalidate(record_.env, env_info, "env", file),
-                                     context(nullptr, nullptr, "env", file));
-  reward_ = registry.create_reward(reward_info.name,
-                                   revalidate(record_.reward, reward_info, "reward", file),
-                                   context(&env_->spec(), nullptr, "reward", file));
-  algorithm_ = registry.create_algorithm(
-      algo_info.name, revalidate(record_.algorithm, algo_info, "algorithm", file),
-      context(&env_->spec(), reward_.get(), "algorithm", file));
+  // Whatever goes wrong while the policy's plugins are rebuilt and its state loaded is about
+  // this policy file: the error names it first, then what the plugin said.
+  const auto about_policy = [&](const std::string& part, const auto& build) {
+    try {
+      build();
+    } catch (const ConfigError& e) {
+      throw DataError({file, 0, 0},
+                      "the policy's " + part + " cannot be rebuilt: " + quoted_error(e));
+    } catch (const DataError& e) {
+      throw DataError({file, 0, 0}, "the policy's " + part + ": " + quoted_error(e));
+    }
+  };
+  about_policy("environment '" + record_.env.plugin + "'", [&] {
+    const auto& info =
+        registry.get(plugin::Kind::Environment, record_.env.plugin, {file, 0, 0}, "env.plugin");
+    env_ = registry.create_environment(info.name, revalidate(record_.env, info, "env", file),
+                                       context(nullptr, nullptr, "env", file));
+  });
+  about_policy("reward '" + record_.reward.plugin + "'", [&] {
+    const auto& info =
+        registry.get(plugin::Kind::Reward, record_.reward.plugin, {file, 0, 0}, "reward.plugin");
+    reward_ = registry.create_reward(info.name, revalidate(record_.reward, info, "reward", file),
+                                     context(&env_->spec(), nullptr, "reward", file));
+  });
+  about_policy("algorithm '" + record_.algorithm.plugin + "'", [&] {
+    const auto& info = registry.get(plugin::Kind::Algorithm, record_.algorithm.plugin, {file, 0, 0},
+                                    "algorithm.plugin");
+    algorithm_ =
+        registry.create_algorithm(info.name, revalidate(record_.algorithm, info, "algorithm", file),
+                                  context(&env_->spec(), reward_.get(), "algorithm", file));
+  });
   if (record_.normalize_observations && record_.normalizer.dim() != env_->spec().observation.size) {
     throw DataError({file, 0, 0},
                     "the policy's normaliser does not match the environment's features");
   }
-  std::istringstream state(record_.algorithm_state);
-  algorithm_->load(state);
+  about_policy("state", [&] {
+    std::istringstream state(record_.algorithm_state);
+    algorithm_->load(state);
+  });
 }
 
 std::vector<Recommendation> Recommender::recommend(const Matrix& users) {

@@ -1,5 +1,7 @@
 #include "recrl/toolkit/csv.hpp"
 
+#include "recrl/util/read_file.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -143,14 +145,8 @@ std::optional<double> parse_finite(std::string_view text) {
 
 }  // namespace
 
-CsvTable CsvTable::read_file(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    const char* reason = std::filesystem::exists(file) ? "cannot be read" : "does not exist";
-    throw DataError({file.string(), 0, 0}, "the CSV file " + std::string(reason));
-  }
-  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  return parse(text, file.string());
+CsvTable CsvTable::read_file(const std::filesystem::path& file, std::uint64_t max_bytes) {
+  return parse(util::read_file(file, "the CSV file", max_bytes), file.string());
 }
 
 CsvTable CsvTable::parse(std::string_view text, const std::string& name) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -21,8 +22,12 @@ namespace recrl::toolkit {
 // Meant for inputs such as user tables: it reads the whole file into memory.
 class RECRL_API CsvTable {
  public:
-  // Reads and parses a file. `file` is also how messages name it.
-  static CsvTable read_file(const std::filesystem::path& file);
+  // Files larger than this are refused unread (docs/limits.md): 4 GiB of text is ~50 million
+  // rows of ten features.
+  static constexpr std::uint64_t kMaxBytes = 4ull << 30;
+  // Reads and parses a regular file of at most max_bytes (a device or FIFO is refused: see
+  // util::read_file). `file` is also how messages name it.
+  static CsvTable read_file(const std::filesystem::path& file, std::uint64_t max_bytes = kMaxBytes);
   // Parses text held in memory; `name` stands for the file in messages.
   static CsvTable parse(std::string_view text, const std::string& name);
 

@@ -1,0 +1,124 @@
+// Inputs a hostile probe fed recrl: each gets one clear line naming the file and the documented
+// exit status, never a crash, a hang or unbounded memory (docs/limits.md).
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "cli.hpp"
+
+namespace {
+
+using Catch::Matchers::Contains;
+using recrl::test::CommandResult;
+using recrl::test::project_file;
+using recrl::test::read_text;
+using recrl::test::run_recrl;
+using recrl::test::scratch_dir;
+
+void write(const std::filesystem::path& file, const std::string& text) {
+  std::ofstream(file, std::ios::binary) << text;
+}
+
+// One line on stderr, exit status 2.
+void check_clean_refusal(const CommandResult& result, const std::string& expected) {
+  INFO(result.err);
+  CHECK(result.status == 2);
+  CHECK_THAT(result.err, Contains(expected));
+  CHECK(std::count(result.err.begin(), result.err.end(), '\n') == 1);
+}
+
+}  // namespace
+
+TEST_CASE("an alias bomb is refused after a million values, not expanded", "[hostile][config]") {
+  const auto dir = scratch_dir("hostile_alias_bomb");
+  // Nine levels of nine aliases: a 600-byte file that expands to 9^9 values.
+  std::string yaml = "a0: &a0 [x, x, x, x, x, x, x, x, x]\n";
+  for (int level = 1; level < 10; ++level) {
+    yaml += "a" + std::to_string(level) + ": &a" + std::to_string(level) + " [";
+    for (int i = 0; i < 9; ++i) yaml += (i ? ", *a" : "*a") + std::to_string(level - 1);
+    yaml += "]\n";
+  }
+  write(dir / "bomb.yaml", yaml + "name: bomb\n");
+  check_clean_refusal(run_recrl("validate bomb.yaml", dir),
+                      "holds more than 1000000 values once its aliases are expanded");
+}
+
+TEST_CASE("deep nesting is refused saying how deep", "[hostile][config]") {
+  const auto dir = scratch_dir("hostile_nesting");
+  write(dir / "deep.yaml", "name: deep\nx: " + std::string(10000, '[') + std::string(10000, ']'));
+  check_clean_refusal(run_recrl("validate deep.yaml", dir), "invalid YAML: nested deeper than");
+}
+
+TEST_CASE("special files are refused unread and large files refused by size", "[hostile][config]") {
+  const auto dir = scratch_dir("hostile_special_files");
+  check_clean_refusal(run_recrl("validate /dev/zero", dir),
+                      "/dev/zero: error: cannot read the experiment file: not a regular file");
+  REQUIRE(::mkfifo((dir / "fifo").c_str(), 0600) == 0);
+  check_clean_refusal(run_recrl("validate fifo", dir),
+                      "fifo: error: cannot read the experiment file: not a regular file");
+  check_clean_refusal(run_recrl("validate .", dir),
+                      "cannot read the experiment file: it is a folder");
+  // 17 MiB of comments: over the 16 MiB an experiment file may have.
+  {
+    std::ofstream big(dir / "big.yaml");
+    const std::string line(1023, '#');
+    for (int i = 0; i < 17 * 1024; ++i) big << line << '\n';
+    big << "name: big\n";
+  }
+  check_clean_refusal(run_recrl("validate big.yaml", dir),
+                      "big.yaml: error: cannot read the experiment file: larger than 16 MiB");
+
+  const std::string user = "--user recency=1";
+  check_clean_refusal(run_recrl("recommend --policy /dev/zero " + user, dir),
+                      "/dev/zero: error: cannot read the policy file: not a regular file");
+}
+
+TEST_CASE("a policy of a newer format is called newer, and policy errors name the policy file",
+          "[hostile][policy]") {
+  const auto dir = scratch_dir("hostile_policy");
+  write(dir / "newer.recrl", "recrl-policy 99\n{}\n");
+  const std::string user = " --user recency=1";
+  check_clean_refusal(run_recrl("recommend --policy newer.recrl" + user, dir),
+                      "newer.recrl:1:1: error: written by a newer recrl (policy format 99); this "
+                      "recrl reads format 1: upgrade recrl");
+  write(dir / "foreign.recrl", "PK\x03\x04 not a policy\n");
+  check_clean_refusal(run_recrl("recommend --policy foreign.recrl" + user, dir),
+                      "foreign.recrl:1:1: error: not a recrl policy file");
+}
+
+TEST_CASE("every policy recrl writes loads, a linear schedule's included", "[hostile][policy]") {
+  const auto dir = scratch_dir("hostile_linear_schedule");
+  // PPO with cartpole.yaml's lin_0.001 learning rate and lin_0.2 clip range, on a short budget.
+  const auto run = run_recrl("run '" + project_file("experiments/cartpole.yaml") +
+                                 "' --set \"algorithms=[{plugin: ppo, n_envs: 2, timesteps: 256, "
+                                 "params: {n_steps: 64, batch_size: 32, n_epochs: 1, "
+                                 "learning_rate: lin_0.001, clip_range: lin_0.2}}]\" "
+                                 "--set seeds=[0] --set eval.episodes=2 --set output=out --quiet",
+                             dir);
+  INFO(run.err);
+  REQUIRE(run.status == 0);
+  const auto recommended = run_recrl(
+      "recommend --policy out/runs/ppo__s0/policy.recrl --user \"cart_position=0,"
+      "cart_velocity=0,pole_angle=0.01,pole_angular_velocity=0\"",
+      dir);
+  INFO(recommended.err);
+  CHECK(recommended.status == 0);
+  CHECK_THAT(recommended.out, Contains("push_"));
+
+  // A damaged state is reported naming the policy file first.
+  std::string policy = read_text(dir / "out/runs/ppo__s0/policy.recrl");
+  const auto header_end = policy.find('\n', policy.find('\n') + 1);
+  policy[header_end + 3] = 'X';  // inside the state's tag
+  write(dir / "damaged.recrl", policy);
+  const auto damaged = run_recrl(
+      "recommend --policy damaged.recrl --user \"cart_position=0,cart_velocity=0,pole_angle=0,"
+      "pole_angular_velocity=0\"",
+      dir);
+  check_clean_refusal(damaged,
+                      "damaged.recrl: error: the policy's state: ppo: the saved state is "
+                      "not an actor-critic policy");
+}
