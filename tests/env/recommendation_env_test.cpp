@@ -60,7 +60,10 @@ TEST_CASE("recommendation spec has the 10 features and the default catalog",
   CHECK(spec.observation.labels == kFeatureNames);
   CHECK(spec.observation.low == std::vector<double>(10, 0.0));
   const double inf = std::numeric_limits<double>::infinity();
-  CHECK(spec.observation.high == std::vector<double>{365, inf, inf, 1, 1, 1, 1, 1, 1, 365});
+  // What a user may be, whatever the source: days and counts open-ended, flags 0 or 1.
+  CHECK(spec.observation.high == std::vector<double>{inf, inf, inf, 1, 1, 1, 1, 1, 1, inf});
+  CHECK(spec.observation.binary ==
+        std::vector<bool>{false, false, false, false, true, true, false, false, false, false});
 
   CHECK(spec.action.kind == recrl::Space::Kind::Discrete);
   CHECK(spec.action.size == 10);
@@ -109,6 +112,8 @@ TEST_CASE("recommendation synthetic users have the spec's distributions", "[env]
       sum[f] += u[f];
       sum_sq[f] += double{u[f]} * u[f];
     }
+    REQUIRE(u[0] <= 365);  // the generator caps days at a year
+    REQUIRE(u[9] <= 365);
     REQUIRE(u[0] == std::floor(u[0]));  // whole days and counts
     REQUIRE(u[1] == std::floor(u[1]));
     REQUIRE(u[9] == std::floor(u[9]));

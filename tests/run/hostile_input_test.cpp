@@ -122,3 +122,72 @@ TEST_CASE("every policy recrl writes loads, a linear schedule's included", "[hos
                       "damaged.recrl: error: the policy's state: ppo: the saved state is "
                       "not an actor-critic policy");
 }
+
+TEST_CASE("recommend reads a user by the same rules as the environment's CSV users",
+          "[hostile][recommend]") {
+  const auto dir = scratch_dir("hostile_user_rules");
+  const auto run = run_recrl("run '" + project_file("experiments/baselines.yaml") +
+                                 "' --set seeds=[0] --set train.timesteps=100 "
+                                 "--set eval.episodes=10 --set output=out --quiet",
+                             dir);
+  INFO(run.err);
+  REQUIRE(run.status == 0);
+  const std::string policy = " --policy out/runs/oracle__s0/policy.recrl";
+  const auto user = [](const std::string& recency, const std::string& flag) {
+    return "recency=" + recency +
+           ",frequency=3,monetary_value=200,engagement_score=0.78,discount_sensitive=" + flag +
+           ",free_shipping_preferred=0,email_opens=0.87,sms_response=0.12,push_response=0.05,"
+           "last_purchase_days=8";
+  };
+  // A customer last seen 400 days ago is a user (the CSV source takes it too).
+  const auto old = run_recrl("recommend" + policy + " --user \"" + user("400", "1") + "\"", dir);
+  INFO(old.err);
+  CHECK(old.status == 0);
+  check_clean_refusal(
+      run_recrl("recommend" + policy + " --user \"" + user("15", "0.5") + "\"", dir),
+      "discount_sensitive: expected a flag, 0 or 1, got '0.5'");
+  check_clean_refusal(
+      run_recrl("recommend" + policy + " --user \"" + user("0x1p3", "1") + "\"", dir),
+      "recency: expected a finite number, got '0x1p3'");
+
+  const std::string header =
+      "recency,frequency,monetary_value,engagement_score,discount_sensitive,"
+      "free_shipping_preferred,email_opens,sms_response,push_response,last_purchase_days\n";
+  write(dir / "ok.csv", header + "400,3,200,0.78,1,0,0.87,0.12,0.05,8\n");
+  const auto from_csv = run_recrl("recommend" + policy + " --users ok.csv", dir);
+  INFO(from_csv.err);
+  CHECK(from_csv.status == 0);
+  write(dir / "flag.csv", header + "15,3,200,0.78,0.5,0,0.87,0.12,0.05,8\n");
+  check_clean_refusal(run_recrl("recommend" + policy + " --users flag.csv", dir),
+                      "flag.csv:2:5: error: column 'discount_sensitive': expected a flag, 0 or 1");
+}
+
+TEST_CASE("a users CSV is read once per process, however many runs and copies use it",
+          "[hostile][csv]") {
+  const auto dir = scratch_dir("hostile_csv_once");
+  std::string csv =
+      "recency,frequency,monetary_value,engagement_score,discount_sensitive,"
+      "free_shipping_preferred,email_opens,sms_response,push_response,last_purchase_days\n";
+  for (int i = 0; i < 1000; ++i) csv += std::to_string(i % 400) + ",3,200,0.5,1,0,0.8,0.1,0.1,9\n";
+  write(dir / "users.csv", csv);
+  write(dir / "exp.yaml",
+        "name: csv_once\n"
+        "env: {plugin: recommendation, params: {users: {source: csv, path: users.csv}}}\n"
+        "reward: {plugin: seed_rules}\n"
+        "algorithms: [{plugin: random}, {plugin: oracle}]\n"
+        "seeds: [0, 1]\n"
+        "train: {timesteps: 400, n_envs: 4}\n"
+        "eval: {episodes: 100}\n"
+        "output: out\n");
+  const auto run = run_recrl("run exp.yaml --jobs 2 --verbose", dir);
+  INFO(run.err);
+  REQUIRE(run.status == 0);
+  // Validation, 4 runs x (4 training copies + 64 evaluation slots) and the oracle reference: one
+  // read.
+  std::size_t reads = 0;
+  for (std::size_t at = run.err.find("read 1000 users from"); at != std::string::npos;
+       at = run.err.find("read 1000 users from", at + 1)) {
+    ++reads;
+  }
+  CHECK(reads == 1);
+}

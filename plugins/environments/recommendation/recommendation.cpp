@@ -43,13 +43,9 @@ class RecommendationEnv final : public Environment {
 
   RecommendationEnv(const Params& params, const PluginContext& ctx)
       : catalog_(parse_catalog(params.get("catalog"), params.key_path("catalog"))),
-        users_(params.get("users"), params.key_path("users")),
+        users_(params.get("users"), params.key_path("users"), ctx.logger),
         horizon_(static_cast<int>(params.get_int("horizon"))) {
     spec_ = make_spec();
-    if (ctx.logger && !users_.synthetic()) {
-      ctx.logger->info("recommendation: {} users from {}", users_.csv_rows(),
-                       users_.csv_file().string());
-    }
   }
 
   const EnvSpec& spec() const override { return spec_; }
@@ -98,12 +94,14 @@ class RecommendationEnv final : public Environment {
 
     spec.observation.kind = Space::Kind::Box;
     spec.observation.size = kFeatureCount;
+    // The bounds are what a user may be, the same for synthetic users, CSV users and a user
+    // given to `recommend`: counts and days >= 0 (the generator caps days at 365, a customer's
+    // history does not), rates and scores in [0, 1], flags 0 or 1.
     for (const FeatureInfo& feature : kFeatures) {
       spec.observation.labels.emplace_back(feature.name);
       spec.observation.low.push_back(0.0);
-      // CSV users are only checked for >= 0, so their counts and days have no upper bound.
-      const bool open_ended = feature.range == FeatureRange::NonNegative && !users_.synthetic();
-      spec.observation.high.push_back(open_ended ? kInf : feature.synthetic_high);
+      spec.observation.high.push_back(feature.range == FeatureRange::NonNegative ? kInf : 1.0);
+      spec.observation.binary.push_back(feature.range == FeatureRange::Flag);
     }
 
     spec.action.kind = Space::Kind::Discrete;

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "recrl/toolkit/csv.hpp"
+#include "recrl/toolkit/file_cache.hpp"
 
 namespace recrl::recommendation {
 
@@ -28,11 +29,52 @@ std::filesystem::path resolve_path(const Value& path_value, const std::string& k
   return path;
 }
 
+// The CSV's users, every field checked against its feature's range.
+std::vector<User> read_users(const std::filesystem::path& file) {
+  const auto table = toolkit::CsvTable::read_file(file);
+  std::array<std::size_t, kFeatureCount> columns{};
+  for (int f = 0; f < kFeatureCount; ++f) columns[f] = table.require_column(kFeatures[f].name);
+
+  constexpr double kFloatMax = std::numeric_limits<float>::max();
+  std::vector<User> users(table.rows());
+  for (std::size_t row = 0; row < table.rows(); ++row) {
+    for (int f = 0; f < kFeatureCount; ++f) {
+      const std::size_t column = columns[f];
+      double value = 0.0;
+      switch (kFeatures[f].range) {
+        case FeatureRange::NonNegative:
+          value = table.number(row, column, 0.0, kInf);
+          if (value > kFloatMax) {  // observations are float32
+            throw table.error(row, column,
+                              "expected a number >= 0 that fits a float32 (at most "
+                              "3.4e38), got '" +
+                                  std::string(table.text(row, column)) + "'");
+          }
+          break;
+        case FeatureRange::UnitInterval:
+          value = table.number(row, column, 0.0, 1.0);
+          break;
+        case FeatureRange::Flag:
+          value = table.number(row, column);
+          if (value != 0.0 && value != 1.0) {
+            throw table.error(
+                row, column,
+                "expected a flag, 0 or 1, got '" + std::string(table.text(row, column)) + "'");
+          }
+          break;
+      }
+      users[row][f] = static_cast<float>(value);
+    }
+  }
+  return users;
+}
+
 }  // namespace
 
 Value UserSource::default_config() { return Value::map({{"source", Value::string("synthetic")}}); }
 
-UserSource::UserSource(const Value& config, const std::string& key_path) {
+UserSource::UserSource(const Value& config, const std::string& key_path,
+                       const std::shared_ptr<spdlog::logger>& logger) {
   if (!config.is_map()) {
     throw ConfigError(
         config.where(), key_path,
@@ -63,45 +105,13 @@ UserSource::UserSource(const Value& config, const std::string& key_path) {
   if (path == nullptr) {
     throw ConfigError(config.where(), key_path, "source csv needs 'path: FILE.csv'");
   }
-  load_csv(resolve_path(*path, key_path + ".path"));
-}
-
-void UserSource::load_csv(const std::filesystem::path& file) {
-  const auto table = toolkit::CsvTable::read_file(file);
-  std::array<std::size_t, kFeatureCount> columns{};
-  for (int f = 0; f < kFeatureCount; ++f) columns[f] = table.require_column(kFeatures[f].name);
-
-  constexpr double kFloatMax = std::numeric_limits<float>::max();
-  users_.resize(table.rows());
-  for (std::size_t row = 0; row < table.rows(); ++row) {
-    for (int f = 0; f < kFeatureCount; ++f) {
-      const std::size_t column = columns[f];
-      double value = 0.0;
-      switch (kFeatures[f].range) {
-        case FeatureRange::NonNegative:
-          value = table.number(row, column, 0.0, kInf);
-          if (value > kFloatMax) {  // observations are float32
-            throw table.error(row, column,
-                              "expected a number >= 0 that fits a float32 (at most "
-                              "3.4e38), got '" +
-                                  table.text(row, column) + "'");
-          }
-          break;
-        case FeatureRange::UnitInterval:
-          value = table.number(row, column, 0.0, 1.0);
-          break;
-        case FeatureRange::Flag:
-          value = table.number(row, column);
-          if (value != 0.0 && value != 1.0) {
-            throw table.error(row, column,
-                              "expected a flag, 0 or 1, got '" + table.text(row, column) + "'");
-          }
-          break;
-      }
-      users_[row][f] = static_cast<float>(value);
-    }
-  }
-  csv_file_ = file;
+  csv_file_ = resolve_path(*path, key_path + ".path");
+  static toolkit::FileCache<std::vector<User>> parsed;
+  users_ = parsed.get(csv_file_, [&](const std::filesystem::path& file) {
+    std::vector<User> users = read_users(file);
+    if (logger) logger->info("recommendation: read {} users from {}", users.size(), file.string());
+    return users;
+  });
 }
 
 }  // namespace recrl::recommendation

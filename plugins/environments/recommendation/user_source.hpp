@@ -2,8 +2,11 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include <spdlog/logger.h>
 
 #include "features.hpp"
 #include "recrl/core/random.hpp"
@@ -22,10 +25,12 @@ class UserSource {
   // path is relative to the folder of the file the path was written in. Mistakes in the map
   // are ConfigErrors at their location; bad CSV contents are DataErrors naming the file's
   // row and column.
-  UserSource(const Value& config, const std::string& key_path);
+  // `logger` (may be null) hears when a CSV file is read: once per process and file.
+  UserSource(const Value& config, const std::string& key_path,
+             const std::shared_ptr<spdlog::logger>& logger = nullptr);
 
-  bool synthetic() const { return users_.empty(); }
-  std::size_t csv_rows() const { return users_.size(); }
+  bool synthetic() const { return users_ == nullptr; }
+  std::size_t csv_rows() const { return users_ ? users_->size() : 0; }
   const std::filesystem::path& csv_file() const { return csv_file_; }
 
   // Draws one user from `rng` into `user`.
@@ -33,15 +38,15 @@ class UserSource {
     if (synthetic()) {
       draw_synthetic_user(rng, user);
     } else {
-      user = users_[rng.uniform_int(users_.size())];
+      user = (*users_)[rng.uniform_int(users_->size())];
     }
   }
 
  private:
-  void load_csv(const std::filesystem::path& file);
-
   std::filesystem::path csv_file_;
-  std::vector<User> users_;  // empty for the synthetic source
+  // The CSV's users, parsed once per process and shared by every environment object that reads
+  // the same file (toolkit::FileCache); null for the synthetic source.
+  std::shared_ptr<const std::vector<User>> users_;
 };
 
 }  // namespace recrl::recommendation

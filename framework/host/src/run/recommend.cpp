@@ -11,6 +11,7 @@
 #include "recrl/config/experiment.hpp"
 #include "recrl/core/errors.hpp"
 #include "recrl/toolkit/csv.hpp"
+#include "recrl/util/number_text.hpp"
 
 namespace recrl {
 
@@ -44,6 +45,19 @@ std::string quoted_error(const std::exception& e) {
 std::string bounds_text(double low, double high) {
   if (std::isinf(high)) return fmt::format("a number >= {}", low);
   return fmt::format("a number in [{}, {}]", low, high);
+}
+
+// What feature f of a user must be when `value` is not that, or "" when it is fine: within the
+// spec's bounds and, for a flag, exactly its low or high. The same rule for --user and --users
+// as the environment applies to its own CSV users.
+std::string feature_problem(const Space& features, int f, double value) {
+  const auto i = static_cast<std::size_t>(f);
+  const double low = features.low.empty() ? -INFINITY : features.low[i];
+  const double high = features.high.empty() ? INFINITY : features.high[i];
+  if (i < features.binary.size() && features.binary[i]) {
+    return value == low || value == high ? "" : fmt::format("a flag, {} or {}", low, high);
+  }
+  return value >= low && value <= high ? "" : bounds_text(low, high);
 }
 
 }  // namespace
@@ -163,21 +177,15 @@ Vector parse_user(const std::string& text, const EnvSpec& spec) {
     }
     if (given[*index]) throw ConfigError(where, name, "given twice");
     const std::string value_text = trim(item.substr(eq + 1));
-    double value = 0;
-    std::size_t used = 0;
-    try {
-      value = std::stod(value_text, &used);
-    } catch (const std::exception&) {
-      used = 0;
+    const std::optional<double> value = util::parse_finite_number(value_text);
+    const std::string problem = value ? feature_problem(features, *index, *value)
+                                      : "a finite number, got '" + value_text + "'";
+    if (!problem.empty()) {
+      throw ConfigError(
+          where, name,
+          "expected " + problem + (value ? fmt::format(", got '{}'", value_text) : std::string()));
     }
-    const double low = features.low.empty() ? -INFINITY : features.low[*index];
-    const double high = features.high.empty() ? INFINITY : features.high[*index];
-    if (used == 0 || used != value_text.size() || !std::isfinite(value) || value < low ||
-        value > high) {
-      throw ConfigError(where, name,
-                        "expected " + bounds_text(low, high) + ", got '" + value_text + "'");
-    }
-    user[*index] = static_cast<Scalar>(value);
+    user[*index] = static_cast<Scalar>(*value);
     given[*index] = true;
   }
   std::vector<std::string> missing;
@@ -201,10 +209,13 @@ Matrix read_users_csv(const std::filesystem::path& file, const EnvSpec& spec) {
   Matrix users(features.size, static_cast<Eigen::Index>(table.rows()));
   for (std::size_t row = 0; row < table.rows(); ++row) {
     for (int f = 0; f < features.size; ++f) {
-      const double low = features.low.empty() ? -INFINITY : features.low[f];
-      const double high = features.high.empty() ? INFINITY : features.high[f];
-      users(f, static_cast<Eigen::Index>(row)) =
-          static_cast<Scalar>(table.number(row, column_of[f], low, high));
+      const double value = table.number(row, column_of[f]);
+      if (const std::string problem = feature_problem(features, f, value); !problem.empty()) {
+        throw table.error(
+            row, column_of[f],
+            "expected " + problem + ", got '" + std::string(table.text(row, column_of[f])) + "'");
+      }
+      users(f, static_cast<Eigen::Index>(row)) = static_cast<Scalar>(value);
     }
   }
   return users;

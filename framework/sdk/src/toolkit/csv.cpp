@@ -1,12 +1,11 @@
 #include "recrl/toolkit/csv.hpp"
 
+#include "recrl/util/number_text.hpp"
 #include "recrl/util/read_file.hpp"
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <fstream>
-#include <iterator>
 #include <limits>
 
 namespace recrl::toolkit {
@@ -14,16 +13,25 @@ namespace recrl::toolkit {
 namespace {
 
 // Splits text into records (lists of fields) following RFC 4180, tracking line numbers so
-// that every message can point at the file's own lines.
+// that every message can point at the file's own lines. A field is a span of the text (inside
+// the quotes of a quoted one); only a quoted field with doubled quotes ("") is copied, without
+// them, to `escaped`.
 class RecordReader {
  public:
-  RecordReader(std::string_view text, const std::string& name) : text_(text), name_(name) {
+  struct Field {
+    std::size_t offset = 0;
+    std::size_t length = 0;
+    bool escaped = false;  // in `escaped` rather than in the text
+  };
+
+  RecordReader(std::string_view text, const std::string& name, std::string& escaped)
+      : text_(text), name_(name), escaped_(escaped) {
     constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
     if (text_.substr(0, kByteOrderMark.size()) == kByteOrderMark) pos_ = kByteOrderMark.size();
   }
 
   // Reads the next non-blank record into `fields`; false when the text is exhausted.
-  bool next(std::vector<std::string>& fields, int& start_line) {
+  bool next(std::vector<Field>& fields, int& start_line) {
     fields.clear();
     while (pos_ < text_.size() && line_break_length() > 0) {
       pos_ += line_break_length();
@@ -33,8 +41,7 @@ class RecordReader {
     start_line = line_;
 
     for (;;) {
-      fields.emplace_back();
-      read_field(fields.back(), static_cast<int>(fields.size()));
+      fields.push_back(read_field(static_cast<int>(fields.size() + 1)));
       if (pos_ >= text_.size()) return true;
       if (text_[pos_] == ',') {
         ++pos_;
@@ -58,24 +65,25 @@ class RecordReader {
     return pos_ >= text_.size() || text_[pos_] == ',' || line_break_length() > 0;
   }
 
-  void read_field(std::string& field, int column) {
-    if (pos_ < text_.size() && text_[pos_] == '"') {
-      read_quoted_field(field, column);
-      return;
-    }
+  Field read_field(int column) {
+    if (pos_ < text_.size() && text_[pos_] == '"') return read_quoted_field(column);
+    const std::size_t start = pos_;
     while (!at_field_end()) {
       if (text_[pos_] == '"') {
         throw DataError({name_, line_, column},
                         "a '\"' inside an unquoted field; quote the whole field and double the "
                         "quote (\"a \"\"b\"\" c\")");
       }
-      field += text_[pos_++];
+      ++pos_;
     }
+    return {start, pos_ - start, false};
   }
 
-  void read_quoted_field(std::string& field, int column) {
+  Field read_quoted_field(int column) {
     const int opening_line = line_;
     ++pos_;  // the opening quote
+    const std::size_t start = pos_;
+    bool doubled = false;  // a "" inside: the field is copied without the extra quotes
     for (;;) {
       if (pos_ >= text_.size()) {
         throw DataError({name_, opening_line, column},
@@ -84,24 +92,32 @@ class RecordReader {
       const char c = text_[pos_++];
       if (c == '"') {
         if (pos_ < text_.size() && text_[pos_] == '"') {
-          field += '"';  // "" stands for one quote
+          doubled = true;
           ++pos_;
           continue;
         }
         break;
       }
       if (c == '\n') ++line_;
-      field += c;
     }
+    const std::size_t end = pos_ - 1;  // the closing quote
     if (!at_field_end()) {
       throw DataError({name_, line_, column},
                       "text after the closing '\"' of a quoted field (expected ',' or the end "
                       "of the line)");
     }
+    if (!doubled) return {start, end - start, false};
+    const std::size_t offset = escaped_.size();
+    for (std::size_t i = start; i < end; ++i) {
+      escaped_ += text_[i];
+      if (text_[i] == '"') ++i;  // "" stands for one quote
+    }
+    return {offset, escaped_.size() - offset, true};
   }
 
   std::string_view text_;
   const std::string& name_;
+  std::string& escaped_;
   std::size_t pos_ = 0;
   int line_ = 1;
 };
@@ -130,37 +146,30 @@ std::string describe_number(double min, double max) {
   return "a finite number";
 }
 
-// The finite number the whole of `text` spells (spaces around it allowed), or nullopt.
-std::optional<double> parse_finite(std::string_view text) {
-  std::string_view s = trimmed(text);
-  if (!s.empty() && s.front() == '+') s.remove_prefix(1);  // from_chars refuses a leading '+'
-  if (s.empty()) return std::nullopt;
-  double value = 0.0;
-  const auto [end, error] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (error != std::errc() || end != s.data() + s.size() || !std::isfinite(value)) {
-    return std::nullopt;
-  }
-  return value;
-}
-
 }  // namespace
 
 CsvTable CsvTable::read_file(const std::filesystem::path& file, std::uint64_t max_bytes) {
-  return parse(util::read_file(file, "the CSV file", max_bytes), file.string());
+  return parse(util::read_file(file, "the CSV file", std::min(max_bytes, kMaxBytes)),
+               file.string());
 }
 
-CsvTable CsvTable::parse(std::string_view text, const std::string& name) {
+CsvTable CsvTable::parse(std::string text, const std::string& name) {
+  RECRL_ASSERT(text.size() <= kMaxBytes, "CsvTable::parse: the text is larger than kMaxBytes");
   CsvTable table;
   table.name_ = name;
-  RecordReader reader(text, table.name_);
-  std::vector<std::string> fields;
+  table.text_ = std::move(text);
+  RecordReader reader(table.text_, table.name_, table.escaped_);
+  std::vector<RecordReader::Field> fields;
   int line = 0;
 
   if (!reader.next(fields, line)) {
     throw DataError({name, 0, 0}, "the CSV file is empty; expected a header row of column names");
   }
   for (std::size_t c = 0; c < fields.size(); ++c) {
-    std::string column_name(trimmed(fields[c]));
+    const RecordReader::Field& f = fields[c];
+    const std::string_view raw =
+        std::string_view(f.escaped ? table.escaped_ : table.text_).substr(f.offset, f.length);
+    std::string column_name(trimmed(raw));
     const SourceLocation where{name, line, static_cast<int>(c + 1)};
     if (column_name.empty()) throw DataError(where, "the header has an empty column name");
     if (table.find_column(column_name)) {
@@ -177,7 +186,12 @@ CsvTable CsvTable::parse(std::string_view text, const std::string& name) {
                       "the row has " + std::to_string(fields.size()) +
                           " fields but the header has " + std::to_string(table.columns()));
     }
-    for (auto& field : fields) table.cells_.push_back(std::move(field));
+    for (const RecordReader::Field& f : fields) {
+      // Offsets and lengths fit 32 bits: the text is at most kMaxBytes (2 GiB), and the escaped
+      // copies are shorter than the fields they come from.
+      table.cells_.push_back({static_cast<std::uint32_t>(f.offset),
+                              static_cast<std::uint32_t>(f.length) | (f.escaped ? kEscaped : 0u)});
+    }
     table.line_of_row_.push_back(line);
   }
   if (table.rows() == 0) {
@@ -201,8 +215,10 @@ std::size_t CsvTable::require_column(std::string_view name) const {
                   "missing column '" + std::string(name) + "' (the header has: " + found + ")");
 }
 
-const std::string& CsvTable::text(std::size_t row, std::size_t column) const {
-  return cells_[row * columns() + column];
+std::string_view CsvTable::text(std::size_t row, std::size_t column) const {
+  const Cell& cell = cells_[row * columns() + column];
+  const std::string& storage = (cell.length & kEscaped) != 0 ? escaped_ : text_;
+  return std::string_view(storage).substr(cell.offset, cell.length & ~kEscaped);
 }
 
 double CsvTable::number(std::size_t row, std::size_t column) const {
@@ -211,10 +227,11 @@ double CsvTable::number(std::size_t row, std::size_t column) const {
 }
 
 double CsvTable::number(std::size_t row, std::size_t column, double min, double max) const {
-  const std::string& field = text(row, column);
-  const auto value = parse_finite(field);
+  const std::string_view field = text(row, column);
+  const auto value = util::parse_finite_number(field);
   if (!value || *value < min || *value > max) {
-    throw error(row, column, "expected " + describe_number(min, max) + ", got '" + field + "'");
+    throw error(row, column,
+                "expected " + describe_number(min, max) + ", got '" + std::string(field) + "'");
   }
   return *value;
 }

@@ -18,6 +18,9 @@ struct RECRL_API Space {
   std::vector<double> low;          // Box only; -inf/+inf where unbounded
   std::vector<double> high;         // Box only
   std::vector<std::string> labels;  // feature names (Box) or action labels (Discrete)
+  // Box only, optional: true where a feature is a flag, exactly low or high (0 or 1). Empty
+  // when there is none. (Last, so that {kind, size, low, high, labels} still initialises.)
+  std::vector<bool> binary = {};
 
   // Index of a label, or nullopt.
   std::optional<int> index_of(const std::string& label) const;

@@ -3,7 +3,11 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <optional>
 #include <string>
+#include <string_view>
+
+#include "recrl/core/export.hpp"
 
 namespace recrl::util {
 
@@ -25,5 +29,11 @@ inline std::string real_number_text(double d) {
   if (text.find_first_of(".en") == std::string::npos) text += ".0";
   return text;
 }
+
+// The finite number the whole of `text` spells, spaces around it allowed, in the decimal forms
+// of std::from_chars ("12", "-0.5", "1e-3", "+2"); nullopt for anything else, hexadecimal,
+// "nan" and "inf" included. One reading of a number for every table and command-line value
+// that holds one.
+RECRL_API std::optional<double> parse_finite_number(std::string_view text);
 
 }  // namespace recrl::util
