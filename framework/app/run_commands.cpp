@@ -159,6 +159,17 @@ int run_command(const std::vector<std::string>& args) {
     return 128 + e.signal();
   }
   display.reset();  // erases the live display before the table
+  if (options.shard_count > 1) {
+    // A share of the runs is not the experiment: say so above its table, and write no results.
+    std::cout << fmt::format(
+        "Shard {} of {}: {} of the experiment's runs, recorded in {}. Its results come from the "
+        "shards' stores merged: recrl merge SHARD.db... --into ALL.db, then recrl compare {} "
+        "--db ALL.db (or recrl report).\n\n",
+        options.shard_index, options.shard_count, result->runs.size(), store.path().string(),
+        result->experiment);
+    if (!result->runs.empty()) std::cout << results_markdown(*result);
+    return 0;
+  }
   std::cout << results_markdown(*result);
   spdlog::info("results written to {} and recorded in {}", (result->output / "results.md").string(),
                store.path().string());

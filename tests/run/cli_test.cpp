@@ -7,6 +7,7 @@
 
 #include "cli.hpp"
 #include "recrl/run/policy_file.hpp"
+#include "recrl/store/result_store.hpp"
 
 namespace {
 
@@ -239,17 +240,30 @@ TEST_CASE("a sweep gives the same numbers with one job or two and shards partiti
   CHECK(ids.size() == 8);
   CHECK(one["runs"][0]["variant"] == "channel=0.2");
 
+  // A shard writes its store only, never results files (a share of the runs is not the
+  // experiment's results), and leaves the experiment's results as they were.
+  std::filesystem::create_directories(dir / "shard");
+  std::ofstream(dir / "shard/results.md") << "the whole experiment's results\n";
   std::set<std::string> sharded;
-  for (const char* shard : {"1/3", "2/3", "3/3"}) {
-    const auto r = run_recrl(
-        std::string("run sweep.yaml -q --jobs 1 --shard ") + shard + " --set output=shard", dir);
+  for (int shard = 1; shard <= 3; ++shard) {
+    const auto r = run_recrl("run sweep.yaml -q --jobs 1 --shard " + std::to_string(shard) +
+                                 "/3 --set output=shard",
+                             dir);
     REQUIRE(r.status == 0);
-    const auto results = nlohmann::json::parse(read_text(dir / "shard/results.json"));
-    for (const auto& run : results["runs"]) {
-      CHECK(sharded.insert(run["run_id"].get<std::string>()).second);
-    }
+    CHECK_THAT(r.out, Catch::StartsWith("Shard " + std::to_string(shard) + " of 3: "));
+    CHECK_FALSE(std::filesystem::exists(dir / "shard/results.json"));
+    const auto store = recrl::store::ResultStore::open(
+        dir / ("results/recrl.shard-" + std::to_string(shard) + "-of-3.db"));
+    for (const auto& run : store.runs("sweep")) CHECK(sharded.insert(run.info.run_id).second);
   }
+  CHECK(read_text(dir / "shard/results.md") == "the whole experiment's results\n");
   CHECK(sharded == ids);
+  // A shard with no runs (the 9th of 9 shares of 8 runs) changes nothing either.
+  const auto empty = run_recrl("run sweep.yaml -q --shard 9/9 --set output=shard", dir);
+  INFO(empty.err);
+  CHECK(empty.status == 0);
+  CHECK_THAT(empty.out, Catch::StartsWith("Shard 9 of 9: 0 of the experiment's runs"));
+  CHECK(read_text(dir / "shard/results.md") == "the whole experiment's results\n");
   const auto bad = run_recrl("run sweep.yaml --shard 3/2", dir);
   CHECK(bad.status == 2);
   CHECK_THAT(bad.err, Catch::Contains("--shard '3/2'"));

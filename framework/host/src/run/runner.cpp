@@ -60,7 +60,10 @@ ExperimentResult run_experiment(const std::vector<ResolvedExperiment>& variants,
   RECRL_ASSERT(!variants.empty(), "an experiment has at least one variant");
   const ResolvedExperiment& first = variants.front();
   const config::Experiment& e = first.experiment;
-  remove_results(e.output);
+  // A shard's runs are a share of the experiment: its results come from the merged store, so a
+  // shard neither writes results files nor removes the experiment's.
+  const bool whole_experiment = options.shard_count == 1;
+  if (whole_experiment) remove_results(e.output);
   for (const ResolvedExperiment& x : variants) {
     const auto folder = x.experiment.variant.empty() ? e.output : variant_dir(x);
     util::write_file_atomically(folder / "config.resolved.yaml",
@@ -174,7 +177,7 @@ ExperimentResult run_experiment(const std::vector<ResolvedExperiment>& variants,
     }
     result.runs.push_back(std::move(*r));
   }
-  write_results(result);
+  if (whole_experiment) write_results(result);
   return result;
 }
 

@@ -56,7 +56,8 @@ class RECRL_API ExperimentInterrupted : public Error {
 // it), saves each run's policy and learning curve in its folder (<output>/runs[/<variant>]/
 // <label>__s<seed>/), writes config.resolved.yaml (per variant in a sweep), records everything
 // in options.store if given, and, when every run has finished, writes results.{md,csv,json}
-// into the output folder. With a store the result is read back from it, so runs skipped by
+// into the output folder; a shard (shard_count > 1) writes none and leaves the experiment's
+// alone (they come from the merged store: recrl merge, then compare or report). With a store the result is read back from it, so runs skipped by
 // --resume are in it too. Throws ExperimentInterrupted when stopped, and an Error naming the
 // run when one of them is being run by another live process right now.
 RECRL_API ExperimentResult run_experiment(const std::vector<ResolvedExperiment>& variants,
