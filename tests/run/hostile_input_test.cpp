@@ -191,3 +191,29 @@ TEST_CASE("a users CSV is read once per process, however many runs and copies us
   }
   CHECK(reads == 1);
 }
+
+TEST_CASE("a name or output that is, or leaves, the working directory is a config error",
+          "[hostile][config]") {
+  const auto dir = scratch_dir("hostile_output_folder");
+  write(dir / "results.csv", "the user's own file\n");
+  const auto experiment = [&](const std::string& name, const std::string& output) {
+    write(dir / "exp.yaml", "name: " + name +
+                                "\nenv: {plugin: recommendation}\nreward: {plugin: seed_rules}\n"
+                                "algorithms: [{plugin: random}]\n" +
+                                (output.empty() ? "" : "output: \"" + output + "\"\n") +
+                                "train: {timesteps: 100}\neval: {episodes: 10}\n");
+    return run_recrl("run exp.yaml -q", dir);
+  };
+  check_clean_refusal(experiment("..", ""), "exp.yaml:1:7: error: name: expected a name made of");
+  check_clean_refusal(experiment(".", ""), "not starting with '.'");
+  check_clean_refusal(experiment("ok", "."),
+                      "exp.yaml:5:9: error: output: the results folder '.' "
+                      "is the working directory");
+  check_clean_refusal(experiment("ok", "../elsewhere"), "leaves the working directory");
+  check_clean_refusal(experiment("ok", dir.string()),
+                      "is the working directory or a folder that holds it");
+  CHECK(read_text(dir / "results.csv") == "the user's own file\n");
+  // A folder of its own, relative or absolute, is fine.
+  CHECK(experiment("ok", "out/ok").status == 0);
+  CHECK(experiment("ok", (dir / "abs").string()).status == 0);
+}

@@ -21,7 +21,7 @@ constexpr int kMaxEnvs = 4096;
 // An experiment file is a page of settings: anything this large is not one (docs/limits.md).
 constexpr std::uint64_t kMaxExperimentBytes = 16ull << 20;
 // Experiment and algorithm names become folder names, so they are kept to portable characters.
-constexpr const char* kNameRule = "letters, digits, '.', '_' and '-'";
+constexpr const char* kNameRule = "letters, digits, '.', '_' and '-', not starting with '.'";
 
 // The sections of an experiment file, described with the same schemas plugins use: one place
 // states each key's type, bounds and default, and unknown keys get the same "did you mean".
@@ -84,11 +84,34 @@ ParamSchema eval_schema() {
   return schema;
 }
 
+// A name that is a folder name of its own: not "." or ".." (the folder itself or its parent)
+// nor hidden.
 bool is_portable_name(const std::string& text) {
-  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+  return !text.empty() && text.front() != '.' && std::all_of(text.begin(), text.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
            c == '_' || c == '-';
   });
+}
+
+// Why `output` cannot be an experiment's results folder, or "": a relative path that leaves the
+// working directory ("..", "../x") or is it ("", "."), or any path that is the working
+// directory or a folder above it (results would land among the user's own files).
+std::string output_problem(const std::filesystem::path& output) {
+  const std::filesystem::path normal = output.lexically_normal();
+  if (normal.is_relative()) {
+    if (normal.empty() || normal == ".") return "is the working directory";
+    if (*normal.begin() == "..") return "leaves the working directory";
+    return "";
+  }
+  std::error_code error;
+  const auto cwd = std::filesystem::weakly_canonical(std::filesystem::current_path(error), error);
+  const auto target = std::filesystem::weakly_canonical(normal, error);
+  if (error) return "";
+  // The target holds the working directory when the target's parts are the first of the
+  // working directory's.
+  if (std::mismatch(target.begin(), target.end(), cwd.begin(), cwd.end()).first == target.end())
+    return "is the working directory or a folder that holds it";
+  return "";
 }
 
 std::string location_text(const SourceLocation& where) {
@@ -285,6 +308,19 @@ Experiment validate_experiment(const std::filesystem::path& file, Value document
   experiment.output = output.is_string() && !output.as_string().empty()
                           ? std::filesystem::path(output.as_string())
                           : std::filesystem::path("results") / experiment.name;
+  // A name that is not a folder name was reported above; its default folder is not checked.
+  const bool output_given = output.is_string() && !output.as_string().empty();
+  const std::string why = output_given || is_portable_name(experiment.name)
+                              ? output_problem(experiment.output)
+                              : std::string();
+  if (!why.empty()) {
+    problems.add(output_given ? output.where() : top.get("name").where(),
+                 output_given ? "output" : "name",
+                 "the results folder '" + experiment.output.string() + "' " + why +
+                     "; recrl writes results.md, results.csv and runs/ there: give the "
+                     "experiment a folder of its own, e.g. results/" +
+                     (experiment.name.empty() ? "NAME" : experiment.name));
+  }
   if (const Value& paths = top.get("plugin_paths"); paths.is_list()) {
     for (const auto& path : paths.items()) {
       // parent_path() of a bare file name is empty, and "" / p is p: relative to the CWD.
@@ -299,8 +335,8 @@ Experiment validate_experiment(const std::filesystem::path& file, Value document
 
 Value load_experiment_document(const std::filesystem::path& file,
                                const std::vector<Override>& overrides) {
-  Value document = parse_yaml(util::read_file(file, "the experiment file", kMaxExperimentBytes),
-                              file.string());
+  Value document =
+      parse_yaml(util::read_file(file, "the experiment file", kMaxExperimentBytes), file.string());
   apply_overrides(document, overrides);
   return document;
 }
