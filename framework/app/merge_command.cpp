@@ -5,6 +5,7 @@
 
 #include "commands.hpp"
 #include "options.hpp"
+#include "store_access.hpp"
 #include "recrl/core/errors.hpp"
 #include "recrl/store/result_store.hpp"
 
@@ -71,9 +72,7 @@ int merge_command(const std::vector<std::string>& args) {
   }
   if (mergeable.empty()) return status;
 
-  store::StoreOptions target_options;
-  target_options.recrl_version = RECRL_VERSION;
-  store::ResultStore target = store::ResultStore::open(into, target_options);
+  store::ResultStore target = open_store(into, false);
   int merged = 0;
   for (const std::string& source : mergeable) {
     try {

@@ -4,6 +4,7 @@
 
 #include "commands.hpp"
 #include "options.hpp"
+#include "store_access.hpp"
 #include "recrl/core/errors.hpp"
 #include "recrl/report/html_report.hpp"
 #include "recrl/report/report_data.hpp"
@@ -44,15 +45,7 @@ int report_command(const std::vector<std::string>& args) {
              vm)) {
     return 0;
   }
-  // Opening a missing store read-only would fail with a store error (exit 1); a wrong path is
-  // the user's mistake, so say so plainly (exit 2).
-  if (!std::filesystem::exists(db)) {
-    throw ConfigError("report: no result store at " + db +
-                      " (recrl run writes results/recrl.db; --db FILE reads another)");
-  }
-  store::StoreOptions store_options;
-  store_options.read_only = true;
-  const store::ResultStore results = store::ResultStore::open(db, store_options);
+  const store::ResultStore results = open_store_to_read(db);
   const report::ReportData data = report::load_report_data(results, experiment);
   const std::filesystem::path file =
       out.empty() ? default_out(experiment) : std::filesystem::path(out);

@@ -108,8 +108,9 @@ std::optional<Loaded> load(const std::vector<std::string>& args, const std::stri
   return loaded;
 }
 
-// Opens the store `recrl run` records in. A store that cannot be opened is a bad --db: exit 2.
-store::ResultStore open_store(const StoreChoice& choice, const RunOptions& options) {
+// Opens the store `recrl run` records in. A file that is not a usable store is a bad --db
+// (exit 2); a store that is locked or cannot be written is a store error (exit 1).
+store::ResultStore open_run_store(const StoreChoice& choice, const RunOptions& options) {
   std::filesystem::path path = choice.db;
   if (path.empty()) {
     path = options.shard_count == 1
@@ -121,7 +122,7 @@ store::ResultStore open_store(const StoreChoice& choice, const RunOptions& optio
   store_options.recrl_version = RECRL_VERSION;
   try {
     return store::ResultStore::open(path, store_options);
-  } catch (const store::StoreError& e) {
+  } catch (const store::InvalidStoreError& e) {
     throw ConfigError::combined({std::string(e.what()) + " (--db FILE chooses another store)"});
   }
 }
@@ -135,7 +136,7 @@ int run_command(const std::vector<std::string>& args) {
                      "[--set PATH=VALUE]... [--plugin-path DIR]...",
                      &choice);
   if (!loaded) return 0;
-  store::ResultStore store = open_store(choice, loaded->options);
+  store::ResultStore store = open_run_store(choice, loaded->options);
   RunOptions options = loaded->options;
   options.store = &store;
   options.resume = choice.resume;

@@ -20,16 +20,24 @@ void add_db_option(po::options_description& d, std::string& db) {
                   "the result store (SQLite file)");
 }
 
+store::ResultStore open_store(const std::filesystem::path& file, bool read_only) {
+  store::StoreOptions options;
+  options.recrl_version = RECRL_VERSION;
+  options.read_only = read_only;
+  try {
+    return store::ResultStore::open(file, options);
+  } catch (const store::InvalidStoreError& error) {
+    rethrow_as_bad_argument(error);
+  }
+}
+
 store::ResultStore open_store_to_read(const std::string& file) {
   std::error_code error;
   if (!std::filesystem::exists(file, error)) {
     throw ConfigError(fmt::format(
         "{}: no such result store (recrl run writes one; --db FILE names another)", file));
   }
-  store::StoreOptions options;
-  options.recrl_version = RECRL_VERSION;
-  options.read_only = true;
-  return store::ResultStore::open(file, options);
+  return open_store(file, true);
 }
 
 store::RunRecord find_run(const store::ResultStore& store, const std::string& id) {

@@ -54,7 +54,7 @@ TEST_CASE("recrl report refuses a missing store an unknown experiment and no fin
   SECTION("no store") {
     const CommandResult result = run_recrl("report demo --db missing.db", dir);
     CHECK(result.status == 2);
-    check_one_line(result.err, "no result store at missing.db");
+    check_one_line(result.err, "missing.db: no such result store");
   }
   SECTION("unknown experiment") {
     fill_report_store(dir / "store.db", "demo");

@@ -1,5 +1,7 @@
 // End-to-end: recrl runs, compare, export, merge and recommend --run on stores filled through
 // the store's API (and, where a real policy is needed, a policy file that `recrl run` wrote).
+#include <unistd.h>
+
 #include <fstream>
 
 #include <catch2/catch.hpp>
@@ -286,4 +288,96 @@ TEST_CASE("recrl recommend --run answers as --policy with the stored run's file"
       run_recrl("recommend --run " + kPendingRun + " --db store.db --user " + kUser, dir);
   CHECK(no_policy.status == 2);
   CHECK_THAT(no_policy.err, Catch::Contains("has no policy"));
+}
+
+namespace {
+
+// Copies of a good store damaged in each way a --db can be wrong, each named for its damage.
+std::vector<std::pair<std::string, std::filesystem::path>> damaged_stores(
+    const std::filesystem::path& dir, const std::filesystem::path& good) {
+  std::vector<std::pair<std::string, std::filesystem::path>> stores;
+  const auto copy = [&](const std::string& name) {
+    const auto file = dir / (name + ".db");
+    std::filesystem::copy_file(good, file);
+    stores.emplace_back(name, file);
+    return file;
+  };
+  std::ofstream(dir / "text.db") << "hello\n";
+  stores.emplace_back("text", dir / "text.db");
+  {
+    const std::string bytes = read_text(good);
+    std::ofstream(dir / "truncated.db", std::ios::binary) << bytes.substr(0, 3000);
+    stores.emplace_back("truncated", dir / "truncated.db");
+  }
+  std::filesystem::create_directories(dir / "folder.db");
+  stores.emplace_back("folder", dir / "folder.db");
+  test::execute_sql(dir / "other.db", "CREATE TABLE t (x)");
+  stores.emplace_back("other", dir / "other.db");
+  test::execute_sql(copy("no_table"), "DROP TABLE curves");
+  test::execute_sql(copy("no_column"), "ALTER TABLE runs DROP COLUMN host");
+  test::execute_sql(copy("newer"), "UPDATE meta SET value = '9' WHERE key = 'schema_version'");
+  {
+    // A b-tree page overwritten: SQLite's quick check finds it.
+    std::string bytes = read_text(copy("corrupt"));
+    for (std::size_t i = 4096 * 2; i < 4096 * 2 + 40; ++i) bytes[i] = '\xA5';
+    std::ofstream(dir / "corrupt.db", std::ios::binary | std::ios::trunc) << bytes;
+  }
+  return stores;
+}
+
+}  // namespace
+
+TEST_CASE("every store command refuses a --db that is not a usable store with exit 2",
+          "[e2e][store_cli]") {
+  const auto dir = scratch_dir("store_cli_damaged");
+  {
+    auto db = store::ResultStore::open(dir / "good.db", test::store_options());
+    db.record_experiment(test::experiment_record("demo"));
+    finish(db, run_of("demo", kFirstRun, 0, "random"), 0.5, dir / "p.recrl");
+  }
+  const std::string good_before = read_text(dir / "good.db");
+  for (const auto& [damage, file] : damaged_stores(dir, dir / "good.db")) {
+    for (const std::string command :
+         {"runs", "compare", "report demo", "export a1b2 --out x.recrl"}) {
+      const auto result = run_recrl(command + " --db '" + file.string() + "'", dir);
+      INFO(damage << ": recrl " << command << ": " << result.err);
+      CHECK(result.status == 2);
+      CHECK_THAT(result.err, Catch::Contains(file.string()));
+      CHECK(std::count(result.err.begin(), result.err.end(), '\n') == 1);
+    }
+    if (damage == "folder") continue;
+    const std::string before = read_text(file);
+    const auto merge = run_recrl("merge good.db --into '" + file.string() + "'", dir);
+    INFO(damage << ": recrl merge --into: " << merge.err);
+    CHECK(merge.status == 2);
+    CHECK(read_text(file) == before);  // nothing written into it
+  }
+  CHECK(read_text(dir / "good.db") == good_before);
+}
+
+TEST_CASE("a store in a folder this process cannot write to is read", "[e2e][store_cli]") {
+  const auto dir = scratch_dir("store_cli_read_only_folder");
+  std::filesystem::create_directories(dir / "ro");
+  {
+    auto db = store::ResultStore::open(dir / "ro/recrl.db", test::store_options());
+    db.record_experiment(test::experiment_record("demo"));
+    finish(db, run_of("demo", kFirstRun, 0, "random"), 0.5, dir / "p.recrl");
+  }
+  std::filesystem::permissions(dir / "ro",
+                               std::filesystem::perms::owner_write |
+                                   std::filesystem::perms::group_write |
+                                   std::filesystem::perms::others_write,
+                               std::filesystem::perm_options::remove);
+  // Root may write anywhere: run as nobody there.
+  const std::string as_reader =
+      ::geteuid() == 0 ? "--reuid=65534 --regid=65534 --clear-groups " : "";
+  const auto result =
+      recrl::test::run_command((as_reader.empty() ? "'" : "setpriv " + as_reader + "'") +
+                                   std::string(RECRL_EXECUTABLE) + "' runs --db ro/recrl.db",
+                               dir);
+  std::filesystem::permissions(dir / "ro", std::filesystem::perms::owner_write,
+                               std::filesystem::perm_options::add);
+  INFO(result.err);
+  CHECK(result.status == 0);
+  CHECK_THAT(result.out, Catch::Contains("a1b2c3d4e5f6"));
 }

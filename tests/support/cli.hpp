@@ -30,18 +30,23 @@ inline std::filesystem::path scratch_dir(const std::string& name) {
   return dir;
 }
 
-// Runs the recrl executable with `args` (shell-quoted by the caller where needed) in `cwd`.
-inline CommandResult run_recrl(const std::string& args, const std::filesystem::path& cwd) {
+// Runs a shell command line in `cwd`, its output captured (files beside it in cwd).
+inline CommandResult run_command(const std::string& line, const std::filesystem::path& cwd) {
   const auto out = cwd / "stdout.txt";
   const auto err = cwd / "stderr.txt";
-  const std::string command = "cd '" + cwd.string() + "' && '" RECRL_EXECUTABLE "' " + args +
-                              " > '" + out.string() + "' 2> '" + err.string() + "' < /dev/null";
+  const std::string command = "cd '" + cwd.string() + "' && " + line + " > '" + out.string() +
+                              "' 2> '" + err.string() + "' < /dev/null";
   const int raw = std::system(command.c_str());
   CommandResult result;
   result.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
   result.out = read_text(out);
   result.err = read_text(err);
   return result;
+}
+
+// Runs the recrl executable with `args` (shell-quoted by the caller where needed) in `cwd`.
+inline CommandResult run_recrl(const std::string& args, const std::filesystem::path& cwd) {
+  return run_command("'" RECRL_EXECUTABLE "' " + args, cwd);
 }
 
 inline std::string project_file(const std::string& relative) {

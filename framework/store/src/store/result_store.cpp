@@ -1,5 +1,9 @@
 #include "recrl/store/result_store.hpp"
 
+#include <unistd.h>
+
+#include <algorithm>
+
 #include <system_error>
 
 #include <fmt/format.h>
@@ -58,31 +62,46 @@ std::string_view to_string(ClaimReason reason) {
   return "unknown";
 }
 
+namespace {
+
+// A failure while opening and checking a store: one that says the file is not a store of ours
+// (not a database, corrupt, a query on a table that is not as ours are) is bad input.
+[[noreturn]] void throw_open_failure(const std::string& name, const detail::SqliteFailure& failure,
+                                     const StoreOptions& options) {
+  const std::string message =
+      fmt::format("error: {}: could not open the store: {}", name,
+                  detail::describe_sqlite_failure(failure, options.busy_timeout));
+  if (detail::means_not_a_store(failure)) throw InvalidStoreError(message);
+  throw StoreError(message);
+}
+
+}  // namespace
+
 ResultStore ResultStore::open(const std::filesystem::path& path, const StoreOptions& options) {
   const std::string name = path.string();
   std::error_code error;
   if (std::filesystem::is_directory(path, error))
-    throw StoreError(fmt::format("error: {}: a folder, not a result store", name));
+    throw InvalidStoreError(fmt::format("error: {}: a folder, not a result store", name));
   if (options.read_only) {
     if (!std::filesystem::exists(path, error))
-      throw StoreError(fmt::format("error: {}: no such result store", name));
+      throw InvalidStoreError(fmt::format("error: {}: no such result store", name));
   } else {
     prepare_folder(path);
   }
-  const auto mode = options.read_only ? detail::Connection::Mode::read_only
-                                      : detail::Connection::Mode::read_write_create;
+  // Reading a store needs its -shm file, which SQLite makes beside it: in a folder this process
+  // cannot write to, the store is read as an unchanging file instead.
+  const std::filesystem::path folder = path.has_parent_path() ? path.parent_path() : ".";
+  const auto mode = !options.read_only ? detail::Connection::Mode::read_write_create
+                    : ::access(folder.c_str(), W_OK) == 0
+                        ? detail::Connection::Mode::read_only
+                        : detail::Connection::Mode::read_only_immutable;
   std::unique_ptr<Impl> impl;
   try {
     impl = std::make_unique<Impl>(path, options, mode);
   } catch (const detail::SqliteFailure& failure) {
-    throw StoreError(fmt::format("error: {}: could not open the store: {}", name,
-                                 detail::describe_sqlite_failure(failure, options.busy_timeout)));
+    throw_open_failure(name, failure, options);
   }
   try {
-    // WAL lets readers and one writer work at once, and a crashed writer never leaves a torn
-    // store. synchronous=NORMAL in WAL survives any process crash (kill -9); only a power loss
-    // may lose the last commits, never consistency.
-    if (!options.read_only) impl->db.exec("PRAGMA journal_mode = WAL");
     impl->db.exec("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON");
     if (options.size_limit_bytes > 0) {
       auto q = impl->db.query("SELECT page_size FROM pragma_page_size");
@@ -113,6 +132,24 @@ ResultStore ResultStore::open(const std::filesystem::path& path, const StoreOpti
             detail::create_or_check_schema(impl->db, path, options.recrl_version, false);
       });
     }
+    // SQLite's quick check of the whole file: a corrupt page fails here, not as garbage in a
+    // table later.
+    {
+      auto q = impl->db.query("PRAGMA quick_check(1)");
+      if (q->step() && q->text(0) != "ok") {
+        std::string problem = q->text(0);  // several lines: one here
+        std::replace(problem.begin(), problem.end(), '\n', ' ');
+        throw InvalidStoreError(fmt::format(
+            "error: {}: a corrupt result store (SQLite's check: {}); recrl merge can copy the "
+            "finished runs of another store, not repair this one",
+            name, problem));
+      }
+    }
+    // WAL lets readers and one writer work at once, and a crashed writer never leaves a torn
+    // store. synchronous=NORMAL in WAL survives any process crash (kill -9); only a power loss
+    // may lose the last commits, never consistency. Set once the file is known to be a store
+    // of ours: switching another program's database to WAL would change it.
+    if (!options.read_only) impl->db.exec("PRAGMA journal_mode = WAL");
     if (!options.read_only && impl->schema_version < kSchemaVersion) {
       in_transaction([&] {
         // Checked again under the lock: another process may have upgraded it meanwhile.
@@ -123,8 +160,7 @@ ResultStore ResultStore::open(const std::filesystem::path& path, const StoreOpti
       });
     }
   } catch (const detail::SqliteFailure& failure) {
-    throw StoreError(fmt::format("error: {}: could not open the store: {}", name,
-                                 detail::describe_sqlite_failure(failure, options.busy_timeout)));
+    throw_open_failure(name, failure, options);
   }
   return ResultStore(std::move(impl));
 }

@@ -1,6 +1,9 @@
 #include "schema.hpp"
 
+#include <algorithm>
+#include <map>
 #include <optional>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -10,6 +13,16 @@
 namespace recrl::store::detail {
 
 namespace {
+
+// Every table of the database with its columns, in order.
+std::map<std::string, std::vector<std::string>> columns_of(Connection& db) {
+  std::map<std::string, std::vector<std::string>> columns;
+  auto q = db.query(
+      "SELECT m.name, p.name FROM sqlite_schema m JOIN pragma_table_info(m.name) p "
+      "WHERE m.type = 'table' ORDER BY m.name, p.cid");
+  while (q->step()) columns[q->text(0)].push_back(q->text(1));
+  return columns;
+}
 
 // Schema 1. Times are Unix seconds (REAL). Seeds are stored as the bits of a uint64 in an
 // INTEGER. Curves, metrics and action counts are keyed by run, so re-recording a point (a
@@ -101,6 +114,16 @@ CREATE TABLE reward_components (
 ) WITHOUT ROWID;
 )sql";
 
+// Each table's columns as a store of schema `version` has them: read off a database created in
+// memory with that schema's SQL, so the check and the schema cannot disagree.
+std::map<std::string, std::vector<std::string>> expected_columns(int version) {
+  Connection reference(":memory:", Connection::Mode::read_write_create,
+                       std::chrono::milliseconds(0));
+  reference.exec(kSchemaSql);
+  if (version >= 2) reference.exec(kSchema2Sql);
+  return columns_of(reference);
+}
+
 bool has_table(Connection& db, const char* name) {
   auto q = db.query("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1");
   q->bind(1, name);
@@ -133,11 +156,12 @@ int create_or_check_schema(Connection& db, const std::filesystem::path& file,
   const std::string name = file.string();
   if (!has_table(db, "meta")) {
     if (has_any_table(db))
-      throw StoreError(fmt::format(
+      throw InvalidStoreError(fmt::format(
           "error: {}: a SQLite database but not a recrl result store (it has no meta table)",
           name));
     if (check_only)
-      throw StoreError(fmt::format("error: {}: an empty database, not a recrl result store", name));
+      throw InvalidStoreError(
+          fmt::format("error: {}: an empty database, not a recrl result store", name));
     db.exec(kSchemaSql);
     db.exec(kSchema2Sql);
     set_meta(db, "schema_version", std::to_string(ResultStore::kSchemaVersion));
@@ -153,14 +177,32 @@ int create_or_check_schema(Connection& db, const std::filesystem::path& file,
     schema = 0;
   }
   if (schema <= 0)
-    throw StoreError(fmt::format(
+    throw InvalidStoreError(fmt::format(
         "error: {}: not a recrl result store (its meta table has no valid schema_version)", name));
   if (schema > ResultStore::kSchemaVersion)
-    throw StoreError(fmt::format(
+    throw InvalidStoreError(fmt::format(
         "error: {} was written by recrl {} (store schema {}); this recrl reads schema {}: "
         "upgrade recrl",
         name, meta_value(db, "recrl_version").value_or("(unknown)"), schema,
         ResultStore::kSchemaVersion));
+  // Every table and column the schema has must be there: a store someone edited (a dropped
+  // table or column) fails now, with its name, not in the middle of a query.
+  const auto found = columns_of(db);
+  for (const auto& [table, columns] : expected_columns(schema)) {
+    const auto there = found.find(table);
+    if (there == found.end()) {
+      throw InvalidStoreError(fmt::format(
+          "error: {}: a damaged recrl result store: it has no table '{}' (schema {} has one)", name,
+          table, schema));
+    }
+    for (const std::string& column : columns) {
+      if (std::find(there->second.begin(), there->second.end(), column) == there->second.end()) {
+        throw InvalidStoreError(
+            fmt::format("error: {}: a damaged recrl result store: table '{}' has no column '{}'",
+                        name, table, column));
+      }
+    }
+  }
   return schema;
 }
 

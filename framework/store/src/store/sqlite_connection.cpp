@@ -21,6 +21,11 @@ void check(sqlite3* db, int code) {
 
 }  // namespace
 
+bool means_not_a_store(const SqliteFailure& failure) {
+  return failure.code() == SQLITE_NOTADB || failure.code() == SQLITE_CORRUPT ||
+         failure.code() == SQLITE_ERROR;
+}
+
 std::string describe_sqlite_failure(const SqliteFailure& failure,
                                     std::chrono::milliseconds busy_timeout) {
   switch (failure.code()) {
@@ -126,10 +131,20 @@ Connection::Connection(const std::filesystem::path& file, Mode mode,
                        std::chrono::milliseconds busy_timeout)
     : busy_wait_(std::make_unique<BusyWait>(BusyWait{busy_timeout, {}})) {
   // NOMUTEX: the store serialises access to its connection itself.
-  const int flags = (mode == Mode::read_only ? SQLITE_OPEN_READONLY
-                                             : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-                    SQLITE_OPEN_NOMUTEX;
-  const int code = sqlite3_open_v2(file.c_str(), &db_, flags, nullptr);
+  const bool writable = mode == Mode::read_write_create;
+  const int flags = (writable ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY) |
+                    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
+  // As a URI, so that immutable can be said (and a file name with '?' or '#' stays a name).
+  std::string uri = "file:";
+  for (const char c : file.string()) {
+    if (c == '?' || c == '#' || c == '%') {
+      uri += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+    } else {
+      uri += c;
+    }
+  }
+  if (mode == Mode::read_only_immutable) uri += "?immutable=1";
+  const int code = sqlite3_open_v2(uri.c_str(), &db_, flags, nullptr);
   if (code != SQLITE_OK) {
     const std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(code);
     sqlite3_close_v2(db_);

@@ -26,6 +26,10 @@ class SqliteFailure : public std::runtime_error {
   int code_;
 };
 
+// Whether the failure says the file is not a store of ours: not a database, a corrupt one, or
+// SQL that does not fit its tables (SQLITE_ERROR, e.g. "no such column").
+bool means_not_a_store(const SqliteFailure& failure);
+
 // Not SQLite's: a transaction may not commit because a write inside it failed before.
 inline constexpr int kEarlierWriteFailed = -1;
 
@@ -98,7 +102,9 @@ class Query {
 // the cost of a small INSERT is in preparing it).
 class Connection {
  public:
-  enum class Mode { read_write_create, read_only };
+  // read_only_immutable: read-only, and the file is taken as unchanging, so SQLite needs no
+  // -wal or -shm beside it (for a store in a folder this process cannot write to).
+  enum class Mode { read_write_create, read_only, read_only_immutable };
   Connection(const std::filesystem::path& file, Mode mode, std::chrono::milliseconds busy_timeout);
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;

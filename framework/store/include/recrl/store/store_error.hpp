@@ -13,4 +13,12 @@ class RECRL_API StoreError : public Error {
   using Error::Error;
 };
 
+// A file that is not a result store this recrl can use: not a SQLite database, a corrupt one,
+// another program's database, a recrl store with a table or column missing, or one written by
+// a newer recrl. Bad input, not a fault of the store: commands report it with exit status 2.
+class RECRL_API InvalidStoreError : public StoreError {
+ public:
+  using StoreError::StoreError;
+};
+
 }  // namespace recrl::store
