@@ -6,30 +6,12 @@
 #include "commands.hpp"
 #include "options.hpp"
 #include "recrl/core/errors.hpp"
+#include "recrl/run/policy_file.hpp"
+#include "recrl/util/atomic_file.hpp"
+#include "recrl/util/read_file.hpp"
 #include "store_access.hpp"
 
 namespace recrl::app {
-
-namespace {
-
-// Copies through FILE.partial and a rename, so that FILE is either the whole policy or absent:
-// a half-copied policy would fail to load much later, far from its cause.
-void copy_atomically(const std::filesystem::path& from, const std::filesystem::path& to) {
-  const std::filesystem::path partial = to.string() + ".partial";
-  std::error_code error;
-  if (to.has_parent_path()) std::filesystem::create_directories(to.parent_path(), error);
-  if (!error)
-    std::filesystem::copy_file(from, partial, std::filesystem::copy_options::overwrite_existing,
-                               error);
-  if (!error) std::filesystem::rename(partial, to, error);
-  if (error) {
-    std::error_code ignored;
-    std::filesystem::remove(partial, ignored);
-    throw Error(fmt::format("error: cannot write {}: {}", to.string(), error.message()));
-  }
-}
-
-}  // namespace
 
 int export_command(const std::vector<std::string>& args) {
   std::string run_id;
@@ -55,7 +37,10 @@ int export_command(const std::vector<std::string>& args) {
   }
   const store::ResultStore db = open_store_to_read(db_file);
   const store::RunRecord run = find_run(db, run_id);
-  copy_atomically(stored_policy(db, run), out);
+  // Through a temporary file and a rename (util::write_file_atomically), so that the file is
+  // either the whole policy or absent: a half-copied policy would fail to load much later.
+  const std::filesystem::path policy = stored_policy(db, run);
+  util::write_file_atomically(out, util::read_file(policy, "the policy file", kMaxPolicyBytes));
   std::cout << fmt::format("exported the policy of run {} to {}\n", run.info.run_id, out);
   return 0;
 }

@@ -217,3 +217,37 @@ TEST_CASE("a name or output that is, or leaves, the working directory is a confi
   CHECK(experiment("ok", "out/ok").status == 0);
   CHECK(experiment("ok", (dir / "abs").string()).status == 0);
 }
+
+TEST_CASE("report and export write through a symlink and never replace a special file",
+          "[hostile][output]") {
+  const auto dir = scratch_dir("hostile_out_targets");
+  const auto run = run_recrl("run '" + project_file("experiments/baselines.yaml") +
+                                 "' --set seeds=[0] --set train.timesteps=100 "
+                                 "--set eval.episodes=10 --set output=out --db s.db --quiet",
+                             dir);
+  INFO(run.err);
+  REQUIRE(run.status == 0);
+  // A symlink: the link stays, its target gets the report.
+  write(dir / "target.html", "old\n");
+  std::filesystem::create_symlink("target.html", dir / "link.html");
+  const auto through = run_recrl("report baselines --db s.db --out link.html", dir);
+  INFO(through.err);
+  CHECK(through.status == 0);
+  CHECK(std::filesystem::is_symlink(dir / "link.html"));
+  CHECK_THAT(read_text(dir / "target.html"), Contains("<!DOCTYPE html>"));
+  // A FIFO and a device are refused, and stay what they are.
+  REQUIRE(::mkfifo((dir / "fifo").c_str(), 0600) == 0);
+  const auto runs = run_recrl("runs --db s.db", dir);
+  const std::string run_id = runs.out.substr(runs.out.find('\n') + 1, 12);  // the first run
+  for (const std::string& command : {std::string("report baselines --db s.db --out "),
+                                    "export " + run_id + " --force --db s.db --out "}) {
+    for (const std::string target : {"fifo", "/dev/null"}) {
+      check_clean_refusal(run_recrl(command + target, dir), "is not a regular file");
+    }
+  }
+  struct stat status {};
+  REQUIRE(::lstat((dir / "fifo").c_str(), &status) == 0);
+  CHECK(S_ISFIFO(status.st_mode));
+  REQUIRE(::stat("/dev/null", &status) == 0);
+  CHECK(S_ISCHR(status.st_mode));
+}

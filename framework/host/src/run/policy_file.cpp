@@ -18,8 +18,6 @@ namespace {
 constexpr const char* kMagicPrefix = "recrl-policy ";
 constexpr int kFormat = 1;
 constexpr const char* kMagicLine = "recrl-policy 1";
-// A policy holds networks of at most a few million parameters (docs/limits.md).
-constexpr std::uint64_t kMaxPolicyBytes = 1ull << 30;
 
 nlohmann::json plugin_json(const PluginConfig& c) {
   return {{"plugin", c.plugin}, {"version", c.version}, {"params", to_json(c.params)}};

@@ -10,6 +10,10 @@
 
 namespace recrl {
 
+// A policy file holds networks of at most a few million parameters: a larger file is refused
+// unread (docs/limits.md).
+inline constexpr std::uint64_t kMaxPolicyBytes = 1ull << 30;
+
 // A plugin as it was configured for a run: enough to make it again.
 struct PluginConfig {
   std::string plugin;
