@@ -64,9 +64,10 @@ int dispatch(int argc, char** argv) {
   }
   const auto command = commands.find(name);
   if (command == commands.end()) {
-    std::cerr << "recrl: error: unknown command '" << name
-              << "' (commands: run, validate, plugins, describe, recommend, runs, compare, export, "
-                 "merge, report)\n";
+    // Listed from the table itself, so that no command is left out of the message.
+    std::string names;
+    for (const auto& [known, run] : commands) names += (names.empty() ? "" : ", ") + known;
+    std::cerr << "recrl: error: unknown command '" << name << "' (commands: " << names << ")\n";
     return 2;
   }
   return command->second(std::vector<std::string>(argv + 2, argv + argc));

@@ -91,6 +91,23 @@ TEST_CASE("a descriptor symbol that is data or points outside the plugin is refu
             ": recrl_plugin_descriptor() returned a pointer outside the plugin");
 }
 
+TEST_CASE("a plugin name on a looping or dangling symlink is a problem, not silence",
+          "[plugin][registry]") {
+  const fs::path dir = fs::temp_directory_path() / "recrl_test_symlink_plugins";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  fs::create_symlink("recrl_reward_loop.so", dir / "recrl_reward_loop.so");
+  fs::create_symlink("nowhere.so", dir / "recrl_reward_dangling.so");
+  PluginRegistry registry;
+  registry.scan({dir});
+  REQUIRE(registry.problems().size() == 2);
+  CHECK_THAT(registry.problems()[0], StartsWith((dir / "recrl_reward_dangling.so").string() +
+                                                ": named like a plugin but not a regular file"));
+  CHECK_THAT(registry.problems()[1], StartsWith((dir / "recrl_reward_loop.so").string() +
+                                                ": named like a plugin but not a regular file") &&
+                                         Contains("symbolic links"));
+}
+
 TEST_CASE("a file that is not a shared library is refused with the loader's reason",
           "[plugin][registry]") {
   const std::string problem = only_problem("not_a_library");

@@ -240,7 +240,7 @@ TEST_CASE("report and export write through a symlink and never replace a special
   const auto runs = run_recrl("runs --db s.db", dir);
   const std::string run_id = runs.out.substr(runs.out.find('\n') + 1, 12);  // the first run
   for (const std::string& command : {std::string("report baselines --db s.db --out "),
-                                    "export " + run_id + " --force --db s.db --out "}) {
+                                     "export " + run_id + " --force --db s.db --out "}) {
     for (const std::string target : {"fifo", "/dev/null"}) {
       check_clean_refusal(run_recrl(command + target, dir), "is not a regular file");
     }
@@ -250,4 +250,32 @@ TEST_CASE("report and export write through a symlink and never replace a special
   CHECK(S_ISFIFO(status.st_mode));
   REQUIRE(::stat("/dev/null", &status) == 0);
   CHECK(S_ISCHR(status.st_mode));
+}
+
+TEST_CASE("buffers larger than the machine's memory are a config error at the parameter",
+          "[hostile][config]") {
+  const auto dir = scratch_dir("hostile_memory");
+  const auto validate = [&](const std::string& algorithm) {
+    write(dir / "exp.yaml",
+          "name: big\nenv: {plugin: recommendation}\nreward: {plugin: seed_rules}\n"
+          "algorithms:\n  - " +
+              algorithm + "\n");
+    return run_recrl("validate exp.yaml", dir);
+  };
+  check_clean_refusal(validate("{plugin: dqn, params: {buffer_size: 100000000000}}"),
+                      "exp.yaml:5:41: error: algorithms[0].params.buffer_size: a replay buffer of "
+                      "100000000000 transitions would need");
+  check_clean_refusal(validate("{plugin: ppo, params: {n_steps: 100000000000}}"),
+                      "algorithms[0].params.n_steps: a rollout of 100000000000 steps");
+  check_clean_refusal(validate("{plugin: a2c, params: {n_steps: 100000000000}}"),
+                      "algorithms[0].params.n_steps: a rollout of 100000000000 steps");
+}
+
+TEST_CASE("an unknown command lists every command", "[hostile][cli]") {
+  const auto dir = scratch_dir("hostile_unknown_command");
+  const auto result = run_recrl("frob", dir);
+  CHECK(result.status == 2);
+  CHECK(result.err ==
+        "recrl: error: unknown command 'frob' (commands: bench, compare, describe, "
+        "export, merge, plugins, recommend, report, run, runs, validate)\n");
 }

@@ -381,3 +381,71 @@ TEST_CASE("a store in a folder this process cannot write to is read", "[e2e][sto
   CHECK(result.status == 0);
   CHECK_THAT(result.out, Catch::Contains("a1b2c3d4e5f6"));
 }
+
+TEST_CASE("a resumed run left to another process is judged by the store at the end",
+          "[e2e][store_cli]") {
+  const auto dir = scratch_dir("store_cli_left_to_other");
+  std::ofstream(dir / "exp.yaml") << "name: left\n"
+                                     "env: {plugin: recommendation}\n"
+                                     "reward: {plugin: seed_rules}\n"
+                                     "algorithms: [{plugin: random}, {plugin: oracle}]\n"
+                                     "seeds: [0, 1]\n"
+                                     "train: {timesteps: 20000}\n"
+                                     "eval: {episodes: 200}\n"
+                                     "output: out\n";
+  REQUIRE(run_recrl("run exp.yaml -q --db s.db", dir).status == 0);
+  std::string run_id;
+  store::RunInfo info;
+  {
+    auto db = store::ResultStore::open(dir / "s.db", test::store_options());
+    const auto record = db.runs("left").front();
+    run_id = record.info.run_id;
+    info = record.info;
+    REQUIRE(db.reset_run(run_id));
+  }
+  // Another process claims that run and holds it until told to finish (or to stop).
+  int to_child[2];
+  int to_parent[2];
+  REQUIRE(::pipe(to_child) == 0);
+  REQUIRE(::pipe(to_parent) == 0);
+  const pid_t child = test::fork_child([&] {
+    auto db = store::ResultStore::open(dir / "s.db", test::store_options());
+    if (!db.claim_run(info).run_it) throw std::runtime_error("not claimed");
+    char c = 'c';
+    if (::write(to_parent[1], &c, 1) != 1) throw std::runtime_error("pipe");
+    if (::read(to_child[0], &c, 1) != 1) throw std::runtime_error("pipe");
+    if (c == 'f') db.finish_run(run_id, test::finished_of(0.5));
+  });
+  char c = 0;
+  REQUIRE(::read(to_parent[0], &c, 1) == 1);
+
+  // Still held when recrl ends: named as being run by that process, exit 1.
+  const auto held = run_recrl("run exp.yaml -q --resume --db s.db", dir);
+  CHECK(held.status == 1);
+  CHECK_THAT(held.err,
+             Catch::Contains("is being run by") && Catch::Contains(":" + std::to_string(child)));
+  // Finished by its owner: the next --resume completes the table without running it.
+  c = 'f';
+  REQUIRE(::write(to_child[1], &c, 1) == 1);
+  REQUIRE(test::wait_child(child) == 0);
+  const auto done = run_recrl("run exp.yaml -q --resume --db s.db", dir);
+  INFO(done.err);
+  CHECK(done.status == 0);
+  CHECK(std::filesystem::exists(dir / "out/results.json"));
+
+  // An owner that dies holding the run is not blamed as running it.
+  {
+    auto db = store::ResultStore::open(dir / "s.db", test::store_options());
+    REQUIRE(db.reset_run(run_id));
+  }
+  const pid_t dead = test::fork_child([&] {
+    auto db = store::ResultStore::open(dir / "s.db", test::store_options());
+    if (!db.claim_run(info).run_it) throw std::runtime_error("not claimed");
+  });
+  REQUIRE(test::wait_child(dead) == 0);
+  auto db = store::ResultStore::open(dir / "s.db", test::store_options());
+  const store::Claim after = db.inspect_claim(run_id);
+  CHECK(after.reason == store::ClaimReason::owner_died);
+  CHECK(after.previous_owner.ends_with(":" + std::to_string(dead)));
+  CHECK(db.run(run_id)->status == store::RunStatus::running);  // inspecting changed nothing
+}

@@ -251,7 +251,8 @@ TEST_CASE("recrl run refuses a run another live process is running", "[e2e][run]
 
   const auto resumed = run_recrl("run tiny.yaml -q --jobs 1 --resume", dir);
   CHECK(resumed.status == 1);
-  CHECK_THAT(resumed.err, Catch::Contains("being run by other processes"));
+  CHECK_THAT(resumed.err,
+             Catch::Contains("1 of 4 runs are not finished (oracle s0 is being run by"));
   CHECK_FALSE(std::filesystem::exists(dir / "out" / "results.md"));
   CHECK(db.run(busy.info.run_id)->status == store::RunStatus::running);
 }

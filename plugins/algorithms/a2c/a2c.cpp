@@ -42,6 +42,7 @@
 #include "recrl/toolkit/actor_critic_policy.hpp"
 #include "recrl/toolkit/binary_io.hpp"
 #include "recrl/toolkit/losses.hpp"
+#include "recrl/toolkit/memory_check.hpp"
 #include "recrl/toolkit/on_policy_rollout.hpp"
 #include "recrl/toolkit/schedule.hpp"
 #include "recrl/toolkit/spaces_check.hpp"
@@ -284,6 +285,11 @@ class A2c final : public recrl::Algorithm {
                                            "deviation); got {} * {}",
                                            s.n_steps, ctx.n_envs));
     }
+    // Each sample of a rollout: its observation and six floats (action, reward, value,
+    // log-probability, advantage, return), and the same again in a minibatch's gather.
+    recrl::toolkit::require_memory(
+        p, "n_steps", 4.0 * (ctx.env->observation.size + 6) * 2 * s.n_steps * ctx.n_envs,
+        fmt::format("a rollout of {} steps x {} environment copies", s.n_steps, ctx.n_envs));
     using Kind = recrl::toolkit::OptimizerSettings::Kind;
     s.optimizer =
         p.get_bool("use_rms_prop")

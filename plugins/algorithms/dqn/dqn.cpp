@@ -51,6 +51,7 @@
 #include "recrl/plugin/export.hpp"
 #include "recrl/toolkit/binary_io.hpp"
 #include "recrl/toolkit/losses.hpp"
+#include "recrl/toolkit/memory_check.hpp"
 #include "recrl/toolkit/mlp.hpp"
 #include "recrl/toolkit/optimizers.hpp"
 #include "recrl/toolkit/policy_kwargs.hpp"
@@ -282,6 +283,10 @@ class Dqn final : public recrl::Algorithm {
       throw p.error("batch_size",
                     fmt::format("must be <= buffer_size ({}), got {}", buffer_size, batch_size_));
     }
+    // Each transition: two observations, reward and done (floats); and its target cache slot.
+    const double transition_bytes = 4.0 * (2 * ctx.env->observation.size + 2) + 8;
+    recrl::toolkit::require_memory(p, "buffer_size", transition_bytes * buffer_size,
+                                   fmt::format("a replay buffer of {} transitions", buffer_size));
     if (n_envs_ > p.get_int("target_update_interval") && ctx.logger) {
       ctx.logger->warn(
           "dqn: n_envs {} > target_update_interval {}: the target network is updated after "

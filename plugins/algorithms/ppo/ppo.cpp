@@ -52,6 +52,7 @@
 #include "recrl/toolkit/actor_critic_policy.hpp"
 #include "recrl/toolkit/binary_io.hpp"
 #include "recrl/toolkit/losses.hpp"
+#include "recrl/toolkit/memory_check.hpp"
 #include "recrl/toolkit/on_policy_rollout.hpp"
 #include "recrl/toolkit/schedule.hpp"
 #include "recrl/toolkit/spaces_check.hpp"
@@ -422,6 +423,11 @@ class Ppo final : public recrl::Algorithm {
                     "must be > 1 when normalize_advantage is true (a minibatch of one "
                     "has no standard deviation; SB3 asserts this)");
     }
+    // Each sample of a rollout: its observation and six floats (action, reward, value,
+    // log-probability, advantage, return), and the same again in a minibatch's gather.
+    recrl::toolkit::require_memory(
+        p, "n_steps", 4.0 * (ctx.env->observation.size + 6) * 2 * s.n_steps * ctx.n_envs,
+        fmt::format("a rollout of {} steps x {} environment copies", s.n_steps, ctx.n_envs));
     const std::int64_t rollout = s.n_steps * ctx.n_envs;
     if (s.batch_size > rollout) {
       throw p.error("batch_size", fmt::format("must be <= n_steps * n_envs = {} * {} = {}, the "

@@ -1,6 +1,7 @@
 #include "recrl/loader/registry.hpp"
 
 #include <algorithm>
+#include <new>
 #include <cstdlib>
 #include <exception>
 #include <set>
@@ -88,17 +89,22 @@ void PluginRegistry::Impl::scan_folder(const fs::path& folder) {
   std::vector<fs::path> files;
   fs::directory_iterator entries(absolute, error);
   for (fs::directory_iterator end; !error && entries != end; entries.increment(error)) {
-    const fs::path& file = entries->path();
-    std::error_code status_error;
-    if (looks_like_plugin_file(file) && entries->is_regular_file(status_error)) {
-      files.push_back(file);
-    }
+    if (looks_like_plugin_file(entries->path())) files.push_back(entries->path());
   }
   if (error) {
     problems.push_back(folder.string() + ": cannot list the folder: " + error.message());
   }
   // Directory order is arbitrary; a fixed order keeps problem lists and duplicates stable.
   std::sort(files.begin(), files.end());
+  std::erase_if(files, [&](const fs::path& file) {
+    std::error_code status_error;
+    if (fs::is_regular_file(file, status_error)) return false;
+    // Named like a plugin but not a file to load (a dangling or looping symbolic link, a
+    // folder): said, not skipped without a word.
+    problems.push_back(file.string() + ": named like a plugin but not a regular file" +
+                       (status_error ? " (" + status_error.message() + ")" : std::string()));
+    return true;
+  });
   for (const auto& file : files) add_file(file);
 }
 
@@ -169,6 +175,13 @@ std::shared_ptr<Interface> PluginRegistry::Impl::create(Kind kind, const std::st
     raw = plugin->descriptor->create(params, context);
   } catch (const Error&) {
     throw;  // already says what is wrong, and where
+  } catch (const std::bad_alloc&) {
+    // The parameters asked for more memory than there is (a buffer or network too large): a
+    // configuration problem of this entry, said as one.
+    throw ConfigError(context.where, context.key_path,
+                      plugin_label(plugin->info) +
+                          " needs more memory than this machine can give with these parameters "
+                          "(std::bad_alloc); make its buffers or networks smaller");
   } catch (const std::exception& e) {
     throw PluginError(with_key_path(
         context.key_path, plugin_label(plugin->info) + " failed to construct: " + e.what()));

@@ -98,7 +98,7 @@ ExperimentResult run_experiment(const std::vector<ResolvedExperiment>& variants,
   notify.on_plan(plan);
 
   std::mutex elsewhere_mutex;
-  std::vector<std::string> elsewhere;  // runs left to the other processes running them
+  std::vector<std::size_t> elsewhere;  // runs left to the other processes running them
   std::vector<std::optional<RunResult>> outcomes;
   try {
     outcomes = execute_in_parallel(plan.size(), options.jobs, [&](std::size_t i) {
@@ -119,7 +119,7 @@ ExperimentResult run_experiment(const std::vector<ResolvedExperiment>& variants,
             spdlog::warn("run {} ({}) is being run by {}: left to it", p.id, p.label,
                          claim.previous_owner);
             std::lock_guard lock(elsewhere_mutex);
-            elsewhere.push_back(fmt::format("{} by {}", p.label, claim.previous_owner));
+            elsewhere.push_back(i);
           }
           notify.on_run_skipped(p);
           return std::optional<RunResult>();
@@ -161,11 +161,23 @@ ExperimentResult run_experiment(const std::vector<ResolvedExperiment>& variants,
                             finished, plan.size(),
                             recorder ? " (in " + options.store->path().string() + ")" : ""));
   }
-  if (!elsewhere.empty()) {
+  // The runs left to other processes, as the store has them now: those that finished meanwhile
+  // enter the table; the others are named with what became of them.
+  std::vector<std::string> unfinished;
+  for (const std::size_t i : elsewhere) {
+    if (recorder->stored_result(plan[i])) continue;
+    const store::Claim now = options.store->inspect_claim(plan[i].id);
+    unfinished.push_back(
+        now.reason == store::ClaimReason::running_elsewhere
+            ? fmt::format("{} is being run by {}", plan[i].label, now.previous_owner)
+            : fmt::format("{} was left unfinished by {}, which has ended", plan[i].label,
+                          now.previous_owner));
+  }
+  if (!unfinished.empty()) {
     throw Error(fmt::format(
-        "error: {} of {} runs are being run by other processes ({}); no results file was written. "
-        "Rerun with --resume once they have ended for the whole table",
-        elsewhere.size(), plan.size(), fmt::join(elsewhere, ", ")));
+        "error: {} of {} runs are not finished ({}); no results file was written. Rerun with "
+        "--resume for the whole table (it runs what no live process runs)",
+        unfinished.size(), plan.size(), fmt::join(unfinished, ", ")));
   }
 
   for (std::size_t i = 0; i < plan.size(); ++i) {

@@ -157,6 +157,13 @@ void ResultStore::plan_run(const RunInfo& run) {
   });
 }
 
+Claim ResultStore::inspect_claim(const std::string& run_id) const {
+  return impl_->read("look at run " + run_id, [&] {
+    return decide(find_existing(impl_->db, run_id), impl_->owner, detail::now(),
+                  impl_->options.stale_after);
+  });
+}
+
 Claim ResultStore::claim_run(const RunInfo& run) {
   return impl_->write(fmt::format("claim run {}", run.run_id), [&] {
     const Timestamp now = detail::now();

@@ -27,7 +27,7 @@ inline constexpr std::uint32_t kMagic = 0x4c434552u;
 // the export macro makes schema() and the (Params, PluginContext) constructor optional.
 inline constexpr std::uint32_t kPluginAbi = 8;
 // kAbiHeadersHash: FNV-1a 64 of those headers, checked by tests/plugin/abi_hash_test.cpp.
-inline constexpr std::uint64_t kAbiHeadersHash = 0xf82ea94dc53a2bb5ull;
+inline constexpr std::uint64_t kAbiHeadersHash = 0x4b76e11a5561a3e8ull;
 
 enum class Kind : std::uint32_t { Environment = 1, Reward = 2, Algorithm = 3 };
 

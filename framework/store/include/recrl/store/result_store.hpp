@@ -97,6 +97,9 @@ class RECRL_API ResultStore {
   //   running, heartbeat older than stale_after  -> take it over (any host: dead or hung)
   //   running otherwise                          -> leave it
   Claim claim_run(const RunInfo& run);
+  // What claim_run would decide for this run now, changing nothing: whether its owner still
+  // runs it (running_elsewhere), died or went silent, or it is finished, failed or pending.
+  Claim inspect_claim(const std::string& run_id) const;
   // Makes a finished, failed or pending run pending again and deletes its curve, final metrics,
   // action counts, policy path and checkpoint, in one transaction, so that the next claim_run
   // runs it from zero (how `recrl run` without --resume redoes a run). A running run is left
