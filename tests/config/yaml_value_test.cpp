@@ -93,7 +93,17 @@ TEST_CASE("a key written twice in one map is an error at the second one", "[unit
 
 TEST_CASE("a second document in one file is an error", "[unit][config]") {
   REQUIRE_THROWS_WITH(parse_yaml("a: 1\n---\nb: 2\n", "m.yaml"),
-                      Contains("m.yaml:3:1: error: a second YAML document"));
+                      Contains("m.yaml:2:1: error: a second YAML document"));
+}
+
+// yaml-cpp's LoadAll loops for ever on these (found by tests/fuzz/fuzz_experiment).
+TEST_CASE("a stray ',' where a document starts is an error, not a hang", "[unit][config]") {
+  REQUIRE_THROWS_WITH(parse_yaml(",", "m.yaml"),
+                      Contains("m.yaml:1:1: error: invalid YAML: ',' cannot start a value here"));
+  REQUIRE_THROWS_WITH(parse_yaml("--- ,\n", "m.yaml"),
+                      Contains("m.yaml:1:5: error: invalid YAML: ',' cannot start a value here"));
+  REQUIRE_THROWS_WITH(parse_yaml("{a: 1}\n,", "m.yaml"),
+                      Contains("m.yaml:2:1: error: invalid YAML: ',' cannot start a value here"));
 }
 
 TEST_CASE("to_yaml writes block style that reads back to the same value", "[unit][config]") {

@@ -1,8 +1,10 @@
 #include "recrl/config/yaml_value.hpp"
 
+#include <sstream>
 #include <unordered_map>
 
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include "recrl/util/number_text.hpp"
@@ -154,12 +156,56 @@ void emit(YAML::Emitter& out, const Value& v) {
   }
 }
 
+// Where the documents of a text start, read from the parser's events (at most `limit` of them).
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> marks;
+  void OnDocumentStart(const YAML::Mark& mark) override { marks.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// yaml-cpp 0.7 reads a document that starts with a token no node can start with (a ',' at the
+// top level) as an empty document without consuming the token, so YAML::LoadAll loops for ever
+// and fills memory. Reading the first document with YAML::Load and at most two more with the
+// event parser is bounded; two documents that start at one place are that token.
+void check_single_document(const std::string& text, const std::string& name) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStarts starts;
+  for (int i = 0; i < 3 && parser.HandleNextDocument(starts); ++i) {
+  }
+  const auto& marks = starts.marks;
+  for (std::size_t i = 1; i + 1 < marks.size(); ++i) {
+    if (marks[i].pos == marks[i + 1].pos) {
+      const auto offset = static_cast<std::size_t>(marks[i].pos);
+      const std::string token = offset < text.size() ? std::string(1, text[offset]) : "end";
+      throw ConfigError(location_of(marks[i], name), "",
+                        "invalid YAML: '" + token + "' cannot start a value here");
+    }
+  }
+  if (marks.size() >= 2) {
+    throw ConfigError(location_of(marks[1], name), "",
+                      "a second YAML document ('---') starts here; one file holds one document");
+  }
+}
+
 }  // namespace
 
 Value parse_yaml(const std::string& text, const std::string& name) {
-  std::vector<YAML::Node> documents;
+  YAML::Node document;
   try {
-    documents = YAML::LoadAll(text);
+    document = YAML::Load(text);
+    check_single_document(text, name);
   } catch (const YAML::DeepRecursion& e) {
     // yaml-cpp's own message for it is "bad file".
     throw ConfigError(location_of(e.mark, name), "",
@@ -168,15 +214,11 @@ Value parse_yaml(const std::string& text, const std::string& name) {
   } catch (const YAML::Exception& e) {
     throw ConfigError(location_of(e.mark, name), "", "invalid YAML: " + e.msg);
   }
-  if (documents.empty() || documents[0].IsNull()) {
+  if (document.IsNull()) {
     throw ConfigError(SourceLocation{name, 0, 0}, "", "the file is empty (no settings found)");
   }
-  if (documents.size() > 1) {
-    throw ConfigError(location_of(documents[1].Mark(), name), "",
-                      "a second YAML document ('---') starts here; one file holds one document");
-  }
   Converter converter(name);
-  return converter.convert(documents[0], "", 0);
+  return converter.convert(document, "", 0);
 }
 
 Value load_yaml_file(const std::filesystem::path& file) {
