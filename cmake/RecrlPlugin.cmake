@@ -50,7 +50,13 @@ function(recrl_add_plugin)
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON)
   # Unresolved symbols fail at link time, not in the middle of a run.
-  target_link_options(${target} PRIVATE -Wl,--no-undefined)
+  # (RECRL_NO_UNDEFINED: recrl's own build drops it for clang's sanitizers; an installed
+  # package has it unset, so plugins built elsewhere get it.)
+  if(DEFINED RECRL_NO_UNDEFINED)
+    target_link_options(${target} PRIVATE ${RECRL_NO_UNDEFINED})
+  else()
+    target_link_options(${target} PRIVATE -Wl,--no-undefined)
+  endif()
   set_property(GLOBAL APPEND PROPERTY RECRL_PLUGIN_TARGETS ${target})
   if(RECRL_INSTALL_BUNDLED_PLUGINS)
     # Installed plugins find librecrl relative to themselves: lib/recrl/plugins -> lib.
