@@ -2,7 +2,9 @@
 # One command from a fresh Debian 12 machine to a result:
 #   scripts/bootstrap.sh run    install what is missing, build, run the headline experiment
 #                               (experiments/seed.yaml: PPO vs A2C vs DQN vs random vs oracle)
-#   scripts/bootstrap.sh test   install what is missing, build, run the whole test suite (ctest)
+#   scripts/bootstrap.sh test   install what is missing, build, run the whole test suite (ctest),
+#                               then the suite again under AddressSanitizer + UBSan (build-asan/)
+#                               and each fuzz target for 30 s (clang's libFuzzer, build-fuzz/)
 # Both are idempotent: installed packages and an up-to-date build are left as they are.
 set -euo pipefail
 
@@ -17,7 +19,8 @@ packages=(cmake g++ make pkg-config libboost-dev libboost-program-options-dev li
           libsqlite3-dev)
 # Only for `test`: the browser test (ctest label browser) renders a report in headless Chromium;
 # packages are installed without their recommends, so it gets a font for its text explicitly.
-test_packages=(chromium fonts-liberation)
+# clang and its runtime build the fuzz targets (tests/fuzz/README.md).
+test_packages=(chromium fonts-liberation clang libclang-rt-14-dev)
 
 install_missing() {
   local missing=()
@@ -32,25 +35,37 @@ install_missing() {
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-build_all() {
-  local werror=OFF
+# build_in DIR [CMAKE_OPTION...]: configure and build one build folder.
+build_in() {
+  local dir=$1 werror=OFF
+  shift
   [ "${CI:-}" = "true" ] && werror=ON
-  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DRECRL_WARNINGS_AS_ERRORS=$werror >/dev/null
-  cmake --build "$build" -j "$jobs"
+  cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=Release -DRECRL_WARNINGS_AS_ERRORS=$werror "$@" >/dev/null
+  cmake --build "$dir" -j "$jobs"
 }
 
 case "$mode" in
   run)
     install_missing
-    build_all
+    build_in "$build"
     cd "$root"
     "$build/bin/recrl" run experiments/seed.yaml
     ;;
   test)
     packages+=("${test_packages[@]}")
     install_missing
-    build_all
+    build_in "$build"
     ctest --test-dir "$build" --output-on-failure -j "$jobs"
+    # The suite again with every library, plugin and test compiled with AddressSanitizer and
+    # UndefinedBehaviorSanitizer: any report fails its test. The browser and SDK tests test
+    # nothing there that memory errors could change, and are left out.
+    echo "bootstrap: the test suite under AddressSanitizer + UndefinedBehaviorSanitizer"
+    build_in "$build-asan" -DRECRL_SANITIZE=ON -DRECRL_BUILD_BENCHMARKS=OFF
+    ctest --test-dir "$build-asan" --output-on-failure -j "$jobs" -LE "browser|sdk"
+    # Each parser's fuzz target for RECRL_FUZZ_SECONDS (30 s unless set).
+    echo "bootstrap: the fuzz targets (libFuzzer)"
+    CC=clang CXX=clang++ build_in "$build-fuzz" -DRECRL_FUZZ=ON
+    ctest --test-dir "$build-fuzz" --output-on-failure -j "$jobs" -L fuzz
     ;;
   *)
     echo "usage: scripts/bootstrap.sh run|test" >&2

@@ -20,6 +20,35 @@
 #include "recrl/toolkit/rollout_buffer.hpp"
 #include "toolkit_allocation_counter.hpp"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define RECRL_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RECRL_TEST_ASAN 1
+#endif
+#endif
+
+namespace {
+std::atomic<std::uint64_t> g_heap_allocations{0};
+void count_allocation() { g_heap_allocations.fetch_add(1, std::memory_order_relaxed); }
+}  // namespace
+
+#ifdef RECRL_TEST_ASAN
+// ---------------------------------------------------------------------------------------------
+// Under AddressSanitizer, which owns malloc, its allocator calls a hook for every allocation.
+// (Declared here as sanitizer/allocator_interface.h declares it: GCC does not install that
+// header.)
+// ---------------------------------------------------------------------------------------------
+extern "C" int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void*,
+                                                                             std::size_t),
+                                                         void (*free_hook)(const volatile void*));
+
+namespace {
+void on_malloc(const volatile void*, std::size_t) { count_allocation(); }
+void on_free(const volatile void*) {}
+const int g_hooks_installed = __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free);
+}  // namespace
+#else
 // ---------------------------------------------------------------------------------------------
 // The counting allocator: glibc exports its implementation under __libc_* names, so these
 // definitions (which the executable exports and every library binds to) count and forward.
@@ -33,11 +62,6 @@ void* __libc_realloc(void* pointer, std::size_t size);
 void* __libc_memalign(std::size_t alignment, std::size_t size);
 void __libc_free(void* pointer);
 }
-
-namespace {
-std::atomic<std::uint64_t> g_heap_allocations{0};
-void count_allocation() { g_heap_allocations.fetch_add(1, std::memory_order_relaxed); }
-}  // namespace
 
 extern "C" {
 void* malloc(std::size_t size) noexcept {
@@ -70,6 +94,8 @@ int posix_memalign(void** out, std::size_t alignment, std::size_t size) noexcept
   return 0;
 }
 }
+
+#endif
 
 std::uint64_t recrl::test::heap_allocations() {
   return g_heap_allocations.load(std::memory_order_relaxed);

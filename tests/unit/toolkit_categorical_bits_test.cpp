@@ -56,13 +56,14 @@ void check_log_softmax_bits() {
 
 }  // namespace
 
-TEST_CASE("categorical set_logits keeps eigen's log softmax bit for bit", "[unit][toolkit]") {
+TEST_CASE("categorical set_logits keeps eigen's log softmax bit for bit", "[unit][toolkit][bits]") {
   check_log_softmax_bits<float>();
   check_log_softmax_bits<double>();
 }
 
 // add_log_prob_gradient's element loop against the column expression it replaced.
-TEST_CASE("categorical log prob gradient keeps eigen's column expression bits", "[unit][toolkit]") {
+TEST_CASE("categorical log prob gradient keeps eigen's column expression bits",
+          "[unit][toolkit][bits]") {
   using Mat = Eigen::MatrixXf;
   Rng rng(22);
   for (const Eigen::Index actions : {2, 10, 17}) {
@@ -90,7 +91,7 @@ TEST_CASE("categorical log prob gradient keeps eigen's column expression bits", 
 
 // entropy()'s column loops against the partial reduction they replaced, with a zero
 // probability in the mix (its clamped log term).
-TEST_CASE("categorical entropy keeps eigen's partial reduction bits", "[unit][toolkit]") {
+TEST_CASE("categorical entropy keeps eigen's partial reduction bits", "[unit][toolkit][bits]") {
   using Mat = Eigen::MatrixXf;
   Rng rng(23);
   for (const Eigen::Index actions : {1, 2, 10, 15, 16, 17}) {
