@@ -28,8 +28,9 @@ namespace recrl::app {
 namespace {
 
 // The default benchmark: experiments/seed.yaml's learners (Stable-Baselines3's defaults, 8
-// environment copies for PPO and A2C, 1 for DQN, normalised observations) on one seed, with
-// only the final evaluation. Embedded so that an installed recrl needs no source tree.
+// environment copies for PPO and A2C, 1 for DQN, normalised observations; the bandits on one
+// copy and raw features) on one seed, 100k steps each, with only the final evaluation. Embedded so
+// that an installed recrl needs no source tree.
 constexpr const char* kSeedBench = R"(name: bench
 env:
   plugin: recommendation
@@ -40,6 +41,10 @@ algorithms:
   - {plugin: ppo, n_envs: 8}
   - {plugin: a2c, n_envs: 8}
   - {plugin: dqn, n_envs: 1}
+  - {plugin: eps_greedy, n_envs: 1, normalize_observations: false}
+  - {plugin: linucb, n_envs: 1, normalize_observations: false}
+  - {plugin: lin_ts, n_envs: 1, normalize_observations: false}
+  - {plugin: squarecb, n_envs: 1, normalize_observations: false}
 seeds: [0]
 train: {timesteps: 100000, n_envs: 8, normalize_observations: true}
 eval: {episodes: 10000, seed: 1000003, every: 0}

@@ -84,5 +84,5 @@ TEST_CASE("recrl bench --only refuses a label the experiment lacks", "[e2e][benc
   CHECK(result.status == 2);
   CHECK_THAT(result.err,
              Catch::Contains("--only sac: no algorithm of the experiment has this label "
-                             "(its labels: ppo, a2c, dqn)"));
+                             "(its labels: ppo, a2c, dqn, eps_greedy, linucb, lin_ts, squarecb)"));
 }

@@ -12,6 +12,7 @@
 
 #include "../unit/toolkit_allocation_counter.hpp"
 #include "cli.hpp"
+#include "driven_algorithm.hpp"
 #include "plugin_fixture.hpp"
 #include "recrl/config/experiment.hpp"
 #include "recrl/run/runner.hpp"
@@ -69,72 +70,25 @@ TEST_CASE("policy_kwargs errors point at the value and say what is wrong", "[uni
 // The plugins driven directly: save/load and allocation-free steady state
 // ---------------------------------------------------------------------------------------------
 
-// A plugin instance on the recommendation environment's spec, fed synthetic steps.
-struct Driven {
-  std::shared_ptr<recrl::Environment> env = recrl::test::make_environment("recommendation");
-  std::shared_ptr<recrl::Algorithm> algo;
-  int n_envs;
-  recrl::Matrix obs, next_obs;
-  recrl::Vector rewards;
-  std::vector<int> actions;
-  std::vector<std::uint8_t> terminated, truncated;
-  recrl::Metrics metrics;
-  recrl::Rng data_rng{7};
-
-  Driven(const std::string& plugin, const std::string& yaml, int envs) : n_envs(envs) {
-    const recrl::Params params = recrl::test::plugin_params(recrl::plugin::Kind::Algorithm, plugin,
-                                                            yaml, "algorithms[0]", "algo.yaml");
-    recrl::PluginContext ctx = recrl::test::plugin_context("algorithms[0]", &env->spec());
-    ctx.n_envs = envs;
-    ctx.total_timesteps = 100000;  // DQN's exploration schedule needs the run's budget
-    algo = recrl::test::bundled_plugins().create_algorithm(plugin, params, ctx);
-    const int dim = env->spec().observation.size;
-    obs.resize(dim, envs);
-    next_obs.resize(dim, envs);
-    rewards.resize(envs);
-    actions.assign(static_cast<std::size_t>(envs), 0);
-    terminated.assign(static_cast<std::size_t>(envs), 1);  // a contextual bandit: every step ends
-    truncated.assign(static_cast<std::size_t>(envs), 0);
-    metrics.reserve(32);
-    fill(obs);
-  }
-  void fill(recrl::Matrix& m) {
-    for (Eigen::Index i = 0; i < m.size(); ++i) m(i) = static_cast<float>(data_rng.normal());
-  }
-  // One act + observe (+ update when due); the reward favours action 0 on a positive feature 0.
-  void step(recrl::Rng& rng) {
-    algo->act(recrl::ObsBatch{obs, obs}, recrl::ActMode::Explore, rng, actions);
-    for (int e = 0; e < n_envs; ++e)
-      rewards(e) = (actions[static_cast<std::size_t>(e)] == 0) == (obs(0, e) > 0) ? 1.0f : 0.0f;
-    fill(next_obs);
-    const recrl::StepBatch batch{obs, actions, rewards, next_obs, next_obs, terminated, truncated};
-    if (algo->observe(batch)) {
-      metrics.clear();
-      algo->update(rng, metrics);
-    }
-    obs.swap(next_obs);
-  }
-};
-
 TEST_CASE("ppo and a2c save and load round trip gives identical actions and probabilities",
           "[run][ppo][a2c]") {
   for (const std::string plugin : {"ppo", "a2c"}) {
     const std::string yaml =
         plugin == "ppo" ? "{n_steps: 16, batch_size: 8, n_epochs: 2}" : "{n_steps: 4}";
-    Driven trained(plugin, yaml, 4);
+    recrl::test::Driven trained(plugin, yaml, 4);
     recrl::Rng rng(1);
     for (int i = 0; i < 64; ++i) trained.step(rng);
     std::stringstream state;
     trained.algo->save(state);
 
-    Driven loaded(plugin, yaml, 4);
+    recrl::test::Driven loaded(plugin, yaml, 4);
     loaded.algo->load(state);
     recrl::Matrix probe(trained.obs.rows(), 50);
     trained.fill(probe);
     const recrl::ObsBatch batch{probe, probe};
     recrl::Matrix p1, p2;
-    REQUIRE(trained.algo->action_probabilities(batch, p1));
-    REQUIRE(loaded.algo->action_probabilities(batch, p2));
+    REQUIRE(trained.algo->action_probabilities(batch, recrl::ActMode::Explore, p1));
+    REQUIRE(loaded.algo->action_probabilities(batch, recrl::ActMode::Explore, p2));
     CHECK(p1 == p2);
     CHECK_FALSE(p1.isApproxToConstant(p1(0, 0)));  // trained: not the uniform initial policy
     recrl::Vector v1, v2;
@@ -150,10 +104,11 @@ TEST_CASE("ppo and a2c save and load round trip gives identical actions and prob
 }
 
 TEST_CASE("ppo load rejects a policy of another shape or a foreign state", "[run][ppo]") {
-  Driven small("ppo", "{n_steps: 16, batch_size: 8, policy_kwargs: {net_arch: [8]}}", 2);
+  recrl::test::Driven small("ppo", "{n_steps: 16, batch_size: 8, policy_kwargs: {net_arch: [8]}}",
+                            2);
   std::stringstream state;
   small.algo->save(state);
-  Driven standard("ppo", "{n_steps: 16, batch_size: 8}", 2);
+  recrl::test::Driven standard("ppo", "{n_steps: 16, batch_size: 8}", 2);
   CHECK_THROWS_AS(standard.algo->load(state), recrl::DataError);
   std::stringstream garbage("not a policy");
   CHECK_THROWS_AS(standard.algo->load(garbage), recrl::DataError);
@@ -176,7 +131,7 @@ TEST_CASE("ppo a2c and dqn act observe and update without heap allocations in st
                          1}};
   for (const Case& c : cases) {
     const std::string plugin = c.plugin;
-    Driven d(plugin, c.params, c.n_envs);
+    recrl::test::Driven d(plugin, c.params, c.n_envs);
     recrl::Rng rng(3);
     for (int i = 0; i < 100; ++i) d.step(rng);  // warm up: weights drawn, first updates done
     const std::uint64_t allocations = recrl::test::allocations_during([&] {
@@ -191,22 +146,11 @@ TEST_CASE("ppo a2c and dqn act observe and update without heap allocations in st
 // Whole runs through the runner
 // ---------------------------------------------------------------------------------------------
 
-std::filesystem::path write_experiment(const std::string& name, const std::string& yaml) {
-  const auto dir = recrl::test::scratch_dir(name);
-  std::ofstream(dir / "experiment.yaml") << yaml << "output: " << (dir / "out").string() << "\n";
-  return dir / "experiment.yaml";
-}
-
-recrl::ExperimentResult run_yaml(const std::string& name, const std::string& yaml) {
-  const auto experiment = recrl::config::load_experiment(write_experiment(name, yaml));
-  const auto resolved = recrl::resolve_experiment(experiment, recrl::test::bundled_plugins());
-  return recrl::run_experiment(resolved, recrl::test::bundled_plugins());
-}
-
 std::string resolve_error(const std::string& name, const std::string& yaml) {
   try {
-    recrl::resolve_experiment(recrl::config::load_experiment(write_experiment(name, yaml)),
-                              recrl::test::bundled_plugins());
+    recrl::resolve_experiment(
+        recrl::config::load_experiment(recrl::test::write_experiment(name, yaml)),
+        recrl::test::bundled_plugins());
   } catch (const recrl::ConfigError& e) {
     return e.what();
   }
@@ -220,15 +164,15 @@ const std::string kSeedEnv =
 TEST_CASE("ppo and a2c smoke runs on the seed environment and on cartpole", "[run][ppo][a2c]") {
   for (const std::string& env :
        {kSeedEnv, std::string("env: {plugin: cartpole}\nreward: {plugin: env_reward}\n")}) {
-    const auto result =
-        run_yaml("ppo_a2c_smoke",
-                 "name: smoke\n" + env +
-                     "algorithms:\n"
-                     "  - {plugin: ppo, params: {n_steps: 64, batch_size: 32, n_epochs: 2}}\n"
-                     "  - {plugin: a2c}\n"
-                     "seeds: [0]\n"
-                     "train: {timesteps: 2000, n_envs: 4, normalize_observations: true}\n"
-                     "eval: {episodes: 20, every: 1000}\n");
+    const auto result = recrl::test::run_yaml(
+        "ppo_a2c_smoke",
+        "name: smoke\n" + env +
+            "algorithms:\n"
+            "  - {plugin: ppo, params: {n_steps: 64, batch_size: 32, n_epochs: 2}}\n"
+            "  - {plugin: a2c}\n"
+            "seeds: [0]\n"
+            "train: {timesteps: 2000, n_envs: 4, normalize_observations: true}\n"
+            "eval: {episodes: 20, every: 1000}\n");
     REQUIRE(result.runs.size() == 2);
     for (const auto& run : result.runs) {
       INFO(env << run.label);
@@ -249,8 +193,8 @@ TEST_CASE("ppo runs with the same seed give identical evaluations", "[run][ppo]"
                            "seeds: [3]\n"
                            "train: {timesteps: 3000, n_envs: 4}\n"
                            "eval: {episodes: 500}\n";
-  const auto first = run_yaml("ppo_twice_a", yaml);
-  const auto second = run_yaml("ppo_twice_b", yaml);
+  const auto first = recrl::test::run_yaml("ppo_twice_a", yaml);
+  const auto second = recrl::test::run_yaml("ppo_twice_b", yaml);
   for (std::size_t i = 0; i < 2; ++i) {
     CHECK(first.runs[i].eval_mean == second.runs[i].eval_mean);
     CHECK(first.runs[i].action_counts == second.runs[i].action_counts);
@@ -305,7 +249,7 @@ double pct_oracle(const recrl::RunResult& run) {
 
 TEST_CASE("ppo reaches 95 percent of the oracle on the seed environment within 30k steps",
           "[learning][ppo]") {
-  const auto result = run_yaml(
+  const auto result = recrl::test::run_yaml(
       "ppo_learns", "name: ppo_learns\n" + kSeedEnv +
                         "algorithms:\n"
                         "  - {plugin: ppo, params: {n_steps: 128, batch_size: 256, n_epochs: 10, "
@@ -320,7 +264,7 @@ TEST_CASE("ppo reaches 95 percent of the oracle on the seed environment within 3
 // around 150 saturate the tanh layers: see plugins/algorithms/a2c/README.md).
 TEST_CASE("a2c reaches 85 percent of the oracle on the seed environment within 50k steps",
           "[learning][a2c]") {
-  const auto result = run_yaml(
+  const auto result = recrl::test::run_yaml(
       "a2c_learns", "name: a2c_learns\n" + kSeedEnv +
                         "algorithms:\n"
                         "  - {plugin: a2c}\n"

@@ -330,14 +330,27 @@ class Dqn final : public recrl::Algorithm {
       }
       return;
     }
-    const auto q = q_net_.forward(obs.obs);  // [n_actions x n]
-    for (Eigen::Index j = 0; j < q.cols(); ++j) {
-      Eigen::Index best = 0;
-      for (Eigen::Index a = 1; a < q.rows(); ++a) {
-        if (q(a, j) > q(best, j)) best = a;
-      }
-      actions[static_cast<std::size_t>(j)] = static_cast<int>(best);
+    greedy_actions(obs.obs, actions);
+  }
+
+  // What act() draws from, per column: uniform during the warm-up, then epsilon / K plus
+  // 1 - epsilon on the greedy action (one draw decides for the whole batch, so this is each
+  // column's own probability); the greedy action alone in Greedy mode. None before the
+  // weights exist (the first act() or load() draws or reads them).
+  bool action_probabilities(const recrl::ObsBatch& obs, recrl::ActMode mode,
+                            recrl::Matrix& probs) const override {
+    if (!initialized_) return false;
+    const double epsilon = mode == recrl::ActMode::Greedy ? 0.0
+                           : clock_.warming_up()          ? 1.0
+                                                          : clock_.exploration_rate();
+    std::vector<int> greedy(static_cast<std::size_t>(obs.obs.cols()));
+    greedy_actions(obs.obs, greedy);
+    probs = recrl::Matrix::Constant(n_actions_, obs.obs.cols(),
+                                    static_cast<float>(epsilon / static_cast<double>(n_actions_)));
+    for (Eigen::Index j = 0; j < obs.obs.cols(); ++j) {
+      probs(greedy[static_cast<std::size_t>(j)], j) += static_cast<float>(1.0 - epsilon);
     }
+    return true;
   }
 
   bool observe(const recrl::StepBatch& batch) override {
@@ -462,6 +475,18 @@ class Dqn final : public recrl::Algorithm {
   }
 
  private:
+  // argmax_a Q(obs, a) per column (the first on ties, as torch.argmax).
+  void greedy_actions(const recrl::Matrix& obs, std::span<int> actions) const {
+    const auto q = q_net_.forward(obs);  // [n_actions x n]
+    for (Eigen::Index j = 0; j < q.cols(); ++j) {
+      Eigen::Index best = 0;
+      for (Eigen::Index a = 1; a < q.rows(); ++a) {
+        if (q(a, j) > q(best, j)) best = a;
+      }
+      actions[static_cast<std::size_t>(j)] = static_cast<int>(best);
+    }
+  }
+
   static ClockSettings read_clock(const Params& p, const recrl::PluginContext& ctx) {
     ClockSettings clock;
     clock.n_envs = ctx.n_envs;

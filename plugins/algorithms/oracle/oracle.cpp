@@ -34,7 +34,9 @@ class Oracle final : public recrl::Algorithm {
   void load(std::istream&) override {}
   bool supports_checkpoints() const override { return true; }
 
-  bool action_probabilities(const recrl::ObsBatch& obs, recrl::Matrix& probs) const override {
+  // One action in both modes: the best for the reward.
+  bool action_probabilities(const recrl::ObsBatch& obs, recrl::ActMode,
+                            recrl::Matrix& probs) const override {
     probs = recrl::Matrix::Zero(spec_.action.size, obs.raw.cols());
     for (Eigen::Index j = 0; j < obs.raw.cols(); ++j) {
       probs(recrl::toolkit::best_action(spec_, reward_, obs.raw.col(j)), j) = 1;

@@ -366,8 +366,9 @@ class Ppo final : public recrl::Algorithm {
     rollout_.load_state(in);
   }
 
-  bool action_probabilities(const recrl::ObsBatch& obs, Matrix& probs) const override {
-    policy_.probabilities(obs.obs, probs);
+  bool action_probabilities(const recrl::ObsBatch& obs, recrl::ActMode mode,
+                            Matrix& probs) const override {
+    policy_.probabilities(obs.obs, mode, probs);
     return true;
   }
   bool state_values(const recrl::ObsBatch& obs, recrl::Vector& values) const override {

@@ -30,7 +30,8 @@ class RandomPolicy final : public recrl::Algorithm {
   // Nothing to keep: every action comes from the caller's random stream.
   bool supports_checkpoints() const override { return true; }
 
-  bool action_probabilities(const recrl::ObsBatch& obs, recrl::Matrix& probs) const override {
+  bool action_probabilities(const recrl::ObsBatch& obs, recrl::ActMode,
+                            recrl::Matrix& probs) const override {
     probs =
         recrl::Matrix::Constant(n_actions_, obs.obs.cols(), 1.0f / static_cast<float>(n_actions_));
     return true;

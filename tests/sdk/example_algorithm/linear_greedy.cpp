@@ -80,10 +80,17 @@ class LinearGreedy final : public recrl::Algorithm {
   // save() holds everything it keeps, so its training state is the default (what save() writes).
   bool supports_checkpoints() const override { return true; }
 
-  // The greedy policy's probabilities: 1 on the best action (what evaluation plays).
-  bool action_probabilities(const recrl::ObsBatch& obs, recrl::Matrix& probs) const override {
-    probs = recrl::Matrix::Zero(static_cast<Eigen::Index>(b_.size()), obs.obs.cols());
-    for (Eigen::Index j = 0; j < obs.obs.cols(); ++j) probs(best_action(obs.obs.col(j)), j) = 1;
+  // What act() draws from: epsilon spread evenly plus 1 - epsilon on the best action while
+  // exploring; the best action alone in Greedy mode (evaluation, recommend).
+  bool action_probabilities(const recrl::ObsBatch& obs, recrl::ActMode mode,
+                            recrl::Matrix& probs) const override {
+    const double explore = mode == recrl::ActMode::Explore ? epsilon_ : 0.0;
+    const auto n = static_cast<Eigen::Index>(b_.size());
+    const auto spread = static_cast<float>(explore / static_cast<double>(b_.size()));
+    probs = recrl::Matrix::Constant(n, obs.obs.cols(), spread);
+    for (Eigen::Index j = 0; j < obs.obs.cols(); ++j) {
+      probs(best_action(obs.obs.col(j)), j) += static_cast<float>(1.0 - explore);
+    }
     return true;
   }
 

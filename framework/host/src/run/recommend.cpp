@@ -120,7 +120,8 @@ std::vector<Recommendation> Recommender::recommend(const Matrix& users) {
   Rng rng(derive_seed(record_.seed, Stream::EvalAlgorithm));
   algorithm_->act(batch, ActMode::Greedy, rng, actions);
   Matrix probs;
-  const bool has_probs = algorithm_->action_probabilities(batch, probs);
+  // The policy's distribution while it explores (sampling, serving), beside its best action.
+  const bool has_probs = algorithm_->action_probabilities(batch, ActMode::Explore, probs);
 
   std::vector<Recommendation> out;
   std::vector<double> parts(reward_->components().size());

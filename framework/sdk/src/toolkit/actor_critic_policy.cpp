@@ -107,9 +107,16 @@ double ActorCriticPolicy::update_flops(Eigen::Index batch) const {
          vf_.backward_flops(batch);
 }
 
-void ActorCriticPolicy::probabilities(const Matrix& obs, Matrix& probs) const {
+void ActorCriticPolicy::probabilities(const Matrix& obs, ActMode mode, Matrix& probs) const {
   dist_.set_logits(pi_.forward(obs));
-  probs = dist_.probabilities();
+  if (mode == ActMode::Explore) {
+    probs = dist_.probabilities();
+    return;
+  }
+  std::vector<int> best(static_cast<std::size_t>(obs.cols()));
+  dist_.mode(best);
+  probs = Matrix::Zero(dist_.num_actions(), obs.cols());
+  for (Eigen::Index j = 0; j < obs.cols(); ++j) probs(best[static_cast<std::size_t>(j)], j) = 1;
 }
 
 void ActorCriticPolicy::state_values(const Matrix& obs, Vector& values) const {

@@ -76,9 +76,12 @@ class Algorithm {
   virtual void save_training_state(std::ostream& out) const { save(out); }
   virtual void load_training_state(std::istream& in) { load(in); }
 
-  // Optional: the policy's action probabilities, [n_actions x n]. False where it has none.
-  virtual bool action_probabilities(const ObsBatch& obs, Matrix& probs) const {
+  // Optional: the probabilities act() draws its actions from in `mode`, [n_actions x n]: each
+  // action's propensity, which interaction logs and off-policy evaluation need. A deterministic
+  // choice is a column with a single 1. False where the policy has none.
+  virtual bool action_probabilities(const ObsBatch& obs, ActMode mode, Matrix& probs) const {
     static_cast<void>(obs);
+    static_cast<void>(mode);
     static_cast<void>(probs);
     return false;
   }

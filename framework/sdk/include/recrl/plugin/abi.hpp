@@ -24,10 +24,11 @@ inline constexpr std::uint32_t kMagic = 0x4c434552u;
 // replace OnPolicyActorCritic; DQN's target cache is the toolkit's TargetValueCache; plugins
 // link librecrl_sdk (the SDK layer alone), whose recrl/util headers joined the hash; the
 // Algorithm's training state defaults to save()/load(), a reward's components() to none, and
-// the export macro makes schema() and the (Params, PluginContext) constructor optional.
+// the export macro makes schema() and the (Params, PluginContext) constructor optional;
+// Algorithm::action_probabilities takes the ActMode whose probabilities it reports.
 inline constexpr std::uint32_t kPluginAbi = 8;
 // kAbiHeadersHash: FNV-1a 64 of those headers, checked by tests/plugin/abi_hash_test.cpp.
-inline constexpr std::uint64_t kAbiHeadersHash = 0x4b76e11a5561a3e8ull;
+inline constexpr std::uint64_t kAbiHeadersHash = 0xa67119a93d2dac22ull;
 
 enum class Kind : std::uint32_t { Environment = 1, Reward = 2, Algorithm = 3 };
 

@@ -6,6 +6,7 @@
 
 #include <Eigen/Core>
 
+#include "recrl/core/algorithm.hpp"
 #include "recrl/core/export.hpp"
 #include "recrl/core/random.hpp"
 #include "recrl/core/types.hpp"
@@ -73,8 +74,9 @@ class RECRL_API ActorCriticPolicy {
   // Floating-point operations of one evaluate() and backward() over `batch` columns.
   double update_flops(Eigen::Index batch) const;
 
-  // pi(. | obs) [A x n] and V(obs) [n], for explanations and tools.
-  void probabilities(const Matrix& obs, Matrix& probs) const;
+  // What act() draws from [A x n]: pi(. | obs) in Explore mode, a single 1 on its mode (the
+  // first most likely action) in Greedy mode; and V(obs) [n], for explanations and tools.
+  void probabilities(const Matrix& obs, ActMode mode, Matrix& probs) const;
   void state_values(const Matrix& obs, Vector& values) const;
 
   // Both networks (Mlp::save: shapes, then parameters); load() checks the shapes.

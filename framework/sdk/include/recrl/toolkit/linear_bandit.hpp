@@ -1,0 +1,59 @@
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "recrl/core/algorithm.hpp"
+#include "recrl/core/export.hpp"
+#include "recrl/core/params.hpp"
+#include "recrl/core/plugin_context.hpp"
+#include "recrl/toolkit/linear_arms.hpp"
+
+namespace recrl::toolkit {
+
+// What the linear contextual bandits (eps_greedy, linucb, lin_ts, squarecb) share, so that each
+// plugin file holds only its exploration rule. A bandit learns online: observe() adds every
+// step's (observation, action, reward) to the chosen action's ridge regression (LinearArms) at
+// once, so update() is never due. Each step is one decision: episodes of any length are read as
+// independent contexts. Greedy mode (evaluation, `recommend`) plays the best predicted reward;
+// Explore mode (training) plays the plugin's rule. The saved policy and the training state are
+// the same: the regressions and the count of steps learned from. Nothing allocates per step.
+class RECRL_API LinearBandit : public Algorithm {
+ public:
+  // The parameters every linear bandit has (lambda), added to a plugin's schema.
+  static void add_common_params(ParamSchema& schema);
+
+  LinearBandit(const Params& params, const PluginContext& ctx, const std::string& algorithm);
+
+  void act(const ObsBatch& obs, ActMode mode, Rng& rng, std::span<int> actions) final;
+  bool observe(const StepBatch& step) final;
+  void update(Rng& rng, Metrics& metrics) final;
+  void save(std::ostream& out) const final;
+  void load(std::istream& in) final;
+  bool supports_checkpoints() const final { return true; }
+  bool action_probabilities(const ObsBatch& obs, ActMode mode, Matrix& probs) const final;
+
+ protected:
+  // At the context arms() holds (set_context done): the action to play while exploring, drawn
+  // from `rng` where the rule is random.
+  virtual int explore(Rng& rng) const = 0;
+  // At that context: the probability of each action under explore(), into `probs` (size K).
+  virtual void explore_probabilities(std::span<double> probs) const = 0;
+
+  const LinearArms& arms() const { return arms_; }
+  int n_actions() const { return arms_.actions(); }
+  // Steps learned from so far, t (schedules of epsilon and gamma are functions of it).
+  std::int64_t steps() const { return steps_; }
+  // argmax_a theta_a . x at the current context (the first on ties).
+  int best_mean() const;
+
+ private:
+  LinearArms arms_;
+  std::int64_t steps_ = 0;
+  std::string algorithm_;
+  mutable std::vector<double> probs_;  // scratch of action_probabilities
+};
+
+}  // namespace recrl::toolkit

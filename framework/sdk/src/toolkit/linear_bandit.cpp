@@ -1,0 +1,95 @@
+#include "recrl/toolkit/linear_bandit.hpp"
+
+#include "recrl/core/errors.hpp"
+#include "recrl/toolkit/binary_io.hpp"
+#include "recrl/toolkit/spaces_check.hpp"
+
+namespace recrl::toolkit {
+
+namespace {
+
+constexpr const char* kStateTag = "recrl.linear_bandit.1";
+
+const EnvSpec& checked_spec(const PluginContext& ctx, const std::string& algorithm) {
+  require_box_observations_and_discrete_actions(ctx, algorithm);
+  return *ctx.env;
+}
+
+}  // namespace
+
+void LinearBandit::add_common_params(ParamSchema& schema) {
+  schema
+      .real("lambda", 1.0,
+            "ridge regularisation: each action's A starts as lambda I (a prior of theta = 0 "
+            "worth lambda observations)")
+      .greater_than(0);
+}
+
+LinearBandit::LinearBandit(const Params& params, const PluginContext& ctx,
+                           const std::string& algorithm)
+    : arms_(checked_spec(ctx, algorithm).action.size, ctx.env->observation.size,
+            params.get_double("lambda")),
+      algorithm_(algorithm),
+      probs_(static_cast<std::size_t>(ctx.env->action.size)) {}
+
+int LinearBandit::best_mean() const {
+  int best = 0;
+  double best_value = arms_.mean(0);
+  for (int a = 1; a < arms_.actions(); ++a) {
+    const double value = arms_.mean(a);
+    if (value > best_value) {
+      best = a;
+      best_value = value;
+    }
+  }
+  return best;
+}
+
+void LinearBandit::act(const ObsBatch& obs, ActMode mode, Rng& rng, std::span<int> actions) {
+  for (Eigen::Index j = 0; j < obs.obs.cols(); ++j) {
+    arms_.set_context(obs.obs.col(j));
+    actions[static_cast<std::size_t>(j)] = mode == ActMode::Greedy ? best_mean() : explore(rng);
+  }
+}
+
+bool LinearBandit::observe(const StepBatch& step) {
+  for (Eigen::Index j = 0; j < step.obs.cols(); ++j) {
+    arms_.set_context(step.obs.col(j));
+    arms_.update(step.actions[static_cast<std::size_t>(j)], static_cast<double>(step.rewards[j]));
+    ++steps_;
+  }
+  return false;  // learned as observed: update() is never due
+}
+
+void LinearBandit::update(Rng&, Metrics&) {}
+
+void LinearBandit::save(std::ostream& out) const {
+  write_tag(out, kStateTag);
+  write_pod<std::int64_t>(out, steps_);
+  arms_.save(out);
+}
+
+void LinearBandit::load(std::istream& in) {
+  expect_tag(in, kStateTag);
+  steps_ = read_pod<std::int64_t>(in, algorithm_ + " step count");
+  if (steps_ < 0) throw DataError(SourceLocation{}, algorithm_ + ": a negative step count");
+  arms_.load(in, algorithm_.c_str());
+}
+
+bool LinearBandit::action_probabilities(const ObsBatch& obs, ActMode mode, Matrix& probs) const {
+  probs = Matrix::Zero(arms_.actions(), obs.obs.cols());
+  for (Eigen::Index j = 0; j < obs.obs.cols(); ++j) {
+    arms_.set_context(obs.obs.col(j));
+    if (mode == ActMode::Greedy) {
+      probs(best_mean(), j) = 1;
+      continue;
+    }
+    explore_probabilities(probs_);
+    for (int a = 0; a < arms_.actions(); ++a) {
+      probs(a, j) = static_cast<float>(probs_[static_cast<std::size_t>(a)]);
+    }
+  }
+  return true;
+}
+
+}  // namespace recrl::toolkit
