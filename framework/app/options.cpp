@@ -40,7 +40,17 @@ bool parse(const std::vector<std::string>& args, const std::string& usage,
     std::cout << usage << "\n" << options << "\n";
     return false;
   }
-  po::notify(vm);
+  try {
+    po::notify(vm);
+  } catch (const po::required_option& e) {
+    // A missing positional argument is named by its place in the usage line, not as the
+    // "--experiment" option program_options knows it by.
+    if (positional.max_total_count() > 0 &&
+        e.get_option_name() == "--" + positional.name_for_position(0)) {
+      throw po::error("missing the " + positional.name_for_position(0) + " argument; " + usage);
+    }
+    throw;
+  }
   return true;
 }
 

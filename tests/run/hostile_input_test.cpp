@@ -279,3 +279,14 @@ TEST_CASE("an unknown command lists every command", "[hostile][cli]") {
         "recrl: error: unknown command 'frob' (commands: bench, compare, describe, "
         "export, merge, plugins, recommend, report, run, runs, validate)\n");
 }
+
+TEST_CASE("a missing file or name argument is named with the command's usage", "[hostile][cli]") {
+  const auto dir = scratch_dir("hostile_missing_argument");
+  const auto result = run_recrl("run", dir);
+  CHECK(result.status == 2);
+  CHECK_THAT(result.err, Catch::StartsWith("recrl: error: missing the experiment argument; "
+                                           "usage: recrl run FILE.yaml"));
+  const auto describe = run_recrl("describe", dir);
+  CHECK(describe.status == 2);
+  CHECK_THAT(describe.err, Catch::Contains("missing the name argument; usage: recrl describe NAME"));
+}
