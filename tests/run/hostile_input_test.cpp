@@ -277,7 +277,7 @@ TEST_CASE("an unknown command lists every command", "[hostile][cli]") {
   CHECK(result.status == 2);
   CHECK(result.err ==
         "recrl: error: unknown command 'frob' (commands: bench, compare, describe, "
-        "export, merge, plugins, recommend, report, run, runs, validate)\n");
+        "export, merge, plugins, recommend, report, run, runs, simulate, validate)\n");
 }
 
 TEST_CASE("a missing file or name argument is named with the command's usage", "[hostile][cli]") {
@@ -288,5 +288,6 @@ TEST_CASE("a missing file or name argument is named with the command's usage", "
                                            "usage: recrl run FILE.yaml"));
   const auto describe = run_recrl("describe", dir);
   CHECK(describe.status == 2);
-  CHECK_THAT(describe.err, Catch::Contains("missing the name argument; usage: recrl describe NAME"));
+  CHECK_THAT(describe.err,
+             Catch::Contains("missing the name argument; usage: recrl describe NAME"));
 }

@@ -276,6 +276,7 @@ class Dqn final : public recrl::Algorithm {
         gamma_(static_cast<float>(p.get_double("gamma"))),
         max_grad_norm_(static_cast<float>(p.get_double("max_grad_norm"))),
         has_budget_(ctx.total_timesteps > 0),
+        final_epsilon_(p.get_double("exploration_final_eps")),
         clock_(read_clock(p, ctx)) {
     recrl::toolkit::require_discrete_actions(ctx, "dqn");
     const std::int64_t buffer_size = p.get_int("buffer_size");
@@ -323,8 +324,7 @@ class Dqn final : public recrl::Algorithm {
   void act(const recrl::ObsBatch& obs, recrl::ActMode mode, recrl::Rng& rng,
            std::span<int> actions) override {
     initialize_once(rng);
-    if (mode == recrl::ActMode::Explore &&
-        (clock_.warming_up() || rng.uniform() < clock_.exploration_rate())) {
+    if (mode == recrl::ActMode::Explore && (warming_up() || rng.uniform() < exploration_rate())) {
       for (int& a : actions) {
         a = static_cast<int>(rng.uniform_int(static_cast<std::uint64_t>(n_actions_)));
       }
@@ -341,8 +341,8 @@ class Dqn final : public recrl::Algorithm {
                             recrl::Matrix& probs) const override {
     if (!initialized_) return false;
     const double epsilon = mode == recrl::ActMode::Greedy ? 0.0
-                           : clock_.warming_up()          ? 1.0
-                                                          : clock_.exploration_rate();
+                           : warming_up()                 ? 1.0
+                                                          : exploration_rate();
     std::vector<int> greedy(static_cast<std::size_t>(obs.obs.cols()));
     greedy_actions(obs.obs, greedy);
     probs = recrl::Matrix::Constant(n_actions_, obs.obs.cols(),
@@ -475,6 +475,14 @@ class Dqn final : public recrl::Algorithm {
   }
 
  private:
+  // Explore mode in training follows SB3 (the warm-up, then the schedule). A policy acting
+  // outside training (loaded by `recommend` or `simulate`: no budget) explores as its training
+  // ended, at exploration_final_eps.
+  bool warming_up() const { return has_budget_ && clock_.warming_up(); }
+  double exploration_rate() const {
+    return has_budget_ ? clock_.exploration_rate() : final_epsilon_;
+  }
+
   // argmax_a Q(obs, a) per column (the first on ties, as torch.argmax).
   void greedy_actions(const recrl::Matrix& obs, std::span<int> actions) const {
     const auto q = q_net_.forward(obs);  // [n_actions x n]
@@ -518,6 +526,7 @@ class Dqn final : public recrl::Algorithm {
   float gamma_;
   float max_grad_norm_;
   bool has_budget_;
+  double final_epsilon_;  // exploration outside training
   TrainingClock clock_;
   Eigen::Index n_actions_ = 0;
 

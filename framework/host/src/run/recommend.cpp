@@ -107,6 +107,14 @@ Recommender::Recommender(const std::filesystem::path& policy_file,
   });
 }
 
+void Recommender::algorithm_view(const Matrix& raw, Matrix& out) const {
+  if (record_.normalize_observations) {
+    record_.normalizer.normalize(raw, out);
+  } else {
+    out = raw;
+  }
+}
+
 std::vector<Recommendation> Recommender::recommend(const Matrix& users) {
   const EnvSpec& s = spec();
   Matrix normalized;

@@ -36,6 +36,13 @@ class RECRL_API Recommender {
   // Users are columns of raw features, [obs_dim x n], in the spec's feature order.
   std::vector<Recommendation> recommend(const Matrix& users);
 
+  // The pieces, for tools that drive the policy themselves (`recrl simulate`).
+  Environment& environment() { return *env_; }
+  RewardFunction& reward() { return *reward_; }
+  Algorithm& algorithm() { return *algorithm_; }
+  // What the algorithm sees of raw features: normalised as in training, where it was.
+  void algorithm_view(const Matrix& raw, Matrix& out) const;
+
  private:
   PolicyRecord record_;
   std::shared_ptr<Environment> env_;
