@@ -30,6 +30,7 @@ constexpr const char* kUsage =
     "  describe NAME        a plugin's description and parameter table\n"
     "  recommend            a saved policy's action for given users\n"
     "  simulate             a policy's interaction log on its simulator (docs/logs.md)\n"
+    "  ope                  a target policy's value estimated off-policy from a log\n"
     "  runs [EXP]           the runs in the result store, with their status\n"
     "  compare [EXP...]     one table comparing experiments of the result store\n"
     "  export RUN_ID        copy a stored run's policy file out\n"
@@ -46,9 +47,10 @@ int dispatch(int argc, char** argv) {
       {"run", recrl::app::run_command},           {"bench", recrl::app::bench_command},
       {"validate", recrl::app::validate_command}, {"plugins", recrl::app::plugins_command},
       {"describe", recrl::app::describe_command}, {"recommend", recrl::app::recommend_command},
-      {"simulate", recrl::app::simulate_command}, {"runs", recrl::app::runs_command},
-      {"compare", recrl::app::compare_command},   {"export", recrl::app::export_command},
-      {"merge", recrl::app::merge_command},       {"report", recrl::app::report_command},
+      {"simulate", recrl::app::simulate_command}, {"ope", recrl::app::ope_command},
+      {"runs", recrl::app::runs_command},         {"compare", recrl::app::compare_command},
+      {"export", recrl::app::export_command},     {"merge", recrl::app::merge_command},
+      {"report", recrl::app::report_command},
   };
   if (argc < 2) {
     std::cerr << kUsage;

@@ -1,0 +1,157 @@
+// recrl ope
+#include <cmath>
+#include <iostream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "options.hpp"
+#include "recrl/core/errors.hpp"
+#include "recrl/loader/registry.hpp"
+#include "recrl/run/off_policy.hpp"
+
+namespace recrl::app {
+
+namespace {
+
+std::vector<stats::OpeEstimator> parse_estimators(const std::string& list) {
+  std::vector<stats::OpeEstimator> out;
+  std::stringstream in(list);
+  for (std::string name; std::getline(in, name, ',');) {
+    const auto e = stats::parse_estimator(name);
+    if (!e) {
+      throw ConfigError(fmt::format(
+          "--estimators: unknown estimator '{}' (accepted: ipw, snipw, dm, dr, sndr, switch-dr)",
+          name));
+    }
+    out.push_back(*e);
+  }
+  if (out.empty()) throw ConfigError("--estimators: name at least one estimator");
+  return out;
+}
+
+void print_table(const OffPolicyReport& report, const OffPolicyRequest& request) {
+  std::cout << fmt::format(
+      "Off-policy estimates of {} on {} ({} rows)\n\n",
+      request.policy ? request.policy->string() : request.target_probs->string(),
+      request.log.string(), report.diagnostics.n);
+  const int percent = static_cast<int>(std::lround(request.options.confidence * 100));
+  const auto& truth = report.true_value;
+  std::cout << fmt::format("| estimator | value | {}% interval |{}\n|---|---:|---:|{}\n", percent,
+                           truth ? " true value | relative error | covered |" : "",
+                           truth ? "---:|---:|---|" : "");
+  for (const auto& e : report.estimates) {
+    std::string check;
+    if (truth) {
+      const bool covered = e.ci_low && *e.ci_low <= *truth && *truth <= *e.ci_high;
+      check = fmt::format(" {:.4f} | {:+.2f}% | {} |", *truth, 100 * (e.value - *truth) / *truth,
+                          e.ci_low ? (covered ? "yes" : "no") : "-");
+    }
+    const std::string interval =
+        e.ci_low ? fmt::format("[{:.4f}, {:.4f}]", *e.ci_low, *e.ci_high) : std::string("-");
+    std::cout << fmt::format("| {} | {:.4f} | {} |{}\n", stats::estimator_name(e.estimator),
+                             e.value, interval, check);
+  }
+  const auto& d = report.diagnostics;
+  std::cout << fmt::format(
+      "\nImportance weights: effective sample size {:.0f} of {} ({:.1f}%), max {:.3g}, mean "
+      "{:.4f} (1 when the propensities are right); the target never takes the logged action "
+      "in {:.1f}% of rows.\n",
+      d.effective_sample_size, d.n, 100.0 * d.effective_sample_size / static_cast<double>(d.n),
+      d.max_weight, d.mean_weight, 100.0 * d.zero_target_share);
+}
+
+void print_json(const OffPolicyReport& report) {
+  nlohmann::json estimates = nlohmann::json::array();
+  for (const auto& e : report.estimates) {
+    nlohmann::json item = {{"estimator", stats::estimator_name(e.estimator)}, {"value", e.value}};
+    item["ci_low"] = e.ci_low ? nlohmann::json(*e.ci_low) : nlohmann::json();
+    item["ci_high"] = e.ci_high ? nlohmann::json(*e.ci_high) : nlohmann::json();
+    estimates.push_back(item);
+  }
+  const auto& d = report.diagnostics;
+  nlohmann::json out = {{"n", d.n},
+                        {"estimates", estimates},
+                        {"diagnostics",
+                         {{"effective_sample_size", d.effective_sample_size},
+                          {"max_weight", d.max_weight},
+                          {"mean_weight", d.mean_weight},
+                          {"zero_target_share", d.zero_target_share}}}};
+  if (report.true_value) out["true_value"] = *report.true_value;
+  std::cout << out.dump(2) << "\n";
+}
+
+}  // namespace
+
+int ope_command(const std::vector<std::string>& args) {
+  CommonOptions common;
+  std::string log, policy, target_probs, mode = "greedy", format = "table";
+  std::string estimators = "ipw,snipw,dm,dr,sndr,switch-dr";
+  OffPolicyRequest request;
+  po::options_description options("options");
+  options.add_options()("log", po::value(&log)->required(), "the log (recrl CSV, docs/logs.md)")(
+      "policy", po::value(&policy), "the target: a policy file")(
+      "target-probs", po::value(&target_probs),
+      "the target: a CSV of its probabilities p_0..p_{K-1}, one row per log row")(
+      "mode", po::value(&mode), "the policy's mode judged: greedy (default) or explore")(
+      "estimators", po::value(&estimators), "comma-separated (default all six)")(
+      "clip", po::value(&request.options.clip),
+      "cut importance weights at W (ipw, dr); switch-dr's threshold")(
+      "bootstrap", po::value(&request.options.bootstrap), "resamples of the intervals (1000)")(
+      "confidence", po::value(&request.options.confidence), "of the intervals (0.95)")(
+      "folds", po::value(&request.folds), "cross-fitting folds of the reward model (2)")(
+      "seed", po::value(&request.seed), "seed of the bootstrap (0)")("format", po::value(&format),
+                                                                     "table (default) or json")(
+      "validate", po::bool_switch(&request.validate),
+      "also the target's true value, from the truth file beside a simulated log");
+  common.add_plugin_path(options);
+  common.add_verbosity(options);
+  po::variables_map vm;
+  if (!parse(args,
+             "usage: recrl ope --log LOG.csv (--policy FILE | --target-probs CSV) "
+             "[--estimators ipw,snipw,dm,dr,sndr,switch-dr] [--clip W] [--bootstrap N] "
+             "[--confidence C] [--folds K] [--seed S] [--mode greedy|explore] "
+             "[--format table|json] [--validate]",
+             options, {}, vm)) {
+    return 0;
+  }
+  if (policy.empty() == target_probs.empty()) {
+    throw ConfigError("ope: give exactly one of --policy and --target-probs");
+  }
+  if (mode != "greedy" && mode != "explore") {
+    throw ConfigError("--mode: expected greedy or explore, got '" + mode + "'");
+  }
+  if (format != "table" && format != "json") {
+    throw ConfigError("--format: expected table or json, got '" + format + "'");
+  }
+  if (!(request.options.clip > 0)) throw ConfigError("--clip: expected a weight > 0");
+  if (request.options.bootstrap < 0 || request.options.bootstrap > 1'000'000) {
+    throw ConfigError("--bootstrap: expected 0 to 1000000 resamples");
+  }
+  if (!(request.options.confidence > 0 && request.options.confidence < 1)) {
+    throw ConfigError("--confidence: expected a number strictly between 0 and 1");
+  }
+  if (request.folds < 1 || request.folds > 100) throw ConfigError("--folds: expected 1 to 100");
+  request.log = log;
+  if (!policy.empty()) request.policy = policy;
+  if (!target_probs.empty()) request.target_probs = target_probs;
+  request.mode = mode == "greedy" ? ActMode::Greedy : ActMode::Explore;
+  request.estimators = parse_estimators(estimators);
+
+  common.quiet = !common.verbose;
+  common.apply_verbosity();
+  plugin::PluginRegistry registry;
+  registry.scan(plugin::search_path(common.plugin_folders()));
+  registry.throw_if_problems();
+  const OffPolicyReport report = evaluate_off_policy(request, registry);
+  if (format == "json") {
+    print_json(report);
+  } else {
+    print_table(report, request);
+  }
+  return 0;
+}
+
+}  // namespace recrl::app
