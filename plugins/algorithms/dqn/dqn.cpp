@@ -50,6 +50,7 @@
 
 #include "recrl/plugin/export.hpp"
 #include "recrl/toolkit/binary_io.hpp"
+#include "recrl/toolkit/epsilon_greedy.hpp"
 #include "recrl/toolkit/losses.hpp"
 #include "recrl/toolkit/memory_check.hpp"
 #include "recrl/toolkit/mlp.hpp"
@@ -330,7 +331,7 @@ class Dqn final : public recrl::Algorithm {
       }
       return;
     }
-    greedy_actions(obs.obs, actions);
+    recrl::toolkit::argmax_columns(q_net_.forward(obs.obs), actions);
   }
 
   // What act() draws from, per column: uniform during the warm-up, then epsilon / K plus
@@ -344,12 +345,8 @@ class Dqn final : public recrl::Algorithm {
                            : warming_up()                 ? 1.0
                                                           : exploration_rate();
     std::vector<int> greedy(static_cast<std::size_t>(obs.obs.cols()));
-    greedy_actions(obs.obs, greedy);
-    probs = recrl::Matrix::Constant(n_actions_, obs.obs.cols(),
-                                    static_cast<float>(epsilon / static_cast<double>(n_actions_)));
-    for (Eigen::Index j = 0; j < obs.obs.cols(); ++j) {
-      probs(greedy[static_cast<std::size_t>(j)], j) += static_cast<float>(1.0 - epsilon);
-    }
+    recrl::toolkit::argmax_columns(q_net_.forward(obs.obs), greedy);
+    recrl::toolkit::epsilon_greedy_probabilities(greedy, n_actions_, epsilon, probs);
     return true;
   }
 
@@ -426,12 +423,7 @@ class Dqn final : public recrl::Algorithm {
   void load(std::istream& in) override {
     recrl::toolkit::expect_magic(in, kStateMagic, sizeof kStateMagic,
                                  "dqn: the saved state is not a dqn policy");
-    const auto version = recrl::toolkit::read_pod<std::int32_t>(in, "dqn");
-    if (version != kStateVersion) {
-      throw recrl::DataError(
-          recrl::SourceLocation{},
-          fmt::format("dqn: saved state version {}, this plugin reads {}", version, kStateVersion));
-    }
+    recrl::toolkit::expect_version(in, kStateVersion, "dqn");
     q_net_.load(in);
     target_net_.load(in);
     target_cache_.forget_all();
@@ -481,18 +473,6 @@ class Dqn final : public recrl::Algorithm {
   bool warming_up() const { return has_budget_ && clock_.warming_up(); }
   double exploration_rate() const {
     return has_budget_ ? clock_.exploration_rate() : final_epsilon_;
-  }
-
-  // argmax_a Q(obs, a) per column (the first on ties, as torch.argmax).
-  void greedy_actions(const recrl::Matrix& obs, std::span<int> actions) const {
-    const auto q = q_net_.forward(obs);  // [n_actions x n]
-    for (Eigen::Index j = 0; j < q.cols(); ++j) {
-      Eigen::Index best = 0;
-      for (Eigen::Index a = 1; a < q.rows(); ++a) {
-        if (q(a, j) > q(best, j)) best = a;
-      }
-      actions[static_cast<std::size_t>(j)] = static_cast<int>(best);
-    }
   }
 
   static ClockSettings read_clock(const Params& p, const recrl::PluginContext& ctx) {

@@ -139,4 +139,14 @@ inline void expect_magic(std::istream& in, const char* magic, std::size_t size,
   if (!in || found != std::string(magic, size)) throw DataError(SourceLocation{}, message);
 }
 
+// Reads the format version write_pod<std::int32_t> wrote; a DataError naming `what` when it is
+// not `expected` (a state written by another version of the plugin).
+inline void expect_version(std::istream& in, std::int32_t expected, const std::string& what) {
+  const auto version = read_pod<std::int32_t>(in, what);
+  if (version != expected) {
+    throw DataError(SourceLocation{}, what + ": saved state version " + std::to_string(version) +
+                                          ", this plugin reads " + std::to_string(expected));
+  }
+}
+
 }  // namespace recrl::toolkit
