@@ -4,7 +4,7 @@
 #
 # usage: run_fuzz.sh FUZZER NAME SECONDS PROJECT_DIR RECRL
 #   FUZZER  the fuzz_<NAME> executable;  NAME  experiment, users_csv, user_string, policy_file,
-#   store_open or checkpoint;  SECONDS  how long (RECRL_FUZZ_SECONDS in the environment wins);
+#   store_open, checkpoint or log;  SECONDS  how long (RECRL_FUZZ_SECONDS in the environment wins);
 #   PROJECT_DIR  the source tree;
 #   RECRL  the recrl executable of the same build (writes the policy and store seeds).
 # Exit status 0 when nothing was found. A finding leaves crash-*/leak-*/timeout-* files in the
@@ -25,16 +25,24 @@ case "$name" in
     printf '%s' "recency=15,frequency=3,monetary_value=200,engagement_score=0.78,discount_sensitive=1,free_shipping_preferred=0,email_opens=0.87,sms_response=0.12,push_response=0.05,last_purchase_days=8" > "$seeds/user"
     printf '%s' "recency=1,frequency=0x1p3" > "$seeds/hex" ;;
   policy_file|store_open)
-    # A tiny run of each kind of policy: PPO, DQN, the oracle.
+    # A tiny run of each kind of policy: PPO, DQN, the oracle, two bandits.
     (cd "$work" && "$recrl" run "$project/experiments/seed.yaml" --quiet --db seed.db \
        --set seeds=[0] --set train.timesteps=256 --set eval.episodes=4 --set output=out \
-       --set "algorithms=[{plugin: oracle}, {plugin: ppo, n_envs: 2, params: {n_steps: 64, batch_size: 32, n_epochs: 1}}, {plugin: dqn, params: {buffer_size: 500, learning_starts: 64}}]" \
+       --set "algorithms=[{plugin: oracle}, {plugin: ppo, n_envs: 2, params: {n_steps: 64, batch_size: 32, n_epochs: 1}}, {plugin: dqn, params: {buffer_size: 500, learning_starts: 64}}, {plugin: squarecb}, {plugin: lin_ts}]" \
        > "$work/seed-run.log" 2>&1) || { cat "$work/seed-run.log" >&2; exit 1; }
     if [[ $name == policy_file ]]; then
       for f in "$work"/out/runs/*/policy.recrl; do cp "$f" "$seeds/$(basename "$(dirname "$f")").recrl"; done
     else
       cp "$work/seed.db" "$seeds/seed.db"
     fi ;;
+  log)
+    # A log of a tiny squarecb run's policy, as recrl simulate writes it, and its probabilities.
+    (cd "$work" && "$recrl" run "$project/experiments/seed.yaml" --quiet --db log.db \
+       --set seeds=[0] --set train.timesteps=256 --set eval.episodes=4 --set output=out \
+       --set "algorithms=[{plugin: squarecb}]" > "$work/seed-run.log" 2>&1 \
+     && "$recrl" simulate --policy out/runs/*/policy.recrl --episodes 20 --out "$seeds/log.csv" \
+       >> "$work/seed-run.log" 2>&1) || { cat "$work/seed-run.log" >&2; exit 1; }
+    printf 'p_0,p_1\n0.5,0.5\n1,0\n0.25,0.75\n' > "$seeds/probs.csv" ;;
   checkpoint)
     RECRL_FUZZ_SEED_OUT="$seeds/seed.ckpt" "$fuzzer" > "$work/seed.log" 2>&1 \
       || { cat "$work/seed.log" >&2; exit 1; } ;;
