@@ -108,6 +108,10 @@ TEST_CASE("bad log rows are errors naming the file, line and column", "[run][ope
         "bad.csv:2:5: error: column 'reward': expected a finite number, got 'nan'");
   check("0,1,0.5,0.5,1\n1,1,1,0.5,0\n", "bad.csv:2:3: error: column 'action'");
   check("0,1,0,0.5\n", "bad.csv:2:1: error: 4 fields where the header has 5");
+  std::ofstream(dir / "empty.csv").flush();
+  auto empty = run_recrl("ope --log empty.csv --target-probs p.csv", dir);
+  CHECK(empty.status == 2);
+  CHECK_THAT(empty.err, Catch::Contains("empty.csv:1:1: error: empty: no header row"));
   std::ofstream(dir / "nocol.csv") << "decision_id,action,reward\n0,0,1\n";
   const auto result = run_recrl("ope --log nocol.csv --target-probs p.csv", dir);
   CHECK(result.status == 2);

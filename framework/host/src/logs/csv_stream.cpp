@@ -29,10 +29,12 @@ CsvStream::CsvStream(const std::filesystem::path& file)
   }
   in_.open(file, std::ios::binary);
   if (!in_) throw fail("cannot open it");
-  // A UTF-8 byte-order mark is not part of the first column's name.
-  if (get() == 0xEF) {
+  // A UTF-8 byte-order mark is not part of the first column's name. (Found by fuzz_log: an
+  // empty file has no first character to put back.)
+  const int first = get();
+  if (first == 0xEF) {
     if (get() != 0xBB || get() != 0xBF) throw DataError({name_, 1, 1}, "a broken byte-order mark");
-  } else {
+  } else if (first >= 0) {
     --position_;
   }
   if (!read_record()) throw DataError({name_, 1, 1}, "empty: no header row");
