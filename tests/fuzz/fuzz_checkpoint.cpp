@@ -27,8 +27,8 @@ struct Run {
 Run::Run() {
   auto& registry = recrl::fuzz::bundled_plugins();
   const auto params = [&](recrl::plugin::Kind kind, const std::string& name) {
-    return recrl::Params::validate(registry.get(kind, name, {}, name).schema,
-                                   recrl::Value::null(), name, {});
+    return recrl::Params::validate(registry.get(kind, name, {}, name).schema, recrl::Value::null(),
+                                   name, {});
   };
   recrl::PluginContext env_ctx;
   for (int i = 0; i < 2; ++i) {

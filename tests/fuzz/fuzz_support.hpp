@@ -30,8 +30,8 @@ inline plugin::PluginRegistry& bundled_plugins() {
 inline std::filesystem::path as_file(const std::uint8_t* data, std::size_t size,
                                      const std::string& suffix) {
   static const std::filesystem::path dir = [] {
-    const auto d = std::filesystem::temp_directory_path() /
-                   ("recrl-fuzz-" + std::to_string(::getpid()));
+    const auto d =
+        std::filesystem::temp_directory_path() / ("recrl-fuzz-" + std::to_string(::getpid()));
     std::filesystem::create_directories(d);
     return d;
   }();
