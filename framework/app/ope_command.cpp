@@ -140,11 +140,8 @@ int ope_command(const std::vector<std::string>& args) {
   request.mode = mode == "greedy" ? ActMode::Greedy : ActMode::Explore;
   request.estimators = parse_estimators(estimators);
 
-  common.quiet = !common.verbose;
-  common.apply_verbosity();
   plugin::PluginRegistry registry;
-  registry.scan(plugin::search_path(common.plugin_folders()));
-  registry.throw_if_problems();
+  common.load_plugins_quietly(registry);
   const OffPolicyReport report = evaluate_off_policy(request, registry);
   if (format == "json") {
     print_json(report);

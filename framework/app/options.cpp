@@ -27,6 +27,13 @@ void CommonOptions::apply_verbosity() const {
   if (verbose) spdlog::set_level(spdlog::level::debug);
 }
 
+void CommonOptions::load_plugins_quietly(plugin::PluginRegistry& registry) {
+  quiet = !verbose;
+  apply_verbosity();
+  registry.scan(plugin::search_path(plugin_folders()));
+  registry.throw_if_problems();
+}
+
 std::vector<std::filesystem::path> CommonOptions::plugin_folders() const {
   return {plugin_paths.begin(), plugin_paths.end()};
 }

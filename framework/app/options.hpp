@@ -6,6 +6,8 @@
 
 #include <boost/program_options.hpp>
 
+#include "recrl/loader/registry.hpp"
+
 namespace recrl::app {
 
 namespace po = boost::program_options;
@@ -23,6 +25,9 @@ struct CommonOptions {
   // Sets the log level from --quiet / --verbose.
   void apply_verbosity() const;
   std::vector<std::filesystem::path> plugin_folders() const;
+  // For commands whose stdout is the answer (recommend, simulate, ope): plugins' progress notes
+  // only with --verbose; then scans the plugin path into `registry`, refusing a broken plugin.
+  void load_plugins_quietly(plugin::PluginRegistry& registry);
 };
 
 // Parses `args` with `options` and at most `positional` names; returns false (after printing

@@ -100,11 +100,8 @@ int recommend_command(const std::vector<std::string>& args) {
     policy = stored_policy(db, find_run(db, run_id)).string();
   }
 
-  common.quiet = !common.verbose;  // stdout is the answer; plugins' progress notes would be noise
-  common.apply_verbosity();
   plugin::PluginRegistry registry;
-  registry.scan(plugin::search_path(common.plugin_folders()));
-  registry.throw_if_problems();
+  common.load_plugins_quietly(registry);
   Recommender recommender(policy, registry);
   const EnvSpec& spec = recommender.spec();
   const Matrix users =

@@ -48,11 +48,8 @@ int simulate_command(const std::vector<std::string>& args) {
     const store::ResultStore db = open_store_to_read(db_file);
     policy = stored_policy(db, find_run(db, run_id)).string();
   }
-  common.quiet = !common.verbose;
-  common.apply_verbosity();
   plugin::PluginRegistry registry;
-  registry.scan(plugin::search_path(common.plugin_folders()));
-  registry.throw_if_problems();
+  common.load_plugins_quietly(registry);
   Recommender recommender(policy, registry);
   SimulateOptions simulate_options;
   simulate_options.episodes = episodes;
