@@ -87,11 +87,12 @@ void print_json(const OffPolicyReport& report) {
 
 int ope_command(const std::vector<std::string>& args) {
   CommonOptions common;
-  std::string log, policy, target_probs, mode = "greedy", format = "table";
+  std::string log, log_format = "recrl", policy, target_probs, mode = "greedy", format = "table";
   std::string estimators = "ipw,snipw,dm,dr,sndr,switch-dr";
   OffPolicyRequest request;
   po::options_description options("options");
-  options.add_options()("log", po::value(&log)->required(), "the log (recrl CSV, docs/logs.md)")(
+  options.add_options()("log", po::value(&log)->required(), "the log (docs/logs.md)")(
+      "log-format", po::value(&log_format), "recrl (default), obd or vw")(
       "policy", po::value(&policy), "the target: a policy file")(
       "target-probs", po::value(&target_probs),
       "the target: a CSV of its probabilities p_0..p_{K-1}, one row per log row")(
@@ -110,7 +111,8 @@ int ope_command(const std::vector<std::string>& args) {
   common.add_verbosity(options);
   po::variables_map vm;
   if (!parse(args,
-             "usage: recrl ope --log LOG.csv (--policy FILE | --target-probs CSV) "
+             "usage: recrl ope --log LOG [--log-format recrl|obd|vw] (--policy FILE | "
+             "--target-probs CSV) "
              "[--estimators ipw,snipw,dm,dr,sndr,switch-dr] [--clip W] [--bootstrap N] "
              "[--confidence C] [--folds K] [--seed S] [--mode greedy|explore] "
              "[--format table|json] [--validate]",
@@ -135,6 +137,7 @@ int ope_command(const std::vector<std::string>& args) {
   }
   if (request.folds < 1 || request.folds > 100) throw ConfigError("--folds: expected 1 to 100");
   request.log = log;
+  request.log_format = log_format_option(log_format);
   if (!policy.empty()) request.policy = policy;
   if (!target_probs.empty()) request.target_probs = target_probs;
   request.mode = mode == "greedy" ? ActMode::Greedy : ActMode::Explore;

@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "recrl/core/errors.hpp"
+
 namespace recrl::app {
 
 void CommonOptions::add_plugin_path(po::options_description& d) {
@@ -59,6 +61,12 @@ bool parse(const std::vector<std::string>& args, const std::string& usage,
     throw;
   }
   return true;
+}
+
+logs::LogFormat log_format_option(const std::string& value) {
+  const auto format = logs::parse_log_format(value);
+  if (!format) throw ConfigError("--log-format: expected recrl, obd or vw, got '" + value + "'");
+  return *format;
 }
 
 }  // namespace recrl::app

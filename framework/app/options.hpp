@@ -7,6 +7,7 @@
 #include <boost/program_options.hpp>
 
 #include "recrl/loader/registry.hpp"
+#include "recrl/logs/log_reader.hpp"
 
 namespace recrl::app {
 
@@ -35,5 +36,8 @@ struct CommonOptions {
 bool parse(const std::vector<std::string>& args, const std::string& usage,
            po::options_description& options, const po::positional_options_description& positional,
            po::variables_map& vm);
+
+// The value of --log-format (recrl, obd or vw); a ConfigError naming the accepted ones.
+logs::LogFormat log_format_option(const std::string& value);
 
 }  // namespace recrl::app

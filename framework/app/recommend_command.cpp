@@ -27,6 +27,11 @@ void print_text(const EnvSpec& spec, const Matrix& users, const std::vector<Reco
     }
     const Recommendation& r = recs[j];
     std::cout << fmt::format("Agent Action Chosen:\n  Action #{} \u2192 {}\n", r.action, r.label);
+    if (r.predicted) {
+      std::cout << fmt::format("Predicted Reward: {:.4f} (the policy's own model of it)\n",
+                               r.reward);
+      continue;
+    }
     std::string parts;
     for (const auto& [name, value] : r.components) {
       parts += fmt::format("{}{} {:.2f}", parts.empty() ? "" : ", ", name, value);
@@ -53,6 +58,7 @@ void print_json(const EnvSpec& spec, const Matrix& users, const std::vector<Reco
                            {"label", r.label},
                            {"reward", r.reward},
                            {"components", components}};
+    if (r.predicted) item["predicted"] = true;  // the policy's own model, not a reward function
     if (r.probabilities) item["probabilities"] = *r.probabilities;
     out.push_back(item);
   }
@@ -104,8 +110,9 @@ int recommend_command(const std::vector<std::string>& args) {
   common.load_plugins_quietly(registry);
   Recommender recommender(policy, registry);
   const EnvSpec& spec = recommender.spec();
-  const Matrix users =
-      user.empty() ? read_users_csv(users_file, spec) : Matrix(parse_user(user, spec));
+  const bool sparse = recommender.sparse_features();
+  const Matrix users = user.empty() ? read_users_csv(users_file, spec, sparse)
+                                    : Matrix(parse_user(user, spec, sparse));
   const auto recs = recommender.recommend(users);
   if (format == "json") {
     print_json(spec, users, recs);

@@ -42,7 +42,12 @@ case "$name" in
        --set "algorithms=[{plugin: squarecb}]" > "$work/seed-run.log" 2>&1 \
      && "$recrl" simulate --policy out/runs/*/policy.recrl --episodes 20 --out "$seeds/log.csv" \
        >> "$work/seed-run.log" 2>&1) || { cat "$work/seed-run.log" >&2; exit 1; }
-    printf 'p_0,p_1\n0.5,0.5\n1,0\n0.25,0.75\n' > "$seeds/probs.csv" ;;
+    printf 'p_0,p_1\n0.5,0.5\n1,0\n0.25,0.75\n' > "$seeds/probs.csv"
+    # The other formats: an Open Bandit Dataset file's rows and a --cb_adf example.
+    printf ',timestamp,item_id,position,click,propensity_score,user_feature_0,%s\n%s\n' \
+      'user-item_affinity_0,user-item_affinity_1' '0,2019-11-24,1,2,0,0.5,81ce,0.5,1.5' \
+      > "$seeds/obd.csv"
+    printf 'shared |U user=Tom age:30\n|A a=1\n0:-1:0.5 |A a=2\n\n' > "$seeds/log.vw" ;;
   checkpoint)
     RECRL_FUZZ_SEED_OUT="$seeds/seed.ckpt" "$fuzzer" > "$work/seed.log" 2>&1 \
       || { cat "$work/seed.log" >&2; exit 1; } ;;

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include "cli.hpp"
 #include "plugin_fixture.hpp"
 #include "recrl/config/experiment.hpp"
@@ -65,8 +67,25 @@ struct Driven {
   }
 };
 
+// The folder of an experiment this test process runs: its own (ctest runs test cases as
+// parallel processes, and several share a fixture such as a trained policy), removed when the
+// process ends.
+inline std::filesystem::path process_scratch_dir(const std::string& name) {
+  struct Cleanup {
+    std::vector<std::filesystem::path> dirs;
+    ~Cleanup() {
+      std::error_code ignored;
+      for (const auto& dir : dirs) std::filesystem::remove_all(dir, ignored);
+    }
+  };
+  static Cleanup cleanup;
+  const auto dir = scratch_dir(name + "_" + std::to_string(::getpid()));
+  cleanup.dirs.push_back(dir);
+  return dir;
+}
+
 inline std::filesystem::path write_experiment(const std::string& name, const std::string& yaml) {
-  const auto dir = scratch_dir(name);
+  const auto dir = process_scratch_dir(name);
   std::ofstream(dir / "experiment.yaml") << yaml << "output: " << (dir / "out").string() << "\n";
   return dir / "experiment.yaml";
 }

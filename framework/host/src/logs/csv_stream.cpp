@@ -1,6 +1,7 @@
 #include "recrl/logs/csv_stream.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "recrl/util/number_text.hpp"
 
@@ -15,10 +16,9 @@ constexpr std::size_t kMaxRecordBytes = 16u << 20;
 
 }  // namespace
 
-CsvStream::CsvStream(const std::filesystem::path& file)
-    : name_(file.string()), buffer_(kBufferBytes) {
+std::ifstream open_log_file(const std::filesystem::path& file) {
   const auto fail = [&](const std::string& reason) {
-    return DataError(SourceLocation{name_}, "cannot read the log: " + reason);
+    return DataError(SourceLocation{file.string()}, "cannot read the log: " + reason);
   };
   std::error_code error;
   const auto status = std::filesystem::status(file, error);
@@ -27,8 +27,13 @@ CsvStream::CsvStream(const std::filesystem::path& file)
   if (!std::filesystem::is_regular_file(status)) {
     throw fail("not a regular file (a device, FIFO or socket)");
   }
-  in_.open(file, std::ios::binary);
-  if (!in_) throw fail("cannot open it");
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw fail("cannot open it");
+  return in;
+}
+
+CsvStream::CsvStream(const std::filesystem::path& file)
+    : name_(file.string()), in_(open_log_file(file)), buffer_(kBufferBytes) {
   // A UTF-8 byte-order mark is not part of the first column's name. (Found by fuzz_log: an
   // empty file has no first character to put back.)
   const int first = get();
@@ -127,6 +132,15 @@ int CsvStream::find_column(std::string_view name) const {
     if (header_[c] == name) return static_cast<int>(c);
   }
   return -1;
+}
+
+std::size_t CsvStream::require_column(const std::string& name, const std::string& what) const {
+  const int index = find_column(name);
+  if (index < 0) {
+    throw DataError({name_, 1, 1}, fmt::format("no '{}' column ({}); the header has: {}", name,
+                                               what, fmt::join(header_, ", ")));
+  }
+  return static_cast<std::size_t>(index);
 }
 
 std::string_view CsvStream::field(std::size_t column) const {

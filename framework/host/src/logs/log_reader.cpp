@@ -4,28 +4,44 @@
 
 #include <fmt/format.h>
 
+#include "log_fields.hpp"
 #include "recrl/logs/csv_stream.hpp"
 
 namespace recrl::logs {
 
-namespace {
-
-std::size_t require(const CsvStream& csv, const std::string& column, const std::string& what) {
-  const int index = csv.find_column(column);
-  if (index < 0) {
-    throw DataError({csv.name(), 1, 1}, fmt::format("no '{}' column ({}); the header has: {}",
-                                                    column, what, fmt::join(csv.header(), ", ")));
-  }
-  return static_cast<std::size_t>(index);
+std::optional<LogFormat> parse_log_format(std::string_view name) {
+  if (name == "recrl") return LogFormat::Recrl;
+  if (name == "obd") return LogFormat::Obd;
+  if (name == "vw") return LogFormat::Vw;
+  return std::nullopt;
 }
 
-}  // namespace
+LogData read_log(const std::filesystem::path& file, LogFormat format) {
+  switch (format) {
+    case LogFormat::Obd:
+      return read_obd_log(file);
+    case LogFormat::Vw:
+      return read_vw_log(file);
+    case LogFormat::Recrl:
+      break;
+  }
+  return read_recrl_log(file);
+}
 
 LogData read_recrl_log(const std::filesystem::path& file) {
   CsvStream csv(file);
-  const std::size_t action = require(csv, "action", "the logged action's index");
-  const std::size_t propensity = require(csv, "propensity", "its probability under the logger");
-  const std::size_t reward = require(csv, "reward", "what the decision earned");
+  if (csv.find_column("action") < 0 && csv.find_column("item_id") >= 0 &&
+      csv.find_column("propensity_score") >= 0) {
+    throw DataError({csv.name(), 1, 1},
+                    "no 'action' column; the header is an Open Bandit Dataset file's: give "
+                    "--log-format obd");
+  }
+  const std::size_t action = csv.require_column("action", "the logged action's index");
+  const std::size_t propensity =
+      csv.require_column("propensity", "its probability under the logger");
+  const std::size_t reward = csv.require_column("reward", "what the decision earned");
+  const int label = csv.find_column("action_label");
+  const int position = csv.find_column("position");
   LogData log;
   std::vector<std::size_t> feature_columns;
   for (std::size_t c = 0; c < csv.header().size(); ++c) {
@@ -37,24 +53,27 @@ LogData read_recrl_log(const std::filesystem::path& file) {
   }
   std::vector<float> contexts;
   while (csv.next()) {
-    const double a = csv.number(action);
-    if (a < 0 || a != std::floor(a) || a > 1e6) {
-      throw csv.error(
-          action, fmt::format("expected an action index (0, 1, ...), got '{}'", csv.field(action)));
-    }
-    const double p = csv.number(propensity);
-    if (!(p > 0 && p <= 1)) {
-      throw csv.error(propensity, fmt::format("expected a probability in (0, 1], got '{}'",
-                                              csv.field(propensity)));
-    }
-    log.action.push_back(static_cast<int>(a));
-    log.max_action = std::max(log.max_action, static_cast<int>(a));
-    log.propensity.push_back(p);
+    const int a = action_field(csv, action);
+    log.action.push_back(a);
+    log.max_action = std::max(log.max_action, a);
+    log.propensity.push_back(propensity_field(csv, propensity));
     log.reward.push_back(csv.number(reward));
+    if (position >= 0)
+      log.position.push_back(position_field(csv, static_cast<std::size_t>(position)));
     for (const std::size_t c : feature_columns)
       contexts.push_back(static_cast<float>(csv.number(c)));
+    // The first label seen for each action names it.
+    if (label >= 0) {
+      const auto index = static_cast<std::size_t>(a);
+      if (log.action_labels.size() <= index) log.action_labels.resize(index + 1);
+      if (log.action_labels[index].empty())
+        log.action_labels[index] = csv.field(static_cast<std::size_t>(label));
+    }
   }
   if (log.rows() == 0) throw DataError({csv.name(), 1, 1}, "the log has no rows");
+  for (std::size_t a = 0; a < log.action_labels.size(); ++a) {
+    if (log.action_labels[a].empty()) log.action_labels[a] = "action " + std::to_string(a);
+  }
   log.contexts = Eigen::Map<const Eigen::MatrixXf>(
       contexts.data(), static_cast<Eigen::Index>(feature_columns.size()),
       static_cast<Eigen::Index>(log.rows()));
@@ -109,8 +128,8 @@ Eigen::MatrixXd read_expected_rewards(const std::filesystem::path& file, std::si
   CsvStream csv(file);
   std::vector<std::size_t> columns;
   for (int a = 0; a < n_actions; ++a) {
-    columns.push_back(require(csv, "q_" + std::to_string(a),
-                              "action " + std::to_string(a) + "'s expected reward"));
+    columns.push_back(csv.require_column("q_" + std::to_string(a),
+                                         "action " + std::to_string(a) + "'s expected reward"));
   }
   Eigen::MatrixXd q(n_actions, static_cast<Eigen::Index>(rows));
   std::size_t row = 0;

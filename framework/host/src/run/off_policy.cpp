@@ -71,7 +71,7 @@ Eigen::MatrixXd policy_probabilities(const std::filesystem::path& policy,
 
 OffPolicyReport evaluate_off_policy(const OffPolicyRequest& request,
                                     const plugin::PluginRegistry& registry) {
-  const logs::LogData log = logs::read_recrl_log(request.log);
+  const logs::LogData log = logs::read_log(request.log, request.log_format);
   const Eigen::MatrixXd target =
       request.policy ? policy_probabilities(*request.policy, registry, log, request.mode)
                      : logs::read_target_probabilities(*request.target_probs, log.rows());
@@ -87,8 +87,8 @@ OffPolicyReport evaluate_off_policy(const OffPolicyRequest& request,
   if (model) {
     if (log.features.empty()) {
       throw DataError({request.log.string(), 1, 1},
-                      "the log has no x.<feature> columns, which the reward model of dm, dr, "
-                      "sndr and switch-dr is fitted on (ipw and snipw need none)");
+                      "the log has no context features (x.<feature> columns), which the reward "
+                      "model of dm, dr, sndr and switch-dr is fitted on (ipw and snipw need none)");
     }
     q_hat = fit_reward_model(log, n_actions, request.folds, request.lambda);
   }

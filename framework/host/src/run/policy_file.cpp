@@ -58,6 +58,14 @@ void write_policy_file(const std::filesystem::path& file, const PolicyRecord& re
         {"epsilon", n.epsilon()},
     };
   }
+  if (record.log_origin) {
+    const LogOrigin& o = *record.log_origin;
+    header["log_origin"] = {{"log", o.log},
+                            {"format", o.format},
+                            {"rows", o.rows},
+                            {"features", o.features},
+                            {"actions", o.actions}};
+  }
   std::string content = std::string(kMagicLine) + "\n" + header.dump() + "\n";
   content += record.algorithm_state;
   util::write_file_atomically(file, content);
@@ -108,6 +116,13 @@ PolicyRecord read_policy_file(const std::filesystem::path& file) {
     record.reward = plugin_from_json(header.at("reward"), params_file);
     record.normalize_observations = header.at("normalize_observations").get<bool>();
     state_bytes = header.at("state_bytes").get<std::size_t>();
+    if (header.contains("log_origin")) {
+      const auto& o = header.at("log_origin");
+      record.log_origin = LogOrigin{
+          o.at("log").get<std::string>(), o.at("format").get<std::string>(),
+          o.at("rows").get<std::int64_t>(), o.at("features").get<std::vector<std::string>>(),
+          o.at("actions").get<std::vector<std::string>>()};
+    }
     if (record.normalize_observations) {
       const auto& n = header.at("normalizer");
       const Eigen::VectorXd mean = vector_from_json(n.at("mean"));

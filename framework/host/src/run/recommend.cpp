@@ -1,5 +1,6 @@
 #include "recrl/run/recommend.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 #include <string_view>
@@ -78,26 +79,30 @@ Recommender::Recommender(const std::filesystem::path& policy_file,
       throw DataError({file, 0, 0}, "the policy's " + part + ": " + quoted_error(e));
     }
   };
-  about_policy("environment '" + record_.env.plugin + "'", [&] {
-    const auto& info =
-        registry.get(plugin::Kind::Environment, record_.env.plugin, {file, 0, 0}, "env.plugin");
-    env_ = registry.create_environment(info.name, revalidate(record_.env, info, "env", file),
-                                       context(nullptr, nullptr, "env", file));
-  });
-  about_policy("reward '" + record_.reward.plugin + "'", [&] {
-    const auto& info =
-        registry.get(plugin::Kind::Reward, record_.reward.plugin, {file, 0, 0}, "reward.plugin");
-    reward_ = registry.create_reward(info.name, revalidate(record_.reward, info, "reward", file),
-                                     context(&env_->spec(), nullptr, "reward", file));
-  });
+  if (record_.log_origin) {
+    logged_spec_ = spec_of_log(*record_.log_origin);
+  } else {
+    about_policy("environment '" + record_.env.plugin + "'", [&] {
+      const auto& info =
+          registry.get(plugin::Kind::Environment, record_.env.plugin, {file, 0, 0}, "env.plugin");
+      env_ = registry.create_environment(info.name, revalidate(record_.env, info, "env", file),
+                                         context(nullptr, nullptr, "env", file));
+    });
+    about_policy("reward '" + record_.reward.plugin + "'", [&] {
+      const auto& info =
+          registry.get(plugin::Kind::Reward, record_.reward.plugin, {file, 0, 0}, "reward.plugin");
+      reward_ = registry.create_reward(info.name, revalidate(record_.reward, info, "reward", file),
+                                       context(&env_->spec(), nullptr, "reward", file));
+    });
+  }
   about_policy("algorithm '" + record_.algorithm.plugin + "'", [&] {
     const auto& info = registry.get(plugin::Kind::Algorithm, record_.algorithm.plugin, {file, 0, 0},
                                     "algorithm.plugin");
     algorithm_ =
         registry.create_algorithm(info.name, revalidate(record_.algorithm, info, "algorithm", file),
-                                  context(&env_->spec(), reward_.get(), "algorithm", file));
+                                  context(&spec(), reward_.get(), "algorithm", file));
   });
-  if (record_.normalize_observations && record_.normalizer.dim() != env_->spec().observation.size) {
+  if (record_.normalize_observations && record_.normalizer.dim() != spec().observation.size) {
     throw DataError({file, 0, 0},
                     "the policy's normaliser does not match the environment's features");
   }
@@ -105,6 +110,16 @@ Recommender::Recommender(const std::filesystem::path& policy_file,
     std::istringstream state(record_.algorithm_state);
     algorithm_->load(state);
   });
+}
+
+Environment& Recommender::environment() {
+  RECRL_ASSERT(env_ != nullptr, "Recommender::environment: a policy fitted from a log has none");
+  return *env_;
+}
+
+RewardFunction& Recommender::reward() {
+  RECRL_ASSERT(reward_ != nullptr, "Recommender::reward: a policy fitted from a log has none");
+  return *reward_;
 }
 
 void Recommender::algorithm_view(const Matrix& raw, Matrix& out) const {
@@ -131,8 +146,12 @@ std::vector<Recommendation> Recommender::recommend(const Matrix& users) {
   // The policy's distribution while it explores (sampling, serving), beside its best action.
   const bool has_probs = algorithm_->action_probabilities(batch, ActMode::Explore, probs);
 
+  // Without a reward function, the policy's own prediction of its choice's reward.
+  Vector predicted;
+  if (!reward_ && !algorithm_->state_values(batch, predicted)) predicted.setZero(users.cols());
+
   std::vector<Recommendation> out;
-  std::vector<double> parts(reward_->components().size());
+  std::vector<double> parts(reward_ ? reward_->components().size() : 0);
   Rng reward_rng(derive_seed(record_.seed, Stream::EvalReward));
   for (Eigen::Index j = 0; j < users.cols(); ++j) {
     Recommendation r;
@@ -143,11 +162,16 @@ std::vector<Recommendation> Recommender::recommend(const Matrix& users) {
     }
     r.label = r.action < static_cast<int>(s.action.labels.size()) ? s.action.labels[r.action]
                                                                   : std::to_string(r.action);
-    const Transition t{users.col(j), r.action, users.col(j), 0.0, true, false};
-    const double drawn = reward_->compute(t, reward_rng, parts);
-    r.reward = reward_->expected(t).value_or(drawn);
-    for (std::size_t c = 0; c < parts.size(); ++c)
-      r.components.emplace_back(reward_->components()[c], parts[c]);
+    if (reward_) {
+      const Transition t{users.col(j), r.action, users.col(j), 0.0, true, false};
+      const double drawn = reward_->compute(t, reward_rng, parts);
+      r.reward = reward_->expected(t).value_or(drawn);
+      for (std::size_t c = 0; c < parts.size(); ++c)
+        r.components.emplace_back(reward_->components()[c], parts[c]);
+    } else {
+      r.reward = predicted[j];
+      r.predicted = true;
+    }
     if (has_probs) {
       r.probabilities =
           std::vector<double>(probs.col(j).data(), probs.col(j).data() + probs.rows());
@@ -157,7 +181,21 @@ std::vector<Recommendation> Recommender::recommend(const Matrix& users) {
   return out;
 }
 
-Vector parse_user(const std::string& text, const EnvSpec& spec) {
+EnvSpec spec_of_log(const LogOrigin& origin) {
+  EnvSpec spec;
+  spec.name = "log";
+  const auto features = static_cast<int>(origin.features.size());
+  spec.observation =
+      Space{Space::Kind::Box, features, std::vector<double>(origin.features.size(), -INFINITY),
+            std::vector<double>(origin.features.size(), INFINITY), origin.features};
+  spec.action =
+      Space{Space::Kind::Discrete, static_cast<int>(origin.actions.size()), {}, {}, origin.actions};
+  spec.max_episode_steps = 1;
+  spec.actions_affect_state = false;
+  return spec;
+}
+
+Vector parse_user(const std::string& text, const EnvSpec& spec, bool absent_is_zero) {
   const Space& features = spec.observation;
   const SourceLocation where{"--user", 0, 0};
   Vector user = Vector::Zero(features.size);
@@ -165,7 +203,7 @@ Vector parse_user(const std::string& text, const EnvSpec& spec) {
   std::stringstream items(text);
   std::string item;
   while (std::getline(items, item, ',')) {
-    const auto eq = item.find('=');
+    const auto eq = item.rfind('=');  // the last: a one-hot feature's name holds one
     const auto trim = [](std::string s) {
       const auto b = s.find_first_not_of(" \t");
       const auto e = s.find_last_not_of(" \t");
@@ -198,7 +236,7 @@ Vector parse_user(const std::string& text, const EnvSpec& spec) {
     given[*index] = true;
   }
   std::vector<std::string> missing;
-  for (int f = 0; f < features.size; ++f) {
+  for (int f = 0; f < features.size && !absent_is_zero; ++f) {
     if (!given[f]) missing.push_back(features.labels[f]);
   }
   if (!missing.empty()) {
@@ -208,16 +246,28 @@ Vector parse_user(const std::string& text, const EnvSpec& spec) {
   return user;
 }
 
-Matrix read_users_csv(const std::filesystem::path& file, const EnvSpec& spec) {
+Matrix read_users_csv(const std::filesystem::path& file, const EnvSpec& spec, bool absent_is_zero) {
   const auto table = toolkit::CsvTable::read_file(file);
   const Space& features = spec.observation;
   if (table.rows() == 0)
     throw DataError({file.string(), 0, 0}, "the file has no users (only a header)");
+  constexpr std::size_t kAbsent = static_cast<std::size_t>(-1);
   std::vector<std::size_t> column_of;
-  for (const std::string& name : features.labels) column_of.push_back(table.require_column(name));
-  Matrix users(features.size, static_cast<Eigen::Index>(table.rows()));
+  for (const std::string& name : features.labels) {
+    const auto found = std::find(table.header().begin(), table.header().end(), name);
+    column_of.push_back(
+        absent_is_zero && found == table.header().end() ? kAbsent : table.require_column(name));
+  }
+  if (absent_is_zero && features.size > 0 &&
+      std::all_of(column_of.begin(), column_of.end(), [](std::size_t c) { return c == kAbsent; })) {
+    throw DataError(
+        {file.string(), 1, 1},
+        "no column names one of the policy's features (such as '" + features.labels[0] + "')");
+  }
+  Matrix users = Matrix::Zero(features.size, static_cast<Eigen::Index>(table.rows()));
   for (std::size_t row = 0; row < table.rows(); ++row) {
     for (int f = 0; f < features.size; ++f) {
+      if (column_of[f] == kAbsent) continue;
       const double value = table.number(row, column_of[f]);
       if (const std::string problem = feature_problem(features, f, value); !problem.empty()) {
         throw table.error(

@@ -47,6 +47,12 @@ std::filesystem::path truth_file_for(const std::filesystem::path& log) {
 }
 
 SimulateSummary simulate(Recommender& policy, const SimulateOptions& options) {
+  if (!policy.has_simulator()) {
+    throw ConfigError(fmt::format(
+        "the policy was fitted from the log {} and has no environment to simulate: simulate runs "
+        "a policy trained by `recrl run`",
+        policy.record().log_origin->log));
+  }
   Environment& env = policy.environment();
   RewardFunction& reward = policy.reward();
   Algorithm& algorithm = policy.algorithm();

@@ -61,6 +61,16 @@ bool LinearBandit::observe(const StepBatch& step) {
   return false;  // learned as observed: update() is never due
 }
 
+bool LinearBandit::learn_from_log(const LoggedBatch& batch) {
+  for (Eigen::Index j = 0; j < batch.obs.cols(); ++j) {
+    const auto i = static_cast<std::size_t>(j);
+    arms_.set_context(batch.obs.col(j));
+    arms_.update(batch.actions[i], batch.rewards[i], batch.weights[i]);
+    ++steps_;
+  }
+  return true;
+}
+
 void LinearBandit::update(Rng&, Metrics&) {}
 
 void LinearBandit::save(std::ostream& out) const {
@@ -88,6 +98,15 @@ bool LinearBandit::action_probabilities(const ObsBatch& obs, ActMode mode, Matri
     for (int a = 0; a < arms_.actions(); ++a) {
       probs(a, j) = static_cast<float>(probs_[static_cast<std::size_t>(a)]);
     }
+  }
+  return true;
+}
+
+bool LinearBandit::state_values(const ObsBatch& obs, Vector& values) const {
+  values.resize(obs.obs.cols());
+  for (Eigen::Index j = 0; j < obs.obs.cols(); ++j) {
+    arms_.set_context(obs.obs.col(j));
+    values[j] = static_cast<Scalar>(arms_.mean(best_mean()));
   }
   return true;
 }

@@ -12,6 +12,10 @@
 
 namespace recrl::logs {
 
+// Opens a log for reading: only a regular file (util::read_file's rule); errors say "cannot
+// read the log" and why, naming `file`.
+RECRL_API std::ifstream open_log_file(const std::filesystem::path& file);
+
 // Reads a CSV file one record at a time, for files too large to hold (interaction logs of
 // millions of rows): memory is one record and a read buffer. The dialect is CsvTable's: comma
 // separated, RFC 4180 quoting (fields may span lines), LF or CRLF, an optional UTF-8 byte-order
@@ -25,6 +29,9 @@ class RECRL_API CsvStream {
   const std::vector<std::string>& header() const { return header_; }
   // The column called `name`, or -1.
   int find_column(std::string_view name) const;
+  // The column called `name`, or an error at the header saying what it holds (`what`) and
+  // which columns there are.
+  std::size_t require_column(const std::string& name, const std::string& what) const;
 
   // Moves to the next record; false at the end of the file. A record with another number of
   // fields than the header is an error.

@@ -18,6 +18,7 @@ namespace recrl {
 // `recrl ope`: a target policy judged on a log (docs/logs.md, docs/ope.md).
 struct OffPolicyRequest {
   std::filesystem::path log;
+  logs::LogFormat log_format = logs::LogFormat::Recrl;
   std::optional<std::filesystem::path> policy;        // a policy file, or
   std::optional<std::filesystem::path> target_probs;  // its probabilities per log row
   ActMode mode = ActMode::Greedy;                     // which of the policy's modes is judged

@@ -2,7 +2,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "recrl/core/export.hpp"
 #include "recrl/core/value.hpp"
@@ -21,6 +23,16 @@ struct PluginConfig {
   Value params;  // the validated parameters, defaults included
 };
 
+// Where a policy fitted from a log (`recrl fit`) came from. Such a policy has no simulator: no
+// environment or reward; the log's features and actions say what it reads and chooses.
+struct LogOrigin {
+  std::string log;     // the log file, as an absolute path
+  std::string format;  // recrl, obd or vw
+  std::int64_t rows = 0;
+  std::vector<std::string> features;
+  std::vector<std::string> actions;  // labels, index = action
+};
+
 // Everything needed to use a trained policy on its own: the algorithm and its parameters and
 // weights, the normaliser statistics, and the environment and reward it was trained with.
 struct PolicyRecord {
@@ -33,8 +45,9 @@ struct PolicyRecord {
   std::uint64_t seed = 0;
   std::int64_t env_steps = 0;
   PluginConfig algorithm;
-  PluginConfig env;
-  PluginConfig reward;
+  PluginConfig env;     // empty for a policy fitted from a log
+  PluginConfig reward;  // empty for a policy fitted from a log
+  std::optional<LogOrigin> log_origin;
   bool normalize_observations = false;
   ObservationNormalizer normalizer;  // meaningful when normalize_observations
   std::string algorithm_state;       // the bytes Algorithm::save wrote

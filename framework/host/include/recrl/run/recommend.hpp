@@ -20,25 +20,37 @@ struct Recommendation {
   int action = 0;
   std::string label;  // "[discount, 15%, email]"
   double reward = 0;  // the reward's expected value where it has one, else one draw of it
+  // True when `reward` is the policy's own prediction: a policy fitted from a log has no reward
+  // function to ask.
+  bool predicted = false;
   std::vector<std::pair<std::string, double>> components;
   std::optional<std::vector<double>> probabilities;  // where the policy reports them
 };
 
 // A saved policy put back to work: the algorithm with its weights and normaliser, and the
-// environment and reward it was trained with (for feature names, action labels and rewards).
+// environment and reward it was trained with (for feature names, action labels and rewards), or,
+// for a policy fitted from a log, the log's features and actions.
 class RECRL_API Recommender {
  public:
   Recommender(const std::filesystem::path& policy_file, const plugin::PluginRegistry& registry);
 
-  const EnvSpec& spec() const { return env_->spec(); }
+  const EnvSpec& spec() const { return env_ ? env_->spec() : logged_spec_; }
   const PolicyRecord& record() const { return record_; }
+  // False for a policy fitted from a log: it has no environment or reward to run.
+  bool has_simulator() const { return env_ != nullptr; }
+  // True for a policy fitted from an OBD or VW log, whose features are sparse (one-hot values,
+  // VW's features): a feature a user does not mention is 0.
+  bool sparse_features() const {
+    return record_.log_origin && record_.log_origin->format != "recrl";
+  }
 
   // Users are columns of raw features, [obs_dim x n], in the spec's feature order.
   std::vector<Recommendation> recommend(const Matrix& users);
 
-  // The pieces, for tools that drive the policy themselves (`recrl simulate`).
-  Environment& environment() { return *env_; }
-  RewardFunction& reward() { return *reward_; }
+  // The pieces, for tools that drive the policy themselves (`recrl simulate`); the first two
+  // only where has_simulator().
+  Environment& environment();
+  RewardFunction& reward();
   Algorithm& algorithm() { return *algorithm_; }
   // What the algorithm sees of raw features: normalised as in training, where it was.
   void algorithm_view(const Matrix& raw, Matrix& out) const;
@@ -46,16 +58,25 @@ class RECRL_API Recommender {
  private:
   PolicyRecord record_;
   std::shared_ptr<Environment> env_;
+  EnvSpec logged_spec_;  // the log's, where the policy was fitted from one
   std::shared_ptr<RewardFunction> reward_;
   std::shared_ptr<Algorithm> algorithm_;
 };
 
+// The space of a policy fitted from a log: the log's features (unbounded) and actions, one
+// decision per episode.
+RECRL_API EnvSpec spec_of_log(const LogOrigin& origin);
+
 // Parses "recency=15,frequency=3,..." into features in the spec's order. Every feature must be
-// given once, as a finite number within the feature's bounds; errors name the feature and say
-// what is accepted (and "did you mean" for a misspelt name).
-RECRL_API Vector parse_user(const std::string& text, const EnvSpec& spec);
+// given once (or at most once, those not given 0, with `absent_is_zero`: the sparse features of
+// a policy fitted from an OBD or VW log), as a finite number within the feature's bounds; errors
+// name the feature and say what is accepted (and "did you mean" for a misspelt name).
+RECRL_API Vector parse_user(const std::string& text, const EnvSpec& spec,
+                            bool absent_is_zero = false);
 // Reads users from a CSV file with a header naming the features (any order; extra columns are
-// ignored). Errors name the file, row and column.
-RECRL_API Matrix read_users_csv(const std::filesystem::path& file, const EnvSpec& spec);
+// ignored; with `absent_is_zero` a missing feature column is 0, but one must be there). Errors
+// name the file, row and column.
+RECRL_API Matrix read_users_csv(const std::filesystem::path& file, const EnvSpec& spec,
+                                bool absent_is_zero = false);
 
 }  // namespace recrl

@@ -30,6 +30,16 @@ struct StepBatch {
   std::span<const std::uint8_t> truncated;   // [n] 1 where it was cut short (time limit)
 };
 
+// Decisions another policy logged, for learning offline (`recrl fit`, docs/fit.md).
+struct LoggedBatch {
+  const Matrix& obs;                // [obs_dim x n] the contexts, as act() would see them
+  std::span<const int> actions;     // [n] the logged actions
+  std::span<const double> rewards;  // [n] what they earned
+  // [n] each row's importance weight: 1 / propensity when the fit corrects for the logger's
+  // choices (possibly clipped), 1 when it does not.
+  std::span<const double> weights;
+};
+
 // A named scalar from an update, e.g. {"losses/value_loss", 0.12}. Names are string literals
 // (they live as long as the plugin stays loaded, which is the whole process).
 struct Metric {
@@ -83,6 +93,13 @@ class Algorithm {
     static_cast<void>(obs);
     static_cast<void>(mode);
     static_cast<void>(probs);
+    return false;
+  }
+  // Optional: learns from decisions another policy logged (`recrl fit`), each row counted with
+  // its weight, as if it had been observed online. False where the algorithm cannot (the
+  // default: learners that need their own rollouts, such as PPO).
+  virtual bool learn_from_log(const LoggedBatch& batch) {
+    static_cast<void>(batch);
     return false;
   }
   // Optional: the value estimate of each observation, [n]. False where it has none.

@@ -20,6 +20,7 @@ namespace recrl::toolkit {
 // independent contexts. Greedy mode (evaluation, `recommend`) plays the best predicted reward;
 // Explore mode (training) plays the plugin's rule. The saved policy and the training state are
 // the same: the regressions and the count of steps learned from. Nothing allocates per step.
+// A bandit also learns offline from another policy's log (learn_from_log, `recrl fit`).
 class RECRL_API LinearBandit : public Algorithm {
  public:
   // The parameters every linear bandit has (lambda), added to a plugin's schema.
@@ -34,6 +35,10 @@ class RECRL_API LinearBandit : public Algorithm {
   void load(std::istream& in) final;
   bool supports_checkpoints() const final { return true; }
   bool action_probabilities(const ObsBatch& obs, ActMode mode, Matrix& probs) const final;
+  // Logged rows update the chosen action's regression with their weights (docs/fit.md).
+  bool learn_from_log(const LoggedBatch& batch) final;
+  // The predicted reward of the greedy action.
+  bool state_values(const ObsBatch& obs, Vector& values) const final;
 
  protected:
   // At the context arms() holds (set_context done): the action to play while exploring, drawn
