@@ -2,6 +2,7 @@
 #include <cmath>
 #include <iostream>
 #include <sstream>
+#include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -87,15 +88,20 @@ void print_json(const OffPolicyReport& report) {
 
 int ope_command(const std::vector<std::string>& args) {
   CommonOptions common;
-  std::string log, log_format = "recrl", policy, target_probs, mode = "greedy", format = "table";
+  std::string log, log_format = "recrl", policy, target_probs, target_probs_out;
+  std::string mode = "greedy", format = "table";
   std::string estimators = "ipw,snipw,dm,dr,sndr,switch-dr";
   OffPolicyRequest request;
+  request.options.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   po::options_description options("options");
   options.add_options()("log", po::value(&log)->required(), "the log (docs/logs.md)")(
       "log-format", po::value(&log_format), "recrl (default), obd or vw")(
       "policy", po::value(&policy), "the target: a policy file")(
       "target-probs", po::value(&target_probs),
       "the target: a CSV of its probabilities p_0..p_{K-1}, one row per log row")(
+      "target-probs-out", po::value(&target_probs_out),
+      "also write the target's probabilities per row to this CSV (for another tool)")(
+      "force", po::bool_switch(&request.replace), "replace --target-probs-out if it exists")(
       "mode", po::value(&mode), "the policy's mode judged: greedy (default) or explore")(
       "estimators", po::value(&estimators), "comma-separated (default all six)")(
       "clip", po::value(&request.options.clip),
@@ -103,8 +109,10 @@ int ope_command(const std::vector<std::string>& args) {
       "bootstrap", po::value(&request.options.bootstrap), "resamples of the intervals (1000)")(
       "confidence", po::value(&request.options.confidence), "of the intervals (0.95)")(
       "folds", po::value(&request.folds), "cross-fitting folds of the reward model (2)")(
-      "seed", po::value(&request.seed), "seed of the bootstrap (0)")("format", po::value(&format),
-                                                                     "table (default) or json")(
+      "seed", po::value(&request.seed), "seed of the bootstrap (0)")(
+      "threads", po::value(&request.options.threads),
+      "threads sharing the bootstrap (default: every core; the same intervals for any)")(
+      "format", po::value(&format), "table (default) or json")(
       "validate", po::bool_switch(&request.validate),
       "also the target's true value, from the truth file beside a simulated log");
   common.add_plugin_path(options);
@@ -114,8 +122,8 @@ int ope_command(const std::vector<std::string>& args) {
              "usage: recrl ope --log LOG [--log-format recrl|obd|vw] (--policy FILE | "
              "--target-probs CSV) "
              "[--estimators ipw,snipw,dm,dr,sndr,switch-dr] [--clip W] [--bootstrap N] "
-             "[--confidence C] [--folds K] [--seed S] [--mode greedy|explore] "
-             "[--format table|json] [--validate]",
+             "[--confidence C] [--folds K] [--seed S] [--threads N] [--mode greedy|explore] "
+             "[--format table|json] [--validate] [--target-probs-out CSV [--force]]",
              options, {}, vm)) {
     return 0;
   }
@@ -136,10 +144,14 @@ int ope_command(const std::vector<std::string>& args) {
     throw ConfigError("--confidence: expected a number strictly between 0 and 1");
   }
   if (request.folds < 1 || request.folds > 100) throw ConfigError("--folds: expected 1 to 100");
+  if (request.options.threads < 1 || request.options.threads > 256) {
+    throw ConfigError("--threads: expected 1 to 256");
+  }
   request.log = log;
   request.log_format = log_format_option(log_format);
   if (!policy.empty()) request.policy = policy;
   if (!target_probs.empty()) request.target_probs = target_probs;
+  if (!target_probs_out.empty()) request.target_probs_out = target_probs_out;
   request.mode = mode == "greedy" ? ActMode::Greedy : ActMode::Explore;
   request.estimators = parse_estimators(estimators);
 

@@ -117,3 +117,27 @@ TEST_CASE("bad log rows are errors naming the file, line and column", "[run][ope
   CHECK(result.status == 2);
   CHECK_THAT(result.err, Catch::Contains("nocol.csv:1:1: error: no 'propensity' column"));
 }
+
+TEST_CASE("a policy's probabilities written per row judge it the same way", "[run][ope]") {
+  const auto dir = recrl::test::scratch_dir("ope_probs_out");
+  REQUIRE(run_recrl("simulate --policy " + quoted(policies().logger) +
+                        " --episodes 3000 --out log.csv --seed 6",
+                    dir)
+              .status == 0);
+  const std::string common = " --estimators ipw,snipw --bootstrap 200 --format json";
+  const auto by_policy = run_recrl("ope --log log.csv --policy " + quoted(policies().target) +
+                                       common + " --target-probs-out probs.csv",
+                                   dir);
+  INFO(by_policy.err);
+  REQUIRE(by_policy.status == 0);
+  const auto by_probs = run_recrl("ope --log log.csv --target-probs probs.csv" + common, dir);
+  INFO(by_probs.err);
+  REQUIRE(by_probs.status == 0);
+  CHECK(nlohmann::json::parse(by_policy.out) == nlohmann::json::parse(by_probs.out));
+  // The file is not replaced unless asked.
+  const auto again = run_recrl("ope --log log.csv --policy " + quoted(policies().target) + common +
+                                   " --target-probs-out probs.csv",
+                               dir);
+  CHECK(again.status == 2);
+  CHECK_THAT(again.err, Catch::Contains("--target-probs-out probs.csv: the file exists"));
+}

@@ -1,6 +1,7 @@
 // The off-policy estimators against a 5-row log worked out by hand (OBP's definitions), their
 // bootstrap intervals, and the diagnostics.
 #include <array>
+#include <cmath>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -98,6 +99,26 @@ TEST_CASE("bootstrap intervals hold the estimate and repeat with the seed", "[un
     CHECK(*first[e].ci_high == *second[e].ci_high);
   }
   CHECK(first[2].value == Approx(2.09 / 5).epsilon(1e-12));  // the same estimates as on 5 rows
+
+  // Threads share the resamples without changing them.
+  for (const int threads : {2, 3}) {
+    options.threads = threads;
+    recrl::Rng c(7);
+    const auto threaded = recrl::stats::estimate(all, data, options, c);
+    for (std::size_t e = 0; e < all.size(); ++e) {
+      CHECK(*threaded[e].ci_low == *first[e].ci_low);
+      CHECK(*threaded[e].ci_high == *first[e].ci_high);
+    }
+  }
+
+  // The percentile interval of the bootstrapped mean is about mean +- 1.96 sd / sqrt(n): IPW's
+  // round rewards on the five rows are 1.6, 0, 0, 1.8, 0 (mean 0.68, sd 0.8353).
+  options.bootstrap = 4000;
+  recrl::Rng d(11);
+  const auto ipw = recrl::stats::estimate(std::array{OpeEstimator::Ipw}, data, options, d).at(0);
+  const double half_width = 1.96 * 0.83522452 / std::sqrt(500.0);
+  CHECK((*ipw.ci_high - *ipw.ci_low) / 2 == Approx(half_width).epsilon(0.05));
+  CHECK((*ipw.ci_high + *ipw.ci_low) / 2 == Approx(0.68).margin(0.01));
 }
 
 TEST_CASE("estimator names read back", "[unit][stats][ope]") {

@@ -108,4 +108,21 @@ std::int64_t LogWriter::commit() {
   return rows_;
 }
 
+void write_target_probabilities(const std::filesystem::path& file,
+                                const Eigen::MatrixXd& probabilities) {
+  std::string text;
+  for (Eigen::Index a = 0; a < probabilities.rows(); ++a) {
+    text += fmt::format("{}p_{}", a == 0 ? "" : ",", a);
+  }
+  text += '\n';
+  for (Eigen::Index i = 0; i < probabilities.cols(); ++i) {
+    for (Eigen::Index a = 0; a < probabilities.rows(); ++a) {
+      if (a > 0) text += ',';
+      text += util::shortest_number_text(probabilities(a, i));
+    }
+    text += '\n';
+  }
+  util::write_file_atomically(file, text);
+}
+
 }  // namespace recrl::logs

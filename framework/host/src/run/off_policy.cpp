@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "recrl/core/errors.hpp"
+#include "recrl/logs/log_writer.hpp"
 #include "recrl/run/recommend.hpp"
 #include "recrl/run/simulate.hpp"
 #include "recrl/toolkit/linear_arms.hpp"
@@ -71,6 +72,9 @@ Eigen::MatrixXd policy_probabilities(const std::filesystem::path& policy,
 
 OffPolicyReport evaluate_off_policy(const OffPolicyRequest& request,
                                     const plugin::PluginRegistry& registry) {
+  if (request.target_probs_out) {
+    logs::check_output_file(*request.target_probs_out, request.replace, "--target-probs-out");
+  }
   const logs::LogData log = logs::read_log(request.log, request.log_format);
   const Eigen::MatrixXd target =
       request.policy ? policy_probabilities(*request.policy, registry, log, request.mode)
@@ -81,6 +85,7 @@ OffPolicyReport evaluate_off_policy(const OffPolicyRequest& request,
                     fmt::format("the log has action {}, the target knows {} actions (0 to {})",
                                 log.max_action, n_actions, n_actions - 1));
   }
+  if (request.target_probs_out) logs::write_target_probabilities(*request.target_probs_out, target);
   bool model = false;
   for (const auto e : request.estimators) model = model || stats::needs_reward_model(e);
   Eigen::MatrixXd q_hat;

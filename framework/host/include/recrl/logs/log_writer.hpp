@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <Eigen/Core>
+
 #include "recrl/core/export.hpp"
 
 namespace recrl::logs {
@@ -57,6 +59,11 @@ class RECRL_API LogWriter {
 // `replace` is set. `what` names it in the message ("--out", "the truth file").
 RECRL_API void check_output_file(const std::filesystem::path& file, bool replace,
                                  const std::string& what);
+
+// Writes a target's probabilities per log row ([K x rows]) as read_target_probabilities reads
+// them: columns p_0 .. p_{K-1}, shortest round-trip numbers, written whole.
+RECRL_API void write_target_probabilities(const std::filesystem::path& file,
+                                          const Eigen::MatrixXd& probabilities);
 
 // A CSV field as written: quoted (RFC 4180) when it holds a comma, quote or line break.
 RECRL_API std::string csv_field(const std::string& text);

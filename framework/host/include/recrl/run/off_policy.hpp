@@ -21,7 +21,11 @@ struct OffPolicyRequest {
   logs::LogFormat log_format = logs::LogFormat::Recrl;
   std::optional<std::filesystem::path> policy;        // a policy file, or
   std::optional<std::filesystem::path> target_probs;  // its probabilities per log row
-  ActMode mode = ActMode::Greedy;                     // which of the policy's modes is judged
+  // Where to write the target's probabilities per row (p_0 .. p_{K-1}), so that another tool
+  // can judge the same target on the same log; an existing file only with `replace`.
+  std::optional<std::filesystem::path> target_probs_out;
+  bool replace = false;
+  ActMode mode = ActMode::Greedy;  // which of the policy's modes is judged
   std::vector<stats::OpeEstimator> estimators;
   stats::OpeOptions options;
   int folds = 2;        // cross-fitting folds of the reward model

@@ -50,6 +50,8 @@ struct OpeOptions {
   double clip = std::numeric_limits<double>::infinity();
   int bootstrap = 1000;  // resamples of the interval (0: no interval)
   double confidence = 0.95;
+  // Threads sharing the resamples; the intervals are the same for any number.
+  int threads = 1;
 };
 
 struct OpeEstimate {
@@ -72,7 +74,8 @@ RECRL_API std::vector<double> round_rewards(OpeEstimator estimator, const OpeDat
                                             const OpeOptions& options);
 
 // Every estimator in `estimators`, with intervals from one shared set of bootstrap resamples
-// (drawn from `rng`: the same data and seed give the same intervals, bit for bit).
+// (seeded by one draw from `rng`: the same data and seed give the same intervals, bit for bit,
+// with any number of threads).
 RECRL_API std::vector<OpeEstimate> estimate(std::span<const OpeEstimator> estimators,
                                             const OpeData& data, const OpeOptions& options,
                                             Rng& rng);
