@@ -18,10 +18,16 @@ std::string count_text(int count, const char* one, const char* many) {
 }
 
 std::string summary_text(const store::MergeSummary& s) {
-  return fmt::format("{} added, {} updated, {} skipped (already here); {} added, {} added",
-                     count_text(s.runs_added, "run", "runs"), s.runs_replaced, s.runs_kept,
-                     count_text(s.experiments_added, "experiment", "experiments"),
-                     count_text(s.variants_added, "variant", "variants"));
+  std::string text =
+      fmt::format("{} added, {} updated, {} skipped (already here); {} added, {} added",
+                  count_text(s.runs_added, "run", "runs"), s.runs_replaced, s.runs_kept,
+                  count_text(s.experiments_added, "experiment", "experiments"),
+                  count_text(s.variants_added, "variant", "variants"));
+  if (s.evaluations_added > 0) {
+    text += fmt::format(", {} added", count_text(s.evaluations_added, "off-policy evaluation",
+                                                 "off-policy evaluations"));
+  }
+  return text;
 }
 
 // Why `source` cannot be merged into `target` (a missing, corrupt or newer store, or the

@@ -11,7 +11,10 @@
 #include "options.hpp"
 #include "recrl/core/errors.hpp"
 #include "recrl/loader/registry.hpp"
+#include "ope_recording.hpp"
 #include "recrl/run/off_policy.hpp"
+#include "recrl/run/policy_file.hpp"
+#include "store_access.hpp"
 
 namespace recrl::app {
 
@@ -88,8 +91,9 @@ void print_json(const OffPolicyReport& report) {
 
 int ope_command(const std::vector<std::string>& args) {
   CommonOptions common;
-  std::string log, log_format = "recrl", policy, target_probs, target_probs_out;
-  std::string mode = "greedy", format = "table";
+  std::string log, log_format = "recrl", policy, target_probs, target_probs_out, run_id;
+  std::string mode = "greedy", format = "table", db_file, experiment, label;
+  bool record = false;
   std::string estimators = "ipw,snipw,dm,dr,sndr,switch-dr";
   OffPolicyRequest request;
   request.options.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -97,6 +101,8 @@ int ope_command(const std::vector<std::string>& args) {
   options.add_options()("log", po::value(&log)->required(), "the log (docs/logs.md)")(
       "log-format", po::value(&log_format), "recrl (default), obd or vw")(
       "policy", po::value(&policy), "the target: a policy file")(
+      "run", po::value(&run_id),
+      "the target: a stored run's policy (an id or unique prefix); recorded in the store")(
       "target-probs", po::value(&target_probs),
       "the target: a CSV of its probabilities p_0..p_{K-1}, one row per log row")(
       "target-probs-out", po::value(&target_probs_out),
@@ -114,21 +120,27 @@ int ope_command(const std::vector<std::string>& args) {
       "threads sharing the bootstrap (default: every core; the same intervals for any)")(
       "format", po::value(&format), "table (default) or json")(
       "validate", po::bool_switch(&request.validate),
-      "also the target's true value, from the truth file beside a simulated log");
+      "also the target's true value, from the truth file beside a simulated log")(
+      "record", po::bool_switch(&record), "record the estimates in the result store (--db)")(
+      "experiment", po::value(&experiment),
+      "recorded with this experiment (default: the run's or the policy file's)")(
+      "label", po::value(&label), "the target's name in the store (default: its algorithm label)");
+  add_db_option(options, db_file);
   common.add_plugin_path(options);
   common.add_verbosity(options);
   po::variables_map vm;
   if (!parse(args,
              "usage: recrl ope --log LOG [--log-format recrl|obd|vw] (--policy FILE | "
-             "--target-probs CSV) "
+             "--target-probs CSV | --run RUN_ID) "
              "[--estimators ipw,snipw,dm,dr,sndr,switch-dr] [--clip W] [--bootstrap N] "
              "[--confidence C] [--folds K] [--seed S] [--threads N] [--mode greedy|explore] "
-             "[--format table|json] [--validate] [--target-probs-out CSV [--force]]",
+             "[--format table|json] [--validate] [--target-probs-out CSV [--force]] "
+             "[--record [--experiment NAME] [--label NAME]] [--db FILE]",
              options, {}, vm)) {
     return 0;
   }
-  if (policy.empty() == target_probs.empty()) {
-    throw ConfigError("ope: give exactly one of --policy and --target-probs");
+  if (policy.empty() + target_probs.empty() + run_id.empty() != 2) {
+    throw ConfigError("ope: give exactly one of --policy, --target-probs and --run");
   }
   if (mode != "greedy" && mode != "explore") {
     throw ConfigError("--mode: expected greedy or explore, got '" + mode + "'");
@@ -147,6 +159,32 @@ int ope_command(const std::vector<std::string>& args) {
   if (request.options.threads < 1 || request.options.threads > 256) {
     throw ConfigError("--threads: expected 1 to 256");
   }
+  // What the evaluation is recorded under, settled before the log is read.
+  std::optional<OpeTarget> recorded;
+  if (!run_id.empty()) {
+    const store::ResultStore db = open_store_to_read(db_file);
+    const store::RunRecord run = find_run(db, run_id);
+    policy = stored_policy(db, run).string();
+    const auto& info = run.info;
+    recorded = OpeTarget{experiment.empty() ? info.experiment : experiment,
+                         !label.empty()         ? label
+                         : info.variant.empty() ? info.algorithm
+                                                : info.algorithm + " [" + info.variant + "]",
+                         info.run_id};
+  } else if (record && !policy.empty()) {
+    const PolicyRecord file = read_policy_file(policy);
+    recorded = OpeTarget{experiment.empty() ? file.experiment : experiment,
+                         label.empty() ? file.label : label, std::nullopt};
+  } else if (record) {
+    if (experiment.empty() || label.empty()) {
+      throw ConfigError(
+          "--record with --target-probs: give --experiment and --label (what the target is "
+          "recorded as)");
+    }
+    recorded = OpeTarget{experiment, label, std::nullopt};
+  } else if (!experiment.empty() || !label.empty()) {
+    throw ConfigError("--experiment and --label name what --record (or --run) records");
+  }
   request.log = log;
   request.log_format = log_format_option(log_format);
   if (!policy.empty()) request.policy = policy;
@@ -162,6 +200,14 @@ int ope_command(const std::vector<std::string>& args) {
     print_json(report);
   } else {
     print_table(report, request);
+  }
+  if (recorded) {
+    store::ResultStore db = open_store(db_file, false);
+    db.record_ope(ope_record(request, report, *recorded));
+    if (format == "table") {
+      std::cout << fmt::format("Recorded in {} under experiment '{}' as '{}'.\n",
+                               db.path().string(), recorded->experiment, recorded->label);
+    }
   }
   return 0;
 }

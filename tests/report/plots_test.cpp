@@ -90,3 +90,27 @@ TEST_CASE("quantile interpolates linearly as numpy does", "[report]") {
   CHECK(quantile({7}, 0.75) == Approx(7));
   CHECK(quantile({1, 2, 3}, 1.0) == Approx(3));
 }
+
+TEST_CASE("forest_plot draws an estimate per row with its interval and references", "[report]") {
+  const std::vector<ForestRow> rows = {
+      {"ppo: ipw", {"ppo", 0, false}, 0.70, 0.60, 0.80, 0.75, 0.74},
+      {"ppo: dr", {"ppo", 0, false}, 0.74, 0.72, 0.76, 0.75, 0.74},
+      {"<uniform>: ipw",
+       {"<uniform>", 1, false},
+       0.32,
+       std::nullopt,
+       std::nullopt,
+       std::nullopt,
+       std::nullopt},
+  };
+  const std::string svg = forest_plot({"Off-policy estimates", "value", ""}, rows);
+  CHECK(occurrences(svg, "<circle class=\"estimate\"") == 3);
+  CHECK(occurrences(svg, "<line class=\"interval\"") == 2);
+  CHECK(occurrences(svg, "<path class=\"truth\"") == 2);
+  CHECK(occurrences(svg, "<path class=\"simulated\"") == 2);
+  CHECK(occurrences(svg, "&lt;uniform&gt;") > 0);
+  CHECK(occurrences(svg, "<uniform>") == 0);
+  // The axis covers every mark: from 0.32 to 0.80 on nice ticks.
+  CHECK(occurrences(svg, ">0.3<") + occurrences(svg, ">0.30<") == 1);
+  CHECK(occurrences(svg, ">0.8<") + occurrences(svg, ">0.80<") == 1);
+}

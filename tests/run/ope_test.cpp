@@ -1,6 +1,7 @@
 // recrl ope: a target policy judged on a log another policy wrote, against the truth the
 // simulator keeps; and the log's bad rows.
 #include <fstream>
+#include <sstream>
 #include <string>
 
 #include <catch2/catch.hpp>
@@ -140,4 +141,67 @@ TEST_CASE("a policy's probabilities written per row judge it the same way", "[ru
                                dir);
   CHECK(again.status == 2);
   CHECK_THAT(again.err, Catch::Contains("--target-probs-out probs.csv: the file exists"));
+}
+
+TEST_CASE("ope records its estimates; compare and report show them", "[run][ope][store]") {
+  const auto dir = recrl::test::scratch_dir("ope_record");
+  const auto run = run_recrl("run '" + recrl::test::project_file("experiments/seed.yaml") +
+                                 "' --quiet --db r.db --set seeds=[0] --set train.timesteps=3000 "
+                                 "--set eval.episodes=50 --set output=out "
+                                 "--set 'algorithms=[{plugin: random}, {plugin: squarecb}]'",
+                             dir);
+  INFO(run.err);
+  REQUIRE(run.status == 0);
+  const auto runs = run_recrl("runs --db r.db", dir);
+  REQUIRE(runs.status == 0);
+  std::string random_id, squarecb_id;  // from lines "id experiment algorithm seed ..."
+  std::istringstream lines(runs.out);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream fields(line);
+    std::string id, experiment, algorithm;
+    fields >> id >> experiment >> algorithm;
+    if (algorithm == "random") random_id = id;
+    if (algorithm == "squarecb") squarecb_id = id;
+  }
+  REQUIRE(!random_id.empty());
+  REQUIRE(!squarecb_id.empty());
+  REQUIRE(run_recrl("simulate --run " + random_id + " --db r.db --episodes 5000 --out log.csv", dir)
+              .status == 0);
+  const auto ope = run_recrl(
+      "ope --log log.csv --run " + squarecb_id + " --db r.db --validate --bootstrap 100", dir);
+  INFO(ope.err);
+  REQUIRE(ope.status == 0);
+  CHECK_THAT(ope.out, Catch::Contains("under experiment 'seed' as 'squarecb'"));
+  // An external target, recorded under a name of the user's.
+  {
+    std::ofstream probs(dir / "uniform.csv");
+    probs << "p_0,p_1,p_2,p_3,p_4,p_5,p_6,p_7,p_8,p_9\n";
+    for (int i = 0; i < 5000; ++i) probs << "0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1\n";
+  }
+  const auto unnamed =
+      run_recrl("ope --log log.csv --target-probs uniform.csv --record --db r.db", dir);
+  CHECK(unnamed.status == 2);
+  CHECK_THAT(unnamed.err, Catch::Contains("give --experiment and --label"));
+  REQUIRE(run_recrl("ope --log log.csv --target-probs uniform.csv --record --db r.db "
+                    "--experiment seed --label uniform --estimators ipw,snipw",
+                    dir)
+              .status == 0);
+
+  const auto compare = run_recrl("compare seed --db r.db --format json", dir);
+  INFO(compare.err);
+  REQUIRE(compare.status == 0);
+  const auto off_policy = nlohmann::json::parse(compare.out)["off_policy"];
+  REQUIRE(off_policy.size() == 2);
+  const auto& judged = off_policy[0]["target"] == "squarecb" ? off_policy[0] : off_policy[1];
+  CHECK(judged["n"] == 5000);
+  CHECK(judged["estimates"].size() == 6);
+  CHECK(judged["simulated"].is_number());
+  CHECK(judged["true_value"].is_number());
+  CHECK_THAT(run_recrl("compare seed --db r.db", dir).out,
+             Catch::Contains("Off-policy estimates (recrl ope)"));
+
+  REQUIRE(run_recrl("report seed --db r.db --out report.html", dir).status == 0);
+  const std::string html = recrl::test::read_text(dir / "report.html");
+  CHECK_THAT(html, Catch::Contains("<h2>Off-policy estimates</h2>"));
+  CHECK_THAT(html, Catch::Contains("forest-plot"));
 }

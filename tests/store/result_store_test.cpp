@@ -227,9 +227,10 @@ TEST_CASE("a schema-1 store is read as it is and upgraded when opened to write",
     db.record_experiment(test::experiment_record("demo"));
     test::record_finished_run(db, run_info("demo", "r1"));
   }
-  // What recrl wrote before reward components were recorded.
+  // What recrl wrote before reward components (and off-policy evaluations) were recorded.
   test::execute_sql(file,
-                    "DROP TABLE reward_components;"
+                    "DROP TABLE reward_components; DROP TABLE ope_estimates; "
+                    "DROP TABLE ope_evaluations;"
                     "UPDATE meta SET value = '1' WHERE key = 'schema_version';");
   {
     store::StoreOptions read_only = test::store_options();

@@ -15,7 +15,7 @@ TEST_CASE("a store written by a newer schema is refused with an upgrade hint", "
                     "UPDATE meta SET value = '0.3' WHERE key = 'recrl_version';");
   CHECK_THROWS_WITH(store::ResultStore::open(file, test::store_options()),
                     "error: " + file.string() +
-                        " was written by recrl 0.3 (store schema 4); this recrl reads schema 2: "
+                        " was written by recrl 0.3 (store schema 4); this recrl reads schema 3: "
                         "upgrade recrl");
 }
 

@@ -1,6 +1,7 @@
 #include "recrl/report/comparison_format.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <optional>
 
 #include <fmt/format.h>
@@ -87,6 +88,36 @@ std::string heading_text(const ComparisonTable& table) {
       table.options.bootstrap.repetitions, table.options.bootstrap_seed);
 }
 
+std::string optional_number(const std::optional<double>& value) {
+  return value ? fmt::format("{:.4f}", *value) : "-";
+}
+
+// The off-policy estimates, one line per (evaluation, estimator), the heading first: what the
+// text and Markdown forms show after the pairs. Cells from the first "rows" on are numbers.
+std::vector<std::vector<std::string>> off_policy_cells(const ComparisonTable& table) {
+  std::vector<std::vector<std::string>> lines = {{"experiment", "target", "log", "rows",
+                                                  "estimator", "value", "interval", "simulated",
+                                                  "true value"}};
+  for (const OffPolicyRow& row : table.off_policy) {
+    const OpeRecord& e = row.evaluation;
+    const std::string log = std::filesystem::path(e.log).filename().string();
+    for (const OpeEstimateRecord& x : e.estimates) {
+      lines.push_back({e.experiment, e.label, log, std::to_string(e.rows), x.estimator,
+                       fmt::format("{:.4f}", x.value),
+                       x.ci_low ? fmt::format("[{:.4f}, {:.4f}]", *x.ci_low, *x.ci_high) : "-",
+                       optional_number(row.simulated), optional_number(e.true_value)});
+    }
+  }
+  return lines;
+}
+
+constexpr std::size_t kFirstOffPolicyNumber = 3;
+
+std::string off_policy_heading() {
+  return "Off-policy estimates (recrl ope) on logs, beside the simulated eval_mean of the run "
+         "each judged and the true value where the log was simulated:";
+}
+
 std::string pairs_heading(const ComparisonTable& table) {
   return fmt::format(
       "Pairs, by the probability that a run of one beats a run of the other ({} interval; "
@@ -112,6 +143,13 @@ std::string as_text(const ComparisonTable& table) {
   if (!table.omitted.empty()) {
     out += "\nOmitted:\n";
     for (const std::string& line : table.omitted) out += "  " + line + "\n";
+  }
+  if (!table.off_policy.empty()) {
+    const auto lines = off_policy_cells(table);
+    std::vector<bool> right_aligned(lines.front().size());
+    for (std::size_t c = kFirstOffPolicyNumber; c < right_aligned.size(); ++c)
+      right_aligned[c] = c != 4;  // the estimator's name
+    out += "\n" + off_policy_heading() + "\n\n" + util::aligned_table(lines, right_aligned);
   }
   return out;
 }
@@ -141,6 +179,19 @@ std::string as_markdown(const ComparisonTable& table) {
   if (!table.omitted.empty()) {
     out += "\nOmitted:\n\n";
     for (const std::string& line : table.omitted) out += "- " + line + "\n";
+  }
+  if (!table.off_policy.empty()) {
+    out += "\n" + off_policy_heading() + "\n\n";
+    const auto lines = off_policy_cells(table);
+    for (std::size_t l = 0; l < lines.size(); ++l) {
+      for (const std::string& cell : lines[l]) out += "| " + cell + " ";
+      out += "|\n";
+      if (l == 0) {
+        for (std::size_t c = 0; c < lines[l].size(); ++c)
+          out += c >= kFirstOffPolicyNumber && c != 4 ? "|---:" : "|---";
+        out += "|\n";
+      }
+    }
   }
   return out;
 }
@@ -235,6 +286,36 @@ std::string as_json(const ComparisonTable& table) {
         {"text", pair.str()},
     });
   }
+  nlohmann::json off_policy = nlohmann::json::array();
+  for (const OffPolicyRow& row : table.off_policy) {
+    const OpeRecord& e = row.evaluation;
+    nlohmann::json estimates = nlohmann::json::array();
+    for (const OpeEstimateRecord& x : e.estimates) {
+      estimates.push_back({{"estimator", x.estimator},
+                           {"value", x.value},
+                           {"ci_low", x.ci_low ? nlohmann::json(*x.ci_low) : nlohmann::json()},
+                           {"ci_high", x.ci_high ? nlohmann::json(*x.ci_high) : nlohmann::json()}});
+    }
+    off_policy.push_back({
+        {"experiment", e.experiment},
+        {"target", e.label},
+        {"target_file", e.target},
+        {"run_id", e.run_id ? nlohmann::json(*e.run_id) : nlohmann::json()},
+        {"log", e.log},
+        {"log_format", e.log_format},
+        {"n", e.rows},
+        {"settings", e.settings},
+        {"confidence", e.confidence},
+        {"estimates", estimates},
+        {"diagnostics",
+         {{"effective_sample_size", e.effective_sample_size},
+          {"max_weight", e.max_weight},
+          {"mean_weight", e.mean_weight},
+          {"zero_target_share", e.zero_target_share}}},
+        {"simulated", row.simulated ? nlohmann::json(*row.simulated) : nlohmann::json()},
+        {"true_value", e.true_value ? nlohmann::json(*e.true_value) : nlohmann::json()},
+    });
+  }
   const nlohmann::json doc = {
       {"metric", table.metric.name},
       {"description", table.metric.description},
@@ -245,6 +326,7 @@ std::string as_json(const ComparisonTable& table) {
       {"rows", rows},
       {"pairs", pairs},
       {"omitted", table.omitted},
+      {"off_policy", off_policy},
   };
   return doc.dump(2) + "\n";
 }

@@ -1,6 +1,7 @@
 #include "recrl/report/html_report.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <ctime>
 #include <map>
 
@@ -268,6 +269,55 @@ std::string chosen_actions(const ReportData& data, const Colours& colours) {
   return out;
 }
 
+// The off-policy evaluations recorded with the experiment: a table of every estimate and a
+// forest plot of them, each beside the true value (a simulated log) and the simulated result
+// of the run it judged.
+std::string off_policy(const ReportData& data) {
+  if (data.off_policy.empty()) return "";
+  std::string out =
+      "<h2>Off-policy estimates</h2>\n<table class=\"comparison\">\n<tr><th>target</th>"
+      "<th>log</th><th>rows</th><th>estimator</th><th>value</th><th>interval</th>"
+      "<th>simulated</th><th>true value</th><th>effective sample size</th></tr>\n";
+  const auto number = [](const std::optional<double>& v) {
+    return v ? fmt::format("<td class=\"num\">{:.4f}</td>", *v)
+             : std::string("<td class=\"num\">-</td>");
+  };
+  std::map<std::string, std::size_t> colour_of_target;
+  std::vector<ForestRow> rows;
+  for (const store::OffPolicyRow& row : data.off_policy) {
+    const store::OpeRecord& e = row.evaluation;
+    const std::string log = std::filesystem::path(e.log).filename().string();
+    const std::size_t colour =
+        colour_of_target.try_emplace(e.label, colour_of_target.size()).first->second;
+    for (const store::OpeEstimateRecord& x : e.estimates) {
+      out += fmt::format(
+          "<tr><td>{}</td><td title=\"{}\">{}</td><td class=\"num\">{}</td><td>{}</td>"
+          "<td class=\"num\">{:.4f}</td><td class=\"num\">{}</td>{}{}"
+          "<td class=\"num\">{:.0f}</td></tr>\n",
+          escape_markup(e.label), escape_markup(e.log), escape_markup(log), e.rows,
+          escape_markup(x.estimator), x.value,
+          x.ci_low ? fmt::format("[{:.4f}, {:.4f}]", *x.ci_low, *x.ci_high) : "-",
+          number(row.simulated), number(e.true_value), e.effective_sample_size);
+      ForestRow forest;
+      forest.label = fmt::format("{}: {} ({})", e.label, x.estimator, log);
+      forest.style = {e.label, colour, false};
+      forest.value = x.value;
+      forest.low = x.ci_low;
+      forest.high = x.ci_high;
+      forest.truth = e.true_value;
+      forest.simulated = row.simulated;
+      rows.push_back(std::move(forest));
+    }
+  }
+  out += "</table>\n";
+  out += forest_plot({"Off-policy estimates", "estimated value of the target", ""}, rows);
+  return out +
+         "<p class=\"note\">Each target's value estimated from a log another policy wrote "
+         "(recrl ope), with its bootstrap interval. Black ticks: the target's true value on the "
+         "logged contexts, where the log was simulated (--validate). Hollow diamonds: the "
+         "judged run's final eval reward on its simulator.</p>\n";
+}
+
 }  // namespace
 
 std::string render_report(const ReportData& data) {
@@ -286,6 +336,7 @@ std::string render_report(const ReportData& data) {
   out += learning_curves(data, colours);
   out += final_scores(data, colours);
   out += chosen_actions(data, colours);
+  out += off_policy(data);
   return out + "</body>\n</html>\n";
 }
 

@@ -315,4 +315,84 @@ std::string bar_chart(const ChartText& text, const std::vector<std::string>& cat
   return out + "</svg>\n";
 }
 
+std::string forest_plot(const ChartText& text, const std::vector<ForestRow>& rows) {
+  constexpr double kRow = 22;
+  std::size_t longest = 0;
+  for (const ForestRow& r : rows) longest = std::max(longest, r.label.size());
+  const double left = std::clamp(16 + kCharWidth * static_cast<double>(longest), 90.0, 260.0);
+  const auto label_chars = static_cast<std::size_t>((left - 16) / kCharWidth);
+  const double bottom = kTop + kRow * static_cast<double>(std::max<std::size_t>(rows.size(), 1));
+  Range xs;
+  for (const ForestRow& r : rows) {
+    for (const auto& v : {std::optional<double>(r.value), r.low, r.high, r.truth, r.simulated})
+      if (v) xs.add(*v);
+  }
+  if (xs.empty()) xs = {0, 1};
+  const Ticks x_ticks = nice_ticks(xs.lo, xs.hi, 5);
+  const LinearScale x(x_ticks.lo, x_ticks.hi, left, kPlotRight);
+
+  std::string out = open_svg(text, bottom + kBottomMargin, "forest-plot");
+  out += x_axis(x_ticks, x, left, kPlotRight, bottom, text.x_label);
+  std::vector<SeriesStyle> styles;
+  bool any_truth = false, any_simulated = false;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const ForestRow& r = rows[i];
+    const double y = kTop + kRow * (static_cast<double>(i) + 0.5);
+    const std::string colour = colour_of(r.style);
+    out += fmt::format(
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" dominant-baseline=\"middle\"><title>{}"
+        "</title>{}</text>\n",
+        coordinate(left - 8), coordinate(y), escape_markup(r.label),
+        escape_markup(shortened(r.label, label_chars)));
+    if (r.low && r.high) {
+      out += fmt::format(
+          "<line class=\"interval\" x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" "
+          "stroke-width=\"2\"><title>{}: [{:.4f}, {:.4f}]</title></line>\n",
+          coordinate(x(*r.low)), coordinate(y), coordinate(x(*r.high)), coordinate(y), colour,
+          escape_markup(r.label), *r.low, *r.high);
+    }
+    out += fmt::format(
+        "<circle class=\"estimate\" cx=\"{}\" cy=\"{}\" r=\"4\" fill=\"{}\"><title>{}: {:.4f}"
+        "</title></circle>\n",
+        coordinate(x(r.value)), coordinate(y), colour, escape_markup(r.label), r.value);
+    if (r.truth) {
+      any_truth = true;
+      out += fmt::format(
+          "<path class=\"truth\" d=\"M {0},{1} L {0},{2}\" stroke=\"#000\" stroke-width=\"2\">"
+          "<title>true value {3:.4f}</title></path>\n",
+          coordinate(x(*r.truth)), coordinate(y - 8), coordinate(y + 8), *r.truth);
+    }
+    if (r.simulated) {
+      any_simulated = true;
+      const double cx = x(*r.simulated);
+      out += fmt::format(
+          "<path class=\"simulated\" d=\"M {},{} L {},{} L {},{} L {},{} Z\" fill=\"none\" "
+          "stroke=\"{}\" stroke-width=\"1.5\"><title>simulated {:.4f}</title></path>\n",
+          coordinate(cx), coordinate(y - 6), coordinate(cx + 6), coordinate(y), coordinate(cx),
+          coordinate(y + 6), coordinate(cx - 6), coordinate(y), colour, *r.simulated);
+    }
+    if (std::none_of(styles.begin(), styles.end(),
+                     [&](const SeriesStyle& s) { return s.name == r.style.name; })) {
+      styles.push_back(r.style);
+    }
+  }
+  out += legend(styles, "box");
+  // What the marks mean, under the targets' colours.
+  double y = kTop + 8 + 20 * static_cast<double>(styles.size()) + 8;
+  if (any_truth) {
+    out += fmt::format("<path d=\"M {0},{1} L {0},{2}\" stroke=\"#000\" stroke-width=\"2\"/>\n",
+                       coordinate(kLegendX + 11), coordinate(y - 8), coordinate(y + 8));
+    out += text_element(kLegendX + 30, y + 4, "true value", "start");
+    y += 20;
+  }
+  if (any_simulated) {
+    out += fmt::format(
+        "<path d=\"M {0},{1} L {2},{3} L {0},{4} L {5},{3} Z\" fill=\"none\" stroke=\"#333\"/>\n",
+        coordinate(kLegendX + 11), coordinate(y - 6), coordinate(kLegendX + 17), coordinate(y),
+        coordinate(y + 6), coordinate(kLegendX + 5));
+    out += text_element(kLegendX + 30, y + 4, "simulated", "start");
+  }
+  return out + "</svg>\n";
+}
+
 }  // namespace recrl::report

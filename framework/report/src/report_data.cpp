@@ -74,6 +74,7 @@ ReportData load_report_data(const store::ResultStore& store, const std::string& 
   const store::ComparisonTable table = store::build_comparison(store, {experiment});
   data.bootstrap = table.options.bootstrap;
   for (const store::ComparisonPair& pair : table.pairs) data.verdicts.push_back(pair.str());
+  data.off_policy = table.off_policy;
   const std::map<std::string, store::Metrics> metrics = store.metrics_by_run(experiment);
 
   struct Group {

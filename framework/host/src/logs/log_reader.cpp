@@ -16,6 +16,18 @@ std::optional<LogFormat> parse_log_format(std::string_view name) {
   return std::nullopt;
 }
 
+const char* log_format_name(LogFormat format) {
+  switch (format) {
+    case LogFormat::Obd:
+      return "obd";
+    case LogFormat::Vw:
+      return "vw";
+    case LogFormat::Recrl:
+      break;
+  }
+  return "recrl";
+}
+
 LogData read_log(const std::filesystem::path& file, LogFormat format) {
   switch (format) {
     case LogFormat::Obd:

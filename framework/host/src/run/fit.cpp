@@ -14,22 +14,10 @@ namespace recrl {
 
 namespace {
 
-const char* format_name(logs::LogFormat format) {
-  switch (format) {
-    case logs::LogFormat::Obd:
-      return "obd";
-    case logs::LogFormat::Vw:
-      return "vw";
-    case logs::LogFormat::Recrl:
-      break;
-  }
-  return "recrl";
-}
-
 LogOrigin origin_of(const FitRequest& request, const logs::LogData& log) {
   LogOrigin origin;
   origin.log = std::filesystem::absolute(request.log).lexically_normal().string();
-  origin.format = format_name(request.log_format);
+  origin.format = logs::log_format_name(request.log_format);
   origin.rows = static_cast<std::int64_t>(log.rows());
   origin.features = log.features;
   origin.actions = log.action_labels;

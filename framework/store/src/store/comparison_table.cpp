@@ -35,6 +35,10 @@ std::vector<std::string> experiments_to_compare(const ResultStore& store,
                                                 const std::vector<std::string>& requested) {
   std::vector<std::string> known;
   for (const ExperimentSummary& e : store.experiments()) known.push_back(e.experiment.name);
+  for (const OpeRecord& e : store.ope_results()) {
+    if (std::find(known.begin(), known.end(), e.experiment) == known.end())
+      known.push_back(e.experiment);
+  }
   if (requested.empty()) return known;
   for (const std::string& name : requested) {
     if (std::find(known.begin(), known.end(), name) == known.end()) {
@@ -230,6 +234,15 @@ ComparisonTable build_comparison(const ResultStore& store,
   table.options = options;
   for (const std::string& experiment : experiments_to_compare(store, experiments)) {
     add_rows(store, experiment, options, table);
+    for (OpeRecord& evaluation : store.ope_results(experiment)) {
+      std::optional<double> simulated;
+      if (evaluation.run_id) {
+        const Metrics metrics = store.metrics(*evaluation.run_id);
+        if (const auto found = metrics.find("eval_mean"); found != metrics.end())
+          simulated = found->second;
+      }
+      table.off_policy.push_back({std::move(evaluation), simulated});
+    }
   }
   add_pairs(options, table);
   return table;

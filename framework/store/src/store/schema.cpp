@@ -114,6 +114,38 @@ CREATE TABLE reward_components (
 ) WITHOUT ROWID;
 )sql";
 
+// What schema 3 adds: off-policy evaluations (`recrl ope --record`) and their estimates.
+constexpr const char* kSchema3Sql = R"sql(
+CREATE TABLE ope_evaluations (
+  evaluation_id         TEXT PRIMARY KEY,
+  experiment            TEXT NOT NULL,
+  label                 TEXT NOT NULL,
+  target                TEXT NOT NULL,
+  run_id                TEXT,
+  log                   TEXT NOT NULL,
+  log_format            TEXT NOT NULL,
+  rows                  INTEGER NOT NULL,
+  settings              TEXT NOT NULL,
+  confidence            REAL NOT NULL,
+  effective_sample_size REAL NOT NULL,
+  max_weight            REAL NOT NULL,
+  mean_weight           REAL NOT NULL,
+  zero_target_share     REAL NOT NULL,
+  true_value            REAL,
+  recorded_at           REAL NOT NULL
+);
+CREATE INDEX ope_evaluations_by_experiment ON ope_evaluations (experiment, label);
+CREATE TABLE ope_estimates (
+  evaluation_id TEXT NOT NULL REFERENCES ope_evaluations(evaluation_id) ON DELETE CASCADE,
+  position      INTEGER NOT NULL,
+  estimator     TEXT NOT NULL,
+  value         REAL NOT NULL,
+  ci_low        REAL,
+  ci_high       REAL,
+  PRIMARY KEY (evaluation_id, position)
+) WITHOUT ROWID;
+)sql";
+
 // Each table's columns as a store of schema `version` has them: read off a database created in
 // memory with that schema's SQL, so the check and the schema cannot disagree.
 std::map<std::string, std::vector<std::string>> expected_columns(int version) {
@@ -121,6 +153,7 @@ std::map<std::string, std::vector<std::string>> expected_columns(int version) {
                        std::chrono::milliseconds(0));
   reference.exec(kSchemaSql);
   if (version >= 2) reference.exec(kSchema2Sql);
+  if (version >= 3) reference.exec(kSchema3Sql);
   return columns_of(reference);
 }
 
@@ -164,6 +197,7 @@ int create_or_check_schema(Connection& db, const std::filesystem::path& file,
           fmt::format("error: {}: an empty database, not a recrl result store", name));
     db.exec(kSchemaSql);
     db.exec(kSchema2Sql);
+    db.exec(kSchema3Sql);
     set_meta(db, "schema_version", std::to_string(ResultStore::kSchemaVersion));
     set_meta(db, "recrl_version", recrl_version);
     set_meta(db, "created_at", fmt::format("{:.3f}", now()));
@@ -208,6 +242,7 @@ int create_or_check_schema(Connection& db, const std::filesystem::path& file,
 
 void upgrade_schema(Connection& db, int from) {
   if (from < 2) db.exec(kSchema2Sql);
+  if (from < 3) db.exec(kSchema3Sql);
   set_meta(db, "schema_version", std::to_string(ResultStore::kSchemaVersion));
 }
 

@@ -26,7 +26,40 @@ std::int64_t count(detail::Connection& db, const std::string& sql) {
   return statement.int64(0);
 }
 
-MergeSummary copy_from_source(detail::Connection& db, bool source_has_reward_components) {
+// The source's off-policy evaluations that this store lacks or has an older record of (by
+// recorded_at; equal keeps this one, so merging again changes nothing), with their estimates.
+int copy_evaluations(detail::Connection& db) {
+  constexpr const char* kColumns =
+      "evaluation_id, experiment, label, target, run_id, log, log_format, rows, settings, "
+      "confidence, effective_sample_size, max_weight, mean_weight, zero_target_share, "
+      "true_value, recorded_at";
+  run_sql(db,
+          "CREATE TEMP TABLE merge_evaluations AS SELECT s.evaluation_id AS evaluation_id "
+          "FROM merge_source.ope_evaluations s LEFT JOIN main.ope_evaluations d "
+          "ON d.evaluation_id = s.evaluation_id "
+          "WHERE d.evaluation_id IS NULL OR s.recorded_at > d.recorded_at");
+  const auto taken = static_cast<int>(count(db, "SELECT count(*) FROM merge_evaluations"));
+  run_sql(db,
+          "DELETE FROM main.ope_estimates WHERE evaluation_id IN "
+          "(SELECT evaluation_id FROM merge_evaluations)");
+  run_sql(db,
+          "DELETE FROM main.ope_evaluations WHERE evaluation_id IN "
+          "(SELECT evaluation_id FROM merge_evaluations)");
+  run_sql(db, fmt::format("INSERT INTO main.ope_evaluations ({0}) SELECT {0} FROM "
+                          "merge_source.ope_evaluations WHERE evaluation_id IN "
+                          "(SELECT evaluation_id FROM merge_evaluations)",
+                          kColumns));
+  run_sql(db,
+          "INSERT INTO main.ope_estimates (evaluation_id, position, estimator, value, ci_low, "
+          "ci_high) SELECT evaluation_id, position, estimator, value, ci_low, ci_high FROM "
+          "merge_source.ope_estimates WHERE evaluation_id IN "
+          "(SELECT evaluation_id FROM merge_evaluations)");
+  run_sql(db, "DROP TABLE temp.merge_evaluations");
+  return taken;
+}
+
+MergeSummary copy_from_source(detail::Connection& db, int source_schema) {
+  const bool source_has_reward_components = source_schema >= 2;
   MergeSummary summary;
   summary.experiments_added = static_cast<int>(
       count(db,
@@ -87,6 +120,7 @@ MergeSummary copy_from_source(detail::Connection& db, bool source_has_reward_com
             "WHERE run_id IN (SELECT run_id FROM merge_taken)");
   }
   run_sql(db, "DROP TABLE temp.merge_taken");
+  if (source_schema >= 3) summary.evaluations_added = copy_evaluations(db);
   return summary;
 }
 
@@ -102,8 +136,7 @@ MergeSummary ResultStore::merge(const std::filesystem::path& source) {
   StoreOptions source_options;
   source_options.read_only = true;
   source_options.busy_timeout = impl_->options.busy_timeout;
-  const bool source_has_reward_components =
-      ResultStore::open(source, source_options).impl_->schema_version >= 2;
+  const int source_schema = ResultStore::open(source, source_options).impl_->schema_version;
 
   std::lock_guard lock(impl_->mutex);
   if (impl_->options.read_only)
@@ -121,8 +154,7 @@ MergeSummary ResultStore::merge(const std::filesystem::path& source) {
   }
   MergeSummary summary;
   try {
-    summary =
-        impl_->write(what, [&] { return copy_from_source(db, source_has_reward_components); });
+    summary = impl_->write(what, [&] { return copy_from_source(db, source_schema); });
   } catch (...) {
     try {
       run_sql(db, "DETACH DATABASE merge_source");

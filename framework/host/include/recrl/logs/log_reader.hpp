@@ -17,6 +17,7 @@ namespace recrl::logs {
 // published, and Vowpal Wabbit's --cb_adf text.
 enum class LogFormat { Recrl, Obd, Vw };
 RECRL_API std::optional<LogFormat> parse_log_format(std::string_view name);
+RECRL_API const char* log_format_name(LogFormat format);  // "recrl", "obd", "vw"
 
 // What off-policy evaluation and fitting need of a log, read in one streaming pass: the
 // contexts, the logged actions with their propensities, and the rewards.

@@ -61,6 +61,22 @@ struct RECRL_API BarSeries {
 RECRL_API std::string bar_chart(const ChartText& text, const std::vector<std::string>& categories,
                                 const std::vector<BarSeries>& series);
 
+// One row of a forest plot: an estimate with its interval, and the references to judge it by.
+struct RECRL_API ForestRow {
+  std::string label;  // e.g. "ppo: dr"
+  SeriesStyle style;  // the target's colour
+  double value = 0;
+  std::optional<double> low, high;  // the interval, when there is one
+  std::optional<double> truth;      // the true value, where the log was simulated
+  std::optional<double> simulated;  // the target run's simulated eval reward
+};
+
+// A forest plot: one row per estimate, a dot (<circle class="estimate">) on a horizontal line
+// across its interval (<line class="interval">), a black tick at the true value (<path
+// class="truth">) and a hollow diamond at the simulated value (<path class="simulated">).
+// x_label names the axis; the labels name the rows.
+RECRL_API std::string forest_plot(const ChartText& text, const std::vector<ForestRow>& rows);
+
 // The q-th quantile (0..1) of `values` with linear interpolation (numpy's default).
 RECRL_API double quantile(std::vector<double> values, double q);
 

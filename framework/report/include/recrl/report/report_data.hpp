@@ -43,6 +43,8 @@ struct RECRL_API ReportData {
   stats::BootstrapOptions bootstrap;  // of the IQM intervals
   // Which algorithms are distinguishable: the verdicts of the comparison table's pairs.
   std::vector<std::string> verdicts;
+  // Off-policy evaluations recorded with the experiment (`recrl ope --record` or `--run`).
+  std::vector<store::OffPolicyRow> off_policy;
 
   // More than one variant: only then do tables and plots name them.
   bool has_variants() const { return variants.size() > 1; }

@@ -68,6 +68,13 @@ struct RECRL_API ComparisonPair {
   std::string str() const;
 };
 
+// An off-policy evaluation shown with the comparison (`recrl ope --record` or `--run`): its
+// estimates, beside the simulated final eval_mean of the run it judged, where it judged one.
+struct OffPolicyRow {
+  OpeRecord evaluation;
+  std::optional<double> simulated;
+};
+
 struct ComparisonTable {
   ComparedMetric metric;
   ComparisonOptions options;
@@ -76,14 +83,17 @@ struct ComparisonTable {
   // Groups of finished runs left out because none of their runs has the metric (pct_oracle
   // where the environment has no oracle), one line each.
   std::vector<std::string> omitted;
+  // The compared experiments' off-policy evaluations, by experiment, label and time.
+  std::vector<OffPolicyRow> off_policy;
 };
 
 // The comparison of the finished runs of `experiments` (every experiment in the store when
 // empty), one row per (experiment, variant, algorithm) in the order the experiments are given
 // and, within one, by variant and algorithm. Pairs: every two rows of one experiment and
 // variant; the same algorithm in two variants of one experiment; the same algorithm and
-// variant in two experiments. Throws ConfigError naming the store's experiments for an unknown
-// experiment, and for an unknown metric or a bad confidence.
+// variant in two experiments. An experiment that only has off-policy evaluations (recorded under
+// a name of the user's) is compared too. Throws ConfigError naming the store's experiments for
+// an unknown experiment, and for an unknown metric or a bad confidence.
 RECRL_API ComparisonTable build_comparison(const ResultStore& store,
                                            const std::vector<std::string>& experiments,
                                            const ComparisonOptions& options = {});

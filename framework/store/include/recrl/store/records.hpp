@@ -134,12 +134,41 @@ struct Claim {
   std::string previous_owner;  // "host:pid" of the previous attempt, if any
 };
 
+// One estimator's result in an off-policy evaluation.
+struct OpeEstimateRecord {
+  std::string estimator;  // ipw, snipw, dm, dr, sndr, switch-dr
+  double value = 0;
+  std::optional<double> ci_low, ci_high;  // none without bootstrap
+};
+
+// An off-policy evaluation of a target policy on a log, as `recrl ope --record` keeps it
+// (docs/ope.md).
+struct OpeRecord {
+  // Derived from what was evaluated (experiment, label, target, log, settings): evaluating the
+  // same again replaces the record instead of adding one.
+  std::string evaluation_id;
+  std::string experiment;             // shown with this experiment's results
+  std::string label;                  // the target's name in tables
+  std::string target;                 // the policy or target-probabilities file
+  std::optional<std::string> run_id;  // when the target is a stored run's policy
+  std::string log;                    // the log file
+  std::string log_format;             // recrl, obd or vw
+  std::int64_t rows = 0;
+  std::string settings;  // "mode=greedy clip=inf bootstrap=1000 folds=2 seed=0"
+  double confidence = 0.95;
+  double effective_sample_size = 0, max_weight = 0, mean_weight = 0, zero_target_share = 0;
+  std::optional<double> true_value;  // with --validate: from the simulator's truth
+  Timestamp recorded_at = 0;         // set by the store
+  std::vector<OpeEstimateRecord> estimates;
+};
+
 struct MergeSummary {
   int experiments_added = 0;
   int variants_added = 0;
   int runs_added = 0;     // finished runs new to this store
   int runs_replaced = 0;  // runs here that were unfinished (or finished earlier) and now are not
   int runs_kept = 0;      // finished runs both stores have, kept as they were here
+  int evaluations_added = 0;  // off-policy evaluations new to this store or newer there
 };
 
 }  // namespace recrl::store

@@ -46,7 +46,7 @@ class RECRL_API ResultStore {
 
   // The store schema this recrl reads and writes. A store with a newer one is refused; an
   // older one is read as it is, and upgraded when opened to write.
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   // Opens `path`, creating its folders and the schema if it does not exist yet (unless
   // read_only). Throws StoreError naming the file when it is not a database, not a recrl store,
@@ -122,6 +122,9 @@ class RECRL_API ResultStore {
   bool finish_run(const std::string& run_id, const FinishedRun& result);
   // Marks the run failed with a one-line message (unless it is finished).
   void fail_run(const std::string& run_id, const std::string& message);
+  // Records an off-policy evaluation with its estimates, replacing one of the same
+  // evaluation_id, in one transaction.
+  void record_ope(const OpeRecord& evaluation);
 
   // ---- queries ----
   std::vector<ExperimentSummary> experiments() const;
@@ -144,12 +147,17 @@ class RECRL_API ResultStore {
   // The same for every finished run of the experiment, by run id.
   std::map<std::string, std::vector<RewardComponentMean>> reward_components_by_run(
       const std::string& experiment) const;
+  // Off-policy evaluations (of one experiment, if given), by experiment, label and time; empty
+  // for a store of schema 1 or 2.
+  std::vector<OpeRecord> ope_results(
+      const std::optional<std::string>& experiment = std::nullopt) const;
   // The finished run's policy file. Throws StoreError when the run is unknown or has none.
   std::filesystem::path policy_path(const std::string& run_id) const;
 
   // ---- maintenance ----
   // Copies every experiment, variant and finished run (with its curve, metrics, action counts
-  // and reward components) of the store at `source` into this one, in one transaction. A run both
+  // and reward components) of the store at `source` into this one, in one transaction, and
+  // its off-policy evaluations that this one lacks or has older. A run both
   // have is taken from `source` only when it is finished there and here it is not finished, or
   // finished earlier. Idempotent: merging the same store again changes nothing.
   MergeSummary merge(const std::filesystem::path& source);
