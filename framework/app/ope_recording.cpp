@@ -37,7 +37,7 @@ store::OpeRecord ope_record(const OffPolicyRequest& request, const OffPolicyRepo
   store::OpeRecord r;
   r.experiment = target.experiment;
   r.label = target.label;
-  r.target = absolute_text(request.policy ? *request.policy : *request.target_probs);
+  r.target = absolute_text(report.target.file);
   r.run_id = target.run_id;
   r.log = absolute_text(request.log);
   r.log_format = logs::log_format_name(request.log_format);

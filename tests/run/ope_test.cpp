@@ -134,7 +134,12 @@ TEST_CASE("a policy's probabilities written per row judge it the same way", "[ru
   const auto by_probs = run_recrl("ope --log log.csv --target-probs probs.csv" + common, dir);
   INFO(by_probs.err);
   REQUIRE(by_probs.status == 0);
-  CHECK(nlohmann::json::parse(by_policy.out) == nlohmann::json::parse(by_probs.out));
+  auto policy_json = nlohmann::json::parse(by_policy.out);
+  auto probs_json = nlohmann::json::parse(by_probs.out);
+  CHECK(probs_json["target"] == "probs.csv");
+  policy_json.erase("target");
+  probs_json.erase("target");
+  CHECK(policy_json == probs_json);
   // The file is not replaced unless asked.
   const auto again = run_recrl("ope --log log.csv --policy " + quoted(policies().target) + common +
                                    " --target-probs-out probs.csv",
@@ -204,4 +209,36 @@ TEST_CASE("ope records its estimates; compare and report show them", "[run][ope]
   const std::string html = recrl::test::read_text(dir / "report.html");
   CHECK_THAT(html, Catch::Contains("<h2>Off-policy estimates</h2>"));
   CHECK_THAT(html, Catch::Contains("forest-plot"));
+}
+
+TEST_CASE("several targets are judged on one log and the estimators over them", "[run][ope]") {
+  const auto dir = recrl::test::scratch_dir("ope_targets");
+  REQUIRE(run_recrl("simulate --policy " + quoted(policies().logger) +
+                        " --episodes 20000 --out log.csv --seed 9",
+                    dir)
+              .status == 0);
+  const std::string targets =
+      " --policy " + quoted(policies().target) + " --policy " + quoted(policies().logger);
+  const auto json_run =
+      run_recrl("ope --log log.csv" + targets + " --validate --bootstrap 200 --format json", dir);
+  INFO(json_run.err);
+  REQUIRE(json_run.status == 0);
+  const auto json = nlohmann::json::parse(json_run.out);
+  REQUIRE(json["targets"].size() == 2);
+  CHECK(json["targets"][0]["target"] == policies().target.string());
+  // The logger judged by itself: every weight is 1, so IPW is the logged rewards' mean.
+  const auto& self = json["targets"][1];
+  CHECK(self["diagnostics"]["max_weight"].get<double>() == Approx(1.0));
+  REQUIRE(json["validation"].size() == 6);
+  for (const auto& v : json["validation"]) {
+    INFO(v.dump());
+    CHECK(v["targets"] == 2);
+    if (v["estimator"] == "dm") continue;  // the linear model's bias
+    CHECK(v["mean_relative_error"].get<double>() < 0.05);
+  }
+  const auto table = run_recrl("ope --log log.csv" + targets + " --validate --bootstrap 100", dir);
+  CHECK_THAT(table.out, Catch::Contains("The estimators over the 2 targets"));
+  const auto one_name = run_recrl("ope --log log.csv" + targets + " --record --label x", dir);
+  CHECK(one_name.status == 2);
+  CHECK_THAT(one_name.err, Catch::Contains("--label names one target"));
 }

@@ -70,45 +70,57 @@ Eigen::MatrixXd policy_probabilities(const std::filesystem::path& policy,
   return probs;
 }
 
-OffPolicyReport evaluate_off_policy(const OffPolicyRequest& request,
-                                    const plugin::PluginRegistry& registry) {
+std::vector<OffPolicyReport> evaluate_off_policy(const OffPolicyRequest& request,
+                                                 const plugin::PluginRegistry& registry) {
+  RECRL_ASSERT(!request.targets.empty(), "evaluate_off_policy: no target");
+  RECRL_ASSERT(!request.target_probs_out || request.targets.size() == 1,
+               "evaluate_off_policy: --target-probs-out takes one target");
   if (request.target_probs_out) {
     logs::check_output_file(*request.target_probs_out, request.replace, "--target-probs-out");
   }
   const logs::LogData log = logs::read_log(request.log, request.log_format);
-  const Eigen::MatrixXd target =
-      request.policy ? policy_probabilities(*request.policy, registry, log, request.mode)
-                     : logs::read_target_probabilities(*request.target_probs, log.rows());
-  const auto n_actions = static_cast<int>(target.rows());
-  if (log.max_action >= n_actions) {
-    throw DataError({request.log.string(), 0, 0},
-                    fmt::format("the log has action {}, the target knows {} actions (0 to {})",
-                                log.max_action, n_actions, n_actions - 1));
-  }
-  if (request.target_probs_out) logs::write_target_probabilities(*request.target_probs_out, target);
   bool model = false;
   for (const auto e : request.estimators) model = model || stats::needs_reward_model(e);
-  Eigen::MatrixXd q_hat;
-  if (model) {
-    if (log.features.empty()) {
-      throw DataError({request.log.string(), 1, 1},
-                      "the log has no context features (x.<feature> columns), which the reward "
-                      "model of dm, dr, sndr and switch-dr is fitted on (ipw and snipw need none)");
+  if (model && log.features.empty()) {
+    throw DataError({request.log.string(), 1, 1},
+                    "the log has no context features (x.<feature> columns), which the reward "
+                    "model of dm, dr, sndr and switch-dr is fitted on (ipw and snipw need none)");
+  }
+  // Fitted (and the truth read) once for the targets' number of actions.
+  Eigen::MatrixXd q_hat, truth;
+  std::vector<OffPolicyReport> reports;
+  for (const OffPolicyTarget& t : request.targets) {
+    const Eigen::MatrixXd target = t.kind == OffPolicyTarget::Kind::Policy
+                                       ? policy_probabilities(t.file, registry, log, request.mode)
+                                       : logs::read_target_probabilities(t.file, log.rows());
+    const auto n_actions = static_cast<int>(target.rows());
+    if (log.max_action >= n_actions) {
+      throw DataError({request.log.string(), 0, 0},
+                      fmt::format("the log has action {}, {} knows {} actions (0 to {})",
+                                  log.max_action, t.file.string(), n_actions, n_actions - 1));
     }
-    q_hat = fit_reward_model(log, n_actions, request.folds, request.lambda);
+    if (request.target_probs_out) {
+      logs::write_target_probabilities(*request.target_probs_out, target);
+    }
+    if (model && q_hat.rows() != n_actions) {
+      q_hat = fit_reward_model(log, n_actions, request.folds, request.lambda);
+    }
+    const stats::OpeData data{log.action, log.reward, log.propensity, &target,
+                              model ? &q_hat : nullptr};
+    Rng rng(derive_seed(request.seed, Stream::User, 0));
+    OffPolicyReport report;
+    report.target = t;
+    report.estimates = stats::estimate(request.estimators, data, request.options, rng);
+    report.diagnostics = stats::diagnose(data);
+    if (request.validate) {
+      if (truth.rows() != n_actions) {
+        truth = logs::read_expected_rewards(truth_file_for(request.log), log.rows(), n_actions);
+      }
+      report.true_value = (target.array() * truth.array()).colwise().sum().mean();
+    }
+    reports.push_back(std::move(report));
   }
-  const stats::OpeData data{log.action, log.reward, log.propensity, &target,
-                            model ? &q_hat : nullptr};
-  Rng rng(derive_seed(request.seed, Stream::User, 0));
-  OffPolicyReport report;
-  report.estimates = stats::estimate(request.estimators, data, request.options, rng);
-  report.diagnostics = stats::diagnose(data);
-  if (request.validate) {
-    const Eigen::MatrixXd q =
-        logs::read_expected_rewards(truth_file_for(request.log), log.rows(), n_actions);
-    report.true_value = (target.array() * q.array()).colwise().sum().mean();
-  }
-  return report;
+  return reports;
 }
 
 }  // namespace recrl

@@ -15,14 +15,21 @@
 
 namespace recrl {
 
-// `recrl ope`: a target policy judged on a log (docs/logs.md, docs/ope.md).
+// A policy judged off-policy: a policy file, or its probabilities per log row (a CSV of
+// p_0 .. p_{K-1}, from any tool).
+struct OffPolicyTarget {
+  enum class Kind { Policy, Probabilities };
+  Kind kind = Kind::Policy;
+  std::filesystem::path file;
+};
+
+// `recrl ope`: target policies judged on a log (docs/logs.md, docs/ope.md).
 struct OffPolicyRequest {
   std::filesystem::path log;
   logs::LogFormat log_format = logs::LogFormat::Recrl;
-  std::optional<std::filesystem::path> policy;        // a policy file, or
-  std::optional<std::filesystem::path> target_probs;  // its probabilities per log row
-  // Where to write the target's probabilities per row (p_0 .. p_{K-1}), so that another tool
-  // can judge the same target on the same log; an existing file only with `replace`.
+  std::vector<OffPolicyTarget> targets;  // each judged on the same log, reward model and resamples
+  // Where to write the (single) target's probabilities per row (p_0 .. p_{K-1}), so that another
+  // tool can judge the same target on the same log; an existing file only with `replace`.
   std::optional<std::filesystem::path> target_probs_out;
   bool replace = false;
   ActMode mode = ActMode::Greedy;  // which of the policy's modes is judged
@@ -37,6 +44,7 @@ struct OffPolicyRequest {
 };
 
 struct OffPolicyReport {
+  OffPolicyTarget target;
   std::vector<stats::OpeEstimate> estimates;
   stats::OpeDiagnostics diagnostics;
   // With validate: mean over rows of sum_a pi(a | x) q(x, a).
@@ -56,7 +64,9 @@ RECRL_API Eigen::MatrixXd policy_probabilities(const std::filesystem::path& poli
                                                const plugin::PluginRegistry& registry,
                                                const logs::LogData& log, ActMode mode);
 
-RECRL_API OffPolicyReport evaluate_off_policy(const OffPolicyRequest& request,
-                                              const plugin::PluginRegistry& registry);
+// One report per target, in order. The log is read once; the reward model is fitted once (per
+// number of actions); every target's intervals come from the same resamples (the same seed).
+RECRL_API std::vector<OffPolicyReport> evaluate_off_policy(const OffPolicyRequest& request,
+                                                           const plugin::PluginRegistry& registry);
 
 }  // namespace recrl
