@@ -231,6 +231,86 @@ std::vector<double> round_rewards(OpeEstimator estimator, const OpeData& data,
   return out;
 }
 
+namespace {
+
+// The distinct terms some estimator uses, term after term ([k x n]), and where each of the
+// kTermCount terms is among them (-1: unused). A term equal on every row to one already kept
+// (the clipped ones, when nothing is clipped) is read as that one.
+struct TermTable {
+  std::vector<double> values;
+  std::size_t k = 0;
+  std::array<int, kTermCount> column_of{};
+};
+
+TermTable term_table(const std::vector<Combination>& combinations, const OpeData& data,
+                     double clip) {
+  const std::size_t n = rows(data);
+  TermTable table;
+  table.column_of.fill(-1);
+  std::vector<std::vector<double>> kept;
+  for (int t = 0; t < kTermCount; ++t) {
+    const auto used = [&](const Combination& c) {
+      return c.coefficient[static_cast<std::size_t>(t)] != 0;
+    };
+    if (std::none_of(combinations.begin(), combinations.end(), used)) continue;
+    std::vector<double> column(n);
+    for (std::size_t i = 0; i < n; ++i) column[i] = term(static_cast<Term>(t), data, i, clip);
+    const auto same = std::find(kept.begin(), kept.end(), column);
+    table.column_of[static_cast<std::size_t>(t)] = static_cast<int>(same - kept.begin());
+    if (same == kept.end()) kept.push_back(std::move(column));
+  }
+  table.k = kept.size();
+  table.values.reserve(n * table.k);
+  for (const auto& column : kept)
+    table.values.insert(table.values.end(), column.begin(), column.end());
+  return table;
+}
+
+// Each estimator's bootstrapped means, [estimator][resample]. Resample b draws from its own
+// stream (seeded from `base` and b), so that the replicates do not depend on how many threads
+// share the work; threads take blocks of resamples in turn.
+std::vector<std::vector<double>> bootstrap_replicates(const std::vector<Combination>& combinations,
+                                                      const TermTable& terms, std::size_t n,
+                                                      const OpeOptions& options,
+                                                      std::uint64_t base) {
+  const auto resamples = static_cast<std::size_t>(options.bootstrap);
+  std::vector<std::vector<double>> replicates(combinations.size(), std::vector<double>(resamples));
+  constexpr std::size_t kBlock = ResampleBlock::kBlock;
+  const std::size_t k = terms.k;
+  const auto work = [&](std::size_t first, std::size_t step) {
+    ResampleBlock block(n);
+    std::vector<double> sums(kBlock * k);
+    for (std::size_t b0 = first * kBlock; b0 < resamples; b0 += step * kBlock) {
+      const std::size_t used = std::min(kBlock, resamples - b0);
+      for (std::size_t r = 0; r < used; ++r) {
+        Rng stream(splitmix64(base + b0 + r));
+        block.draw(r, stream.engine());
+      }
+      block.weighted_sums(terms.values, k, used, sums);
+      for (std::size_t r = 0; r < used; ++r) {
+        for (std::size_t e = 0; e < combinations.size(); ++e) {
+          double value = 0;
+          for (std::size_t t = 0; t < kTermCount; ++t) {
+            const double c = combinations[e].coefficient[t];
+            if (c != 0) value += c * sums[r * k + static_cast<std::size_t>(terms.column_of[t])];
+          }
+          replicates[e][b0 + r] = value / static_cast<double>(n);
+        }
+      }
+    }
+  };
+  const std::size_t blocks = (resamples + kBlock - 1) / kBlock;
+  const std::size_t threads =
+      std::min(blocks, static_cast<std::size_t>(std::max(1, options.threads)));
+  std::vector<std::thread> pool;
+  for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(work, t, threads);
+  work(0, threads);
+  for (auto& thread : pool) thread.join();
+  return replicates;
+}
+
+}  // namespace
+
 std::vector<OpeEstimate> estimate(std::span<const OpeEstimator> estimators, const OpeData& data,
                                   const OpeOptions& options, Rng& rng) {
   const std::size_t n = rows(data);
@@ -245,65 +325,8 @@ std::vector<OpeEstimate> estimate(std::span<const OpeEstimator> estimators, cons
     combinations.push_back(combination(e, data));
   }
   if (options.bootstrap <= 0 || n < 2) return out;
-
-  // The distinct terms the estimators use, row after row ([n x k]); a term equal on every row
-  // to one already kept (the clipped ones, when nothing is clipped) is read as that one.
-  std::vector<int> column_of(kTermCount, -1);
-  std::vector<std::vector<double>> kept;
-  for (int t = 0; t < kTermCount; ++t) {
-    bool used = false;
-    for (const auto& c : combinations)
-      used = used || c.coefficient[static_cast<std::size_t>(t)] != 0;
-    if (!used) continue;
-    std::vector<double> values(n);
-    for (std::size_t i = 0; i < n; ++i)
-      values[i] = term(static_cast<Term>(t), data, i, options.clip);
-    const auto same = std::find(kept.begin(), kept.end(), values);
-    column_of[static_cast<std::size_t>(t)] = static_cast<int>(same - kept.begin());
-    if (same == kept.end()) kept.push_back(std::move(values));
-  }
-  const std::size_t k = kept.size();
-  std::vector<double> terms;  // [k x n]
-  terms.reserve(n * k);
-  for (const auto& values : kept) terms.insert(terms.end(), values.begin(), values.end());
-  kept.clear();
-
-  // Resample b draws from its own stream (seeded from one draw of `rng` and b), so that the
-  // intervals do not depend on how many threads share the work; threads take blocks in turn.
-  const std::uint64_t base = rng.next_u64();
-  const auto resamples = static_cast<std::size_t>(options.bootstrap);
-  std::vector<std::vector<double>> replicates(estimators.size(), std::vector<double>(resamples));
-  constexpr std::size_t kBlock = ResampleBlock::kBlock;
-  const std::size_t blocks = (resamples + kBlock - 1) / kBlock;
-  const auto work = [&](std::size_t first, std::size_t step) {
-    ResampleBlock block(n);
-    std::vector<double> sums(kBlock * k);
-    for (std::size_t b0 = first * kBlock; b0 < resamples; b0 += step * kBlock) {
-      const std::size_t used = std::min(kBlock, resamples - b0);
-      for (std::size_t r = 0; r < used; ++r) {
-        Rng stream(splitmix64(base + b0 + r));
-        block.draw(r, stream.engine());
-      }
-      block.weighted_sums(terms, k, used, sums);
-      for (std::size_t r = 0; r < used; ++r) {
-        for (std::size_t e = 0; e < combinations.size(); ++e) {
-          double value = 0;
-          for (std::size_t t = 0; t < kTermCount; ++t) {
-            const double c = combinations[e].coefficient[t];
-            if (c != 0) value += c * sums[r * k + static_cast<std::size_t>(column_of[t])];
-          }
-          replicates[e][b0 + r] = value / static_cast<double>(n);
-        }
-      }
-    }
-  };
-  const std::size_t threads =
-      std::min(blocks, static_cast<std::size_t>(std::max(1, options.threads)));
-  std::vector<std::thread> pool;
-  for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(work, t, threads);
-  work(0, threads);
-  for (auto& thread : pool) thread.join();
-
+  auto replicates = bootstrap_replicates(combinations, term_table(combinations, data, options.clip),
+                                         n, options, rng.next_u64());
   for (std::size_t e = 0; e < out.size(); ++e) {
     const auto bounds = detail::percentile_bounds(replicates[e], options.confidence);
     out[e].ci_low = bounds.lower;
