@@ -38,11 +38,12 @@ TEST_CASE("linear arms: one update by hand", "[unit][toolkit][bandit]") {
   CHECK(arms.updates(1) == 0);
 }
 
-TEST_CASE("linear arms: rank-one updates equal the direct weighted ridge solution",
+TEST_CASE("linear arms: rank-one updates and accumulate-then-solve equal the direct solution",
           "[unit][toolkit][bandit]") {
   constexpr int kFeatures = 4;
   constexpr double kLambda = 0.5;
   LinearArms arms(3, kFeatures, kLambda);
+  LinearArms batch(3, kFeatures, kLambda);  // the same rows, as `recrl fit` adds a log's
   // The same regression solved directly for action 1.
   Eigen::MatrixXd a = Eigen::MatrixXd::Identity(kFeatures + 1, kFeatures + 1) * kLambda;
   Eigen::VectorXd b = Eigen::VectorXd::Zero(kFeatures + 1);
@@ -56,6 +57,8 @@ TEST_CASE("linear arms: rank-one updates equal the direct weighted ridge solutio
     const double weight = 0.2 + rng.uniform() * 4;  // importance weights, as in fitting from logs
     arms.set_context(obs);
     arms.update(action, reward, weight);
+    batch.set_context(obs);
+    batch.accumulate(action, reward, weight);
     if (action == 1) {
       Eigen::VectorXd x(kFeatures + 1);
       x << obs.cast<double>(), 1.0;
@@ -64,6 +67,8 @@ TEST_CASE("linear arms: rank-one updates equal the direct weighted ridge solutio
     }
   }
   REQUIRE(arms.updates(1) > 2 * LinearArms::kRefreshEvery);
+  batch.solve();
+  CHECK(batch.updates(1) == arms.updates(1));
   const Eigen::VectorXd theta = a.llt().solve(b);
   const Eigen::MatrixXd a_inv = a.inverse();
   for (int probe = 0; probe < 20; ++probe) {
@@ -73,6 +78,9 @@ TEST_CASE("linear arms: rank-one updates equal the direct weighted ridge solutio
     arms.set_context(obs);
     CHECK(arms.mean(1) == Approx(theta.dot(x)).epsilon(1e-9).margin(1e-12));
     CHECK(arms.variance(1) == Approx(x.dot(a_inv * x)).epsilon(1e-9));
+    batch.set_context(obs);
+    CHECK(batch.mean(1) == Approx(theta.dot(x)).epsilon(1e-12).margin(1e-14));
+    CHECK(batch.variance(1) == Approx(x.dot(a_inv * x)).epsilon(1e-12));
   }
   CHECK(theta[0] == Approx(0.3).margin(0.01));  // and the regression found the truth
   CHECK(theta[2] == Approx(-0.7).margin(0.01));

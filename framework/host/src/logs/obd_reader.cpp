@@ -1,6 +1,8 @@
 // Open Bandit Dataset CSV files (Saito et al. 2021), as the dataset publishes them.
 #include <algorithm>
+#include <functional>
 #include <map>
+#include <string_view>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -49,10 +51,18 @@ std::vector<std::size_t> numbered_columns(const CsvStream& csv, const std::strin
   return columns;
 }
 
+// Looks strings up by std::string_view, so that a row's value is found without copying it.
+struct TextHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view text) const {
+    return std::hash<std::string_view>{}(text);
+  }
+};
+
 // One categorical user feature: its values in order of first appearance, and each row's value.
 struct Categorical {
   std::string name;
-  std::unordered_map<std::string, std::uint32_t> index;
+  std::unordered_map<std::string, std::uint32_t, TextHash, std::equal_to<>> index;
   std::vector<std::string> values;
   std::vector<std::uint32_t> rows;  // per row: an index into values; kMissing for an empty field
 
@@ -63,10 +73,12 @@ struct Categorical {
       rows.push_back(kMissing);
       return;
     }
-    const auto [it, added] =
-        index.emplace(std::string(value), static_cast<std::uint32_t>(values.size()));
-    if (added) values.emplace_back(value);
-    rows.push_back(it->second);
+    auto found = index.find(value);
+    if (found == index.end()) {
+      found = index.emplace(std::string(value), static_cast<std::uint32_t>(values.size())).first;
+      values.emplace_back(value);
+    }
+    rows.push_back(found->second);
   }
 };
 

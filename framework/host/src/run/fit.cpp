@@ -67,22 +67,13 @@ FitSummary fit_policy(const FitRequest& request, const plugin::PluginRegistry& r
   const double scale = static_cast<double>(log.rows()) / sum;
   for (double& w : weights) w *= scale;
 
-  // In batches, so that the algorithm sees a matrix of contexts as act() would.
-  constexpr std::size_t kBatch = 4096;
-  Matrix obs;
-  for (std::size_t start = 0; start < log.rows(); start += kBatch) {
-    const std::size_t count = std::min(kBatch, log.rows() - start);
-    obs =
-        log.contexts.middleCols(static_cast<Eigen::Index>(start), static_cast<Eigen::Index>(count));
-    const LoggedBatch batch{obs, std::span(log.action).subspan(start, count),
-                            std::span(log.reward).subspan(start, count),
-                            std::span<const double>(weights).subspan(start, count)};
-    if (!algorithm->learn_from_log(batch)) {
-      throw ConfigError(fmt::format(
-          "--algorithm: '{}' cannot learn from a log (it learns from its own interaction); "
-          "algorithms that can: the bandits eps_greedy, linucb, lin_ts and squarecb",
-          info.name));
-    }
+  // The whole log as one batch: the contexts are already the matrix act() would see.
+  const LoggedBatch batch{log.contexts, log.action, log.reward, weights};
+  if (!algorithm->learn_from_log(batch)) {
+    throw ConfigError(fmt::format(
+        "--algorithm: '{}' cannot learn from a log (it learns from its own interaction); "
+        "algorithms that can: the bandits eps_greedy, linucb, lin_ts and squarecb",
+        info.name));
   }
 
   record.experiment = "fit";

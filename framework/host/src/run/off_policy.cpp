@@ -20,8 +20,10 @@ Eigen::MatrixXd fit_reward_model(const logs::LogData& log, int n_actions, int fo
     for (Eigen::Index i = 0; i < n; ++i) {
       if (folds > 1 && i % folds == fold) continue;
       arms.set_context(log.contexts.col(i));
-      arms.update(log.action[static_cast<std::size_t>(i)], log.reward[static_cast<std::size_t>(i)]);
+      arms.accumulate(log.action[static_cast<std::size_t>(i)],
+                      log.reward[static_cast<std::size_t>(i)]);
     }
+    arms.solve();
     for (Eigen::Index i = 0; i < n; ++i) {
       if (folds > 1 && i % folds != fold) continue;
       arms.set_context(log.contexts.col(i));

@@ -1,5 +1,7 @@
 #include "recrl/toolkit/linear_arms.hpp"
 
+#include <algorithm>
+
 #include "recrl/core/errors.hpp"
 #include "recrl/toolkit/binary_io.hpp"
 
@@ -14,6 +16,7 @@ LinearArms::LinearArms(int n_actions, Eigen::Index n_features, double lambda)
       b_(static_cast<std::size_t>(n_actions), Eigen::VectorXd::Zero(n_features + 1)),
       theta_(static_cast<std::size_t>(n_actions), Eigen::VectorXd::Zero(n_features + 1)),
       updates_(static_cast<std::size_t>(n_actions), 0),
+      accumulated_(static_cast<std::size_t>(n_actions), 0),
       x_(Eigen::VectorXd::Zero(n_features + 1)),
       u_(n_features + 1),
       llt_(n_features + 1) {
@@ -33,6 +36,7 @@ double LinearArms::variance(int a) const {
 
 void LinearArms::update(int a, double reward, double weight) {
   const auto i = static_cast<std::size_t>(a);
+  RECRL_ASSERT(!accumulated_[i], "LinearArms::update after accumulate() without solve()");
   u_.noalias() = a_inv_[i] * x_;
   const double scale = weight / (1.0 + weight * x_.dot(u_));
   const double error = reward - theta_[i].dot(x_);
@@ -43,6 +47,25 @@ void LinearArms::update(int a, double reward, double weight) {
   if (++updates_[i] % kRefreshEvery == 0) refresh(i);
 }
 
+void LinearArms::accumulate(int a, double reward, double weight) {
+  const auto i = static_cast<std::size_t>(a);
+  a_[i].selfadjointView<Eigen::Lower>().rankUpdate(x_, weight);
+  b_[i].noalias() += (weight * reward) * x_;
+  ++updates_[i];
+  accumulated_[i] = 1;
+}
+
+void LinearArms::solve() {
+  for (std::size_t a = 0; a < accumulated_.size(); ++a) {
+    if (!accumulated_[a]) continue;
+    // The upper half from the lower, so that A is whole again (it is saved, and update() adds
+    // to both halves).
+    a_[a].triangularView<Eigen::StrictlyUpper>() = a_[a].transpose();
+    refresh(a);
+    accumulated_[a] = 0;
+  }
+}
+
 void LinearArms::refresh(std::size_t a) {
   llt_.compute(a_[a]);
   a_inv_[a].setIdentity();
@@ -51,6 +74,8 @@ void LinearArms::refresh(std::size_t a) {
 }
 
 void LinearArms::save(std::ostream& out) const {
+  RECRL_ASSERT(std::none_of(accumulated_.begin(), accumulated_.end(), [](auto v) { return v; }),
+               "LinearArms::save after accumulate() without solve()");
   write_pod<double>(out, lambda_);
   for (std::size_t a = 0; a < b_.size(); ++a) {
     write_array(out, a_[a]);

@@ -65,9 +65,10 @@ bool LinearBandit::learn_from_log(const LoggedBatch& batch) {
   for (Eigen::Index j = 0; j < batch.obs.cols(); ++j) {
     const auto i = static_cast<std::size_t>(j);
     arms_.set_context(batch.obs.col(j));
-    arms_.update(batch.actions[i], batch.rewards[i], batch.weights[i]);
+    arms_.accumulate(batch.actions[i], batch.rewards[i], batch.weights[i]);
     ++steps_;
   }
+  arms_.solve();
   return true;
 }
 

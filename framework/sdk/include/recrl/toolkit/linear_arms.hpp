@@ -44,6 +44,13 @@ class RECRL_API LinearArms {
   double variance(int a) const;
   // Adds (x, reward) to action a's regression with importance weight `weight` (> 0).
   void update(int a, double reward, double weight = 1.0);
+  // For fitting many rows at once (a log): adds (x, reward) to action a's A and b only, half
+  // of A (it is symmetric), O(d^2 / 2) and no rank-one inverse; A^-1 and theta stay as they
+  // were until solve(), which must come before anything reads them.
+  void accumulate(int a, double reward, double weight = 1.0);
+  // Recomputes A^-1 and theta of every action accumulate() added to since (a Cholesky solve
+  // each).
+  void solve();
   // Updates of action a so far.
   std::int64_t updates(int a) const { return updates_[static_cast<std::size_t>(a)]; }
 
@@ -61,6 +68,7 @@ class RECRL_API LinearArms {
   std::vector<Eigen::VectorXd> b_;      // per action: sum w r x
   std::vector<Eigen::VectorXd> theta_;  // per action: A^-1 b
   std::vector<std::int64_t> updates_;
+  std::vector<std::uint8_t> accumulated_;  // per action: 1 while accumulate() awaits solve()
   mutable Eigen::VectorXd x_;        // the current context's features
   mutable Eigen::VectorXd u_;        // scratch: A^-1 x
   Eigen::LLT<Eigen::MatrixXd> llt_;  // scratch of refresh()
