@@ -179,3 +179,24 @@ TEST_CASE("bad Vowpal Wabbit examples name file, line and column", "[run][logs]"
   CHECK(read("words without a bar\n").find("bad.vw:1:1: error: expected features after '|'") == 0);
   CHECK(read("\n\n") == "bad.vw:1:1: error: the log has no examples");
 }
+
+TEST_CASE("a log without context features gets a per-action mean reward model", "[run][logs]") {
+  const auto dir = scratch_dir("vw_no_context");
+  // Action 0 logged twice (rewards 1 and 0), action 1 twice (1 and 1); p = 0.5 throughout.
+  write(dir / "plain.vw",
+        "0:-1:0.5 |A a\n|A b\n\n0:0:0.5 |A a\n|A b\n\n|A a\n0:-1:0.5 |A b\n\n"
+        "|A a\n0:-1:0.5 |A b\n");
+  write(dir / "target.csv", "p_0,p_1\n0,1\n0,1\n0,1\n0,1\n");
+  const auto result = run_recrl(
+      "ope --log plain.vw --log-format vw --target-probs target.csv --estimators dm,dr "
+      "--folds 1 --bootstrap 0 --format json",
+      dir);
+  INFO(result.err);
+  REQUIRE(result.status == 0);
+  const auto json = nlohmann::json::parse(result.out);
+  // The intercept alone, lambda 1, fitted on all rows: action 1's mean 2 / (2 + 1).
+  CHECK(json["estimates"][0]["value"].get<double>() == Approx(2.0 / 3).epsilon(1e-12));
+  // dr adds the weighted errors of action 1's rows: 2 (1 - 2/3) each, over 4 rows.
+  CHECK(json["estimates"][1]["value"].get<double>() ==
+        Approx(2.0 / 3 + 2 * (2 * (1 - 2.0 / 3)) / 4).epsilon(1e-12));
+}

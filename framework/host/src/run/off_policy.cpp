@@ -83,11 +83,6 @@ std::vector<OffPolicyReport> evaluate_off_policy(const OffPolicyRequest& request
   const logs::LogData log = logs::read_log(request.log, request.log_format);
   bool model = false;
   for (const auto e : request.estimators) model = model || stats::needs_reward_model(e);
-  if (model && log.features.empty()) {
-    throw DataError({request.log.string(), 1, 1},
-                    "the log has no context features (x.<feature> columns), which the reward "
-                    "model of dm, dr, sndr and switch-dr is fitted on (ipw and snipw need none)");
-  }
   // Fitted (and the truth read) once for the targets' number of actions.
   Eigen::MatrixXd q_hat, truth;
   std::vector<OffPolicyReport> reports;
