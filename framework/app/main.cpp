@@ -32,6 +32,7 @@ constexpr const char* kUsage =
     "  simulate             a policy's interaction log on its simulator (docs/logs.md)\n"
     "  ope                  a target policy's value estimated off-policy from a log\n"
     "  fit                  a bandit policy learned offline from a log (docs/fit.md)\n"
+    "  explain              why a policy chooses what it does for a customer (docs/explain.md)\n"
     "  runs [EXP]           the runs in the result store, with their status\n"
     "  compare [EXP...]     one table comparing experiments of the result store\n"
     "  export RUN_ID        copy a stored run's policy file out\n"
@@ -49,9 +50,10 @@ int dispatch(int argc, char** argv) {
       {"validate", recrl::app::validate_command}, {"plugins", recrl::app::plugins_command},
       {"describe", recrl::app::describe_command}, {"recommend", recrl::app::recommend_command},
       {"simulate", recrl::app::simulate_command}, {"ope", recrl::app::ope_command},
-      {"fit", recrl::app::fit_command},           {"runs", recrl::app::runs_command},
-      {"compare", recrl::app::compare_command},   {"export", recrl::app::export_command},
-      {"merge", recrl::app::merge_command},       {"report", recrl::app::report_command},
+      {"fit", recrl::app::fit_command},           {"explain", recrl::app::explain_command},
+      {"runs", recrl::app::runs_command},         {"compare", recrl::app::compare_command},
+      {"export", recrl::app::export_command},     {"merge", recrl::app::merge_command},
+      {"report", recrl::app::report_command},
   };
   if (argc < 2) {
     std::cerr << kUsage;

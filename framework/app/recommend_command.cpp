@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "explanation_output.hpp"
 #include "options.hpp"
 #include "recrl/core/errors.hpp"
 #include "recrl/loader/registry.hpp"
@@ -17,7 +18,8 @@ namespace recrl::app {
 namespace {
 
 // The seed report's sample block, one per user.
-void print_text(const EnvSpec& spec, const Matrix& users, const std::vector<Recommendation>& recs) {
+void print_text(const EnvSpec& spec, const Matrix& users, const std::vector<Recommendation>& recs,
+                const std::vector<Explanation>& explanations) {
   for (std::size_t j = 0; j < recs.size(); ++j) {
     if (j > 0) std::cout << "\n";
     std::cout << "User Features:\n";
@@ -30,18 +32,21 @@ void print_text(const EnvSpec& spec, const Matrix& users, const std::vector<Reco
     if (r.predicted) {
       std::cout << fmt::format("Predicted Reward: {:.4f} (the policy's own model of it)\n",
                                r.reward);
-      continue;
+    } else {
+      std::string parts;
+      for (const auto& [name, value] : r.components) {
+        parts += fmt::format("{}{} {:.2f}", parts.empty() ? "" : ", ", name, value);
+      }
+      std::cout << fmt::format("Reward Achieved: {:.2f} ({})\n", r.reward, parts);
     }
-    std::string parts;
-    for (const auto& [name, value] : r.components) {
-      parts += fmt::format("{}{} {:.2f}", parts.empty() ? "" : ", ", name, value);
-    }
-    std::cout << fmt::format("Reward Achieved: {:.2f} ({})\n", r.reward, parts);
+    if (!explanations.empty()) std::cout << explanation_card(explanations[j]);
   }
 }
 
-void print_json(const EnvSpec& spec, const Matrix& users, const std::vector<Recommendation>& recs) {
+void print_json(const EnvSpec& spec, const Matrix& users, const std::vector<Recommendation>& recs,
+                const std::vector<Explanation>& explanations) {
   nlohmann::json out = nlohmann::json::array();
+  const nlohmann::json why = explanations_json(explanations);
   for (std::size_t j = 0; j < recs.size(); ++j) {
     const Recommendation& r = recs[j];
     nlohmann::json features = nlohmann::json::object();
@@ -60,6 +65,7 @@ void print_json(const EnvSpec& spec, const Matrix& users, const std::vector<Reco
                            {"components", components}};
     if (r.predicted) item["predicted"] = true;  // the policy's own model, not a reward function
     if (r.probabilities) item["probabilities"] = *r.probabilities;
+    if (!explanations.empty()) item["explanation"] = why[j];
     out.push_back(item);
   }
   std::cout << out.dump(2) << "\n";
@@ -75,19 +81,25 @@ int recommend_command(const std::vector<std::string>& args) {
   std::string user;
   std::string users_file;
   std::string format = "text";
+  std::string background_file;
+  bool explain = false;
   po::options_description options("options");
   options.add_options()("policy", po::value(&policy), "a policy file saved by recrl run")(
       "run", po::value(&run_id), "the policy of this stored run (an id or a unique prefix)")(
       "user", po::value(&user), "one user: \"recency=15,frequency=3,...\" (every feature)")(
       "users", po::value(&users_file), "a CSV file of users with a header naming the features")(
-      "format", po::value(&format), "text (default) or json");
+      "format", po::value(&format), "text (default) or json")(
+      "explain", po::bool_switch(&explain), "also why: each feature's part in the choice")(
+      "background", po::value(&background_file),
+      "with --explain: the customers contributions are measured against (docs/explain.md)");
   add_db_option(options, db_file);
   common.add_plugin_path(options);
   common.add_verbosity(options);
   po::variables_map vm;
   if (!parse(args,
              "usage: recrl recommend (--policy FILE | --run RUN_ID [--db FILE]) "
-             "(--user \"name=value,...\" | --users FILE.csv) [--format text|json]",
+             "(--user \"name=value,...\" | --users FILE.csv) [--format text|json] "
+             "[--explain [--background FILE.csv]]",
              options, {}, vm)) {
     return 0;
   }
@@ -99,6 +111,9 @@ int recommend_command(const std::vector<std::string>& args) {
   }
   if (format != "text" && format != "json") {
     throw ConfigError("recommend: --format must be text or json, got '" + format + "'");
+  }
+  if (!explain && !background_file.empty()) {
+    throw ConfigError("recommend: --background is the background of --explain");
   }
 
   if (!run_id.empty()) {
@@ -114,10 +129,14 @@ int recommend_command(const std::vector<std::string>& args) {
   const Matrix users = user.empty() ? read_users_csv(users_file, spec, sparse)
                                     : Matrix(parse_user(user, spec, sparse));
   const auto recs = recommender.recommend(users);
+  const std::vector<Explanation> explanations =
+      explain ? explain_decisions(recommender, users,
+                                  explanation_background(recommender, background_file))
+              : std::vector<Explanation>();
   if (format == "json") {
-    print_json(spec, users, recs);
+    print_json(spec, users, recs, explanations);
   } else {
-    print_text(spec, users, recs);
+    print_text(spec, users, recs, explanations);
   }
   return 0;
 }

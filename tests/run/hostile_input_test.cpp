@@ -276,7 +276,7 @@ TEST_CASE("an unknown command lists every command", "[hostile][cli]") {
   const auto result = run_recrl("frob", dir);
   CHECK(result.status == 2);
   CHECK(result.err ==
-        "recrl: error: unknown command 'frob' (commands: bench, compare, describe, "
+        "recrl: error: unknown command 'frob' (commands: bench, compare, describe, explain, "
         "export, fit, merge, ope, plugins, recommend, report, run, runs, simulate, validate)\n");
 }
 

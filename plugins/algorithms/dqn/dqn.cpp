@@ -221,21 +221,16 @@ constexpr char kTrainingTag[] = "recrl.dqn.training.1";
 // train_freq: an integer (steps) or SB3's tuple [n, "step" | "episode"].
 void read_train_freq(const Params& p, ClockSettings& clock) {
   const Value& v = p.get("train_freq");
-  const std::string accepted = "an integer >= 1, [n, step] or [n, episode]";
-  const Value* count = &v;
-  if (v.is_list()) {
-    const auto& items = v.items();
-    if (items.size() != 2 || !items[1].is_string() ||
-        (items[1].as_string() != "step" && items[1].as_string() != "episode")) {
-      throw p.error("train_freq", "expected " + accepted + ", got " + v.text());
-    }
-    clock.train_freq_in_episodes = items[1].as_string() == "episode";
-    count = &items[0];
+  const bool pair = v.is_list() && v.items().size() == 2 && v.items()[1].is_string();
+  const std::string unit = pair ? v.items()[1].as_string() : "step";
+  const Value& count = pair ? v.items()[0] : v;
+  if ((v.is_list() && !pair) || (unit != "step" && unit != "episode") || !count.is_int() ||
+      count.as_int() < 1) {
+    throw p.error("train_freq",
+                  "expected an integer >= 1, [n, step] or [n, episode], got " + v.text());
   }
-  if (!count->is_int() || count->as_int() < 1) {
-    throw p.error("train_freq", "expected " + accepted + ", got " + v.text());
-  }
-  clock.train_freq = count->as_int();
+  clock.train_freq_in_episodes = unit == "episode";
+  clock.train_freq = count.as_int();
 }
 
 class Dqn final : public recrl::Algorithm {
@@ -344,10 +339,14 @@ class Dqn final : public recrl::Algorithm {
     const double epsilon = mode == recrl::ActMode::Greedy ? 0.0
                            : warming_up()                 ? 1.0
                                                           : exploration_rate();
-    std::vector<int> greedy(static_cast<std::size_t>(obs.obs.cols()));
-    recrl::toolkit::argmax_columns(q_net_.forward(obs.obs), greedy);
-    recrl::toolkit::epsilon_greedy_probabilities(greedy, n_actions_, epsilon, probs);
+    recrl::toolkit::epsilon_greedy_probabilities(q_net_.forward(obs.obs), epsilon, probs);
     return true;
+  }
+
+  // The Q-values, whose argmax Greedy mode plays.
+  bool action_scores(const recrl::ObsBatch& obs, recrl::Matrix& scores) const override {
+    if (initialized_) scores = q_net_.forward(obs.obs);
+    return initialized_;
   }
 
   bool observe(const recrl::StepBatch& batch) override {

@@ -43,6 +43,17 @@ class Oracle final : public recrl::Algorithm {
     }
     return true;
   }
+  // Each action's expected reward, which it plays the best of.
+  bool action_scores(const recrl::ObsBatch& obs, recrl::Matrix& scores) const override {
+    scores.resize(spec_.action.size, obs.raw.cols());
+    for (Eigen::Index j = 0; j < obs.raw.cols(); ++j) {
+      for (int a = 0; a < spec_.action.size; ++a) {
+        const recrl::Transition t{obs.raw.col(j), a, obs.raw.col(j), 0.0, true, false};
+        scores(a, j) = static_cast<recrl::Scalar>(reward_.expected(t).value_or(0.0));
+      }
+    }
+    return true;
+  }
 
  private:
   recrl::EnvSpec spec_;

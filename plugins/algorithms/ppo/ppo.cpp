@@ -371,6 +371,10 @@ class Ppo final : public recrl::Algorithm {
     policy_.probabilities(obs.obs, mode, probs);
     return true;
   }
+  bool action_scores(const recrl::ObsBatch& obs, Matrix& scores) const override {
+    policy_.logits(obs.obs, scores);
+    return true;
+  }
   bool state_values(const recrl::ObsBatch& obs, recrl::Vector& values) const override {
     policy_.state_values(obs.obs, values);
     return true;

@@ -119,6 +119,8 @@ void ActorCriticPolicy::probabilities(const Matrix& obs, ActMode mode, Matrix& p
   for (Eigen::Index j = 0; j < obs.cols(); ++j) probs(best[static_cast<std::size_t>(j)], j) = 1;
 }
 
+void ActorCriticPolicy::logits(const Matrix& obs, Matrix& out) const { out = pi_.forward(obs); }
+
 void ActorCriticPolicy::state_values(const Matrix& obs, Vector& values) const {
   values = vf_.forward(obs).transpose();
 }

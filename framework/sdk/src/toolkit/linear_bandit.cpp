@@ -112,4 +112,13 @@ bool LinearBandit::state_values(const ObsBatch& obs, Vector& values) const {
   return true;
 }
 
+bool LinearBandit::action_scores(const ObsBatch& obs, Matrix& scores) const {
+  scores.resize(arms_.actions(), obs.obs.cols());
+  for (Eigen::Index j = 0; j < obs.obs.cols(); ++j) {
+    arms_.set_context(obs.obs.col(j));
+    for (int a = 0; a < arms_.actions(); ++a) scores(a, j) = static_cast<Scalar>(arms_.mean(a));
+  }
+  return true;
+}
+
 }  // namespace recrl::toolkit

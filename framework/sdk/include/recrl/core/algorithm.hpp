@@ -95,6 +95,15 @@ class Algorithm {
     static_cast<void>(probs);
     return false;
   }
+  // Optional: the scores Greedy mode ranks the actions by, [n_actions x n]: a policy network's
+  // logits, Q-values, a bandit's predicted rewards, the expected rewards an oracle knows.
+  // Explanations (`recrl explain`, docs/explain.md) attribute the chosen action's margin over
+  // the runner-up to the features. False where the policy has none (a uniform random one).
+  virtual bool action_scores(const ObsBatch& obs, Matrix& scores) const {
+    static_cast<void>(obs);
+    static_cast<void>(scores);
+    return false;
+  }
   // Optional: learns from decisions another policy logged (`recrl fit`), each row counted with
   // its weight, as if it had been observed online. False where the algorithm cannot (the
   // default: learners that need their own rollouts, such as PPO).

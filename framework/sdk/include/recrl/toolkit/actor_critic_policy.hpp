@@ -77,6 +77,8 @@ class RECRL_API ActorCriticPolicy {
   // What act() draws from [A x n]: pi(. | obs) in Explore mode, a single 1 on its mode (the
   // first most likely action) in Greedy mode; and V(obs) [n], for explanations and tools.
   void probabilities(const Matrix& obs, ActMode mode, Matrix& probs) const;
+  // The actor's logits, [n_actions x n]: what Greedy mode takes the argmax of.
+  void logits(const Matrix& obs, Matrix& out) const;
   void state_values(const Matrix& obs, Vector& values) const;
 
   // Both networks (Mlp::save: shapes, then parameters); load() checks the shapes.

@@ -21,14 +21,18 @@ void argmax_columns(const Eigen::DenseBase<Derived>& values, std::span<int> out)
   }
 }
 
-// The probabilities of an epsilon-greedy choice [n_actions x n]: epsilon / n_actions on every
-// action plus 1 - epsilon on greedy[j].
-inline void epsilon_greedy_probabilities(std::span<const int> greedy, int n_actions, double epsilon,
-                                         Matrix& probs) {
-  const auto columns = static_cast<Eigen::Index>(greedy.size());
-  probs = Matrix::Constant(n_actions, columns, static_cast<float>(epsilon / n_actions));
-  for (Eigen::Index j = 0; j < columns; ++j) {
-    probs(greedy[static_cast<std::size_t>(j)], j) += static_cast<float>(1.0 - epsilon);
+// The probabilities of an epsilon-greedy choice over `scores` [n_actions x n]: epsilon /
+// n_actions on every action plus 1 - epsilon on each column's best (argmax_columns).
+inline void epsilon_greedy_probabilities(const Matrix& scores, double epsilon, Matrix& probs) {
+  const Eigen::Index n_actions = scores.rows();
+  probs = Matrix::Constant(n_actions, scores.cols(),
+                           static_cast<float>(epsilon / static_cast<double>(n_actions)));
+  for (Eigen::Index j = 0; j < scores.cols(); ++j) {
+    Eigen::Index best = 0;
+    for (Eigen::Index a = 1; a < n_actions; ++a) {
+      if (scores(a, j) > scores(best, j)) best = a;
+    }
+    probs(best, j) += static_cast<float>(1.0 - epsilon);
   }
 }
 

@@ -39,6 +39,8 @@ class RECRL_API LinearBandit : public Algorithm {
   bool learn_from_log(const LoggedBatch& batch) final;
   // The predicted reward of the greedy action.
   bool state_values(const ObsBatch& obs, Vector& values) const final;
+  // Every action's predicted reward theta_a . x.
+  bool action_scores(const ObsBatch& obs, Matrix& scores) const final;
 
  protected:
   // At the context arms() holds (set_context done): the action to play while exploring, drawn

@@ -1,0 +1,69 @@
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "recrl/core/export.hpp"
+#include "recrl/core/types.hpp"
+#include "recrl/run/recommend.hpp"
+
+namespace recrl {
+
+// Exact Shapley values (Shapley 1953) of a score f at x against a background set B, with the
+// interventional value of a coalition S of features (SHAP's "interventional" expectation):
+//   v(S)  = mean over b in B of f(z), z_i = x_i for i in S and b_i otherwise,
+//   phi_i = sum over S not holding i of |S|! (d - |S| - 1)! / d! (v(S + i) - v(S)).
+// Every one of the 2^d coalitions is evaluated (d <= kMaxExactFeatures), all 2^d |B| inputs in
+// one call of `score` ([d x m] inputs to m scores). The values add up to v(all) - v(none) =
+// f(x) - mean f(B) (efficiency).
+inline constexpr int kMaxExactFeatures = 16;
+using BatchScore = std::function<void(const Matrix& inputs, Eigen::VectorXd& scores)>;
+struct ShapleyValues {
+  Eigen::VectorXd phi;  // [d]
+  double base = 0;      // v(none): the mean score over the background
+  double full = 0;      // v(all): f(x)
+};
+RECRL_API ShapleyValues shapley_values(const Vector& x, const Matrix& background,
+                                       const BatchScore& score);
+
+// One feature's part in a decision.
+struct FeatureContribution {
+  std::string feature;
+  double value = 0;            // the customer's
+  double background_mean = 0;  // the background's: "high" or "low" is relative to it
+  double contribution = 0;     // its Shapley value
+};
+
+// Why a policy chose an action for one customer (docs/explain.md): the chosen action's score
+// margin over the runner-up (the scores the policy ranks by: logits, Q-values, predicted or
+// expected rewards) split among the features.
+struct Explanation {
+  int action = 0;
+  std::string label;
+  int runner_up = 0;
+  std::string runner_up_label;
+  double margin = 0;                  // score(action) - score(runner-up) for this customer
+  double base_margin = 0;             // the same margin, averaged over the background customers
+  std::optional<double> probability;  // of the action while the policy explores, where reported
+  std::vector<FeatureContribution> contributions;  // largest |contribution| first
+};
+
+// The background customers of a policy trained on a simulator: `count` drawn from its
+// environment's resets with a fixed seed (the same every time). Empty for a policy fitted from
+// a log, which has no simulator (give a background file).
+RECRL_API Matrix sampled_background(Recommender& policy, int count);
+
+// Explains the policy's greedy choice for each column of `users` [d x n]. Throws ConfigError
+// when the policy reports no action scores, has one action, or more than kMaxExactFeatures
+// features.
+RECRL_API std::vector<Explanation> explain_decisions(Recommender& policy, const Matrix& users,
+                                                     const Matrix& background);
+
+// The "why this offer" card of one explanation, in plain words (docs/explain.md).
+RECRL_API std::string explanation_card(const Explanation& e, int top = 3);
+
+}  // namespace recrl
