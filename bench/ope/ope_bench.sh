@@ -26,7 +26,11 @@ if [ ! -f big.csv ]; then
   "$recrl" fit --log train.csv --algorithm linucb --out target.recrl
 fi
 
-seconds() { /usr/bin/time -f "%e" "$@" 2>&1 >/dev/null | tail -1; }
+# Wall seconds of a command (bash's own timer: no package needed).
+seconds() {
+  local TIMEFORMAT=%R
+  { time "$@" > /dev/null 2>&1; } 2>&1
+}
 echo "recrl ope, 1,000,000 rows, six estimators, reward model, 1,000 resamples:"
 for threads in 1 2; do
   for run in 1 2 3; do
