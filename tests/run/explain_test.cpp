@@ -74,8 +74,9 @@ TEST_CASE("shapley values of a linear score are w_i (x_i - mean b_i)", "[unit][e
   const Eigen::VectorXd w{{0.5, -2.0, 0.0, 3.0}};
   const Vector x{{1.0f, 2.0f, 3.0f, -1.0f}};
   const Matrix background = random_matrix(4, 5, 1);
+  recrl::ShapleyBuffers buffers;
   const auto result = recrl::shapley_values(
-      x, background, batch([&](const Vector& z) { return w.dot(z.cast<double>()) + 7; }));
+      x, background, batch([&](const Vector& z) { return w.dot(z.cast<double>()) + 7; }), buffers);
   for (int i = 0; i < 4; ++i) {
     CHECK(result.phi[i] ==
           Approx(w[i] * (x[i] - background.row(i).cast<double>().mean())).margin(1e-9));
@@ -91,7 +92,8 @@ TEST_CASE("shapley values meet efficiency, symmetry and the brute force", "[unit
   Vector x{{0.7f, 0.7f, -1.2f, 0.4f, 9.0f}};
   Matrix background = random_matrix(5, 6, 2);
   background.row(1) = background.row(0);  // the background symmetric in features 0 and 1 too
-  const auto result = recrl::shapley_values(x, background, batch(f));
+  recrl::ShapleyBuffers buffers;
+  const auto result = recrl::shapley_values(x, background, batch(f), buffers);
   CHECK(result.phi.sum() == Approx(result.full - result.base).margin(1e-9));
   CHECK(result.full == Approx(f(x)).margin(1e-6));
   CHECK(result.phi[0] == Approx(result.phi[1]).margin(1e-9));

@@ -11,14 +11,16 @@
 
 namespace recrl {
 
-ShapleyValues shapley_values(const Vector& x, const Matrix& background, const BatchScore& score) {
+ShapleyValues shapley_values(const Vector& x, const Matrix& background, const BatchScore& score,
+                             ShapleyBuffers& buffers) {
   const auto d = static_cast<int>(x.size());
   RECRL_ASSERT(d <= kMaxExactFeatures && background.rows() == d && background.cols() > 0,
                "shapley_values: at most kMaxExactFeatures features, a background of as many");
   const Eigen::Index n_background = background.cols();
   const Eigen::Index coalitions = Eigen::Index{1} << d;
   // Coalition S (a bit per feature) takes x where its bit is set, the background elsewhere.
-  Matrix inputs(d, coalitions * n_background);
+  Matrix& inputs = buffers.inputs;
+  inputs.resize(d, coalitions * n_background);
   for (Eigen::Index s = 0; s < coalitions; ++s) {
     for (Eigen::Index b = 0; b < n_background; ++b) {
       const Eigen::Index column = s * n_background + b;
@@ -27,7 +29,7 @@ ShapleyValues shapley_values(const Vector& x, const Matrix& background, const Ba
       }
     }
   }
-  Eigen::VectorXd scores;
+  Eigen::VectorXd& scores = buffers.scores;
   score(inputs, scores);
   RECRL_ASSERT(scores.size() == inputs.cols(), "shapley_values: one score per input");
   Eigen::VectorXd v(coalitions);
@@ -66,17 +68,13 @@ Matrix sampled_background(Recommender& policy, int count) {
 
 namespace {
 
-// The best and the second best action of a column of scores.
-std::pair<int, int> best_two(const Eigen::Ref<const Eigen::VectorXf>& scores) {
-  int best = 0;
-  for (int a = 1; a < scores.size(); ++a) {
-    if (scores[a] > scores[best]) best = a;
-  }
-  int second = best == 0 ? 1 : 0;
+// The action with the best score other than `chosen`.
+int runner_up(const Eigen::Ref<const Eigen::VectorXf>& scores, int chosen) {
+  int second = chosen == 0 ? 1 : 0;
   for (int a = 0; a < scores.size(); ++a) {
-    if (a != best && scores[a] > scores[second]) second = a;
+    if (a != chosen && scores[a] > scores[second]) second = a;
   }
-  return {best, second};
+  return second;
 }
 
 }  // namespace
@@ -95,7 +93,7 @@ std::vector<Explanation> explain_decisions(Recommender& policy, const Matrix& us
   RECRL_ASSERT(background.rows() == spec.observation.size && background.cols() > 0,
                "explain: a background of the policy's features");
   Matrix seen, scores;
-  const auto scores_of = [&](const Matrix& raw) {
+  const auto scores_of = [&](const Matrix& raw) -> const Matrix& {
     policy.algorithm_view(raw, seen);
     if (!policy.algorithm().action_scores(ObsBatch{seen, raw}, scores)) {
       throw ConfigError(fmt::format(
@@ -103,24 +101,35 @@ std::vector<Explanation> explain_decisions(Recommender& policy, const Matrix& us
     }
     return scores;
   };
+  // The choice explained is the one `recommend` makes (Greedy act()); the runner-up is the
+  // best other action by score.
   Matrix probs;
-  const bool has_probs = [&] {
-    policy.algorithm_view(users, seen);
-    return policy.algorithm().action_probabilities(ObsBatch{seen, users}, ActMode::Explore, probs);
-  }();
+  std::vector<int> chosen(static_cast<std::size_t>(users.cols()));
+  policy.algorithm_view(users, seen);
+  const bool has_probs =
+      policy.algorithm().action_probabilities(ObsBatch{seen, users}, ActMode::Explore, probs);
+  Rng rng(derive_seed(policy.record().seed, Stream::EvalAlgorithm));
+  policy.algorithm().act(ObsBatch{seen, users}, ActMode::Greedy, rng, chosen);
   const Matrix user_scores = scores_of(users);
+  ShapleyBuffers buffers;
   std::vector<Explanation> out;
   for (Eigen::Index j = 0; j < users.cols(); ++j) {
     Explanation e;
-    std::tie(e.action, e.runner_up) = best_two(user_scores.col(j));
+    e.action = chosen[static_cast<std::size_t>(j)];
+    e.runner_up = runner_up(user_scores.col(j), e.action);
     e.label = spec.action.labels[static_cast<std::size_t>(e.action)];
     e.runner_up_label = spec.action.labels[static_cast<std::size_t>(e.runner_up)];
     if (has_probs) e.probability = probs(e.action, j);
-    const ShapleyValues values =
-        shapley_values(users.col(j), background, [&](const Matrix& inputs, Eigen::VectorXd& f) {
+    const ShapleyValues values = shapley_values(
+        users.col(j), background,
+        [&](const Matrix& inputs, Eigen::VectorXd& f) {
           const Matrix& s = scores_of(inputs);
-          f = (s.row(e.action) - s.row(e.runner_up)).transpose().cast<double>();
-        });
+          f.resize(s.cols());
+          for (Eigen::Index c = 0; c < s.cols(); ++c) {
+            f[c] = static_cast<double>(s(e.action, c)) - static_cast<double>(s(e.runner_up, c));
+          }
+        },
+        buffers);
     e.margin = values.full;
     e.base_margin = values.base;
     for (int i = 0; i < spec.observation.size; ++i) {

@@ -27,8 +27,14 @@ struct ShapleyValues {
   double base = 0;      // v(none): the mean score over the background
   double full = 0;      // v(all): f(x)
 };
+// The inputs and scores of one call, kept between calls so that explaining many customers
+// does not allocate (and fault in) megabytes for each.
+struct ShapleyBuffers {
+  Matrix inputs;
+  Eigen::VectorXd scores;
+};
 RECRL_API ShapleyValues shapley_values(const Vector& x, const Matrix& background,
-                                       const BatchScore& score);
+                                       const BatchScore& score, ShapleyBuffers& buffers);
 
 // One feature's part in a decision.
 struct FeatureContribution {

@@ -28,7 +28,7 @@ inline constexpr std::uint32_t kMagic = 0x4c434552u;
 // Algorithm::action_probabilities takes the ActMode whose probabilities it reports.
 inline constexpr std::uint32_t kPluginAbi = 8;
 // kAbiHeadersHash: FNV-1a 64 of those headers, checked by tests/plugin/abi_hash_test.cpp.
-inline constexpr std::uint64_t kAbiHeadersHash = 0x0df034dea575e56cull;
+inline constexpr std::uint64_t kAbiHeadersHash = 0xef1dd8c06cb2e759ull;
 
 enum class Kind : std::uint32_t { Environment = 1, Reward = 2, Algorithm = 3 };
 

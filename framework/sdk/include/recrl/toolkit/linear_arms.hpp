@@ -40,6 +40,8 @@ class RECRL_API LinearArms {
   void set_context(const Eigen::Ref<const Vector>& obs) const;
   // theta_a . x: the predicted reward of action a.
   double mean(int a) const { return theta_[static_cast<std::size_t>(a)].dot(x_); }
+  // theta_a itself: the weights of [observation; 1].
+  const Eigen::VectorXd& theta(int a) const { return theta_[static_cast<std::size_t>(a)]; }
   // x^T A_a^-1 x: the ridge estimate's variance along x, in units of the noise variance.
   double variance(int a) const;
   // Adds (x, reward) to action a's regression with importance weight `weight` (> 0).
