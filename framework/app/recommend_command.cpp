@@ -6,12 +6,11 @@
 
 #include "commands.hpp"
 #include "explanation_output.hpp"
+#include "policy_and_users.hpp"
 #include "options.hpp"
 #include "recrl/core/errors.hpp"
 #include "recrl/loader/registry.hpp"
 #include "recrl/run/recommend.hpp"
-#include "recrl/run/runner.hpp"
-#include "store_access.hpp"
 
 namespace recrl::app {
 
@@ -75,24 +74,16 @@ void print_json(const EnvSpec& spec, const Matrix& users, const std::vector<Reco
 
 int recommend_command(const std::vector<std::string>& args) {
   CommonOptions common;
-  std::string policy;
-  std::string run_id;
-  std::string db_file;
-  std::string user;
-  std::string users_file;
+  PolicyAndUsers target;
   std::string format = "text";
   std::string background_file;
   bool explain = false;
   po::options_description options("options");
-  options.add_options()("policy", po::value(&policy), "a policy file saved by recrl run")(
-      "run", po::value(&run_id), "the policy of this stored run (an id or a unique prefix)")(
-      "user", po::value(&user), "one user: \"recency=15,frequency=3,...\" (every feature)")(
-      "users", po::value(&users_file), "a CSV file of users with a header naming the features")(
-      "format", po::value(&format), "text (default) or json")(
+  target.add(options);
+  options.add_options()("format", po::value(&format), "text (default) or json")(
       "explain", po::bool_switch(&explain), "also why: each feature's part in the choice")(
       "background", po::value(&background_file),
       "with --explain: the customers contributions are measured against (docs/explain.md)");
-  add_db_option(options, db_file);
   common.add_plugin_path(options);
   common.add_verbosity(options);
   po::variables_map vm;
@@ -103,12 +94,7 @@ int recommend_command(const std::vector<std::string>& args) {
              options, {}, vm)) {
     return 0;
   }
-  if (policy.empty() == run_id.empty()) {
-    throw ConfigError("recommend: give exactly one of --policy and --run");
-  }
-  if (user.empty() == users_file.empty()) {
-    throw ConfigError("recommend: give exactly one of --user and --users");
-  }
+  target.check("recommend");
   if (format != "text" && format != "json") {
     throw ConfigError("recommend: --format must be text or json, got '" + format + "'");
   }
@@ -116,18 +102,11 @@ int recommend_command(const std::vector<std::string>& args) {
     throw ConfigError("recommend: --background is the background of --explain");
   }
 
-  if (!run_id.empty()) {
-    const store::ResultStore db = open_store_to_read(db_file);
-    policy = stored_policy(db, find_run(db, run_id)).string();
-  }
-
   plugin::PluginRegistry registry;
   common.load_plugins_quietly(registry);
-  Recommender recommender(policy, registry);
+  Recommender recommender(target.policy_file(), registry);
   const EnvSpec& spec = recommender.spec();
-  const bool sparse = recommender.sparse_features();
-  const Matrix users = user.empty() ? read_users_csv(users_file, spec, sparse)
-                                    : Matrix(parse_user(user, spec, sparse));
+  const Matrix users = target.users(recommender);
   const auto recs = recommender.recommend(users);
   const std::vector<Explanation> explanations =
       explain ? explain_decisions(recommender, users,
