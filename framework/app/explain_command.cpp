@@ -42,7 +42,8 @@ int explain_command(const std::vector<std::string>& args) {
   Recommender recommender(target.policy_file(), registry);
   const Matrix users = target.users(recommender);
   const Matrix background = explanation_background(recommender, background_file);
-  const auto explanations = explain_decisions(recommender, users, background);
+  const auto explanations =
+      explain_decisions(recommender, users, recommender.recommend(users), background);
   std::cout << (format == "json" ? explanations_json(explanations).dump(2) + "\n"
                                  : explanations_text(explanations));
   return 0;

@@ -109,7 +109,7 @@ int recommend_command(const std::vector<std::string>& args) {
   const Matrix users = target.users(recommender);
   const auto recs = recommender.recommend(users);
   const std::vector<Explanation> explanations =
-      explain ? explain_decisions(recommender, users,
+      explain ? explain_decisions(recommender, users, recs,
                                   explanation_background(recommender, background_file))
               : std::vector<Explanation>();
   if (format == "json") {

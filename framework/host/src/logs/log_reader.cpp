@@ -92,6 +92,36 @@ LogData read_recrl_log(const std::filesystem::path& file) {
   return log;
 }
 
+namespace {
+
+// The numbers of `columns` of every record, [columns x rows], one record per log row; `check`
+// sees each record's numbers as they are read (its errors name the record).
+template <typename RowCheck>
+Eigen::MatrixXd read_per_row(CsvStream& csv, const std::vector<std::size_t>& columns,
+                             std::size_t rows, const RowCheck& check) {
+  Eigen::MatrixXd out(static_cast<Eigen::Index>(columns.size()), static_cast<Eigen::Index>(rows));
+  std::size_t row = 0;
+  while (csv.next()) {
+    if (row == rows) {
+      throw DataError({csv.name(), csv.line(), 1},
+                      fmt::format("more rows than the log's {}", rows));
+    }
+    auto values = out.col(static_cast<Eigen::Index>(row));
+    for (std::size_t c = 0; c < columns.size(); ++c) {
+      values[static_cast<Eigen::Index>(c)] = csv.number(columns[c]);
+    }
+    check(values);
+    ++row;
+  }
+  if (row != rows) {
+    throw DataError({csv.name(), 0, 0},
+                    fmt::format("{} rows where the log has {}: one row per log row", row, rows));
+  }
+  return out;
+}
+
+}  // namespace
+
 Eigen::MatrixXd read_target_probabilities(const std::filesystem::path& file, std::size_t rows) {
   CsvStream csv(file);
   std::vector<std::size_t> columns;
@@ -105,34 +135,19 @@ Eigen::MatrixXd read_target_probabilities(const std::filesystem::path& file, std
                     "no p_0 column: the target's probabilities are columns "
                     "p_0 .. p_{K-1}, one row per log row");
   }
-  Eigen::MatrixXd probs(static_cast<Eigen::Index>(columns.size()), static_cast<Eigen::Index>(rows));
-  std::size_t row = 0;
-  while (csv.next()) {
-    if (row == rows) {
-      throw DataError({csv.name(), csv.line(), 1},
-                      fmt::format("more rows than the log's {}", rows));
-    }
-    double sum = 0;
+  return read_per_row(csv, columns, rows, [&](const Eigen::Ref<const Eigen::VectorXd>& p) {
     for (std::size_t a = 0; a < columns.size(); ++a) {
-      const double p = csv.number(columns[a]);
-      if (p < 0 || p > 1) {
+      const double value = p[static_cast<Eigen::Index>(a)];
+      if (value < 0 || value > 1) {
         throw csv.error(columns[a], fmt::format("expected a probability in [0, 1], got '{}'",
                                                 csv.field(columns[a])));
       }
-      probs(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(row)) = p;
-      sum += p;
     }
-    if (std::abs(sum - 1) > 1e-6) {
+    if (std::abs(p.sum() - 1) > 1e-6) {
       throw DataError({csv.name(), csv.line(), 1},
-                      fmt::format("the probabilities sum to {}, not 1", sum));
+                      fmt::format("the probabilities sum to {}, not 1", p.sum()));
     }
-    ++row;
-  }
-  if (row != rows) {
-    throw DataError({csv.name(), 0, 0},
-                    fmt::format("{} rows where the log has {}: one row per log row", row, rows));
-  }
-  return probs;
+  });
 }
 
 Eigen::MatrixXd read_expected_rewards(const std::filesystem::path& file, std::size_t rows,
@@ -143,23 +158,7 @@ Eigen::MatrixXd read_expected_rewards(const std::filesystem::path& file, std::si
     columns.push_back(csv.require_column("q_" + std::to_string(a),
                                          "action " + std::to_string(a) + "'s expected reward"));
   }
-  Eigen::MatrixXd q(n_actions, static_cast<Eigen::Index>(rows));
-  std::size_t row = 0;
-  while (csv.next()) {
-    if (row == rows) {
-      throw DataError({csv.name(), csv.line(), 1},
-                      fmt::format("more rows than the log's {}", rows));
-    }
-    for (int a = 0; a < n_actions; ++a) {
-      q(a, static_cast<Eigen::Index>(row)) = csv.number(columns[static_cast<std::size_t>(a)]);
-    }
-    ++row;
-  }
-  if (row != rows) {
-    throw DataError({csv.name(), 0, 0},
-                    fmt::format("{} rows where the log has {}: one row per log row", row, rows));
-  }
-  return q;
+  return read_per_row(csv, columns, rows, [](const Eigen::Ref<const Eigen::VectorXd>&) {});
 }
 
 }  // namespace recrl::logs

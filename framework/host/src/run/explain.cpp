@@ -80,6 +80,7 @@ int runner_up(const Eigen::Ref<const Eigen::VectorXf>& scores, int chosen) {
 }  // namespace
 
 std::vector<Explanation> explain_decisions(Recommender& policy, const Matrix& users,
+                                           const std::vector<Recommendation>& decisions,
                                            const Matrix& background) {
   const EnvSpec& spec = policy.spec();
   const std::string& algorithm = policy.record().algorithm.plugin;
@@ -101,25 +102,21 @@ std::vector<Explanation> explain_decisions(Recommender& policy, const Matrix& us
     }
     return scores;
   };
-  // The choice explained is the one `recommend` makes (Greedy act()); the runner-up is the
-  // best other action by score.
-  Matrix probs;
-  std::vector<int> chosen(static_cast<std::size_t>(users.cols()));
-  policy.algorithm_view(users, seen);
-  const bool has_probs =
-      policy.algorithm().action_probabilities(ObsBatch{seen, users}, ActMode::Explore, probs);
-  Rng rng(derive_seed(policy.record().seed, Stream::EvalAlgorithm));
-  policy.algorithm().act(ObsBatch{seen, users}, ActMode::Greedy, rng, chosen);
+  RECRL_ASSERT(decisions.size() == static_cast<std::size_t>(users.cols()),
+               "explain: one recommendation per user");
+  // The runner-up is the best action by score other than the one recommended.
   const Matrix user_scores = scores_of(users);
   ShapleyBuffers buffers;
   std::vector<Explanation> out;
   for (Eigen::Index j = 0; j < users.cols(); ++j) {
+    const Recommendation& decision = decisions[static_cast<std::size_t>(j)];
     Explanation e;
-    e.action = chosen[static_cast<std::size_t>(j)];
+    e.action = decision.action;
+    e.label = decision.label;
     e.runner_up = runner_up(user_scores.col(j), e.action);
-    e.label = spec.action.labels[static_cast<std::size_t>(e.action)];
     e.runner_up_label = spec.action.labels[static_cast<std::size_t>(e.runner_up)];
-    if (has_probs) e.probability = probs(e.action, j);
+    if (decision.probabilities)
+      e.probability = (*decision.probabilities)[static_cast<std::size_t>(e.action)];
     const ShapleyValues values = shapley_values(
         users.col(j), background,
         [&](const Matrix& inputs, Eigen::VectorXd& f) {

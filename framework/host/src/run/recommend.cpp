@@ -132,13 +132,9 @@ void Recommender::algorithm_view(const Matrix& raw, Matrix& out) const {
 
 std::vector<Recommendation> Recommender::recommend(const Matrix& users) {
   const EnvSpec& s = spec();
-  Matrix normalized;
-  const Matrix* obs = &users;
-  if (record_.normalize_observations) {
-    record_.normalizer.normalize(users, normalized);
-    obs = &normalized;
-  }
-  const ObsBatch batch{*obs, users};
+  Matrix seen;
+  algorithm_view(users, seen);
+  const ObsBatch batch{seen, users};
   std::vector<int> actions(users.cols(), 0);
   Rng rng(derive_seed(record_.seed, Stream::EvalAlgorithm));
   algorithm_->act(batch, ActMode::Greedy, rng, actions);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <numeric>
 #include <random>
 #include <thread>
 
@@ -111,13 +112,11 @@ double term(Term t, const OpeData& data, std::size_t i, double clip) {
   return 0;
 }
 
-struct Combination {
-  std::array<double, kTermCount> coefficient{};
-};
+// An estimator's coefficient of each term.
+using Combination = std::array<double, kTermCount>;
 
 Combination combination(OpeEstimator estimator, const OpeData& data) {
-  Combination c;
-  auto& k = c.coefficient;
+  Combination k{};
   switch (estimator) {
     case OpeEstimator::Ipw:
       k[kClippedWeightedReward] = 1;
@@ -141,7 +140,7 @@ Combination combination(OpeEstimator estimator, const OpeData& data) {
       k[kSwitchWeightedError] = 1;
       break;
   }
-  return c;
+  return k;
 }
 
 // Bootstrap resamples of n rows drawn with replacement, kBlock at a time, each kept as how many
@@ -216,21 +215,6 @@ class ResampleBlock {
 
 }  // namespace
 
-std::vector<double> round_rewards(OpeEstimator estimator, const OpeData& data,
-                                  const OpeOptions& options) {
-  check(data, needs_reward_model(estimator));
-  const Combination c = combination(estimator, data);
-  std::vector<double> out(rows(data), 0.0);
-  for (int t = 0; t < kTermCount; ++t) {
-    const double k = c.coefficient[static_cast<std::size_t>(t)];
-    if (k == 0) continue;
-    for (std::size_t i = 0; i < out.size(); ++i) {
-      out[i] += k * term(static_cast<Term>(t), data, i, options.clip);
-    }
-  }
-  return out;
-}
-
 namespace {
 
 // The distinct terms some estimator uses, term after term ([k x n]), and where each of the
@@ -247,23 +231,34 @@ TermTable term_table(const std::vector<Combination>& combinations, const OpeData
   const std::size_t n = rows(data);
   TermTable table;
   table.column_of.fill(-1);
-  std::vector<std::vector<double>> kept;
+  std::vector<double> column(n);
   for (int t = 0; t < kTermCount; ++t) {
-    const auto used = [&](const Combination& c) {
-      return c.coefficient[static_cast<std::size_t>(t)] != 0;
-    };
+    const auto used = [&](const Combination& c) { return c[static_cast<std::size_t>(t)] != 0; };
     if (std::none_of(combinations.begin(), combinations.end(), used)) continue;
-    std::vector<double> column(n);
     for (std::size_t i = 0; i < n; ++i) column[i] = term(static_cast<Term>(t), data, i, clip);
-    const auto same = std::find(kept.begin(), kept.end(), column);
-    table.column_of[static_cast<std::size_t>(t)] = static_cast<int>(same - kept.begin());
-    if (same == kept.end()) kept.push_back(std::move(column));
+    std::size_t same = 0;
+    while (same < table.k &&
+           !std::equal(column.begin(), column.end(),
+                       table.values.begin() + static_cast<std::ptrdiff_t>(same * n))) {
+      ++same;
+    }
+    table.column_of[static_cast<std::size_t>(t)] = static_cast<int>(same);
+    if (same == table.k) {
+      table.values.insert(table.values.end(), column.begin(), column.end());
+      ++table.k;
+    }
   }
-  table.k = kept.size();
-  table.values.reserve(n * table.k);
-  for (const auto& column : kept)
-    table.values.insert(table.values.end(), column.begin(), column.end());
   return table;
+}
+
+// sum_t c_t x_t, with x the distinct terms' values (`values[column]`: their means, or one
+// resample's sums).
+double combined(const Combination& c, const TermTable& terms, const double* values) {
+  double value = 0;
+  for (std::size_t t = 0; t < kTermCount; ++t) {
+    if (c[t] != 0) value += c[t] * values[terms.column_of[t]];
+  }
+  return value;
 }
 
 // Each estimator's bootstrapped means, [estimator][resample]. Resample b draws from its own
@@ -289,12 +284,8 @@ std::vector<std::vector<double>> bootstrap_replicates(const std::vector<Combinat
       block.weighted_sums(terms.values, k, used, sums);
       for (std::size_t r = 0; r < used; ++r) {
         for (std::size_t e = 0; e < combinations.size(); ++e) {
-          double value = 0;
-          for (std::size_t t = 0; t < kTermCount; ++t) {
-            const double c = combinations[e].coefficient[t];
-            if (c != 0) value += c * sums[r * k + static_cast<std::size_t>(terms.column_of[t])];
-          }
-          replicates[e][b0 + r] = value / static_cast<double>(n);
+          replicates[e][b0 + r] =
+              combined(combinations[e], terms, &sums[r * k]) / static_cast<double>(n);
         }
       }
     }
@@ -315,18 +306,26 @@ std::vector<OpeEstimate> estimate(std::span<const OpeEstimator> estimators, cons
                                   const OpeOptions& options, Rng& rng) {
   const std::size_t n = rows(data);
   RECRL_ASSERT(n > 0, "off-policy estimate of an empty log");
-  std::vector<OpeEstimate> out;
   std::vector<Combination> combinations;
   for (const OpeEstimator e : estimators) {
     check(data, needs_reward_model(e));
-    double sum = 0;
-    for (const double r : round_rewards(e, data, options)) sum += r;
-    out.push_back({e, sum / static_cast<double>(n), std::nullopt, std::nullopt});
     combinations.push_back(combination(e, data));
   }
+  // Each estimate is its combination of the terms' means over the log.
+  const TermTable terms = term_table(combinations, data, options.clip);
+  std::vector<double> means(terms.k);
+  for (std::size_t t = 0; t < terms.k; ++t) {
+    const auto column = terms.values.begin() + static_cast<std::ptrdiff_t>(t * n);
+    means[t] = std::accumulate(column, column + static_cast<std::ptrdiff_t>(n), 0.0) /
+               static_cast<double>(n);
+  }
+  std::vector<OpeEstimate> out;
+  for (std::size_t e = 0; e < estimators.size(); ++e) {
+    out.push_back({estimators[e], combined(combinations[e], terms, means.data()), std::nullopt,
+                   std::nullopt});
+  }
   if (options.bootstrap <= 0 || n < 2) return out;
-  auto replicates = bootstrap_replicates(combinations, term_table(combinations, data, options.clip),
-                                         n, options, rng.next_u64());
+  auto replicates = bootstrap_replicates(combinations, terms, n, options, rng.next_u64());
   for (std::size_t e = 0; e < out.size(); ++e) {
     const auto bounds = detail::percentile_bounds(replicates[e], options.confidence);
     out[e].ci_low = bounds.lower;

@@ -63,10 +63,11 @@ struct Explanation {
 // a log, which has no simulator (give a background file).
 RECRL_API Matrix sampled_background(Recommender& policy, int count);
 
-// Explains the policy's greedy choice for each column of `users` [d x n]. Throws ConfigError
-// when the policy reports no action scores, has one action, or more than kMaxExactFeatures
-// features.
+// Explains the policy's recommendations (`decisions`, Recommender::recommend of `users`, one
+// per column of [d x n]). Throws ConfigError when the policy reports no action scores, has one
+// action, or more than kMaxExactFeatures features.
 RECRL_API std::vector<Explanation> explain_decisions(Recommender& policy, const Matrix& users,
+                                                     const std::vector<Recommendation>& decisions,
                                                      const Matrix& background);
 
 // The "why this offer" card of one explanation, in plain words (docs/explain.md).

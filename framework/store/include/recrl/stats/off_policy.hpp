@@ -69,10 +69,6 @@ struct OpeDiagnostics {
   double zero_target_share = 0;  // rows whose logged action the target never takes
 };
 
-// Each estimator's round rewards r~_i (their mean is the estimate).
-RECRL_API std::vector<double> round_rewards(OpeEstimator estimator, const OpeData& data,
-                                            const OpeOptions& options);
-
 // Every estimator in `estimators`, with intervals from one shared set of bootstrap resamples
 // (seeded by one draw from `rng`: the same data and seed give the same intervals, bit for bit,
 // with any number of threads).
