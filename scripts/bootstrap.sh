@@ -16,7 +16,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 # Debian 12 packages (see docs/dependencies.md for what each is for).
 packages=(cmake g++ make pkg-config libboost-dev libboost-program-options-dev libyaml-cpp-dev
           libeigen3-dev libspdlog-dev libfmt-dev nlohmann-json3-dev catch2 libbenchmark-dev
-          libsqlite3-dev)
+          libsqlite3-dev libcpp-httplib-dev)
 # Only for `test`: the browser test (ctest label browser) renders a report in headless Chromium;
 # packages are installed without their recommends, so it gets a font for its text explicitly.
 # clang and its runtime build the fuzz targets (tests/fuzz/README.md).

@@ -17,6 +17,7 @@ int simulate_command(const std::vector<std::string>& args);
 int ope_command(const std::vector<std::string>& args);
 int fit_command(const std::vector<std::string>& args);
 int explain_command(const std::vector<std::string>& args);
+int serve_command(const std::vector<std::string>& args);
 // The result store's queries (runs_command.cpp, compare_command.cpp, export_command.cpp,
 // merge_command.cpp).
 int runs_command(const std::vector<std::string>& args);

@@ -33,6 +33,7 @@ constexpr const char* kUsage =
     "  ope                  a target policy's value estimated off-policy from a log\n"
     "  fit                  a bandit policy learned offline from a log (docs/fit.md)\n"
     "  explain              why a policy chooses what it does for a customer (docs/explain.md)\n"
+    "  serve                decisions over HTTP, logged for ope and fit (docs/serving.md)\n"
     "  runs [EXP]           the runs in the result store, with their status\n"
     "  compare [EXP...]     one table comparing experiments of the result store\n"
     "  export RUN_ID        copy a stored run's policy file out\n"
@@ -53,7 +54,7 @@ int dispatch(int argc, char** argv) {
       {"fit", recrl::app::fit_command},           {"explain", recrl::app::explain_command},
       {"runs", recrl::app::runs_command},         {"compare", recrl::app::compare_command},
       {"export", recrl::app::export_command},     {"merge", recrl::app::merge_command},
-      {"report", recrl::app::report_command},
+      {"report", recrl::app::report_command},     {"serve", recrl::app::serve_command},
   };
   if (argc < 2) {
     std::cerr << kUsage;

@@ -277,7 +277,8 @@ TEST_CASE("an unknown command lists every command", "[hostile][cli]") {
   CHECK(result.status == 2);
   CHECK(result.err ==
         "recrl: error: unknown command 'frob' (commands: bench, compare, describe, explain, "
-        "export, fit, merge, ope, plugins, recommend, report, run, runs, simulate, validate)\n");
+        "export, fit, merge, ope, plugins, recommend, report, run, runs, serve, simulate, "
+        "validate)\n");
 }
 
 TEST_CASE("a missing file or name argument is named with the command's usage", "[hostile][cli]") {

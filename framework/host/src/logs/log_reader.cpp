@@ -6,6 +6,7 @@
 
 #include "log_fields.hpp"
 #include "recrl/logs/csv_stream.hpp"
+#include "recrl/store/decision_log.hpp"
 
 namespace recrl::logs {
 
@@ -37,6 +38,8 @@ LogData read_log(const std::filesystem::path& file, LogFormat format) {
     case LogFormat::Recrl:
       break;
   }
+  // recrl's own logs come as CSV (simulate) or as the SQLite decision log of recrl serve.
+  if (store::looks_like_sqlite(file)) return read_served_log(file);
   return read_recrl_log(file);
 }
 

@@ -35,7 +35,9 @@ Eigen::VectorXd vector_from_json(const nlohmann::json& j) {
 
 }  // namespace
 
-void write_policy_file(const std::filesystem::path& file, const PolicyRecord& record) {
+std::string params_json_text(const Value& params) { return to_json(params).dump(); }
+
+std::string policy_bytes(const PolicyRecord& record) {
   nlohmann::json header = {
       {"experiment", record.experiment},
       {"experiment_file", record.experiment_file},
@@ -68,12 +70,18 @@ void write_policy_file(const std::filesystem::path& file, const PolicyRecord& re
   }
   std::string content = std::string(kMagicLine) + "\n" + header.dump() + "\n";
   content += record.algorithm_state;
-  util::write_file_atomically(file, content);
+  return content;
+}
+
+void write_policy_file(const std::filesystem::path& file, const PolicyRecord& record) {
+  util::write_file_atomically(file, policy_bytes(record));
 }
 
 PolicyRecord read_policy_file(const std::filesystem::path& file) {
-  const std::string name = file.string();
-  const std::string content = util::read_file(file, "the policy file", kMaxPolicyBytes);
+  return parse_policy(util::read_file(file, "the policy file", kMaxPolicyBytes), file.string());
+}
+
+PolicyRecord parse_policy(const std::string& content, const std::string& name) {
   std::istringstream in(content);
   std::string magic;
   std::getline(in, magic);

@@ -48,10 +48,9 @@ std::string bounds_text(double low, double high) {
   return fmt::format("a number in [{}, {}]", low, high);
 }
 
-// What feature f of a user must be when `value` is not that, or "" when it is fine: within the
-// spec's bounds and, for a flag, exactly its low or high. The same rule for --user and --users
-// as the environment applies to its own CSV users.
-std::string feature_problem(const Space& features, int f, double value) {
+}  // namespace
+
+std::string feature_value_problem(const Space& features, int f, double value) {
   const auto i = static_cast<std::size_t>(f);
   const double low = features.low.empty() ? -INFINITY : features.low[i];
   const double high = features.high.empty() ? INFINITY : features.high[i];
@@ -61,12 +60,13 @@ std::string feature_problem(const Space& features, int f, double value) {
   return value >= low && value <= high ? "" : bounds_text(low, high);
 }
 
-}  // namespace
-
 Recommender::Recommender(const std::filesystem::path& policy_file,
                          const plugin::PluginRegistry& registry)
-    : record_(read_policy_file(policy_file)) {
-  const std::string file = policy_file.string();
+    : Recommender(read_policy_file(policy_file), policy_file.string(), registry) {}
+
+Recommender::Recommender(PolicyRecord record, const std::string& file,
+                         const plugin::PluginRegistry& registry)
+    : record_(std::move(record)) {
   // Whatever goes wrong while the policy's plugins are rebuilt and its state loaded is about
   // this policy file: the error names it first, then what the plugin said.
   const auto about_policy = [&](const std::string& part, const auto& build) {
@@ -221,7 +221,7 @@ Vector parse_user(const std::string& text, const EnvSpec& spec, bool absent_is_z
     if (given[*index]) throw ConfigError(where, name, "given twice");
     const std::string value_text = trim(item.substr(eq + 1));
     const std::optional<double> value = util::parse_finite_number(value_text);
-    const std::string problem = value ? feature_problem(features, *index, *value)
+    const std::string problem = value ? feature_value_problem(features, *index, *value)
                                       : "a finite number, got '" + value_text + "'";
     if (!problem.empty()) {
       throw ConfigError(
@@ -265,7 +265,7 @@ Matrix read_users_csv(const std::filesystem::path& file, const EnvSpec& spec, bo
     for (int f = 0; f < features.size; ++f) {
       if (column_of[f] == kAbsent) continue;
       const double value = table.number(row, column_of[f]);
-      if (const std::string problem = feature_problem(features, f, value); !problem.empty()) {
+      if (const std::string problem = feature_value_problem(features, f, value); !problem.empty()) {
         throw table.error(
             row, column_of[f],
             "expected " + problem + ", got '" + std::string(table.text(row, column_of[f])) + "'");

@@ -38,7 +38,8 @@ struct LogData {
   int actions() const { return std::max(max_action + 1, static_cast<int>(action_labels.size())); }
 };
 
-// Reads a log in `format`; the readers below.
+// Reads a log in `format`; the readers below. A recrl log may be CSV or the SQLite decision log
+// of `recrl serve`, told apart by the file's first bytes.
 RECRL_API LogData read_log(const std::filesystem::path& file, LogFormat format);
 
 // Reads a log in recrl's format (docs/logs.md). Required columns: action, propensity, reward;
@@ -46,6 +47,12 @@ RECRL_API LogData read_log(const std::filesystem::path& file, LogFormat format);
 // number, an action that is not a whole number >= 0, or a propensity outside (0, 1] is a
 // DataError naming the file, line and column.
 RECRL_API LogData read_recrl_log(const std::filesystem::path& file);
+
+// Reads the decision log of `recrl serve` (SQLite, docs/serving.md): its settled decisions
+// (activated, the reward window closed or, aggregating the earliest, a reward received), each
+// with its reward or the log's default reward, in logging order. Decisions still waiting for
+// their reward are left out.
+RECRL_API LogData read_served_log(const std::filesystem::path& file);
 
 // Reads an Open Bandit Dataset CSV file as published (docs/logs.md): a leading unnamed index
 // column, timestamp, item_id (the action), position (from 1), click (the reward),

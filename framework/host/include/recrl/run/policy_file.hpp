@@ -59,5 +59,10 @@ struct PolicyRecord {
 RECRL_API void write_policy_file(const std::filesystem::path& file, const PolicyRecord& record);
 // Throws DataError naming the file for a missing, truncated, corrupt or foreign file.
 RECRL_API PolicyRecord read_policy_file(const std::filesystem::path& file);
+// The same in memory: a policy file's bytes, and a record from them (`name` for messages).
+// A plugin's parameters as compact JSON text.
+RECRL_API std::string params_json_text(const Value& params);
+RECRL_API std::string policy_bytes(const PolicyRecord& record);
+RECRL_API PolicyRecord parse_policy(const std::string& content, const std::string& name);
 
 }  // namespace recrl

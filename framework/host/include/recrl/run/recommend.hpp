@@ -33,6 +33,9 @@ struct Recommendation {
 class RECRL_API Recommender {
  public:
   Recommender(const std::filesystem::path& policy_file, const plugin::PluginRegistry& registry);
+  // A policy already read (`source` names it in messages: a file, a model version).
+  Recommender(PolicyRecord record, const std::string& source,
+              const plugin::PluginRegistry& registry);
 
   const EnvSpec& spec() const { return env_ ? env_->spec() : logged_spec_; }
   const PolicyRecord& record() const { return record_; }
@@ -66,6 +69,11 @@ class RECRL_API Recommender {
 // The space of a policy fitted from a log: the log's features (unbounded) and actions, one
 // decision per episode.
 RECRL_API EnvSpec spec_of_log(const LogOrigin& origin);
+
+// What feature f of a user must be when `value` is not that ("a number in [0, 1]", "a flag, 0 or
+// 1"), or "" when it is fine: within the features' bounds and, for a flag, exactly its low or
+// high. One rule for --user, --users and served requests.
+RECRL_API std::string feature_value_problem(const Space& features, int f, double value);
 
 // Parses "recency=15,frequency=3,..." into features in the spec's order. Every feature must be
 // given once (or at most once, those not given 0, with `absent_is_zero`: the sparse features of

@@ -1,0 +1,93 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "recrl/core/export.hpp"
+#include "recrl/loader/registry.hpp"
+#include "recrl/run/recommend.hpp"
+
+namespace recrl::serve {
+
+// One policy instance and the buffers of one decision on it, reused request after request.
+struct RECRL_API Scorer {
+  explicit Scorer(std::unique_ptr<Recommender> p);
+  std::unique_ptr<Recommender> policy;
+  Matrix raw, seen, probabilities;
+  std::vector<int> greedy;
+};
+
+// One version of the served model. Algorithms keep working buffers, so requests in flight at
+// once each lease their own instance of it; instances are made as needed and kept.
+class RECRL_API ServedModel {
+ public:
+  ServedModel(int version, std::string source, PolicyRecord record,
+              const plugin::PluginRegistry& registry);
+
+  int version() const { return version_; }
+  const std::string& source() const { return source_; }
+  const PolicyRecord& record() const { return record_; }
+  const EnvSpec& spec() const { return spec_; }
+  bool sparse_features() const { return sparse_features_; }
+
+  class Lease {
+   public:
+    Lease(const ServedModel& model, std::unique_ptr<Scorer> scorer)
+        : model_(&model), scorer_(std::move(scorer)) {}
+    Lease(Lease&&) noexcept = default;
+    Lease& operator=(Lease&&) noexcept = delete;
+    ~Lease();
+    Scorer& operator*() const { return *scorer_; }
+    Scorer* operator->() const { return scorer_.get(); }
+
+   private:
+    const ServedModel* model_;
+    std::unique_ptr<Scorer> scorer_;
+  };
+  Lease lease() const;
+
+ private:
+  int version_;
+  std::string source_;
+  PolicyRecord record_;
+  const plugin::PluginRegistry& registry_;
+  EnvSpec spec_;
+  bool sparse_features_ = false;
+  mutable std::mutex mutex_;
+  mutable std::vector<std::unique_ptr<Scorer>> idle_;
+};
+
+// How a decision is drawn (docs/serving.md): the policy's distribution over the allowed actions,
+// mixed with the uniform one by `floor`, so that every allowed action keeps a propensity of at
+// least floor / allowed.
+struct Exploration {
+  double floor = 0.05;
+  std::uint64_t seed = 0;
+};
+
+struct RankDecision {
+  int action = 0;
+  int greedy = 0;  // the policy's own first choice among the allowed actions
+  bool explored = false;
+  std::vector<float> probabilities;  // what `action` was drawn from; 0 for excluded actions
+};
+
+// The served distribution from the policy's (`policy`, K entries, possibly one-hot): zero on
+// excluded actions, renormalised over the allowed ones (uniform there when the policy put no
+// mass on them), mixed with the uniform by `floor`. Returns the greedy action: the allowed one
+// the policy gives most (the lowest index on ties).
+RECRL_API int served_distribution(std::span<const float> policy, std::span<const char> excluded,
+                                  double floor, std::span<float> out);
+
+// Decides for one customer (`context`, raw features in the policy's order): the distribution
+// above, an action drawn from it with a generator seeded from `exploration.seed` and the event
+// id (the same event id draws the same action), and whether the draw explored.
+RECRL_API void decide(Scorer& scorer, const Vector& context, std::span<const char> excluded,
+                      const std::string& event_id, const Exploration& exploration,
+                      RankDecision& out);
+
+}  // namespace recrl::serve

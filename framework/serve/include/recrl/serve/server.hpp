@@ -1,0 +1,63 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "recrl/core/export.hpp"
+#include "recrl/loader/registry.hpp"
+#include "recrl/serve/served_model.hpp"
+#include "recrl/store/decision_log.hpp"
+
+namespace recrl::serve {
+
+// What `recrl serve` is told (docs/serving.md).
+struct ServeOptions {
+  std::string bind = "127.0.0.1";
+  int port = 8080;  // 0: any free port (tests)
+  std::filesystem::path db = "serve.db";
+  std::string api_key;  // "" for none; required unless bound to loopback
+  int threads = 32;     // connections served at once
+  int queue = 256;      // connections waiting for a thread before new ones get 503
+  std::size_t body_limit = 64 * 1024;
+  std::chrono::seconds timeout{5};  // to read a request, or write an answer
+  Exploration exploration;
+  std::int64_t reward_window_ms = 600'000;
+  double default_reward = 0;
+  store::RewardAggregation aggregation = store::RewardAggregation::Earliest;
+  // Named reward components a reward request may give, with their weights.
+  std::vector<std::string> components;
+  std::vector<double> weights;
+  bool durable = false;  // synchronous=FULL: also survive a power loss
+};
+
+// True for an address only this machine can reach (127.0.0.0/8, ::1, localhost).
+RECRL_API bool is_loopback(const std::string& address);
+
+// The HTTP server of `recrl serve`: rank, reward, activate, health, model, metrics (the routes
+// are in docs/serving.md). Requests are served by a pool of `threads`; the decision log is
+// written by its own thread (DecisionJournal).
+class RECRL_API Server {
+ public:
+  // Opens (or creates) the decision log and binds the address; throws ConfigError for options
+  // that do not go together, StoreError for a log that cannot be used, Error for an address
+  // that cannot be bound.
+  Server(ServeOptions options, std::unique_ptr<ServedModel> model,
+         const plugin::PluginRegistry& registry);
+  ~Server();
+
+  int port() const;
+  // Serves until stop(); then in-flight requests finish and the log is flushed and closed.
+  void run();
+  // Safe from any thread (a signal watcher).
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace recrl::serve

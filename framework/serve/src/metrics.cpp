@@ -1,0 +1,106 @@
+#include "recrl/serve/metrics.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace recrl::serve {
+
+const char* endpoint_name(Endpoint e) {
+  switch (e) {
+    case Endpoint::Rank:
+      return "rank";
+    case Endpoint::RankBatch:
+      return "rank_batch";
+    case Endpoint::Reward:
+      return "reward";
+    case Endpoint::Activate:
+      return "activate";
+    case Endpoint::Health:
+      return "health";
+    case Endpoint::Model:
+      return "model";
+    case Endpoint::Models:
+      return "models";
+    case Endpoint::Metrics:
+      return "metrics";
+    case Endpoint::Other:
+      break;
+  }
+  return "other";
+}
+
+void Metrics::request(Endpoint e, int status, double seconds) {
+  PerEndpoint& m = endpoints_[static_cast<std::size_t>(e)];
+  const int cls = std::clamp(status / 100, 1, 5) - 1;
+  m.by_class[static_cast<std::size_t>(cls)].fetch_add(1, std::memory_order_relaxed);
+  std::size_t b = 0;
+  while (b < kBuckets.size() && seconds > kBuckets[b]) ++b;
+  m.buckets[b].fetch_add(1, std::memory_order_relaxed);
+  m.micros_sum.fetch_add(static_cast<std::uint64_t>(seconds * 1e6), std::memory_order_relaxed);
+}
+
+void Metrics::decision(bool explored) {
+  decisions_.fetch_add(1, std::memory_order_relaxed);
+  if (explored) explored_.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::string Metrics::prometheus_text() const {
+  const auto load = [](const std::atomic<std::uint64_t>& a) {
+    return a.load(std::memory_order_relaxed);
+  };
+  std::string out;
+  out += "# HELP recrl_requests_total HTTP requests answered, by endpoint and status class.\n";
+  out += "# TYPE recrl_requests_total counter\n";
+  for (std::size_t e = 0; e < kEndpoints; ++e) {
+    const char* name = endpoint_name(static_cast<Endpoint>(e));
+    for (std::size_t c = 0; c < 5; ++c) {
+      const auto n = load(endpoints_[e].by_class[c]);
+      if (n > 0)
+        out += fmt::format("recrl_requests_total{{endpoint=\"{}\",code=\"{}xx\"}} {}\n", name,
+                           c + 1, n);
+    }
+  }
+  out += "# HELP recrl_request_seconds Time from a request read to its answer, by endpoint.\n";
+  out += "# TYPE recrl_request_seconds histogram\n";
+  for (std::size_t e = 0; e < kEndpoints; ++e) {
+    const PerEndpoint& m = endpoints_[e];
+    std::uint64_t count = 0;
+    for (const auto& b : m.buckets) count += load(b);
+    if (count == 0) continue;
+    const char* name = endpoint_name(static_cast<Endpoint>(e));
+    std::uint64_t cumulative = 0;
+    for (std::size_t b = 0; b <= kBuckets.size(); ++b) {
+      cumulative += load(m.buckets[b]);
+      const std::string le = b < kBuckets.size() ? fmt::format("{}", kBuckets[b]) : "+Inf";
+      out += fmt::format("recrl_request_seconds_bucket{{endpoint=\"{}\",le=\"{}\"}} {}\n", name, le,
+                         cumulative);
+    }
+    out += fmt::format("recrl_request_seconds_sum{{endpoint=\"{}\"}} {}\n", name,
+                       static_cast<double>(load(m.micros_sum)) * 1e-6);
+    out += fmt::format("recrl_request_seconds_count{{endpoint=\"{}\"}} {}\n", name, count);
+  }
+  const std::uint64_t decisions = load(decisions_), explored = load(explored_);
+  out += "# HELP recrl_decisions_total Decisions served (and logged).\n";
+  out += "# TYPE recrl_decisions_total counter\n";
+  out += fmt::format("recrl_decisions_total {}\n", decisions);
+  out += "# HELP recrl_explored_total Decisions whose action was not the policy's first choice.\n";
+  out += "# TYPE recrl_explored_total counter\n";
+  out += fmt::format("recrl_explored_total {}\n", explored);
+  out += "# HELP recrl_explored_share Share of decisions that explored.\n";
+  out += "# TYPE recrl_explored_share gauge\n";
+  out += fmt::format("recrl_explored_share {}\n",
+                     decisions > 0 ? static_cast<double>(explored) / decisions : 0.0);
+  out += "# HELP recrl_rewards_joined_total Rewards recorded for a logged decision.\n";
+  out += "# TYPE recrl_rewards_joined_total counter\n";
+  out += fmt::format("recrl_rewards_joined_total {}\n", load(rewards_));
+  out += "# HELP recrl_shed_total Connections answered 503 because the queue was full.\n";
+  out += "# TYPE recrl_shed_total counter\n";
+  out += fmt::format("recrl_shed_total {}\n", load(shed_));
+  out += "# HELP recrl_model_version The model version serving decisions.\n";
+  out += "# TYPE recrl_model_version gauge\n";
+  out += fmt::format("recrl_model_version {}\n", model_version_.load(std::memory_order_relaxed));
+  return out;
+}
+
+}  // namespace recrl::serve

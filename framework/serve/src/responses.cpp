@@ -1,0 +1,70 @@
+#include "responses.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <numeric>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace recrl::serve {
+
+std::string json_number(double value) {
+  std::array<char, 32> buffer{};
+  const auto r = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
+  return std::string(buffer.data(), r.ptr);
+}
+
+std::string json_string(const std::string& text) { return nlohmann::json(text).dump(); }
+
+std::string& response_buffer() {
+  thread_local std::string buffer;
+  buffer.clear();
+  return buffer;
+}
+
+void error_answer(httplib::Response& res, int status, const std::string& field,
+                  const std::string& message) {
+  res.status = status;
+  nlohmann::json body = {{"error", message}};
+  if (!field.empty()) body["field"] = field;
+  res.set_content(body.dump(), "application/json");
+}
+
+void write_decision(std::string& out, const store::LoggedDecision& d,
+                    const std::vector<std::string>& labels, bool open) {
+  thread_local std::vector<int> order;
+  thread_local std::vector<std::string> quoted;  // labels as JSON strings, made once per set
+  thread_local const std::vector<std::string>* quoted_for = nullptr;
+  if (quoted_for != &labels || quoted.size() != labels.size()) {
+    quoted.clear();
+    for (const auto& label : labels) quoted.push_back(json_string(label));
+    quoted_for = &labels;
+  }
+  const auto& p = d.probabilities;
+  order.resize(p.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+    return p[static_cast<std::size_t>(a)] > p[static_cast<std::size_t>(b)];
+  });
+  out.clear();
+  auto it = std::back_inserter(out);
+  const auto action = static_cast<std::size_t>(d.action);
+  fmt::format_to(it, R"({{"eventId":"{}","action":{{"index":{},"label":{}}},"ranking":[)",
+                 d.event_id, d.action, quoted[action]);
+  bool first = true;
+  for (const int a : order) {
+    const auto i = static_cast<std::size_t>(a);
+    if (p[i] <= 0) continue;  // excluded
+    fmt::format_to(it, R"({}{{"index":{},"label":{},"probability":{}}})", first ? "" : ",", a,
+                   quoted[i], p[i]);
+    first = false;
+  }
+  fmt::format_to(it, R"(],"modelVersion":{},"explored":{})", d.model_version,
+                 d.explored ? "true" : "false");
+  if (d.deferred) out += R"(,"activated":false)";
+  if (!open) out += '}';
+}
+
+}  // namespace recrl::serve

@@ -1,0 +1,35 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+// Eigen (through requests.hpp) before httplib: httplib brings <resolv.h>, whose `_res` macro
+// breaks Eigen's headers included after it.
+#include "recrl/serve/requests.hpp"
+#include "recrl/store/decision_log.hpp"
+
+#include <httplib.h>
+
+namespace recrl::serve {
+
+// The shortest text that reads back as `value`, as JSON writes a number.
+std::string json_number(double value);
+// `text` as a JSON string, quotes included.
+std::string json_string(const std::string& text);
+// This thread's buffer for building an answer, reused request after request.
+std::string& response_buffer();
+
+// {"error": message, "field": field} with `status`.
+void error_answer(httplib::Response& res, int status, const std::string& field,
+                  const std::string& message);
+inline void bad_request(httplib::Response& res, const RequestError& error) {
+  error_answer(res, 400, error.field, error.message);
+}
+
+// The answer to a rank request (docs/serving.md): {"eventId", "action": {"index", "label"},
+// "ranking": [{"index", "label", "probability"}, ...] (allowed actions, most probable first),
+// "modelVersion", "explored"}, without the closing brace when `open` (an explanation follows).
+void write_decision(std::string& out, const store::LoggedDecision& d,
+                    const std::vector<std::string>& labels, bool open = false);
+
+}  // namespace recrl::serve

@@ -1,0 +1,103 @@
+#include "recrl/serve/served_model.hpp"
+
+#include "recrl/core/random.hpp"
+#include "recrl/util/text_hash.hpp"
+
+namespace recrl::serve {
+
+Scorer::Scorer(std::unique_ptr<Recommender> p) : policy(std::move(p)) {
+  const Eigen::Index features = policy->spec().observation.size;
+  raw.resize(features, 1);
+  seen.resize(features, 1);
+  greedy.assign(1, 0);
+}
+
+ServedModel::ServedModel(int version, std::string source, PolicyRecord record,
+                         const plugin::PluginRegistry& registry)
+    : version_(version),
+      source_(std::move(source)),
+      record_(std::move(record)),
+      registry_(registry) {
+  // The first instance checks that the policy loads, and gives the spec.
+  auto first = std::make_unique<Scorer>(std::make_unique<Recommender>(record_, source_, registry_));
+  spec_ = first->policy->spec();
+  sparse_features_ = first->policy->sparse_features();
+  idle_.push_back(std::move(first));
+}
+
+ServedModel::Lease ServedModel::lease() const {
+  {
+    std::lock_guard lock(mutex_);
+    if (!idle_.empty()) {
+      std::unique_ptr<Scorer> scorer = std::move(idle_.back());
+      idle_.pop_back();
+      return Lease(*this, std::move(scorer));
+    }
+  }
+  // Made outside the lock: loading a network takes a while and other requests need not wait.
+  return Lease(
+      *this, std::make_unique<Scorer>(std::make_unique<Recommender>(record_, source_, registry_)));
+}
+
+ServedModel::Lease::~Lease() {
+  if (!scorer_) return;
+  std::lock_guard lock(model_->mutex_);
+  model_->idle_.push_back(std::move(scorer_));
+}
+
+int served_distribution(std::span<const float> policy, std::span<const char> excluded, double floor,
+                        std::span<float> out) {
+  const std::size_t k = policy.size();
+  double mass = 0;
+  std::size_t allowed = 0;
+  int greedy = -1;
+  for (std::size_t a = 0; a < k; ++a) {
+    if (excluded[a]) continue;
+    ++allowed;
+    mass += policy[a];
+    if (greedy < 0 || policy[a] > policy[static_cast<std::size_t>(greedy)])
+      greedy = static_cast<int>(a);
+  }
+  const double uniform = 1.0 / static_cast<double>(allowed);
+  for (std::size_t a = 0; a < k; ++a) {
+    if (excluded[a]) {
+      out[a] = 0;
+      continue;
+    }
+    const double p = mass > 0 ? policy[a] / mass : uniform;
+    out[a] = static_cast<float>((1 - floor) * p + floor * uniform);
+  }
+  return greedy;
+}
+
+void decide(Scorer& scorer, const Vector& context, std::span<const char> excluded,
+            const std::string& event_id, const Exploration& exploration, RankDecision& out) {
+  Recommender& policy = *scorer.policy;
+  const auto k = static_cast<std::size_t>(policy.spec().action.size);
+  scorer.raw.col(0) = context;
+  policy.algorithm_view(scorer.raw, scorer.seen);
+  const ObsBatch batch{scorer.seen, scorer.raw};
+  Rng rng(splitmix64(exploration.seed ^ util::text_hash(event_id)));
+  if (!policy.algorithm().action_probabilities(batch, ActMode::Explore, scorer.probabilities)) {
+    // A policy that reports no distribution: its greedy choice, one-hot.
+    policy.algorithm().act(batch, ActMode::Greedy, rng, scorer.greedy);
+    scorer.probabilities.setZero(static_cast<Eigen::Index>(k), 1);
+    scorer.probabilities(scorer.greedy[0], 0) = 1;
+  }
+  out.probabilities.resize(k);
+  out.greedy = served_distribution({scorer.probabilities.data(), k}, excluded, exploration.floor,
+                                   out.probabilities);
+  // Inverse CDF over the served distribution; the last allowed action takes any rounding rest.
+  const double u = rng.uniform();
+  double cumulative = 0;
+  out.action = -1;
+  for (std::size_t a = 0; a < k; ++a) {
+    if (excluded[a]) continue;
+    out.action = static_cast<int>(a);
+    cumulative += out.probabilities[a];
+    if (u < cumulative) break;
+  }
+  out.explored = out.action != out.greedy;
+}
+
+}  // namespace recrl::serve

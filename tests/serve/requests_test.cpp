@@ -1,0 +1,145 @@
+// Parsing of the HTTP API's request bodies (docs/serving.md): what is accepted, and the one
+// field each refusal names.
+#include <catch2/catch.hpp>
+
+#include "recrl/serve/requests.hpp"
+#include "recrl/serve/served_model.hpp"
+
+namespace {
+
+using recrl::serve::RankRequest;
+using recrl::serve::RequestShape;
+
+RequestShape shape(bool absent_is_zero = false) {
+  recrl::Space features;
+  features.size = 3;
+  features.labels = {"recency", "email_opens", "is_member"};
+  features.low = {0, 0, 0};
+  features.high = {INFINITY, 1, 1};
+  features.binary = {false, false, true};
+  return RequestShape(features, {"[discount, email]", "[reminder, sms]", "[none]"}, absent_is_zero,
+                      {"click", "revenue"}, {1.0, 0.01});
+}
+
+std::string field_of(const std::optional<recrl::serve::RequestError>& e) {
+  REQUIRE(e);
+  return e->field;
+}
+
+}  // namespace
+
+TEST_CASE("a rank request is read in the policy's feature order", "[unit][serve]") {
+  RankRequest r;
+  const auto error = recrl::serve::parse_rank(
+      R"({"eventId":"a-1:b.c_d","context":{"is_member":1,"recency":12.5,"email_opens":0.87},)"
+      R"("excludedActions":[2,"[reminder, sms]"],"deferActivation":true,"explain":true})",
+      shape(), r);
+  REQUIRE_FALSE(error);
+  CHECK(r.event_id == "a-1:b.c_d");
+  CHECK(r.context[0] == 12.5f);
+  CHECK(r.context[1] == 0.87f);
+  CHECK(r.context[2] == 1.0f);
+  CHECK(r.excluded == std::vector<char>{0, 1, 1});
+  CHECK(r.defer_activation);
+  CHECK(r.explain);
+}
+
+TEST_CASE("a bad rank request names the field at fault", "[unit][serve]") {
+  RankRequest r;
+  const auto parse = [&](const std::string& body) {
+    return recrl::serve::parse_rank(body, shape(), r);
+  };
+  const std::string ok = R"("context":{"recency":1,"email_opens":0.5,"is_member":0})";
+  CHECK(field_of(parse("{")).empty());
+  CHECK_THAT(parse("{")->message, Catch::Contains("not valid JSON"));
+  CHECK(field_of(parse("[1]")).empty());
+  CHECK(field_of(parse(R"({"contxt":{}})")) == "contxt");
+  CHECK_THAT(parse(R"({"contxt":{}})")->message, Catch::Contains("did you mean 'context'"));
+  CHECK(field_of(parse("{}")) == "context");
+  CHECK(field_of(parse(R"({"context":{"recency":1,"email_opens":0.5}})")) == "context.is_member");
+  CHECK(field_of(parse(R"({"context":{"recncy":1,"email_opens":0.5,"is_member":0}})")) ==
+        "context.recncy");
+  CHECK(field_of(parse(R"({"context":{"recency":"1","email_opens":0.5,"is_member":0}})")) ==
+        "context.recency");
+  CHECK(field_of(parse(R"({"context":{"recency":1,"email_opens":1.5,"is_member":0}})")) ==
+        "context.email_opens");
+  CHECK(field_of(parse(R"({"context":{"recency":1,"email_opens":0.5,"is_member":0.5}})")) ==
+        "context.is_member");
+  // JSON has no NaN or infinity: a number too large for a double is not finite either.
+  CHECK(field_of(parse(R"({"context":{"recency":NaN,"email_opens":0.5,"is_member":0}})")).empty());
+  CHECK_THAT(parse(R"({"context":{"recency":1e999,"email_opens":0.5,"is_member":0}})")->message,
+             Catch::Contains("overflow"));
+  CHECK(field_of(parse("{" + ok + R"(,"eventId":"a/b"})")) == "eventId");
+  CHECK(field_of(parse("{" + ok + R"(,"eventId":""})")) == "eventId");
+  CHECK(field_of(parse("{" + ok + R"(,"eventId":")" + std::string(129, 'a') + "\"}")) == "eventId");
+  CHECK(field_of(parse("{" + ok + R"(,"excludedActions":[3]})")) == "excludedActions[0]");
+  CHECK(field_of(parse("{" + ok + R"(,"excludedActions":[0,"[nope]"]})")) == "excludedActions[1]");
+  CHECK(field_of(parse("{" + ok + R"(,"excludedActions":[0,1,2]})")) == "excludedActions");
+  CHECK(field_of(parse("{" + ok + R"(,"explain":"yes"})")) == "explain");
+}
+
+TEST_CASE("sparse features may be left out of a context", "[unit][serve]") {
+  RankRequest r;
+  REQUIRE_FALSE(recrl::serve::parse_rank(R"({"context":{"email_opens":0.5}})", shape(true), r));
+  CHECK(r.context[0] == 0.0f);
+  CHECK(r.context[1] == 0.5f);
+  CHECK(r.event_id.empty());
+}
+
+TEST_CASE("a batch holds 1 to 1000 rank requests, errors name the item", "[unit][serve]") {
+  std::vector<RankRequest> out;
+  const std::string one = R"({"context":{"recency":1,"email_opens":0.5,"is_member":0}})";
+  REQUIRE_FALSE(
+      recrl::serve::parse_rank_batch(R"({"requests":[)" + one + "," + one + "]}", shape(), out));
+  CHECK(out.size() == 2);
+  CHECK(field_of(recrl::serve::parse_rank_batch(R"({"requests":[]})", shape(), out)) == "requests");
+  std::string many = R"({"requests":[)";
+  for (int i = 0; i < 1001; ++i) many += (i > 0 ? "," : "") + one;
+  CHECK(field_of(recrl::serve::parse_rank_batch(many + "]}", shape(), out)) == "requests");
+  CHECK(field_of(recrl::serve::parse_rank_batch(
+            R"({"requests":[)" + one +
+                R"(,{"context":{"recency":-1,"email_opens":0,"is_member":0}}]})",
+            shape(), out)) == "requests[1].context.recency");
+}
+
+TEST_CASE("a reward is a value or named components combined by their weights", "[unit][serve]") {
+  recrl::serve::RewardRequest r;
+  REQUIRE_FALSE(recrl::serve::parse_reward(R"({"value":0.25})", shape(), r));
+  CHECK(r.value == 0.25);
+  CHECK(r.components.empty());
+  REQUIRE_FALSE(
+      recrl::serve::parse_reward(R"({"components":{"click":1,"revenue":12.5}})", shape(), r));
+  CHECK(r.value == Approx(1.125));
+  CHECK(r.components == R"({"click":1,"revenue":12.5})");
+  CHECK(field_of(recrl::serve::parse_reward(R"({"components":{"clicks":1}})", shape(), r)) ==
+        "components.clicks");
+  CHECK_THAT(recrl::serve::parse_reward(R"({"components":{"clicks":1}})", shape(), r)->message,
+             Catch::Contains("did you mean 'click'"));
+  CHECK(field_of(recrl::serve::parse_reward(R"({"value":1,"components":{"click":1}})", shape(), r))
+            .empty());
+  CHECK(field_of(recrl::serve::parse_reward(R"({"value":"1"})", shape(), r)) == "value");
+  CHECK(field_of(recrl::serve::parse_reward(R"({})", shape(), r)).empty());
+}
+
+TEST_CASE("the served distribution floors, excludes and renormalises", "[unit][serve]") {
+  std::vector<float> out(3);
+  // The policy's own distribution mixed with the uniform one: (1 - 0.1) p + 0.1 / 3.
+  int greedy = recrl::serve::served_distribution(std::vector<float>{0.7f, 0.2f, 0.1f},
+                                                 std::vector<char>{0, 0, 0}, 0.1, out);
+  CHECK(greedy == 0);
+  CHECK(out[0] == Approx(0.9 * 0.7 + 0.1 / 3));
+  CHECK(out[2] == Approx(0.9 * 0.1 + 0.1 / 3));
+  CHECK(out[0] + out[1] + out[2] == Approx(1.0));
+  // An excluded action gets 0; the rest is renormalised over the allowed ones.
+  greedy = recrl::serve::served_distribution(std::vector<float>{0.7f, 0.2f, 0.1f},
+                                             std::vector<char>{1, 0, 0}, 0.0, out);
+  CHECK(greedy == 1);
+  CHECK(out[0] == 0.0f);
+  CHECK(out[1] == Approx(2.0 / 3));
+  // A one-hot policy on an excluded action leaves the uniform over the rest.
+  greedy = recrl::serve::served_distribution(std::vector<float>{1, 0, 0},
+                                             std::vector<char>{1, 0, 0}, 0.05, out);
+  CHECK(greedy == 1);  // the lowest index among equals
+  CHECK(out[1] == Approx(0.5));
+  CHECK(out[2] == Approx(0.5));
+}

@@ -1,0 +1,197 @@
+// recrl serve's HTTP API in process: a fitted policy served on a free loopback port, driven by
+// an HTTP client; decisions and rewards checked in the decision log.
+#include <fstream>
+#include <thread>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "cli.hpp"
+#include "plugin_fixture.hpp"
+#include "recrl/logs/log_reader.hpp"
+#include "recrl/run/policy_file.hpp"
+#include "recrl/serve/server.hpp"
+#include "recrl/store/decision_log.hpp"
+
+// After Eigen (above): httplib brings <resolv.h>, whose `_res` macro breaks Eigen's headers.
+#include <httplib.h>
+
+namespace {
+
+using nlohmann::json;
+
+// A linucb policy fitted from a four-row log: features f and g, actions 0 and 1.
+std::filesystem::path fitted_policy(const std::filesystem::path& dir) {
+  std::ofstream(dir / "log.csv") << "x.f,x.g,action,action_label,propensity,reward\n"
+                                    "1,0,0,[a],0.5,1\n0,1,0,[a],0.5,0\n1,1,1,[b],0.5,0.5\n"
+                                    "0,0,1,[b],0.5,0.2\n";
+  const auto fit =
+      recrl::test::run_recrl("fit --log log.csv --algorithm linucb --out p.recrl", dir);
+  REQUIRE(fit.status == 0);
+  return dir / "p.recrl";
+}
+
+// A server on a free port, serving until the fixture ends.
+struct RunningServer {
+  explicit RunningServer(const std::filesystem::path& dir, recrl::serve::ServeOptions o = {}) {
+    o.port = 0;
+    o.db = dir / "serve.db";
+    o.threads = 4;
+    auto model = std::make_unique<recrl::serve::ServedModel>(
+        1, "file p.recrl", recrl::read_policy_file(fitted_policy(dir)),
+        recrl::test::bundled_plugins());
+    server =
+        std::make_unique<recrl::serve::Server>(o, std::move(model), recrl::test::bundled_plugins());
+    thread = std::thread([this] { server->run(); });
+    client = std::make_unique<httplib::Client>("127.0.0.1", server->port());
+  }
+  ~RunningServer() {
+    server->stop();
+    thread.join();
+  }
+  httplib::Result post(const std::string& path, const std::string& body) {
+    return client->Post(path.c_str(), body, "application/json");
+  }
+  std::unique_ptr<recrl::serve::Server> server;
+  std::thread thread;
+  std::unique_ptr<httplib::Client> client;
+};
+
+json body_of(const httplib::Result& r) {
+  REQUIRE(r);
+  return json::parse(r->body);
+}
+
+}  // namespace
+
+TEST_CASE("rank answers a logged decision, the same for the same event id", "[serve]") {
+  const auto dir = recrl::test::scratch_dir("serve_rank");
+  RunningServer s(dir);
+  const auto first = s.post("/v1/rank", R"({"eventId":"e1","context":{"f":1,"g":0}})");
+  REQUIRE(first->status == 200);
+  const json d = body_of(first);
+  CHECK(d["eventId"] == "e1");
+  CHECK(d["modelVersion"] == 1);
+  const int action = d["action"]["index"];
+  CHECK(d["action"]["label"] == (action == 0 ? "[a]" : "[b]"));
+  // linucb is one-hot: with the default floor of 0.05 over two actions, 0.975 and 0.025.
+  REQUIRE(d["ranking"].size() == 2);
+  CHECK(d["ranking"][0]["probability"].get<double>() == Approx(0.975));
+  CHECK(d["ranking"][1]["probability"].get<double>() == Approx(0.025));
+  CHECK(d["explored"] == (d["ranking"][0]["index"] != action));
+  // Again, with another context: the logged decision comes back.
+  const json again = body_of(s.post("/v1/rank", R"({"eventId":"e1","context":{"f":0,"g":1}})"));
+  CHECK(again == d);
+  // Excluded actions are never chosen, and leave the ranking.
+  for (int i = 0; i < 20; ++i) {
+    const json x =
+        body_of(s.post("/v1/rank", R"({"context":{"f":1,"g":1},"excludedActions":["[a]"]})"));
+    CHECK(x["action"]["index"] == 1);
+    CHECK(x["ranking"].size() == 1);
+    CHECK(x["ranking"][0]["probability"].get<double>() == Approx(1.0));
+    CHECK(x["eventId"].get<std::string>().size() == 32);
+  }
+}
+
+TEST_CASE("rewards join their decisions and the log feeds recrl ope", "[serve]") {
+  const auto dir = recrl::test::scratch_dir("serve_reward");
+  recrl::serve::ServeOptions o;
+  o.reward_window_ms = 300;
+  o.components = {"click", "revenue"};
+  o.weights = {1, 0.1};
+  {
+    RunningServer s(dir, o);
+    for (int i = 0; i < 40; ++i) {
+      const std::string id = "ev" + std::to_string(i);
+      const auto r = s.post("/v1/rank", R"({"eventId":")" + id + R"(","context":{"f":)" +
+                                            std::to_string(i % 2) + R"(,"g":0.5}})");
+      REQUIRE(r->status == 200);
+      if (i % 4 == 0) {
+        const auto rw = s.post("/v1/events/" + id + "/reward", R"({"value":1})");
+        CHECK(rw->status == 200);
+      } else if (i % 4 == 1) {
+        const auto rw =
+            s.post("/v1/events/" + id + "/reward", R"({"components":{"click":1,"revenue":5}})");
+        CHECK(body_of(rw)["value"].get<double>() == Approx(1.5));
+      }
+    }
+    CHECK(s.post("/v1/events/nobody/reward", R"({"value":1})")->status == 404);
+    CHECK(s.post("/v1/events/ev0/reward", R"({"components":{"clicks":1}})")->status == 400);
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    const auto late = s.post("/v1/events/ev2/reward", R"({"value":1})");
+    CHECK(late->status == 409);
+    const json metrics = s.client->Get("/metrics")->body;
+    CHECK_THAT(metrics.get<std::string>(), Catch::Contains("recrl_decisions_total 40") &&
+                                               Catch::Contains("recrl_rewards_joined_total 20") &&
+                                               Catch::Contains("recrl_model_version 1"));
+  }
+  const auto log = recrl::logs::read_log(dir / "serve.db", recrl::logs::LogFormat::Recrl);
+  REQUIRE(log.rows() == 40);
+  CHECK(log.reward[0] == 1.0);
+  CHECK(log.reward[1] == Approx(1.5));
+  CHECK(log.reward[2] == 0.0);  // the default reward
+  const auto ope = recrl::test::run_recrl("ope --log serve.db --policy p.recrl --format json", dir);
+  INFO(ope.err);
+  REQUIRE(ope.status == 0);
+  CHECK_THAT(ope.out, Catch::Contains("\"dr\""));
+}
+
+TEST_CASE("deferred decisions wait for activation", "[serve]") {
+  const auto dir = recrl::test::scratch_dir("serve_activate");
+  RunningServer s(dir);
+  const json d = body_of(
+      s.post("/v1/rank", R"({"eventId":"d1","context":{"f":1,"g":0},"deferActivation":true})"));
+  CHECK(d["activated"] == false);
+  CHECK(body_of(s.post("/v1/events/d1/activate", ""))["activated"] == true);
+  CHECK(body_of(s.post("/v1/events/d1/activate", ""))["activated"] == false);
+  CHECK(s.post("/v1/events/nobody/activate", "")->status == 404);
+}
+
+TEST_CASE("batch, health, model and errors answer JSON", "[serve]") {
+  const auto dir = recrl::test::scratch_dir("serve_routes");
+  recrl::serve::ServeOptions o;
+  o.body_limit = 1024;
+  RunningServer s(dir, o);
+  const json batch = body_of(s.post(
+      "/v1/rank:batch", R"({"requests":[{"context":{"f":1,"g":0}},{"context":{"f":0,"g":1}}]})"));
+  CHECK(batch["results"].size() == 2);
+  const json health = body_of(s.client->Get("/v1/health"));
+  CHECK(health["status"] == "ok");
+  const json model = body_of(s.client->Get("/v1/model"));
+  CHECK(model["algorithm"] == "linucb");
+  CHECK(model["actions"] == json::array({"[a]", "[b]"}));
+  CHECK(model["features"][1]["name"] == "g");
+  CHECK(model["parameters"].contains("alpha"));
+
+  const auto bad = s.post("/v1/rank", R"({"context":{"f":1}})");
+  CHECK(bad->status == 400);
+  CHECK(body_of(bad)["field"] == "context.g");
+  CHECK(s.post("/v1/rank", "not json")->status == 400);
+  const auto missing = s.client->Get("/v1/nothing");
+  CHECK(missing->status == 404);
+  CHECK(body_of(missing).contains("error"));
+  const auto big = s.post("/v1/rank", std::string(2048, ' '));
+  CHECK(big->status == 413);
+  // The server keeps serving after all of it.
+  CHECK(s.post("/v1/rank", R"({"context":{"f":1,"g":0}})")->status == 200);
+}
+
+TEST_CASE("an API key is required in constant time when set", "[serve]") {
+  const auto dir = recrl::test::scratch_dir("serve_key");
+  recrl::serve::ServeOptions o;
+  o.api_key = "0123456789abcdef-key";
+  RunningServer s(dir, o);
+  CHECK(s.client->Get("/v1/health")->status == 401);
+  s.client->set_bearer_token_auth("0123456789abcdef-kez");
+  CHECK(s.client->Get("/v1/health")->status == 401);
+  s.client->set_bearer_token_auth("0123456789abcdef-key");
+  CHECK(s.client->Get("/v1/health")->status == 200);
+  // Binding beyond loopback without a key is refused before anything listens.
+  recrl::serve::ServeOptions open;
+  open.bind = "0.0.0.0";
+  open.db = dir / "other.db";
+  auto model = std::make_unique<recrl::serve::ServedModel>(
+      1, "p", recrl::read_policy_file(dir / "p.recrl"), recrl::test::bundled_plugins());
+  CHECK_THROWS_WITH(recrl::serve::Server(open, std::move(model), recrl::test::bundled_plugins()),
+                    Catch::Contains("--api-key-file"));
+}
