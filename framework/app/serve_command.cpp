@@ -90,6 +90,11 @@ int serve_command(const std::vector<std::string>& args) {
       "reward-weight", po::value(&weights)->composing(),
       "NAME=WEIGHT: a reward component clients may send, and its weight (repeat; default the "
       "policy's reward components, weight 1)")(
+      "explain-background", po::value(&o.explain.background_file),
+      "a CSV of customers explanations are measured against (default: drawn from the "
+      "policy's simulator; required to explain a policy fitted from a log)")(
+      "explain-prototypes", po::value(&o.explain.prototypes),
+      "how many customers stand for that background (k-means medoids; default 8)")(
       "durable", po::bool_switch(&o.durable),
       "sync the log to disk at every commit: decisions also survive a power loss (slower)");
   common.add_plugin_path(options);
@@ -115,8 +120,10 @@ int serve_command(const std::vector<std::string>& args) {
 
   plugin::PluginRegistry registry;
   common.load_plugins_quietly(registry);
-  auto model =
-      std::make_unique<serve::ServedModel>(1, "file " + policy, read_policy_file(policy), registry);
+  if (o.explain.prototypes < 1 || o.explain.prototypes > 256)
+    throw ConfigError("serve: --explain-prototypes must be in [1, 256]");
+  auto model = std::make_unique<serve::ServedModel>(1, "file " + policy, read_policy_file(policy),
+                                                    registry, o.explain);
   if (!weights.empty()) {
     read_weights(weights, o);
   } else {

@@ -164,3 +164,26 @@ TEST_CASE("a policy fitted from a log is explained against a given background", 
   const auto e = nlohmann::json::parse(result.out).at(0);
   CHECK(e["contributions"][0]["background_mean"].get<double>() == Approx(0.5));
 }
+
+TEST_CASE("prototypes are real customers standing for clusters", "[unit][explain]") {
+  // Two tight groups far apart, in features of very different scales.
+  recrl::Matrix sample(2, 40);
+  recrl::Rng rng(5);
+  for (Eigen::Index j = 0; j < 40; ++j) {
+    const bool high = j % 2 == 1;
+    sample(0, j) = static_cast<float>((high ? 400 : 10) + rng.normal());
+    sample(1, j) = static_cast<float>((high ? 1 : 0) + 0.01 * rng.normal());
+  }
+  const recrl::Matrix p = recrl::prototypes(sample, 2, 7);
+  REQUIRE(p.cols() == 2);
+  // One medoid in each group, and each one a column of the sample.
+  CHECK(std::min(p(0, 0), p(0, 1)) < 20);
+  CHECK(std::max(p(0, 0), p(0, 1)) > 390);
+  for (Eigen::Index c = 0; c < 2; ++c) {
+    bool found = false;
+    for (Eigen::Index j = 0; j < 40; ++j) found = found || sample.col(j) == p.col(c);
+    CHECK(found);
+  }
+  CHECK(recrl::prototypes(sample, 2, 7) == p);  // the same seed, the same prototypes
+  CHECK(recrl::prototypes(sample.leftCols(2), 8, 7) == sample.leftCols(2));
+}

@@ -22,6 +22,7 @@ using nlohmann::json;
 
 // A linucb policy fitted from a four-row log: features f and g, actions 0 and 1.
 std::filesystem::path fitted_policy(const std::filesystem::path& dir) {
+  if (std::filesystem::exists(dir / "p.recrl")) return dir / "p.recrl";
   std::ofstream(dir / "log.csv") << "x.f,x.g,action,action_label,propensity,reward\n"
                                     "1,0,0,[a],0.5,1\n0,1,0,[a],0.5,0\n1,1,1,[b],0.5,0.5\n"
                                     "0,0,1,[b],0.5,0.2\n";
@@ -39,7 +40,7 @@ struct RunningServer {
     o.threads = 4;
     auto model = std::make_unique<recrl::serve::ServedModel>(
         1, "file p.recrl", recrl::read_policy_file(fitted_policy(dir)),
-        recrl::test::bundled_plugins());
+        recrl::test::bundled_plugins(), o.explain);
     server =
         std::make_unique<recrl::serve::Server>(o, std::move(model), recrl::test::bundled_plugins());
     thread = std::thread([this] { server->run(); });
@@ -172,6 +173,12 @@ TEST_CASE("batch, health, model and errors answer JSON", "[serve]") {
   CHECK(body_of(missing).contains("error"));
   const auto big = s.post("/v1/rank", std::string(2048, ' '));
   CHECK(big->status == 413);
+  // A batch may be up to 64 times the limit: 1,000 contexts under the default 64 KiB.
+  std::string many = R"({"requests":[)";
+  for (int i = 0; i < 40; ++i)
+    many += std::string(i > 0 ? "," : "") + R"({"context":{"f":1,"g":0}})";
+  REQUIRE(many.size() > 1024);
+  CHECK(s.post("/v1/rank:batch", many + "]}")->status == 200);
   // The server keeps serving after all of it.
   CHECK(s.post("/v1/rank", R"({"context":{"f":1,"g":0}})")->status == 200);
 }
@@ -194,4 +201,39 @@ TEST_CASE("an API key is required in constant time when set", "[serve]") {
       1, "p", recrl::read_policy_file(dir / "p.recrl"), recrl::test::bundled_plugins());
   CHECK_THROWS_WITH(recrl::serve::Server(open, std::move(model), recrl::test::bundled_plugins()),
                     Catch::Contains("--api-key-file"));
+}
+
+TEST_CASE("rank explains its decision against the background's prototypes", "[serve][explain]") {
+  const auto dir = recrl::test::scratch_dir("serve_explain");
+  {
+    // A policy fitted from a log has no simulator: without a background file it is not
+    // explained, and the request is refused before anything is logged.
+    RunningServer s(dir);
+    const auto refused =
+        s.post("/v1/rank", R"({"eventId":"x","context":{"f":1,"g":0},"explain":true})");
+    CHECK(refused->status == 400);
+    CHECK(body_of(refused)["field"] == "explain");
+    CHECK(s.post("/v1/events/x/reward", R"({"value":1})")->status == 404);
+  }
+  std::ofstream(dir / "background.csv") << "f,g\n0,0\n1,1\n0,1\n1,0\n0.5,0.5\n";
+  recrl::serve::ServeOptions o;
+  o.explain.background_file = (dir / "background.csv").string();
+  o.explain.prototypes = 3;
+  RunningServer s(dir, o);
+  const json d = body_of(
+      s.post("/v1/rank", R"({"context":{"f":1,"g":0.25},"explain":true,"excludedActions":[]})"));
+  const json& e = d.at("explanation");
+  double sum = 0;
+  for (const auto& c : e["contributions"]) sum += c["contribution"].get<double>();
+  // Efficiency: the contributions add up to the margin over the background's.
+  CHECK(sum == Approx(e["margin"].get<double>() - e["baseMargin"].get<double>()).margin(1e-6));
+  CHECK(e["runnerUp"]["index"] != d["action"]["index"]);
+  CHECK_THAT(e["card"].get<std::string>(), Catch::StartsWith("Why "));
+  // With every other action excluded there is no runner-up to explain against.
+  const json only = body_of(s.post(
+      "/v1/rank", R"({"context":{"f":1,"g":0.25},"explain":true,"excludedActions":["[b]"]})"));
+  CHECK_FALSE(only["explanation"].contains("runnerUp"));
+  CHECK_THAT(only["explanation"]["card"].get<std::string>(),
+             Catch::Contains("the only action the request allowed") &&
+                 Catch::Contains("excluded by the request: [b]"));
 }

@@ -67,4 +67,26 @@ void write_decision(std::string& out, const store::LoggedDecision& d,
   if (!open) out += '}';
 }
 
+void append_explanation(std::string& out, const Explanation& e, int model_version) {
+  nlohmann::json contributions = nlohmann::json::array();
+  for (const FeatureContribution& c : e.contributions)
+    contributions.push_back({{"feature", c.feature},
+                             {"value", c.value},
+                             {"backgroundMean", c.background_mean},
+                             {"contribution", c.contribution}});
+  nlohmann::json j = {{"score", "the chosen action's score minus the runner-up's"},
+                      {"margin", e.margin},
+                      {"baseMargin", e.base_margin},
+                      {"contributions", contributions},
+                      {"excluded", e.excluded},
+                      {"modelVersion", model_version},
+                      {"card", explanation_card(e)}};
+  if (e.runner_up != e.action)
+    j["runnerUp"] = {{"index", e.runner_up}, {"label", e.runner_up_label}};
+  if (e.probability) j["probability"] = *e.probability;
+  out += ",\"explanation\":";
+  out += j.dump();
+  out += '}';
+}
+
 }  // namespace recrl::serve

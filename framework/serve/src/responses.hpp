@@ -5,6 +5,7 @@
 
 // Eigen (through requests.hpp) before httplib: httplib brings <resolv.h>, whose `_res` macro
 // breaks Eigen's headers included after it.
+#include "recrl/run/explain.hpp"
 #include "recrl/serve/requests.hpp"
 #include "recrl/store/decision_log.hpp"
 
@@ -31,5 +32,8 @@ inline void bad_request(httplib::Response& res, const RequestError& error) {
 // "modelVersion", "explored"}, without the closing brace when `open` (an explanation follows).
 void write_decision(std::string& out, const store::LoggedDecision& d,
                     const std::vector<std::string>& labels, bool open = false);
+
+// `,"explanation":{...}}`: closes an answer written `open` (docs/serving.md).
+void append_explanation(std::string& out, const Explanation& e, int model_version);
 
 }  // namespace recrl::serve

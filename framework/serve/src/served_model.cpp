@@ -1,9 +1,15 @@
 #include "recrl/serve/served_model.hpp"
 
+#include "recrl/core/errors.hpp"
 #include "recrl/core/random.hpp"
 #include "recrl/util/text_hash.hpp"
 
 namespace recrl::serve {
+
+namespace {
+// Customers drawn from a simulator to choose the prototypes from.
+constexpr int kBackgroundSample = 256;
+}  // namespace
 
 Scorer::Scorer(std::unique_ptr<Recommender> p) : policy(std::move(p)) {
   const Eigen::Index features = policy->spec().observation.size;
@@ -13,15 +19,31 @@ Scorer::Scorer(std::unique_ptr<Recommender> p) : policy(std::move(p)) {
 }
 
 ServedModel::ServedModel(int version, std::string source, PolicyRecord record,
-                         const plugin::PluginRegistry& registry)
+                         const plugin::PluginRegistry& registry, const ExplainSettings& explain)
     : version_(version),
       source_(std::move(source)),
       record_(std::move(record)),
       registry_(registry) {
   // The first instance checks that the policy loads, and gives the spec.
   auto first = std::make_unique<Scorer>(std::make_unique<Recommender>(record_, source_, registry_));
-  spec_ = first->policy->spec();
-  sparse_features_ = first->policy->sparse_features();
+  Recommender& policy = *first->policy;
+  spec_ = policy.spec();
+  sparse_features_ = policy.sparse_features();
+  try {
+    check_explainable(policy);
+    const Matrix sample = !explain.background_file.empty()
+                              ? read_users_csv(explain.background_file, spec_, sparse_features_)
+                              : sampled_background(policy, kBackgroundSample);
+    if (sample.cols() == 0) {
+      unexplainable_ =
+          "the policy was fitted from a log and has no simulator to draw background customers "
+          "from: start recrl serve with --explain-background CSV";
+    } else {
+      background_ = prototypes(sample, explain.prototypes, record_.seed);
+    }
+  } catch (const ConfigError& e) {
+    unexplainable_ = e.what();
+  }
   idle_.push_back(std::move(first));
 }
 

@@ -24,6 +24,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// A batch request (up to kMaxBatch contexts) may be this many times the body limit.
+constexpr std::size_t kBatchBodyFactor = 64;
+
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -144,11 +147,27 @@ void Server::Impl::rank(const httplib::Request& req, httplib::Response& res) {
   thread_local store::LoggedDecision logged;
   if (auto error = parse_rank(req.body, shape, request)) return bad_request(res, *error);
   Leased& mine = this_thread_scorer();
-  decide_and_log(*mine.model, **mine.lease, request, logged, now_ms());
+  const ServedModel& model = *mine.model;
+  if (request.explain && model.background().cols() == 0)
+    return bad_request(res,
+                       {"explain", "this policy cannot be explained: " + model.unexplainable()});
+  decide_and_log(model, **mine.lease, request, logged, now_ms());
   const bool is_new = journal.log_decision(logged);
   if (is_new) metrics.decision(logged.explored);
   std::string& body = response_buffer();
-  write_decision(body, logged, schema.actions);
+  write_decision(body, logged, schema.actions, request.explain);
+  if (request.explain) {
+    // The decision as logged (a repeated event id explains the first answer), by the model
+    // serving now.
+    Scorer& scorer = **mine.lease;
+    const Vector context = Eigen::Map<const Vector>(
+        logged.context.data(), static_cast<Eigen::Index>(logged.context.size()));
+    const Explanation e =
+        explain_decision(*scorer.policy, context, logged.action,
+                         logged.probabilities[static_cast<std::size_t>(logged.action)],
+                         request.excluded, model.background(), scorer.explain);
+    append_explanation(body, e, model.version());
+  }
   res.set_content(body, "application/json");
 }
 
@@ -279,7 +298,13 @@ void Server::Impl::routes() {
     return [this, endpoint, handler](const httplib::Request& req, httplib::Response& res) {
       const auto began = Clock::now();
       try {
-        handler(req, res);
+        if (req.body.size() > options.body_limit && endpoint != Endpoint::RankBatch) {
+          error_answer(res, 413, "",
+                       fmt::format("the request body is over the server's limit of {} bytes",
+                                   options.body_limit));
+        } else {
+          handler(req, res);
+        }
       } catch (const store::StoreError& e) {
         spdlog::error("{}", e.what());
         error_answer(res, 503, "", "the decision log cannot be written; nothing was logged");
@@ -313,18 +338,27 @@ void Server::Impl::routes() {
       metrics.request(Endpoint::Other, 401, 0);
       return httplib::Server::HandlerResponse::Handled;
     }
+
     return httplib::Server::HandlerResponse::Unhandled;
   });
   // httplib's own refusals (no such route, a body over the limit) get a JSON body too.
-  http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+  http.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
     if (res.status == 404)
       error_answer(res, 404, "",
                    fmt::format("no route {} {}: see GET /v1/model and "
                                "docs/serving.md for the API",
                                req.method, req.path));
+    else if (res.status == 413 &&
+             req.get_header_value("Content-Type") == "application/x-www-form-urlencoded")
+      // The library's own cap on form-encoded bodies (curl -d sends that type by default).
+      error_answer(res, 413, "",
+                   "a form-encoded body is limited to 8 KiB: send the JSON with 'Content-Type: "
+                   "application/json'");
     else if (res.status == 413)
-      error_answer(res, 413, "", "the request body is over the server's limit");
+      error_answer(res, 413, "",
+                   fmt::format("the request body is over the server's limit of {} bytes",
+                               options.body_limit * kBatchBodyFactor));
     else
       error_answer(res, res.status, "", "the request was refused");
   });
@@ -367,7 +401,9 @@ Server::Server(ServeOptions options, std::unique_ptr<ServedModel> model,
   s.http.new_task_queue = [&s, threads, queue] {
     return new detail::BoundedPool(threads, queue, [&s] { s.metrics.shed(); });
   };
-  s.http.set_payload_max_length(s.options.body_limit);
+  // The library reads a body whole before its route sees it, so its limit is the batch
+  // route's; the other routes hold theirs to body_limit.
+  s.http.set_payload_max_length(s.options.body_limit * kBatchBodyFactor);
   s.http.set_read_timeout(s.options.timeout);
   s.http.set_write_timeout(s.options.timeout);
   s.http.set_keep_alive_timeout(s.options.timeout.count());

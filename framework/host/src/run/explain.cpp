@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "recrl/core/errors.hpp"
 #include "recrl/core/random.hpp"
@@ -68,22 +69,33 @@ Matrix sampled_background(Recommender& policy, int count) {
 
 namespace {
 
-// The action with the best score other than `chosen`.
-int runner_up(const Eigen::Ref<const Eigen::VectorXf>& scores, int chosen) {
-  int second = chosen == 0 ? 1 : 0;
+// The allowed action with the best score other than `chosen` (-1 when there is none).
+int runner_up(const Eigen::Ref<const Eigen::VectorXf>& scores, int chosen,
+              std::span<const char> excluded) {
+  int second = -1;
   for (int a = 0; a < scores.size(); ++a) {
-    if (a != chosen && scores[a] > scores[second]) second = a;
+    if (a == chosen || (!excluded.empty() && excluded[static_cast<std::size_t>(a)])) continue;
+    if (second < 0 || scores[a] > scores[second]) second = a;
   }
   return second;
 }
 
+// The policy's action scores of raw features `raw` ([d x m]).
+const Matrix& scores_of(Recommender& policy, const Matrix& raw, ExplainBuffers& b) {
+  policy.algorithm_view(raw, b.seen);
+  if (!policy.algorithm().action_scores(ObsBatch{b.seen, raw}, b.scores)) {
+    throw ConfigError(
+        fmt::format("explain: algorithm '{}' reports no action scores to explain "
+                    "its choice by",
+                    policy.record().algorithm.plugin));
+  }
+  return b.scores;
+}
+
 }  // namespace
 
-std::vector<Explanation> explain_decisions(Recommender& policy, const Matrix& users,
-                                           const std::vector<Recommendation>& decisions,
-                                           const Matrix& background) {
+void check_explainable(const Recommender& policy) {
   const EnvSpec& spec = policy.spec();
-  const std::string& algorithm = policy.record().algorithm.plugin;
   if (spec.observation.size > kMaxExactFeatures) {
     throw ConfigError(
         fmt::format("explain: exact Shapley values take at most {} features; the "
@@ -91,55 +103,141 @@ std::vector<Explanation> explain_decisions(Recommender& policy, const Matrix& us
                     kMaxExactFeatures, spec.observation.size));
   }
   if (spec.action.size < 2) throw ConfigError("explain: the policy has a single action");
+}
+
+Explanation explain_decision(Recommender& policy, const Vector& user, int action,
+                             std::optional<double> probability, std::span<const char> excluded,
+                             const Matrix& background, ExplainBuffers& buffers) {
+  const EnvSpec& spec = policy.spec();
   RECRL_ASSERT(background.rows() == spec.observation.size && background.cols() > 0,
                "explain: a background of the policy's features");
-  Matrix seen, scores;
-  const auto scores_of = [&](const Matrix& raw) -> const Matrix& {
-    policy.algorithm_view(raw, seen);
-    if (!policy.algorithm().action_scores(ObsBatch{seen, raw}, scores)) {
-      throw ConfigError(fmt::format(
-          "explain: algorithm '{}' reports no action scores to explain its choice by", algorithm));
-    }
-    return scores;
-  };
+  buffers.user = user;
+  Explanation e;
+  e.action = action;
+  e.label = spec.action.labels[static_cast<std::size_t>(action)];
+  e.probability = probability;
+  for (std::size_t a = 0; a < excluded.size(); ++a)
+    if (excluded[a]) e.excluded.push_back(spec.action.labels[a]);
+  e.runner_up = runner_up(scores_of(policy, buffers.user, buffers).col(0), action, excluded);
+  if (e.runner_up < 0) {
+    // Nothing else was allowed: the choice had no alternative to be explained against.
+    e.runner_up = action;
+    e.runner_up_label = e.label;
+    return e;
+  }
+  e.runner_up_label = spec.action.labels[static_cast<std::size_t>(e.runner_up)];
+  const ShapleyValues values = shapley_values(
+      user, background,
+      [&](const Matrix& inputs, Eigen::VectorXd& f) {
+        const Matrix& s = scores_of(policy, inputs, buffers);
+        f.resize(s.cols());
+        for (Eigen::Index c = 0; c < s.cols(); ++c)
+          f[c] = static_cast<double>(s(e.action, c)) - static_cast<double>(s(e.runner_up, c));
+      },
+      buffers.shapley);
+  e.margin = values.full;
+  e.base_margin = values.base;
+  for (int i = 0; i < spec.observation.size; ++i) {
+    e.contributions.push_back({spec.observation.labels[static_cast<std::size_t>(i)], user[i],
+                               background.row(i).cast<double>().mean(), values.phi[i]});
+  }
+  std::stable_sort(e.contributions.begin(), e.contributions.end(),
+                   [](const FeatureContribution& a, const FeatureContribution& b) {
+                     return std::abs(a.contribution) > std::abs(b.contribution);
+                   });
+  return e;
+}
+
+std::vector<Explanation> explain_decisions(Recommender& policy, const Matrix& users,
+                                           const std::vector<Recommendation>& decisions,
+                                           const Matrix& background) {
+  check_explainable(policy);
   RECRL_ASSERT(decisions.size() == static_cast<std::size_t>(users.cols()),
                "explain: one recommendation per user");
-  // The runner-up is the best action by score other than the one recommended.
-  const Matrix user_scores = scores_of(users);
-  ShapleyBuffers buffers;
+  ExplainBuffers buffers;
   std::vector<Explanation> out;
   for (Eigen::Index j = 0; j < users.cols(); ++j) {
-    const Recommendation& decision = decisions[static_cast<std::size_t>(j)];
-    Explanation e;
-    e.action = decision.action;
-    e.label = decision.label;
-    e.runner_up = runner_up(user_scores.col(j), e.action);
-    e.runner_up_label = spec.action.labels[static_cast<std::size_t>(e.runner_up)];
-    if (decision.probabilities)
-      e.probability = (*decision.probabilities)[static_cast<std::size_t>(e.action)];
-    const ShapleyValues values = shapley_values(
-        users.col(j), background,
-        [&](const Matrix& inputs, Eigen::VectorXd& f) {
-          const Matrix& s = scores_of(inputs);
-          f.resize(s.cols());
-          for (Eigen::Index c = 0; c < s.cols(); ++c) {
-            f[c] = static_cast<double>(s(e.action, c)) - static_cast<double>(s(e.runner_up, c));
-          }
-        },
-        buffers);
-    e.margin = values.full;
-    e.base_margin = values.base;
-    for (int i = 0; i < spec.observation.size; ++i) {
-      e.contributions.push_back({spec.observation.labels[static_cast<std::size_t>(i)], users(i, j),
-                                 background.row(i).cast<double>().mean(), values.phi[i]});
-    }
-    std::stable_sort(e.contributions.begin(), e.contributions.end(),
-                     [](const FeatureContribution& a, const FeatureContribution& b) {
-                       return std::abs(a.contribution) > std::abs(b.contribution);
-                     });
-    out.push_back(std::move(e));
+    const Recommendation& d = decisions[static_cast<std::size_t>(j)];
+    const std::optional<double> probability =
+        d.probabilities
+            ? std::optional<double>((*d.probabilities)[static_cast<std::size_t>(d.action)])
+            : std::nullopt;
+    out.push_back(
+        explain_decision(policy, users.col(j), d.action, probability, {}, background, buffers));
   }
   return out;
+}
+
+Matrix prototypes(const Matrix& sample, int k, std::uint64_t seed) {
+  const Eigen::Index n = sample.cols(), d = sample.rows();
+  if (n <= k) return sample;
+  // Distances on standardised features, so that a feature in hundreds (monetary value) does
+  // not outweigh the flags.
+  const Eigen::VectorXd mean = sample.cast<double>().rowwise().mean();
+  Eigen::VectorXd scale =
+      ((sample.cast<double>().colwise() - mean).array().square().rowwise().mean()).sqrt();
+  for (Eigen::Index i = 0; i < d; ++i)
+    if (!(scale[i] > 0)) scale[i] = 1;
+  const Eigen::MatrixXd z =
+      (sample.cast<double>().colwise() - mean).array().colwise() / scale.array();
+  // k-means++ seeding: each next centre drawn with probability proportional to the squared
+  // distance to the nearest centre so far.
+  Rng rng(seed);
+  Eigen::MatrixXd centres(d, k);
+  Eigen::VectorXd nearest = Eigen::VectorXd::Constant(n, INFINITY);
+  centres.col(0) = z.col(static_cast<Eigen::Index>(rng.uniform_int(static_cast<std::uint64_t>(n))));
+  for (int c = 1; c < k; ++c) {
+    for (Eigen::Index j = 0; j < n; ++j)
+      nearest[j] = std::min(nearest[j], (z.col(j) - centres.col(c - 1)).squaredNorm());
+    double u = rng.uniform() * nearest.sum();
+    Eigen::Index pick = n - 1;
+    for (Eigen::Index j = 0; j < n; ++j) {
+      u -= nearest[j];
+      if (u < 0) {
+        pick = j;
+        break;
+      }
+    }
+    centres.col(c) = z.col(pick);
+  }
+  // Lloyd's iterations until no customer changes cluster (at most 100).
+  std::vector<int> cluster(static_cast<std::size_t>(n), -1);
+  for (int iteration = 0; iteration < 100; ++iteration) {
+    bool changed = false;
+    for (Eigen::Index j = 0; j < n; ++j) {
+      Eigen::Index best = 0;
+      (centres.colwise() - z.col(j)).colwise().squaredNorm().minCoeff(&best);
+      if (cluster[static_cast<std::size_t>(j)] != best) changed = true;
+      cluster[static_cast<std::size_t>(j)] = static_cast<int>(best);
+    }
+    if (!changed) break;
+    Eigen::MatrixXd sums = Eigen::MatrixXd::Zero(d, k);
+    Eigen::VectorXd counts = Eigen::VectorXd::Zero(k);
+    for (Eigen::Index j = 0; j < n; ++j) {
+      sums.col(cluster[static_cast<std::size_t>(j)]) += z.col(j);
+      counts[cluster[static_cast<std::size_t>(j)]] += 1;
+    }
+    for (int c = 0; c < k; ++c)
+      if (counts[c] > 0) centres.col(c) = sums.col(c) / counts[c];
+  }
+  // Each cluster's medoid: the customer nearest its centre, a real one (a centre's mean of
+  // flags, 0.6 say, is no customer a policy was trained on).
+  Matrix out(d, k);
+  int found = 0;
+  for (int c = 0; c < k; ++c) {
+    Eigen::Index best = -1;
+    double best_distance = INFINITY;
+    for (Eigen::Index j = 0; j < n; ++j) {
+      if (cluster[static_cast<std::size_t>(j)] != c) continue;
+      const double distance = (z.col(j) - centres.col(c)).squaredNorm();
+      if (distance < best_distance) {
+        best_distance = distance;
+        best = j;
+      }
+    }
+    if (best >= 0) out.col(found++) = sample.col(best);
+  }
+  return out.leftCols(found);
 }
 
 std::string explanation_card(const Explanation& e, int top) {
@@ -161,11 +259,18 @@ std::string explanation_card(const Explanation& e, int top) {
   if (e.probability) {
     card += fmt::format("  chosen with probability {:.3f} when exploring\n", *e.probability);
   }
-  card += fmt::format(
-      "  ahead of the runner-up {} by {:.3f} in the policy's score (a typical customer: {:.3f})\n",
-      e.runner_up_label, e.margin, e.base_margin);
+  if (e.runner_up == e.action) {
+    card += "  the only action the request allowed\n";
+  } else {
+    card += fmt::format(
+        "  ahead of the runner-up {} by {:.3f} in the policy's score (a typical customer: "
+        "{:.3f})\n",
+        e.runner_up_label, e.margin, e.base_margin);
+  }
   card += "  for:     " + listed(true) + "\n";
   card += "  against: " + listed(false) + "\n";
+  if (!e.excluded.empty())
+    card += fmt::format("  excluded by the request: {}\n", fmt::join(e.excluded, ", "));
   return card;
 }
 

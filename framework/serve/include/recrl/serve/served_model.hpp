@@ -9,6 +9,7 @@
 
 #include "recrl/core/export.hpp"
 #include "recrl/loader/registry.hpp"
+#include "recrl/run/explain.hpp"
 #include "recrl/run/recommend.hpp"
 
 namespace recrl::serve {
@@ -19,6 +20,15 @@ struct RECRL_API Scorer {
   std::unique_ptr<Recommender> policy;
   Matrix raw, seen, probabilities;
   std::vector<int> greedy;
+  ExplainBuffers explain;
+};
+
+// What explanations are measured against (docs/serving.md): `prototypes` real customers
+// standing for a sample (k-means medoids) drawn from the policy's simulator, or from
+// `background_file` (a CSV of customers; required for a policy fitted from a log).
+struct ExplainSettings {
+  std::string background_file;
+  int prototypes = 8;
 };
 
 // One version of the served model. Algorithms keep working buffers, so requests in flight at
@@ -26,13 +36,17 @@ struct RECRL_API Scorer {
 class RECRL_API ServedModel {
  public:
   ServedModel(int version, std::string source, PolicyRecord record,
-              const plugin::PluginRegistry& registry);
+              const plugin::PluginRegistry& registry, const ExplainSettings& explain = {});
 
   int version() const { return version_; }
   const std::string& source() const { return source_; }
   const PolicyRecord& record() const { return record_; }
   const EnvSpec& spec() const { return spec_; }
   bool sparse_features() const { return sparse_features_; }
+  // The background of explanations; empty when this policy cannot be explained, and then
+  // `unexplainable()` says why.
+  const Matrix& background() const { return background_; }
+  const std::string& unexplainable() const { return unexplainable_; }
 
   class Lease {
    public:
@@ -57,6 +71,8 @@ class RECRL_API ServedModel {
   const plugin::PluginRegistry& registry_;
   EnvSpec spec_;
   bool sparse_features_ = false;
+  Matrix background_;
+  std::string unexplainable_;
   mutable std::mutex mutex_;
   mutable std::vector<std::unique_ptr<Scorer>> idle_;
 };

@@ -32,6 +32,7 @@ struct ServeOptions {
   std::vector<std::string> components;
   std::vector<double> weights;
   bool durable = false;  // synchronous=FULL: also survive a power loss
+  ExplainSettings explain;
 };
 
 // True for an address only this machine can reach (127.0.0.0/8, ::1, localhost).
