@@ -61,7 +61,8 @@ int serve_command(const std::vector<std::string>& args) {
   serve::ServeOptions o;
   std::string policy, db = o.db.string(), key_file, aggregation = "earliest";
   std::vector<std::string> weights;
-  double window_seconds = 600, timeout_seconds = 5;
+  double window_seconds = 600, timeout_seconds = 5, learn_seconds = 1;
+  std::string promote = "always", promote_estimator = "dr";
   o.exploration.floor = 0.05;
   po::options_description options("options");
   options.add_options()("policy", po::value(&policy), "the policy file to serve")(
@@ -95,6 +96,15 @@ int serve_command(const std::vector<std::string>& args) {
       "policy's simulator; required to explain a policy fitted from a log)")(
       "explain-prototypes", po::value(&o.explain.prototypes),
       "how many customers stand for that background (k-means medoids; default 8)")(
+      "learn", po::bool_switch(&o.learn),
+      "a bandit policy learns from the rewards of its decisions as they come, publishing a new "
+      "version every --learn-every seconds")("learn-every", po::value(&learn_seconds),
+                                             "seconds between online updates (default 1)")(
+      "promote", po::value(&promote),
+      "how a candidate (POST /v1/models, SIGHUP) takes over: always (default) or ope (only "
+      "when the lower bound of its off-policy estimate on the log is not below the live "
+      "model's estimate)")("promote-estimator", po::value(&promote_estimator),
+                           "the estimator --promote ope judges by: dr (default) or snipw")(
       "durable", po::bool_switch(&o.durable),
       "sync the log to disk at every commit: decisions also survive a power loss (slower)");
   common.add_plugin_path(options);
@@ -116,34 +126,45 @@ int serve_command(const std::vector<std::string>& args) {
   o.reward_window_ms = static_cast<std::int64_t>(window_seconds * 1000);
   o.timeout = std::chrono::seconds(std::max<std::int64_t>(1, std::llround(timeout_seconds)));
   o.aggregation = aggregation_option(aggregation);
+  if (!(learn_seconds > 0)) throw ConfigError("serve: --learn-every must be a positive number");
+  o.learn_every = std::chrono::milliseconds(std::llround(learn_seconds * 1000));
+  if (promote != "always" && promote != "ope")
+    throw ConfigError("serve: --promote must be always or ope, got '" + promote + "'");
+  o.promote = promote == "ope" ? serve::ServeOptions::Promotion::Ope
+                               : serve::ServeOptions::Promotion::Always;
+  if (promote_estimator != "dr" && promote_estimator != "snipw")
+    throw ConfigError("serve: --promote-estimator must be dr or snipw, got '" + promote_estimator +
+                      "'");
+  o.promote_estimator = *stats::parse_estimator(promote_estimator);
   if (!key_file.empty()) o.api_key = read_api_key(key_file);
 
   plugin::PluginRegistry registry;
   common.load_plugins_quietly(registry);
   if (o.explain.prototypes < 1 || o.explain.prototypes > 256)
     throw ConfigError("serve: --explain-prototypes must be in [1, 256]");
-  auto model = std::make_unique<serve::ServedModel>(1, "file " + policy, read_policy_file(policy),
-                                                    registry, o.explain);
+  PolicyRecord record = read_policy_file(policy);
   if (!weights.empty()) {
     read_weights(weights, o);
   } else {
-    Recommender probe(model->record(), policy, registry);
+    Recommender probe(record, policy, registry);
     if (probe.has_simulator()) {
       o.components = probe.reward().components();
       o.weights.assign(o.components.size(), 1.0);
     }
   }
 
-  // SIGINT/SIGTERM are taken by a thread of their own (blocked everywhere else before any
-  // thread starts), which stops the server: it drains and closes the log.
+  // SIGINT/SIGTERM/SIGHUP are taken by a thread of their own (blocked everywhere else before
+  // any thread starts): SIGHUP reads --policy again as a candidate, the others stop the server,
+  // which drains and closes the log.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::unique_ptr<serve::Server> started;
   try {
-    started = std::make_unique<serve::Server>(o, std::move(model), registry);
+    started = std::make_unique<serve::Server>(o, std::move(record), "file " + policy, registry);
   } catch (const store::InvalidStoreError& e) {
     throw ConfigError::combined({e.what()});  // bad input: exit 2
   }
@@ -152,9 +173,17 @@ int serve_command(const std::vector<std::string>& args) {
                            server.port(), o.db.string())
             << std::flush;
   std::thread watcher([&] {
-    int signal = 0;
-    sigwait(&signals, &signal);
-    spdlog::info("signal {}: finishing the requests in flight and closing the log", signal);
+    for (;;) {
+      int signal = 0;
+      sigwait(&signals, &signal);
+      if (signal != SIGHUP) break;
+      try {
+        spdlog::info("SIGHUP: {}: {}", policy, server.reload(policy));
+      } catch (const Error& e) {
+        spdlog::error("SIGHUP: {} was not loaded: {}", policy, e.what());
+      }
+    }
+    spdlog::info("finishing the requests in flight and closing the log");
     server.stop();
   });
   server.run();

@@ -145,7 +145,34 @@ TEST_CASE("recrl serve refuses bad options before listening", "[serve][hostile]"
   refused("--policy p.recrl --reward-weight click", "NAME=WEIGHT");
   std::ofstream(dir / "short.key") << "abc\n";
   refused("--policy p.recrl --api-key-file short.key", "at least 16 characters");
+  // Online learning needs a policy that learns from logged rewards.
+  std::ofstream(dir / "tiny.yaml") << "name: tiny\nenv: {plugin: recommendation}\n"
+                                      "reward: {plugin: seed_rules}\n"
+                                      "algorithms: [{plugin: random}]\nseeds: [0]\n"
+                                      "train: {timesteps: 64}\neval: {episodes: 4}\n"
+                                      "output: out\n";
+  REQUIRE(recrl::test::run_recrl("run tiny.yaml --db tiny.db -q", dir).status == 0);
+  refused("--policy out/runs/random__s0/policy.recrl --learn", "--learn needs a policy");
   // A --db that is not a decision log is neither used nor replaced.
   refused("--policy p.recrl --db log.csv", "not a SQLite database");
   CHECK(std::filesystem::file_size(dir / "log.csv") > 0);
+}
+
+TEST_CASE("SIGHUP reads the policy file again as a candidate", "[serve][process]") {
+  const auto dir = recrl::test::scratch_dir("serve_hup");
+  fit_policy(dir);
+  const pid_t pid = recrl::test::start_recrl(
+      dir, {"serve", "--policy", "p.recrl", "--port", "0", "--db", "serve.db"});
+  const int port = announced_port(dir);
+  httplib::Client client("127.0.0.1", port);
+  CHECK_THAT(client.Get("/v1/model")->body, Catch::Contains("\"version\":1"));
+  ::kill(pid, SIGHUP);
+  std::string model;
+  for (int i = 0; i < 100 && model.find("\"version\":2") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    model = client.Get("/v1/model")->body;
+  }
+  CHECK_THAT(model, Catch::Contains("\"version\":2"));
+  ::kill(pid, SIGTERM);
+  CHECK(recrl::test::wait_for(pid) == 0);
 }

@@ -38,11 +38,8 @@ struct RunningServer {
     o.port = 0;
     o.db = dir / "serve.db";
     o.threads = 4;
-    auto model = std::make_unique<recrl::serve::ServedModel>(
-        1, "file p.recrl", recrl::read_policy_file(fitted_policy(dir)),
-        recrl::test::bundled_plugins(), o.explain);
-    server =
-        std::make_unique<recrl::serve::Server>(o, std::move(model), recrl::test::bundled_plugins());
+    server = std::make_unique<recrl::serve::Server>(o, recrl::read_policy_file(fitted_policy(dir)),
+                                                    "file p.recrl", recrl::test::bundled_plugins());
     thread = std::thread([this] { server->run(); });
     client = std::make_unique<httplib::Client>("127.0.0.1", server->port());
   }
@@ -197,9 +194,8 @@ TEST_CASE("an API key is required in constant time when set", "[serve]") {
   recrl::serve::ServeOptions open;
   open.bind = "0.0.0.0";
   open.db = dir / "other.db";
-  auto model = std::make_unique<recrl::serve::ServedModel>(
-      1, "p", recrl::read_policy_file(dir / "p.recrl"), recrl::test::bundled_plugins());
-  CHECK_THROWS_WITH(recrl::serve::Server(open, std::move(model), recrl::test::bundled_plugins()),
+  CHECK_THROWS_WITH(recrl::serve::Server(open, recrl::read_policy_file(dir / "p.recrl"), "p",
+                                         recrl::test::bundled_plugins()),
                     Catch::Contains("--api-key-file"));
 }
 
@@ -236,4 +232,122 @@ TEST_CASE("rank explains its decision against the background's prototypes", "[se
   CHECK_THAT(only["explanation"]["card"].get<std::string>(),
              Catch::Contains("the only action the request allowed") &&
                  Catch::Contains("excluded by the request: [b]"));
+}
+
+namespace {
+
+// A linucb policy fitted on a log where only `rewarded` pays: it prefers that action.
+std::string policy_preferring(const std::filesystem::path& dir, int rewarded) {
+  const std::string name = "prefers" + std::to_string(rewarded);
+  std::ofstream log(dir / (name + ".csv"));
+  log << "x.f,x.g,action,action_label,propensity,reward\n";
+  for (int i = 0; i < 40; ++i) {
+    const int a = i % 2;
+    log << (i % 3) << "," << (i % 5) * 0.25 << "," << a << "," << (a == 0 ? "[a]" : "[b]")
+        << ",0.5," << (a == rewarded ? 1 : 0) << "\n";
+  }
+  log.close();
+  REQUIRE(recrl::test::run_recrl(
+              "fit --log " + name + ".csv --algorithm linucb --out " + name + ".recrl", dir)
+              .status == 0);
+  std::ifstream in(dir / (name + ".recrl"), std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+httplib::Result upload(RunningServer& s, const std::string& policy, const std::string& query = "") {
+  return s.client->Post(("/v1/models" + query).c_str(), policy, "application/octet-stream");
+}
+
+// Ranks `n` customers and rewards action 1 with 1 and action 0 with 0.
+void rank_and_reward(RunningServer& s, int n, const std::string& prefix) {
+  for (int i = 0; i < n; ++i) {
+    const std::string id = prefix + std::to_string(i);
+    const json d = body_of(s.post("/v1/rank", R"({"eventId":")" + id + R"(","context":{"f":)" +
+                                                  std::to_string(i % 3) + R"(,"g":0.5}})"));
+    const int action = d["action"]["index"];
+    REQUIRE(
+        s.post("/v1/events/" + id + "/reward", action == 1 ? R"({"value":1})" : R"({"value":0})")
+            ->status == 200);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("a model uploaded takes over, or waits in shadow mode", "[serve][models]") {
+  const auto dir = recrl::test::scratch_dir("serve_models");
+  RunningServer s(dir);
+  const std::string better = policy_preferring(dir, 1);
+  const json verdict = body_of(upload(s, better));
+  CHECK(verdict["promoted"] == true);
+  CHECK(verdict["version"] == 2);
+  CHECK(body_of(s.client->Get("/v1/model"))["version"] == 2);
+  CHECK(body_of(s.post("/v1/rank", R"({"context":{"f":1,"g":0}})"))["modelVersion"] == 2);
+
+  // In shadow mode a candidate decides beside the live model, unserved.
+  CHECK(body_of(upload(s, policy_preferring(dir, 0), "?mode=shadow"))["version"] == 3);
+  for (int i = 0; i < 10; ++i)
+    CHECK(body_of(s.post("/v1/rank", R"({"context":{"f":1,"g":0}})"))["modelVersion"] == 2);
+  CHECK_THAT(s.client->Get("/metrics")->body, Catch::Contains("recrl_shadow_decisions_total 10"));
+  CHECK(body_of(s.post("/v1/models/shadow:promote", ""))["promoted"] == true);
+  CHECK(body_of(s.client->Get("/v1/model"))["version"] == 3);
+  CHECK(s.client->Delete("/v1/models/shadow")->status == 404);
+
+  // What cannot be served is refused, and the live model stays.
+  CHECK(upload(s, "not a policy")->status == 400);
+  CHECK(upload(s, better, "?mode=canary")->status == 400);
+  CHECK(body_of(s.client->Get("/v1/model"))["version"] == 3);
+  // Every version is recorded in the log, with the policy it served.
+  const auto models = recrl::store::DecisionLogReader(dir / "serve.db").models();
+  REQUIRE(models.size() == 3);
+  CHECK(models[1].policy == better);
+}
+
+TEST_CASE("serve --promote ope takes a candidate only on the log's evidence", "[serve][models]") {
+  const auto dir = recrl::test::scratch_dir("serve_promote");
+  recrl::serve::ServeOptions o;
+  o.promote = recrl::serve::ServeOptions::Promotion::Ope;
+  o.exploration.floor = 0.5;  // both actions logged often enough to judge either policy
+  o.reward_window_ms = 300;
+  RunningServer s(dir, o);
+  const std::string worse = policy_preferring(dir, 0);
+  const std::string better = policy_preferring(dir, 1);
+  // Nothing logged yet: nothing to judge by.
+  const json early = body_of(upload(s, better));
+  CHECK(early["promoted"] == false);
+  CHECK_THAT(early["reason"].get<std::string>(), Catch::Contains("cannot judge"));
+  rank_and_reward(s, 300, "a");
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));  // every window closed
+  const json good = body_of(upload(s, better));
+  INFO(good.dump());
+  CHECK(good["promoted"] == true);
+  CHECK(good["candidate"]["low"].get<double>() >= good["live"]["value"].get<double>());
+  CHECK_THAT(good["reason"].get<std::string>(), Catch::StartsWith("promoted: the lower bound"));
+  const json bad = body_of(upload(s, worse));
+  INFO(bad.dump());
+  CHECK(bad["promoted"] == false);
+  CHECK(body_of(s.client->Get("/v1/model"))["version"] == good["version"]);
+}
+
+TEST_CASE("serve --learn publishes versions learned from the rewards", "[serve][learn]") {
+  const auto dir = recrl::test::scratch_dir("serve_learn");
+  recrl::serve::ServeOptions o;
+  o.learn = true;
+  o.learn_every = std::chrono::milliseconds(100);
+  o.reward_window_ms = 300;
+  o.exploration.floor = 0.5;
+  RunningServer s(dir, o);
+  rank_and_reward(s, 200, "l");
+  // The learner reads decisions a second after their window closed (a reward stamped on arrival
+  // may commit a moment later).
+  json model;
+  for (int i = 0; i < 50; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    model = body_of(s.client->Get("/v1/model"));
+    if (model["version"].get<int>() > 1) break;
+  }
+  CHECK(model["version"].get<int>() > 1);
+  CHECK_THAT(model["source"].get<std::string>(), Catch::Contains("learned from"));
+  // The learned policy prefers the action that paid.
+  const json d = body_of(s.post("/v1/rank", R"({"context":{"f":1,"g":0.5}})"));
+  CHECK(d["ranking"][0]["index"] == 1);
 }

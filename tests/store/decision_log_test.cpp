@@ -54,8 +54,8 @@ store::RewardOutcome reward(store::DecisionLog& log, const std::string& id, doub
 
 std::vector<store::JoinedDecision> settled(const std::filesystem::path& file, std::int64_t now) {
   std::vector<store::JoinedDecision> out;
-  store::DecisionLogReader(file).read(0, now, 0,
-                                      [&](const store::JoinedDecision& d) { out.push_back(d); });
+  store::DecisionLogReader(file).read_settled(
+      now, [&](const store::JoinedDecision& d) { out.push_back(d); });
   return out;
 }
 

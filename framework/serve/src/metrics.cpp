@@ -97,6 +97,12 @@ std::string Metrics::prometheus_text() const {
   out += "# HELP recrl_shed_total Connections answered 503 because the queue was full.\n";
   out += "# TYPE recrl_shed_total counter\n";
   out += fmt::format("recrl_shed_total {}\n", load(shed_));
+  out += "# HELP recrl_shadow_decisions_total Decisions the model in shadow mode also made.\n";
+  out += "# TYPE recrl_shadow_decisions_total counter\n";
+  out += fmt::format("recrl_shadow_decisions_total {}\n", load(shadow_));
+  out += "# HELP recrl_shadow_agreed_total Shadow decisions that chose the action served.\n";
+  out += "# TYPE recrl_shadow_agreed_total counter\n";
+  out += fmt::format("recrl_shadow_agreed_total {}\n", load(shadow_agreed_));
   out += "# HELP recrl_model_version The model version serving decisions.\n";
   out += "# TYPE recrl_model_version gauge\n";
   out += fmt::format("recrl_model_version {}\n", model_version_.load(std::memory_order_relaxed));

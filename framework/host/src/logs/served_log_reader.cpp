@@ -22,7 +22,7 @@ LogData read_settled(const std::filesystem::path& file) {
                        .count();
   // Contexts are gathered column by column into a buffer that grows, then shaped once.
   std::vector<float> contexts;
-  reader.read(0, now, 0, [&](const store::JoinedDecision& d) {
+  reader.read_settled(now, [&](const store::JoinedDecision& d) {
     contexts.insert(contexts.end(), d.context.begin(), d.context.end());
     log.action.push_back(d.action);
     log.propensity.push_back(d.probabilities[static_cast<std::size_t>(d.action)]);

@@ -53,7 +53,13 @@ CREATE TABLE rewards (
   value REAL NOT NULL,
   components TEXT NOT NULL,
   received_ms INTEGER NOT NULL);
+CREATE TABLE shadow_decisions (
+  seq INTEGER PRIMARY KEY REFERENCES decisions(seq),
+  model_version INTEGER NOT NULL,
+  action INTEGER NOT NULL,
+  probabilities TEXT NOT NULL);
 CREATE INDEX rewards_by_decision ON rewards(seq, id);
+CREATE INDEX decisions_by_deadline ON decisions(deadline_ms);
 )sql";
 
 const char* aggregation_name(RewardAggregation a) {
@@ -391,6 +397,14 @@ void DecisionLog::append(std::span<LoggedDecision> decisions, std::span<char> is
         q->run();
       }
       is_new[i] = s.db.changes() > 0 ? 1 : 0;
+      if (is_new[i] && d.shadow_version > 0) {
+        encode_floats(d.shadow_probabilities, s.probabilities_text);
+        s.db.query(
+                "INSERT INTO shadow_decisions (seq, model_version, action, probabilities) "
+                "VALUES (last_insert_rowid(), ?1, ?2, ?3)")
+            ->bind_all(d.shadow_version, d.shadow_action, s.probabilities_text)
+            .run();
+      }
       if (!is_new[i]) {
         auto q = s.db.query(kFindDecision);
         q->bind(1, d.event_id);
@@ -523,52 +537,82 @@ DecisionLogReader::~DecisionLogReader() = default;
 
 const DecisionLogSchema& DecisionLogReader::schema() const { return impl_->schema; }
 
-std::size_t DecisionLogReader::read(std::int64_t after_seq, std::int64_t now_ms, std::size_t limit,
-                                    const std::function<void(const JoinedDecision&)>& visit) {
-  Impl& s = *impl_;
-  // The rewards that count are those received by the decision's deadline; with 'earliest' the
-  // first of them settles the decision at once, with 'sum' only the deadline does.
-  constexpr const char* kSql = R"sql(
+namespace {
+
+// The columns both reads select: the decision, then its earliest reward and the sum of its
+// rewards within its window.
+constexpr const char* kJoinedColumns = R"sql(
 SELECT d.seq, d.model_version, d.action, d.context, d.probabilities,
   (SELECT r.value FROM rewards r WHERE r.seq = d.seq AND r.received_ms <= d.deadline_ms
    ORDER BY r.id LIMIT 1),
   (SELECT total(r.value) FROM rewards r WHERE r.seq = d.seq AND r.received_ms <= d.deadline_ms)
 FROM decisions d
-WHERE d.seq > ?1 AND d.deadline_ms IS NOT NULL
-  AND (d.deadline_ms <= ?2 OR (?3 AND EXISTS (
-    SELECT 1 FROM rewards r WHERE r.seq = d.seq AND r.received_ms <= d.deadline_ms)))
-ORDER BY d.seq LIMIT ?4
 )sql";
+
+}  // namespace
+
+std::size_t DecisionLogReader::read_joined(
+    const std::string& sql, const std::vector<std::int64_t>& binds,
+    const std::function<void(const JoinedDecision&)>& visit) {
+  Impl& s = *impl_;
   const bool earliest = s.schema.aggregation == RewardAggregation::Earliest;
   std::size_t count = 0;
   try {
     // One snapshot for the whole read, so that a decision logged meanwhile is either wholly in
     // or out.
-    s.db.exec("BEGIN");
-    auto q = s.db.query(kSql);
-    q->bind_all(after_seq, now_ms, earliest ? 1 : 0,
-                limit == 0 ? std::int64_t{-1} : static_cast<std::int64_t>(limit));
+    Connection& db = s.db;
+    db.exec("BEGIN");
+    struct EndRead {
+      Connection& db;
+      ~EndRead() {
+        try {
+          db.exec("COMMIT");
+        } catch (const SqliteFailure&) {  // a read-only transaction: nothing to lose
+        }
+      }
+    } end{db};
+    detail::Statement q(db.handle(), sql);
+    for (std::size_t i = 0; i < binds.size(); ++i) q.bind(static_cast<int>(i) + 1, binds[i]);
     JoinedDecision d;
-    while (q->step()) {
-      d.seq = q->int64(0);
-      d.model_version = static_cast<int>(q->int64(1));
-      d.action = static_cast<int>(q->int64(2));
-      if (!decode_floats(q->text(3), s.schema.features.size(), d.context) ||
-          !decode_floats(q->text(4), s.schema.actions.size(), d.probabilities))
+    while (q.step()) {
+      d.seq = q.int64(0);
+      d.model_version = static_cast<int>(q.int64(1));
+      d.action = static_cast<int>(q.int64(2));
+      if (!decode_floats(q.text(3), s.schema.features.size(), d.context) ||
+          !decode_floats(q.text(4), s.schema.actions.size(), d.probabilities))
         throw InvalidStoreError(
             fmt::format("error: {}: decision {} has a context or probabilities that are not an "
                         "array of {} and {} numbers",
                         s.path.string(), d.seq, s.schema.features.size(), s.schema.actions.size()));
-      d.rewarded = !q->is_null(5);
-      d.reward = !d.rewarded ? s.schema.default_reward : earliest ? q->real(5) : q->real(6);
+      d.rewarded = !q.is_null(5);
+      d.reward = !d.rewarded ? s.schema.default_reward : earliest ? q.real(5) : q.real(6);
       visit(d);
       ++count;
     }
-    s.db.exec("COMMIT");
   } catch (const SqliteFailure& failure) {
     fail(s.path, "read the decision log", failure);
   }
   return count;
+}
+
+std::size_t DecisionLogReader::read_settled(
+    std::int64_t now_ms, const std::function<void(const JoinedDecision&)>& visit) {
+  // With 'earliest' the first reward settles a decision at once; otherwise its deadline does.
+  const bool earliest = impl_->schema.aggregation == RewardAggregation::Earliest;
+  return read_joined(std::string(kJoinedColumns) + R"sql(
+WHERE d.deadline_ms IS NOT NULL AND (d.deadline_ms <= ?1 OR (?2 AND EXISTS (
+    SELECT 1 FROM rewards r WHERE r.seq = d.seq AND r.received_ms <= d.deadline_ms)))
+ORDER BY d.seq)sql",
+                     {now_ms, earliest ? 1 : 0}, visit);
+}
+
+std::size_t DecisionLogReader::read_closed(
+    std::int64_t after_ms, std::int64_t until_ms, int min_model_version,
+    const std::function<void(const JoinedDecision&)>& visit) {
+  return read_joined(std::string(kJoinedColumns) + R"sql(
+WHERE d.deadline_ms > ?1 AND d.deadline_ms <= ?2 AND d.model_version >= ?3
+ORDER BY d.deadline_ms, d.seq)sql",
+                     {after_ms, until_ms, min_model_version}, visit);
 }
 
 std::vector<LoggedModel> DecisionLogReader::models() {

@@ -23,6 +23,11 @@ class RECRL_API Metrics {
 
   void request(Endpoint e, int status, double seconds);
   void decision(bool explored);
+  // A decision of the model in shadow mode, and whether it agreed with the one served.
+  void shadow_decision(bool agreed) {
+    shadow_.fetch_add(1, std::memory_order_relaxed);
+    if (agreed) shadow_agreed_.fetch_add(1, std::memory_order_relaxed);
+  }
   void reward_recorded() { rewards_.fetch_add(1, std::memory_order_relaxed); }
   void shed() { shed_.fetch_add(1, std::memory_order_relaxed); }
   void model_version(int version) { model_version_.store(version, std::memory_order_relaxed); }
@@ -36,7 +41,8 @@ class RECRL_API Metrics {
     std::atomic<std::uint64_t> micros_sum{0};
   };
   std::array<PerEndpoint, kEndpoints> endpoints_;
-  std::atomic<std::uint64_t> decisions_{0}, explored_{0}, rewards_{0}, shed_{0};
+  std::atomic<std::uint64_t> decisions_{0}, explored_{0}, rewards_{0}, shed_{0}, shadow_{0},
+      shadow_agreed_{0};
   std::atomic<int> model_version_{0};
 };
 

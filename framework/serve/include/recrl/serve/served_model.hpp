@@ -39,6 +39,8 @@ class RECRL_API ServedModel {
               const plugin::PluginRegistry& registry, const ExplainSettings& explain = {});
 
   int version() const { return version_; }
+  // Numbers the model; only before it is shared with request threads.
+  void set_version(int version) { version_ = version; }
   const std::string& source() const { return source_; }
   const PolicyRecord& record() const { return record_; }
   const EnvSpec& spec() const { return spec_; }

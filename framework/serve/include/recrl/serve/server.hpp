@@ -10,6 +10,7 @@
 #include "recrl/core/export.hpp"
 #include "recrl/loader/registry.hpp"
 #include "recrl/serve/served_model.hpp"
+#include "recrl/stats/off_policy.hpp"
 #include "recrl/store/decision_log.hpp"
 
 namespace recrl::serve {
@@ -33,6 +34,15 @@ struct ServeOptions {
   std::vector<double> weights;
   bool durable = false;  // synchronous=FULL: also survive a power loss
   ExplainSettings explain;
+  // --learn: a bandit policy learns from the rewards of its decisions, a new version every
+  // learn_every.
+  bool learn = false;
+  std::chrono::milliseconds learn_every{1000};
+  // How a candidate model (POST /v1/models, SIGHUP) takes over: at once, or only when its
+  // off-policy estimate's lower bound on the log is not below the live model's estimate.
+  enum class Promotion { Always, Ope };
+  Promotion promote = Promotion::Always;
+  stats::OpeEstimator promote_estimator = stats::OpeEstimator::Dr;
 };
 
 // True for an address only this machine can reach (127.0.0.0/8, ::1, localhost).
@@ -43,14 +53,18 @@ RECRL_API bool is_loopback(const std::string& address);
 // written by its own thread (DecisionJournal).
 class RECRL_API Server {
  public:
-  // Opens (or creates) the decision log and binds the address; throws ConfigError for options
-  // that do not go together, StoreError for a log that cannot be used, Error for an address
-  // that cannot be bound.
-  Server(ServeOptions options, std::unique_ptr<ServedModel> model,
+  // Opens (or creates) the decision log and binds the address; serves `policy` (`source` names
+  // it: "file p.recrl") as the log's next model version. Throws ConfigError for options that do
+  // not go together, DataError for a policy that cannot be served, StoreError for a log that
+  // cannot be used, Error for an address that cannot be bound.
+  Server(ServeOptions options, PolicyRecord policy, const std::string& source,
          const plugin::PluginRegistry& registry);
   ~Server();
 
   int port() const;
+  // A candidate read from `policy_file` (SIGHUP), promoted as POST /v1/models would; the
+  // verdict in a sentence.
+  std::string reload(const std::filesystem::path& policy_file);
   // Serves until stop(); then in-flight requests finish and the log is flushed and closed.
   void run();
   // Safe from any thread (a signal watcher).

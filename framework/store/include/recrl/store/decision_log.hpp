@@ -39,6 +39,11 @@ struct LoggedDecision {
   bool deferred = false;  // awaiting activation: not in the log's joined view until activated
   std::vector<float> context;
   std::vector<float> probabilities;
+  // What a model in shadow mode would have chosen (not served): its version (0 for none), its
+  // draw and its distribution.
+  int shadow_version = 0;
+  int shadow_action = -1;
+  std::vector<float> shadow_probabilities;
 };
 
 struct LoggedReward {
@@ -105,10 +110,8 @@ class RECRL_API DecisionLog {
   std::unique_ptr<Impl> impl_;
 };
 
-// Reads a decision log's complete decisions in logging order, with seq > `after_seq`: those
-// activated whose reward is settled at `now_ms` (their window closed, or, aggregating the
-// earliest, one reward received). Decisions still waiting for their reward or activation are
-// left out, so that the log never shows a default reward that a late reward would change.
+// Reads a decision log with its rewards joined (docs/serving.md), on a connection of its own
+// (a server may be writing the log meanwhile).
 class RECRL_API DecisionLogReader {
  public:
   explicit DecisionLogReader(const std::filesystem::path& file);
@@ -117,16 +120,25 @@ class RECRL_API DecisionLogReader {
   ~DecisionLogReader();
 
   const DecisionLogSchema& schema() const;
-  // Calls `visit` for each settled decision after `after_seq` (at most `limit`, 0 for all);
-  // returns how many.
-  std::size_t read(std::int64_t after_seq, std::int64_t now_ms, std::size_t limit,
-                   const std::function<void(const JoinedDecision&)>& visit);
+  // Calls `visit` for each decision settled at `now_ms`, in logging order: activated, and its
+  // window closed or, aggregating the earliest, a reward received. Decisions still waiting for
+  // their reward or activation are left out, so that no default reward is shown that a late
+  // reward would change. Returns how many.
+  std::size_t read_settled(std::int64_t now_ms,
+                           const std::function<void(const JoinedDecision&)>& visit);
+  // Calls `visit` for each decision whose window closed in (after_ms, until_ms], by model
+  // versions from `min_model_version`, in order of closing: what an online learner has not
+  // seen yet when it last read up to after_ms.
+  std::size_t read_closed(std::int64_t after_ms, std::int64_t until_ms, int min_model_version,
+                          const std::function<void(const JoinedDecision&)>& visit);
   std::vector<LoggedModel> models();
   // Counts for a summary: decisions logged, rewards received.
   std::int64_t decision_count();
   std::int64_t reward_count();
 
  private:
+  std::size_t read_joined(const std::string& sql, const std::vector<std::int64_t>& binds,
+                          const std::function<void(const JoinedDecision&)>& visit);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
