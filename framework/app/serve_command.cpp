@@ -75,7 +75,8 @@ int serve_command(const std::vector<std::string>& args) {
                                                 "connections served at once (default 32)")(
       "queue", po::value(&o.queue),
       "connections that may wait for a thread; beyond, 503 (default 256)")(
-      "body-limit", po::value(&o.body_limit), "largest request body in bytes (default 65536)")(
+      "body-limit", po::value(&o.body_limit),
+      "largest request body in bytes (default 65536; /v1/rank:batch takes 64 times that)")(
       "timeout", po::value(&timeout_seconds),
       "seconds to read a request or write an answer, and to keep an idle connection (default 5)")(
       "exploration-floor", po::value(&o.exploration.floor),

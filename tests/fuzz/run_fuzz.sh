@@ -4,7 +4,7 @@
 #
 # usage: run_fuzz.sh FUZZER NAME SECONDS PROJECT_DIR RECRL
 #   FUZZER  the fuzz_<NAME> executable;  NAME  experiment, users_csv, user_string, policy_file,
-#   store_open, checkpoint or log;  SECONDS  how long (RECRL_FUZZ_SECONDS in the environment wins);
+#   store_open, checkpoint, log or serve_request;  SECONDS  how long (RECRL_FUZZ_SECONDS in the environment wins);
 #   PROJECT_DIR  the source tree;
 #   RECRL  the recrl executable of the same build (writes the policy and store seeds).
 # Exit status 0 when nothing was found. A finding leaves crash-*/leak-*/timeout-* files in the
@@ -21,6 +21,12 @@ case "$name" in
     cp "$project"/tests/config/fixtures/*.yaml "$project"/experiments/*.yaml "$seeds/" ;;
   users_csv)
     cp "$project"/tests/env/fixtures/*.csv "$seeds/" ;;
+  serve_request)
+    # A rank, a batch and a reward body, each behind the byte that picks its parser.
+    ctx='"context":{"recency":12,"frequency":3,"monetary_value":250,"engagement_score":0.7,"discount_sensitive":1,"free_shipping_preferred":0,"email_opens":0.87,"sms_response":0.1,"push_response":0.2,"last_purchase_days":30}'
+    printf '\x00{"eventId":"e-1",%s,"excludedActions":[0,"[reminder, 0%%, push]"],"explain":true}' "$ctx" > "$seeds/rank"
+    printf '\x01{"requests":[{%s},{"eventId":"b",%s}]}' "$ctx" "$ctx" > "$seeds/batch"
+    printf '\x02{"components":{"click":1,"revenue":12.5}}' > "$seeds/reward" ;;
   user_string)
     printf '%s' "recency=15,frequency=3,monetary_value=200,engagement_score=0.78,discount_sensitive=1,free_shipping_preferred=0,email_opens=0.87,sms_response=0.12,push_response=0.05,last_purchase_days=8" > "$seeds/user"
     printf '%s' "recency=1,frequency=0x1p3" > "$seeds/hex" ;;

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "cli.hpp"
@@ -78,4 +79,31 @@ TEST_CASE("recrl report refuses a missing store an unknown experiment and no fin
     CHECK(result.status == 2);
     check_one_line(result.err, "experiment");
   }
+}
+
+TEST_CASE("recrl report explains each policy's choices over held-out customers", "[report][cli]") {
+  const auto dir = scratch_dir("report_cli_explained");
+  {
+    std::ofstream yaml(dir / "tiny.yaml");
+    yaml << "name: tiny\nenv: {plugin: recommendation}\nreward: {plugin: seed_rules}\n"
+            "algorithms:\n  - {plugin: random}\n"
+            "  - {plugin: linucb, n_envs: 1, normalize_observations: false}\n"
+            "seeds: [0]\ntrain: {timesteps: 500}\neval: {episodes: 20}\noutput: out\n";
+  }
+  REQUIRE(run_recrl("run tiny.yaml --db tiny.db -q", dir).status == 0);
+  const CommandResult result =
+      run_recrl("report tiny --db tiny.db --out r.html --explain-customers 30", dir);
+  INFO(result.err);
+  REQUIRE(result.status == 0);
+  const std::string html = read_text(dir / "r.html");
+  const auto view = html.find("<h2>Why the policies choose what they do</h2>");
+  REQUIRE(view != std::string::npos);
+  // linucb is explained over the 30 customers; random has no scores to explain.
+  CHECK(html.find("<h3>linucb</h3>", view) != std::string::npos);
+  CHECK(html.find("all decisions (30)", view) != std::string::npos);
+  CHECK(html.find("<h3>random</h3>", view) == std::string::npos);
+  const CommandResult without =
+      run_recrl("report tiny --db tiny.db --out plain.html --explain-customers 0", dir);
+  REQUIRE(without.status == 0);
+  CHECK(read_text(dir / "plain.html").find("Why the policies") == std::string::npos);
 }

@@ -119,9 +119,11 @@ TEST_CASE("rewards join their decisions and the log feeds recrl ope", "[serve]")
     const auto late = s.post("/v1/events/ev2/reward", R"({"value":1})");
     CHECK(late->status == 409);
     const json metrics = s.client->Get("/metrics")->body;
-    CHECK_THAT(metrics.get<std::string>(), Catch::Contains("recrl_decisions_total 40") &&
-                                               Catch::Contains("recrl_rewards_joined_total 20") &&
-                                               Catch::Contains("recrl_model_version 1"));
+    CHECK_THAT(metrics.get<std::string>(),
+               Catch::Contains("recrl_requests_total{endpoint=\"rank\",code=\"2xx\"} 40") &&
+                   Catch::Contains("recrl_decisions_total 40") &&
+                   Catch::Contains("recrl_rewards_joined_total 20") &&
+                   Catch::Contains("recrl_model_version 1"));
   }
   const auto log = recrl::logs::read_log(dir / "serve.db", recrl::logs::LogFormat::Recrl);
   REQUIRE(log.rows() == 40);

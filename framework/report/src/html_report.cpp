@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <ctime>
 #include <map>
+#include <numeric>
 
 #include <fmt/format.h>
 
@@ -318,6 +319,55 @@ std::string off_policy(const ReportData& data) {
          "judged run's final eval reward on its simulator.</p>\n";
 }
 
+// Which features each policy's choices hang on: a table per policy, features by their mean
+// |contribution| over all decisions, then per chosen action; a cell's shade is its share of the
+// table's largest value.
+std::string feature_importance(const ReportData& data) {
+  if (data.importance.empty()) return "";
+  std::string out = "<h2>Why the policies choose what they do</h2>\n";
+  for (const FeatureImportance& f : data.importance) {
+    const std::string name =
+        f.variant.empty() ? f.algorithm : fmt::format("{} ({})", f.algorithm, f.variant);
+    std::vector<std::size_t> order(f.features.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return f.overall[a] > f.overall[b]; });
+    std::vector<std::size_t> shown;  // actions chosen at least once
+    for (std::size_t a = 0; a < f.actions.size(); ++a)
+      if (f.chosen[a] > 0) shown.push_back(a);
+    double largest = 0;
+    for (std::size_t i = 0; i < f.features.size(); ++i) {
+      largest = std::max(largest, f.overall[i]);
+      for (const std::size_t a : shown) largest = std::max(largest, f.by_action[i][a]);
+    }
+    const auto cell = [&](double v) {
+      const double shade = largest > 0 ? v / largest : 0;
+      return fmt::format(
+          "<td class=\"num\" style=\"background: rgba(31, 119, 180, {:.2f})\">{:.3f}</td>",
+          0.6 * shade, v);
+    };
+    out += fmt::format(
+        "<h3>{}</h3>\n<table class=\"comparison\">\n<tr><th>feature</th>"
+        "<th>all decisions ({})</th>",
+        escape_markup(name), f.customers);
+    for (const std::size_t a : shown)
+      out += fmt::format("<th>{} ({})</th>", escape_markup(f.actions[a]), f.chosen[a]);
+    out += "</tr>\n";
+    for (const std::size_t i : order) {
+      out += "<tr><td>" + escape_markup(f.features[i]) + "</td>" + cell(f.overall[i]);
+      for (const std::size_t a : shown) out += cell(f.by_action[i][a]);
+      out += "</tr>\n";
+    }
+    out += "</table>\n";
+  }
+  return out +
+         "<p class=\"note\">Mean |contribution| of each feature to the chosen action's score "
+         "margin over the runner-up (exact Shapley values, docs/explain.md), over held-out "
+         "customers drawn from the environment: over all of them, then over those who got each "
+         "action (how many, in brackets). One run's policy per algorithm (the first seed); "
+         "policies without action scores (random) are left out.</p>\n";
+}
+
 }  // namespace
 
 std::string render_report(const ReportData& data) {
@@ -337,6 +387,7 @@ std::string render_report(const ReportData& data) {
   out += final_scores(data, colours);
   out += chosen_actions(data, colours);
   out += off_policy(data);
+  out += feature_importance(data);
   return out + "</body>\n</html>\n";
 }
 

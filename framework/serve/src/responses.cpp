@@ -70,8 +70,9 @@ void write_decision(std::string& out, const store::LoggedDecision& d,
 void append_explanation(std::string& out, const Explanation& e, int model_version) {
   nlohmann::json contributions = nlohmann::json::array();
   for (const FeatureContribution& c : e.contributions)
+    // A feature's value as the float it is (0.87, not 0.8700000047683716).
     contributions.push_back({{"feature", c.feature},
-                             {"value", c.value},
+                             {"value", std::stod(fmt::format("{}", static_cast<float>(c.value)))},
                              {"backgroundMean", c.background_mean},
                              {"contribution", c.contribution}});
   nlohmann::json j = {{"score", "the chosen action's score minus the runner-up's"},

@@ -106,6 +106,22 @@ void decide(Scorer& scorer, const Vector& context, std::span<const char> exclude
     scorer.probabilities.setZero(static_cast<Eigen::Index>(k), 1);
     scorer.probabilities(scorer.greedy[0], 0) = 1;
   }
+  // A policy that puts all its mass on excluded actions (a greedy bandit whose first choice
+  // was excluded) chooses among the rest by its scores: its best allowed action, not a uniform
+  // draw.
+  double allowed_mass = 0;
+  for (std::size_t a = 0; a < k; ++a)
+    if (!excluded[a]) allowed_mass += scorer.probabilities(static_cast<Eigen::Index>(a), 0);
+  if (!(allowed_mass > 0) && policy.algorithm().action_scores(batch, scorer.scores)) {
+    int best = -1;
+    for (std::size_t a = 0; a < k; ++a) {
+      if (excluded[a]) continue;
+      const auto i = static_cast<Eigen::Index>(a);
+      if (best < 0 || scorer.scores(i, 0) > scorer.scores(best, 0)) best = static_cast<int>(i);
+    }
+    scorer.probabilities.setZero();
+    scorer.probabilities(best, 0) = 1;
+  }
   out.probabilities.resize(k);
   out.greedy = served_distribution({scorer.probabilities.data(), k}, excluded, exploration.floor,
                                    out.probabilities);

@@ -83,7 +83,8 @@ void Server::Impl::routes() {
         spdlog::error("{}", e.what());
         error_answer(res, 503, "", "the decision log cannot be written; nothing was logged");
       }
-      metrics.request(endpoint, res.status,
+      // A handler that sets no status answers 200 (the library fills it in afterwards).
+      metrics.request(endpoint, res.status < 0 ? 200 : res.status,
                       std::chrono::duration<double>(Clock::now() - began).count());
     };
   };
@@ -139,6 +140,10 @@ void Server::Impl::routes() {
       error_answer(res, 413, "",
                    fmt::format("the request body is over the server's limit of {} bytes",
                                options.body_limit * kBatchBodyFactor));
+    else if (res.status == 400)
+      error_answer(res, 400, "",
+                   "the HTTP request could not be read: a malformed request line or header, or "
+                   "a POST without a body (send an empty one: Content-Length: 0, curl -d '')");
     else
       error_answer(res, res.status, "", "the request was refused");
   });

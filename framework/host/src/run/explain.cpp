@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <map>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -57,14 +58,62 @@ ShapleyValues shapley_values(const Vector& x, const Matrix& background, const Ba
   return out;
 }
 
-Matrix sampled_background(Recommender& policy, int count) {
+namespace {
+
+// `count` customers from the policy's environment, drawn from a stream of their own (apart
+// from training's and evaluation's), named by `stream`.
+Matrix drawn_customers(Recommender& policy, int count, std::uint64_t stream) {
   if (!policy.has_simulator()) return Matrix();
-  const EnvSpec& spec = policy.spec();
-  Matrix users(spec.observation.size, count);
-  // A stream of its own, apart from training's and evaluation's.
-  Rng rng(derive_seed(policy.record().seed, Stream::User, 0x6578706c61696eull));  // "explain"
+  Matrix users(policy.spec().observation.size, count);
+  Rng rng(derive_seed(policy.record().seed, Stream::User, stream));
   for (int j = 0; j < count; ++j) policy.environment().reset(rng, users.col(j));
   return users;
+}
+
+}  // namespace
+
+Matrix sampled_background(Recommender& policy, int count) {
+  return drawn_customers(policy, count, 0x6578706c61696eull);  // "explain"
+}
+
+report::FeatureImportance feature_importance(Recommender& policy, int customers, int k) {
+  check_explainable(policy);
+  const EnvSpec& spec = policy.spec();
+  const Matrix users = drawn_customers(policy, customers, 0x68656c646f7574ull);  // "heldout"
+  const Matrix background =
+      prototypes(sampled_background(policy, kImportanceSample), k, policy.record().seed);
+  RECRL_ASSERT(users.cols() > 0, "feature_importance: a policy with a simulator");
+  const auto features = static_cast<std::size_t>(spec.observation.size);
+  const auto actions = static_cast<std::size_t>(spec.action.size);
+  report::FeatureImportance out;
+  out.customers = customers;
+  out.features = spec.observation.labels;
+  out.actions = spec.action.labels;
+  out.overall.assign(features, 0);
+  out.by_action.assign(features, std::vector<double>(actions, 0));
+  out.chosen.assign(actions, 0);
+  std::map<std::string, std::size_t> index;
+  for (std::size_t i = 0; i < features; ++i) index[out.features[i]] = i;
+  const std::vector<Recommendation> decisions = policy.recommend(users);
+  ExplainBuffers buffers;
+  for (Eigen::Index j = 0; j < users.cols(); ++j) {
+    const int action = decisions[static_cast<std::size_t>(j)].action;
+    const Explanation e =
+        explain_decision(policy, users.col(j), action, std::nullopt, {}, background, buffers);
+    const auto a = static_cast<std::size_t>(action);
+    ++out.chosen[a];
+    for (const FeatureContribution& c : e.contributions) {
+      const std::size_t i = index.at(c.feature);
+      out.overall[i] += std::abs(c.contribution);
+      out.by_action[i][a] += std::abs(c.contribution);
+    }
+  }
+  for (std::size_t i = 0; i < features; ++i) {
+    out.overall[i] /= static_cast<double>(customers);
+    for (std::size_t a = 0; a < actions; ++a)
+      if (out.chosen[a] > 0) out.by_action[i][a] /= out.chosen[a];
+  }
+  return out;
 }
 
 namespace {
@@ -257,15 +306,21 @@ std::string explanation_card(const Explanation& e, int top) {
   };
   std::string card = fmt::format("Why {}:\n", e.label);
   if (e.probability) {
-    card += fmt::format("  chosen with probability {:.3f} when exploring\n", *e.probability);
+    card += fmt::format("  chosen with probability {:.3f}\n", *e.probability);
   }
   if (e.runner_up == e.action) {
     card += "  the only action the request allowed\n";
-  } else {
+  } else if (e.margin >= 0) {
     card += fmt::format(
         "  ahead of the runner-up {} by {:.3f} in the policy's score (a typical customer: "
         "{:.3f})\n",
         e.runner_up_label, e.margin, e.base_margin);
+  } else {
+    // Drawn while exploring: the policy itself ranks the runner-up first.
+    card += fmt::format(
+        "  an exploring draw: behind the policy's choice {} by {:.3f} in its score (a typical "
+        "customer: {:.3f})\n",
+        e.runner_up_label, -e.margin, -e.base_margin);
   }
   card += "  for:     " + listed(true) + "\n";
   card += "  against: " + listed(false) + "\n";

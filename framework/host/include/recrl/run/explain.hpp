@@ -10,6 +10,7 @@
 
 #include "recrl/core/export.hpp"
 #include "recrl/core/types.hpp"
+#include "recrl/report/report_data.hpp"
 #include "recrl/run/recommend.hpp"
 
 namespace recrl {
@@ -94,6 +95,13 @@ RECRL_API Explanation explain_decision(Recommender& policy, const Vector& user, 
 RECRL_API std::vector<Explanation> explain_decisions(Recommender& policy, const Matrix& users,
                                                      const std::vector<Recommendation>& decisions,
                                                      const Matrix& background);
+
+// The report's global view (recrl report): the policy's greedy choice for `customers` held-out
+// customers drawn from its environment, each explained against `k` prototypes of 256 others;
+// the mean |contribution| of each feature, overall and per chosen action. Throws ConfigError for
+// a policy that cannot be explained; only for a policy with a simulator.
+inline constexpr int kImportanceSample = 256;
+RECRL_API report::FeatureImportance feature_importance(Recommender& policy, int customers, int k);
 
 // The "why this offer" card of one explanation, in plain words (docs/explain.md).
 RECRL_API std::string explanation_card(const Explanation& e, int top = 3);

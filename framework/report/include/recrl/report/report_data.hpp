@@ -30,6 +30,21 @@ struct RECRL_API AlgorithmResult {
   bool is_oracle() const { return plugin == "oracle"; }
 };
 
+// Which features one policy's choices hang on, over held-out customers (docs/explain.md): the
+// mean |Shapley contribution| of each feature to the chosen action's margin, over all the
+// decisions and per chosen action.
+struct RECRL_API FeatureImportance {
+  std::string variant;  // empty outside a sweep
+  std::string algorithm;
+  std::string run_id;  // the run whose policy was explained
+  int customers = 0;
+  std::vector<std::string> features;
+  std::vector<std::string> actions;
+  std::vector<double> overall;                 // [feature]
+  std::vector<std::vector<double>> by_action;  // [feature][action]; 0 where never chosen
+  std::vector<int> chosen;                     // [action]: how many customers got it
+};
+
 // Everything `recrl report` draws, read from a store. Deterministic: the same store gives the
 // same data, intervals included (the comparison table's bootstrap has a fixed seed).
 struct RECRL_API ReportData {
@@ -45,6 +60,8 @@ struct RECRL_API ReportData {
   std::vector<std::string> verdicts;
   // Off-policy evaluations recorded with the experiment (`recrl ope --record` or `--run`).
   std::vector<store::OffPolicyRow> off_policy;
+  // Filled by the caller (recrl report explains the policies it can): one per algorithm.
+  std::vector<FeatureImportance> importance;
 
   // More than one variant: only then do tables and plots name them.
   bool has_variants() const { return variants.size() > 1; }

@@ -18,7 +18,7 @@ namespace recrl::serve {
 struct RECRL_API Scorer {
   explicit Scorer(std::unique_ptr<Recommender> p);
   std::unique_ptr<Recommender> policy;
-  Matrix raw, seen, probabilities;
+  Matrix raw, seen, probabilities, scores;
   std::vector<int> greedy;
   ExplainBuffers explain;
 };
@@ -96,7 +96,8 @@ struct RankDecision {
 
 // The served distribution from the policy's (`policy`, K entries, possibly one-hot): zero on
 // excluded actions, renormalised over the allowed ones (uniform there when the policy put no
-// mass on them), mixed with the uniform by `floor`. Returns the greedy action: the allowed one
+// mass on them; decide() first turns to the policy's scores then), mixed with the uniform by
+// `floor`. Returns the greedy action: the allowed one
 // the policy gives most (the lowest index on ties).
 RECRL_API int served_distribution(std::span<const float> policy, std::span<const char> excluded,
                                   double floor, std::span<float> out);
