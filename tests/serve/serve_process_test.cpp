@@ -83,22 +83,36 @@ std::size_t missing_from_log(const std::filesystem::path& db, const std::vector<
   return missing;
 }
 
+// recrl serve on a fitted policy in `dir`: its process and port.
+std::pair<pid_t, int> start_server(const std::filesystem::path& dir) {
+  fit_policy(dir);
+  const pid_t pid = recrl::test::start_recrl(
+      dir, {"serve", "--policy", "p.recrl", "--port", "0", "--db", "serve.db"});
+  return {pid, announced_port(dir)};
+}
+
+// A server ranking for `clients` clients, sent `signal` after `ms`: its exit status, and the
+// event ids it acknowledged.
+std::pair<int, std::vector<std::string>> signal_under_load(const std::filesystem::path& dir,
+                                                           int signal, int clients, int ms) {
+  const auto [pid, port] = start_server(dir);
+  std::atomic<bool> stop = false;
+  std::vector<std::string> acknowledged;
+  std::thread load([&, port = port] { acknowledged = rank_until(port, stop, clients); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  ::kill(pid, signal);
+  const int status = recrl::test::wait_for(pid);
+  stop = true;
+  load.join();
+  return {status, acknowledged};
+}
+
 }  // namespace
 
 TEST_CASE("kill -9 under load loses no acknowledged decision", "[serve][process]") {
   const auto dir = recrl::test::scratch_dir("serve_kill");
-  fit_policy(dir);
-  const pid_t pid = recrl::test::start_recrl(
-      dir, {"serve", "--policy", "p.recrl", "--port", "0", "--db", "serve.db"});
-  const int port = announced_port(dir);
-  std::atomic<bool> stop = false;
-  std::vector<std::string> acknowledged;
-  std::thread load([&] { acknowledged = rank_until(port, stop, 4); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  ::kill(pid, SIGKILL);
-  CHECK(recrl::test::wait_for(pid) == 128 + SIGKILL);
-  stop = true;
-  load.join();
+  const auto [status, acknowledged] = signal_under_load(dir, SIGKILL, 4, 500);
+  CHECK(status == 128 + SIGKILL);
   INFO(acknowledged.size() << " decisions acknowledged before the kill");
   REQUIRE(acknowledged.size() > 50);
   CHECK(missing_from_log(dir / "serve.db", acknowledged) == 0);
@@ -106,18 +120,8 @@ TEST_CASE("kill -9 under load loses no acknowledged decision", "[serve][process]
 
 TEST_CASE("SIGTERM drains requests and closes the log", "[serve][process]") {
   const auto dir = recrl::test::scratch_dir("serve_term");
-  fit_policy(dir);
-  const pid_t pid = recrl::test::start_recrl(
-      dir, {"serve", "--policy", "p.recrl", "--port", "0", "--db", "serve.db"});
-  const int port = announced_port(dir);
-  std::atomic<bool> stop = false;
-  std::vector<std::string> acknowledged;
-  std::thread load([&] { acknowledged = rank_until(port, stop, 2); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  ::kill(pid, SIGTERM);
-  CHECK(recrl::test::wait_for(pid) == 0);
-  stop = true;
-  load.join();
+  const auto [status, acknowledged] = signal_under_load(dir, SIGTERM, 2, 300);
+  CHECK(status == 0);
   REQUIRE_FALSE(acknowledged.empty());
   CHECK(missing_from_log(dir / "serve.db", acknowledged) == 0);
   std::ifstream out(dir / "stdout.txt");
@@ -160,10 +164,7 @@ TEST_CASE("recrl serve refuses bad options before listening", "[serve][hostile]"
 
 TEST_CASE("SIGHUP reads the policy file again as a candidate", "[serve][process]") {
   const auto dir = recrl::test::scratch_dir("serve_hup");
-  fit_policy(dir);
-  const pid_t pid = recrl::test::start_recrl(
-      dir, {"serve", "--policy", "p.recrl", "--port", "0", "--db", "serve.db"});
-  const int port = announced_port(dir);
+  const auto [pid, port] = start_server(dir);
   httplib::Client client("127.0.0.1", port);
   CHECK_THAT(client.Get("/v1/model")->body, Catch::Contains("\"version\":1"));
   ::kill(pid, SIGHUP);

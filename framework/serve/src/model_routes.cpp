@@ -1,8 +1,6 @@
 // Models of recrl serve (docs/serving.md): candidates uploaded (POST /v1/models) or re-read
 // (SIGHUP), promoted at once or on the evidence of the log (--promote ope), shadow mode, and
 // the versions the online learner publishes.
-#include <unistd.h>
-
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -14,26 +12,6 @@
 namespace recrl::serve {
 
 namespace {
-
-// A folder of its own under the system's temporary folder, removed with it.
-class ScratchFolder {
- public:
-  ScratchFolder() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "recrl-promote-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr)
-      throw Error("error: serve: cannot make a temporary folder to judge a candidate in");
-    path_ = pattern;
-  }
-  ~ScratchFolder() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 nlohmann::json estimate_json(const stats::OpeEstimate& e) {
   nlohmann::json j = {{"value", e.value}};
@@ -81,15 +59,13 @@ nlohmann::json Server::Impl::promote(std::shared_ptr<const ServedModel> candidat
     return verdict;
   }
   const auto current = live.get();
-  ScratchFolder folder;
-  const auto candidate_file = folder.path() / "candidate.recrl";
-  const auto live_file = folder.path() / "live.recrl";
-  write_policy_file(candidate_file, candidate->record());
-  write_policy_file(live_file, current->record());
   OffPolicyRequest request;
   request.log = options.db;
-  request.targets = {{OffPolicyTarget::Kind::Policy, candidate_file},
-                     {OffPolicyTarget::Kind::Policy, live_file}};
+  const auto judged = [](const ServedModel& m) {
+    return OffPolicyTarget{OffPolicyTarget::Kind::Policy, fmt::format("version {}", m.version()),
+                           std::make_shared<const PolicyRecord>(m.record())};
+  };
+  request.targets = {judged(*candidate), judged(*current)};
   // The distributions the two draw from while serving (before the exploration floor).
   request.mode = ActMode::Explore;
   request.estimators = {options.promote_estimator};

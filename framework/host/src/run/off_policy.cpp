@@ -37,16 +37,21 @@ Eigen::MatrixXd policy_probabilities(const std::filesystem::path& policy,
                                      const plugin::PluginRegistry& registry,
                                      const logs::LogData& log, ActMode mode) {
   Recommender target(policy, registry);
+  return policy_probabilities(target, policy.string(), log, mode);
+}
+
+Eigen::MatrixXd policy_probabilities(Recommender& target, const std::string& name,
+                                     const logs::LogData& log, ActMode mode) {
   const EnvSpec& spec = target.spec();
   // The policy's features, in its order, from the log's columns.
   std::vector<Eigen::Index> rows;
-  for (const std::string& name : spec.observation.labels) {
-    const auto found = std::find(log.features.begin(), log.features.end(), name);
+  for (const std::string& feature : spec.observation.labels) {
+    const auto found = std::find(log.features.begin(), log.features.end(), feature);
     if (found == log.features.end()) {
-      throw DataError({policy.string(), 0, 0},
+      throw DataError({name, 0, 0},
                       fmt::format("the policy reads feature '{}', which the log has no x.{} "
                                   "column for (its features: {})",
-                                  name, name, fmt::join(log.features, ", ")));
+                                  feature, feature, fmt::join(log.features, ", ")));
     }
     rows.push_back(found - log.features.begin());
   }
@@ -87,9 +92,15 @@ std::vector<OffPolicyReport> evaluate_off_policy(const OffPolicyRequest& request
   Eigen::MatrixXd q_hat, truth;
   std::vector<OffPolicyReport> reports;
   for (const OffPolicyTarget& t : request.targets) {
-    const Eigen::MatrixXd target = t.kind == OffPolicyTarget::Kind::Policy
-                                       ? policy_probabilities(t.file, registry, log, request.mode)
-                                       : logs::read_target_probabilities(t.file, log.rows());
+    Eigen::MatrixXd target;
+    if (t.kind == OffPolicyTarget::Kind::Probabilities) {
+      target = logs::read_target_probabilities(t.file, log.rows());
+    } else if (t.record) {
+      Recommender policy(*t.record, t.file.string(), registry);
+      target = policy_probabilities(policy, t.file.string(), log, request.mode);
+    } else {
+      target = policy_probabilities(t.file, registry, log, request.mode);
+    }
     const auto n_actions = static_cast<int>(target.rows());
     if (log.max_action >= n_actions) {
       throw DataError({request.log.string(), 0, 0},

@@ -247,14 +247,14 @@ struct DecisionLog::Impl {
   }
 
   // Copies the WAL's pages into the database file every second, on a connection of its own, so
-  // that no append waits for it (SQLite's automatic checkpoint would run inside a commit,
-  // holding up every request waiting on that commit). A checkpoint beside a writer that never
-  // pauses never finishes, and the WAL would grow without end: once it holds kRestartFrames,
-  // the pages written meanwhile are copied in a second pass with writes held, a pause of a
-  // few milliseconds after which the next commit starts the WAL over.
+  // that no append waits for it (SQLite's automatic checkpoint runs inside a commit, holding up
+  // every request waiting on that commit). The WAL starts over once a checkpoint has caught up
+  // with the writes, which traffic with any lull allows; under writes that never pause it would
+  // grow without end, so past kRestartFrames the pages written meanwhile are copied in a second
+  // pass with writes held: a pause of the order of a disk sync, rare (bench/README.md).
   void start_checkpoints() {
     db.exec("PRAGMA wal_autocheckpoint = 0");
-    constexpr std::int64_t kRestartFrames = 65536;  // 64 MiB of 1 KiB pages
+    constexpr std::int64_t kRestartFrames = 1 << 20;  // 1 GiB of 1 KiB pages
     checkpointer = std::thread([this] {
       try {
         Connection own(path, Connection::Mode::read_write_create, kBusyTimeout);

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -11,6 +12,8 @@
 #include "recrl/core/export.hpp"
 #include "recrl/loader/registry.hpp"
 #include "recrl/logs/log_reader.hpp"
+#include "recrl/run/policy_file.hpp"
+#include "recrl/run/recommend.hpp"
 #include "recrl/stats/off_policy.hpp"
 
 namespace recrl {
@@ -21,6 +24,9 @@ struct OffPolicyTarget {
   enum class Kind { Policy, Probabilities };
   Kind kind = Kind::Policy;
   std::filesystem::path file;
+  // A policy already in memory (recrl serve's models), read instead of `file`, which then only
+  // names it.
+  std::shared_ptr<const PolicyRecord> record = nullptr;
 };
 
 // `recrl ope`: target policies judged on a log (docs/logs.md, docs/ope.md).
@@ -62,6 +68,9 @@ RECRL_API Eigen::MatrixXd fit_reward_model(const logs::LogData& log, int n_actio
 // features are found by name among the log's x.<feature> columns.
 RECRL_API Eigen::MatrixXd policy_probabilities(const std::filesystem::path& policy,
                                                const plugin::PluginRegistry& registry,
+                                               const logs::LogData& log, ActMode mode);
+// The same for a policy already loaded (`name` in messages).
+RECRL_API Eigen::MatrixXd policy_probabilities(Recommender& policy, const std::string& name,
                                                const logs::LogData& log, ActMode mode);
 
 // One report per target, in order. The log is read once; the reward model is fitted once (per
