@@ -353,3 +353,59 @@ TEST_CASE("serve --learn publishes versions learned from the rewards", "[serve][
   const json d = body_of(s.post("/v1/rank", R"({"context":{"f":1,"g":0.5}})"));
   CHECK(d["ranking"][0]["index"] == 1);
 }
+
+TEST_CASE("connections beyond the threads and the queue are shed with 503", "[serve]") {
+  const auto dir = recrl::test::scratch_dir("serve_shed");
+  recrl::serve::ServeOptions o;
+  o.queue = 0;
+  RunningServer s(dir, o);  // 4 threads
+  // Four kept-alive connections hold the four threads.
+  std::vector<std::unique_ptr<httplib::Client>> holders;
+  for (int i = 0; i < 4; ++i) {
+    holders.push_back(std::make_unique<httplib::Client>("127.0.0.1", s.server->port()));
+    holders.back()->set_keep_alive(true);
+    REQUIRE(holders.back()->Get("/v1/health")->status == 200);
+  }
+  httplib::Client late("127.0.0.1", s.server->port());
+  const auto shed = late.Get("/v1/health");
+  REQUIRE(shed);
+  CHECK(shed->status == 503);
+  CHECK(shed->get_header_value("Retry-After") == "1");
+  CHECK(body_of(shed).contains("error"));
+  CHECK_THAT(holders[0]->Get("/metrics")->body, Catch::Contains("recrl_shed_total 1"));
+  // Once a connection closes its thread serves again.
+  holders.clear();
+  bool served = false;
+  for (int i = 0; i < 50 && !served; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    httplib::Client again("127.0.0.1", s.server->port());
+    const auto r = again.Get("/v1/health");
+    served = r && r->status == 200;
+  }
+  CHECK(served);
+}
+
+TEST_CASE("a greedy policy whose choice is excluded serves its next best", "[serve]") {
+  const auto dir = recrl::test::scratch_dir("serve_next_best");
+  // Three actions paying 1, 0.5 and 0: linucb ranks them a, b, c.
+  std::ofstream log(dir / "three.csv");
+  log << "x.f,action,action_label,propensity,reward\n";
+  for (int i = 0; i < 30; ++i)
+    log << (i % 2) << "," << i % 3 << ",["
+        << "abc"[i % 3] << "],0.3333,"
+        << (i % 3 == 0   ? 1
+            : i % 3 == 1 ? 0.5
+                         : 0)
+        << "\n";
+  log.close();
+  REQUIRE(
+      recrl::test::run_recrl("fit --log three.csv --algorithm linucb --out p.recrl", dir).status ==
+      0);
+  RunningServer s(dir);
+  const json all = body_of(s.post("/v1/rank", R"({"context":{"f":1}})"));
+  CHECK(all["ranking"][0]["label"] == "[a]");
+  const json d = body_of(s.post("/v1/rank", R"({"context":{"f":1},"excludedActions":["[a]"]})"));
+  // Not a uniform draw over b and c: b, with all but the floor's share.
+  CHECK(d["ranking"][0]["label"] == "[b]");
+  CHECK(d["ranking"][0]["probability"].get<double>() == Approx(0.95 + 0.05 / 2));
+}

@@ -26,7 +26,8 @@ BoundedPool::~BoundedPool() { shutdown(); }
 
 void BoundedPool::enqueue(std::function<void()> task) {
   std::unique_lock lock(mutex_);
-  if (queue_.size() < queue_limit_) {
+  // Room for a connection: a thread idle to take it, or a place in the queue.
+  if (queue_.size() < idle_ + queue_limit_) {
     queue_.push_back(std::move(task));
     lock.unlock();
     ready_.notify_one();
@@ -48,7 +49,9 @@ void BoundedPool::work() {
     std::function<void()> task;
     {
       std::unique_lock lock(mutex_);
+      ++idle_;
       ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      --idle_;
       if (queue_.empty()) return;
       task = std::move(queue_.front());
       queue_.pop_front();

@@ -30,6 +30,7 @@ class BoundedPool : public httplib::TaskQueue {
   void shed();
 
   std::size_t queue_limit_;
+  std::size_t idle_ = 0;  // threads waiting for a connection
   std::function<void()> on_shed_;
   std::mutex mutex_;
   std::condition_variable ready_, shed_ready_;
