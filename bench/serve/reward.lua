@@ -10,12 +10,6 @@ request = function()
                     {["Content-Type"] = "application/json"}, '{"value":1}')
 end
 
-done = function(summary, latency, requests)
-  io.write(string.format("requests/s %.0f\n", summary.requests / (summary.duration / 1e6)))
-  for _, p in ipairs({50, 99, 99.9}) do
-    io.write(string.format("p%s %.3f ms\n", p, latency:percentile(p) / 1000))
-  end
-  io.write(string.format("errors %d non-2xx %d\n",
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    summary.errors.status))
-end
+-- summary.lua, beside this script.
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+done = dofile(here .. "summary.lua")
