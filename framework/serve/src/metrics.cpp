@@ -6,6 +6,16 @@
 
 namespace recrl::serve {
 
+namespace {
+
+// One unlabelled series: its HELP and TYPE lines, then its value.
+template <typename T>
+void series(std::string& out, const char* name, const char* type, const char* help, T value) {
+  out += fmt::format("# HELP {} {}\n# TYPE {} {}\n{} {}\n", name, help, name, type, name, value);
+}
+
+}  // namespace
+
 const char* endpoint_name(Endpoint e) {
   switch (e) {
     case Endpoint::Rank:
@@ -81,31 +91,21 @@ std::string Metrics::prometheus_text() const {
     out += fmt::format("recrl_request_seconds_count{{endpoint=\"{}\"}} {}\n", name, count);
   }
   const std::uint64_t decisions = load(decisions_), explored = load(explored_);
-  out += "# HELP recrl_decisions_total Decisions served (and logged).\n";
-  out += "# TYPE recrl_decisions_total counter\n";
-  out += fmt::format("recrl_decisions_total {}\n", decisions);
-  out += "# HELP recrl_explored_total Decisions whose action was not the policy's first choice.\n";
-  out += "# TYPE recrl_explored_total counter\n";
-  out += fmt::format("recrl_explored_total {}\n", explored);
-  out += "# HELP recrl_explored_share Share of decisions that explored.\n";
-  out += "# TYPE recrl_explored_share gauge\n";
-  out += fmt::format("recrl_explored_share {}\n",
-                     decisions > 0 ? static_cast<double>(explored) / decisions : 0.0);
-  out += "# HELP recrl_rewards_joined_total Rewards recorded for a logged decision.\n";
-  out += "# TYPE recrl_rewards_joined_total counter\n";
-  out += fmt::format("recrl_rewards_joined_total {}\n", load(rewards_));
-  out += "# HELP recrl_shed_total Connections answered 503 because the queue was full.\n";
-  out += "# TYPE recrl_shed_total counter\n";
-  out += fmt::format("recrl_shed_total {}\n", load(shed_));
-  out += "# HELP recrl_shadow_decisions_total Decisions the model in shadow mode also made.\n";
-  out += "# TYPE recrl_shadow_decisions_total counter\n";
-  out += fmt::format("recrl_shadow_decisions_total {}\n", load(shadow_));
-  out += "# HELP recrl_shadow_agreed_total Shadow decisions that chose the action served.\n";
-  out += "# TYPE recrl_shadow_agreed_total counter\n";
-  out += fmt::format("recrl_shadow_agreed_total {}\n", load(shadow_agreed_));
-  out += "# HELP recrl_model_version The model version serving decisions.\n";
-  out += "# TYPE recrl_model_version gauge\n";
-  out += fmt::format("recrl_model_version {}\n", model_version_.load(std::memory_order_relaxed));
+  series(out, "recrl_decisions_total", "counter", "Decisions served (and logged).", decisions);
+  series(out, "recrl_explored_total", "counter",
+         "Decisions whose action was not the policy's first choice.", explored);
+  series(out, "recrl_explored_share", "gauge", "Share of decisions that explored.",
+         decisions > 0 ? static_cast<double>(explored) / decisions : 0.0);
+  series(out, "recrl_rewards_joined_total", "counter", "Rewards recorded for a logged decision.",
+         load(rewards_));
+  series(out, "recrl_shed_total", "counter", "Connections answered 503 because the queue was full.",
+         load(shed_));
+  series(out, "recrl_shadow_decisions_total", "counter",
+         "Decisions the model in shadow mode also made.", load(shadow_));
+  series(out, "recrl_shadow_agreed_total", "counter",
+         "Shadow decisions that chose the action served.", load(shadow_agreed_));
+  series(out, "recrl_model_version", "gauge", "The model version serving decisions.",
+         model_version_.load(std::memory_order_relaxed));
   return out;
 }
 

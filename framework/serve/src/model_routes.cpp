@@ -37,10 +37,14 @@ std::shared_ptr<const ServedModel> Server::Impl::make_model(PolicyRecord record,
         schema.features.empty() ? "" : schema.features.front()));
   model->set_version(next_version++);
   std::shared_ptr<const ServedModel> shared(std::move(model));
-  journal.on_writer([&](store::DecisionLog& log) {
-    log.add_model({shared->version(), shared->source(), now_ms(), policy_bytes(shared->record())});
-  });
+  log_model(*shared);
   return shared;
+}
+
+void Server::Impl::log_model(const ServedModel& model) {
+  journal.on_writer([&](store::DecisionLog& log) {
+    log.add_model({model.version(), model.source(), now_ms(), policy_bytes(model.record())});
+  });
 }
 
 void Server::Impl::install(std::shared_ptr<const ServedModel> model, bool learned) {

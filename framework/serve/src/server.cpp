@@ -4,7 +4,6 @@
 #include <spdlog/spdlog.h>
 
 #include "recrl/core/errors.hpp"
-#include "recrl/run/policy_file.hpp"
 #include "recrl/store/store_error.hpp"
 #include "server_impl.hpp"
 #include "task_pool.hpp"
@@ -181,9 +180,7 @@ Server::Server(ServeOptions options, PolicyRecord policy, const std::string& sou
     std::unique_ptr<ServedModel> given = std::move(s.first);
     given->set_version(s.next_version++);
     std::shared_ptr<const ServedModel> model(std::move(given));
-    s.journal.on_writer([&](store::DecisionLog& log) {
-      log.add_model({model->version(), model->source(), now_ms(), policy_bytes(model->record())});
-    });
+    s.log_model(*model);
     s.install(model, false);
   }
   if (s.options.learn) s.start_learning();

@@ -106,6 +106,8 @@ struct Server::Impl {
   // The next model version of `record`, recorded in the log. Throws DataError for a policy that
   // cannot be loaded, ConfigError for one that does not fit this log.
   std::shared_ptr<const ServedModel> make_model(PolicyRecord record, const std::string& source);
+  // Records `model` (its version, source and policy) in the log's models.
+  void log_model(const ServedModel& model);
   // Makes `model` the live one; the learner, if any, learns on from it unless it made it.
   void install(std::shared_ptr<const ServedModel> model, bool learned);
   // Promotes `candidate` under the server's rule; the verdict as JSON.

@@ -628,24 +628,22 @@ std::vector<LoggedModel> DecisionLogReader::models() {
   return out;
 }
 
-std::int64_t DecisionLogReader::decision_count() {
+std::int64_t DecisionLogReader::count(std::string_view sql, const char* what) {
   try {
-    auto q = impl_->db.query("SELECT count(*) FROM decisions");
+    auto q = impl_->db.query(sql);
     q->step();
     return q->int64(0);
   } catch (const SqliteFailure& failure) {
-    fail(impl_->path, "count decisions", failure);
+    fail(impl_->path, what, failure);
   }
 }
 
+std::int64_t DecisionLogReader::decision_count() {
+  return count("SELECT count(*) FROM decisions", "count decisions");
+}
+
 std::int64_t DecisionLogReader::reward_count() {
-  try {
-    auto q = impl_->db.query("SELECT count(*) FROM rewards");
-    q->step();
-    return q->int64(0);
-  } catch (const SqliteFailure& failure) {
-    fail(impl_->path, "count rewards", failure);
-  }
+  return count("SELECT count(*) FROM rewards", "count rewards");
 }
 
 }  // namespace recrl::store

@@ -7,6 +7,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "recrl/core/export.hpp"
@@ -137,6 +138,7 @@ class RECRL_API DecisionLogReader {
   std::int64_t reward_count();
 
  private:
+  std::int64_t count(std::string_view sql, const char* what);
   std::size_t read_joined(const std::string& sql, const std::vector<std::int64_t>& binds,
                           const std::function<void(const JoinedDecision&)>& visit);
   struct Impl;
