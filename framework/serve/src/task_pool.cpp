@@ -17,7 +17,7 @@ void run_shedding(const std::function<void()>& task) {
 bool shedding() { return t_shedding; }
 
 BoundedPool::BoundedPool(std::size_t threads, std::size_t queue, std::function<void()> on_shed)
-    : queue_limit_(queue), on_shed_(std::move(on_shed)) {
+    : room_(threads + queue), on_shed_(std::move(on_shed)) {
   for (std::size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { work(); });
   shedder_ = std::thread([this] { shed(); });
 }
@@ -26,8 +26,9 @@ BoundedPool::~BoundedPool() { shutdown(); }
 
 void BoundedPool::enqueue(std::function<void()> task) {
   std::unique_lock lock(mutex_);
-  // Room for a connection: a thread idle to take it, or a place in the queue.
-  if (queue_.size() < idle_ + queue_limit_) {
+  // Room for a connection: a thread not busy to take it, or a place in the queue. Busy threads
+  // are counted rather than idle ones, so that a thread not yet started counts as free.
+  if (queue_.size() + busy_ < room_) {
     queue_.push_back(std::move(task));
     lock.unlock();
     ready_.notify_one();
@@ -49,14 +50,15 @@ void BoundedPool::work() {
     std::function<void()> task;
     {
       std::unique_lock lock(mutex_);
-      ++idle_;
       ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      --idle_;
       if (queue_.empty()) return;
       task = std::move(queue_.front());
       queue_.pop_front();
+      ++busy_;
     }
     task();
+    std::lock_guard lock(mutex_);
+    --busy_;
   }
 }
 

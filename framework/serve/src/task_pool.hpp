@@ -29,8 +29,8 @@ class BoundedPool : public httplib::TaskQueue {
   void work();
   void shed();
 
-  std::size_t queue_limit_;
-  std::size_t idle_ = 0;  // threads waiting for a connection
+  std::size_t room_;      // threads + queue: connections held at once
+  std::size_t busy_ = 0;  // threads serving a connection
   std::function<void()> on_shed_;
   std::mutex mutex_;
   std::condition_variable ready_, shed_ready_;
