@@ -11,6 +11,7 @@
 
 #include "commands.hpp"
 #include "options.hpp"
+#include "run_loading.hpp"
 #include "recrl/config/experiment.hpp"
 #include "recrl/core/errors.hpp"
 #include "recrl/loader/registry.hpp"
@@ -23,19 +24,6 @@
 namespace recrl::app {
 
 namespace {
-
-// What only `recrl run` takes besides the options it shares with `recrl validate`.
-struct StoreChoice {
-  std::string db;  // empty: the default store (per share with --shard)
-  bool resume = false;
-};
-
-struct Loaded {
-  std::unique_ptr<plugin::PluginRegistry> registry;
-  std::vector<ResolvedExperiment> variants;
-  RunOptions options;
-  CommonOptions common;
-};
 
 // "I/N" with 1 <= I <= N.
 void parse_shard(const std::string& text, RunOptions& options) {
@@ -65,10 +53,10 @@ void parse_shard(const std::string& text, RunOptions& options) {
   options.shard_count = count;
 }
 
-// Shared by run and validate: parse the arguments, load the experiment, find its plugins and
-// check everything. Returns nullopt after --help.
+}  // namespace
+
 std::optional<Loaded> load(const std::vector<std::string>& args, const std::string& usage,
-                           StoreChoice* store = nullptr) {
+                           StoreChoice* store) {
   std::string file;
   std::string shard = "1/1";
   Loaded loaded{std::make_unique<plugin::PluginRegistry>(), {}, {}, {}};
@@ -86,7 +74,12 @@ std::optional<Loaded> load(const std::vector<std::string>& args, const std::stri
         "results/recrl.shard-I-of-N.db)")(
         "resume", po::bool_switch(&store->resume),
         "skip the runs the store has finished and run only the others (failed, interrupted, "
-        "never started)");
+        "never started)")(
+        "mpi", po::bool_switch(&store->mpi),
+        "run under mpirun or srun: rank 0 hands the runs to the ranks (each --jobs at once, 1 "
+        "unless given) and records them (docs/cluster.md)")(
+        "rank-timeout", po::value(&store->rank_timeout_s),
+        "with --mpi: seconds a rank may stay silent before its runs are failed (default 60)");
   }
   common.add_overrides(options);
   common.add_plugin_path(options);
@@ -103,10 +96,17 @@ std::optional<Loaded> load(const std::vector<std::string>& args, const std::stri
     throw ConfigError("--jobs " + std::to_string(loaded.options.jobs) + ": expected at least 1");
   }
   parse_shard(shard, loaded.options);
+  loaded.jobs_given = vm.count("jobs") > 0;
+  if (store != nullptr && !(store->rank_timeout_s > 0)) {
+    throw ConfigError("--rank-timeout " + std::to_string(store->rank_timeout_s) +
+                      ": expected a number of seconds above 0");
+  }
   loaded.variants =
       load_resolved_experiment(file, overrides, common.plugin_folders(), *loaded.registry);
   return loaded;
 }
+
+namespace {
 
 // Opens the store `recrl run` records in. A file that is not a usable store is a bad --db
 // (exit 2); a store that is locked or cannot be written is a store error (exit 1).
@@ -130,30 +130,34 @@ store::ResultStore open_run_store(const StoreChoice& choice, const RunOptions& o
 }  // namespace
 
 int run_command(const std::vector<std::string>& args) {
+  if (std::find(args.begin(), args.end(), "--mpi") != args.end()) return run_over_mpi(args);
   StoreChoice choice;
-  auto loaded = load(args,
-                     "usage: recrl run FILE.yaml [--db FILE] [--resume] [--jobs N] [--shard I/N] "
-                     "[--set PATH=VALUE]... [--plugin-path DIR]...",
-                     &choice);
+  auto loaded = load(args, kRunUsage, &choice);
   if (!loaded) return 0;
-  store::ResultStore store = open_run_store(choice, loaded->options);
-  RunOptions options = loaded->options;
+  const StopSignals stop_signals;
+  return run_loaded(*loaded, choice, stop_signals, nullptr);
+}
+
+int run_loaded(Loaded& loaded, const StoreChoice& choice, const StopSignals& stop_signals,
+               RunTrainer* trainer) {
+  store::ResultStore store = open_run_store(choice, loaded.options);
+  RunOptions options = loaded.options;
   options.store = &store;
   options.resume = choice.resume;
   spdlog::info("recording the runs in {}", store.path().string());
 
   // Quiet: no progress at all. Verbose: plain lines, which mix well with debug lines.
   std::optional<ProgressDisplay> display;
-  if (!loaded->common.quiet) {
-    const bool terminal = isatty(STDERR_FILENO) == 1 && !loaded->common.verbose;
+  if (!loaded.common.quiet) {
+    const bool terminal = isatty(STDERR_FILENO) == 1 && !loaded.common.verbose;
     display.emplace(terminal ? ProgressDisplay::Mode::live : ProgressDisplay::Mode::plain);
     options.observers.push_back(&*display);
   }
-  const StopSignals stop_signals;
   options.stop = &stop_signals.flag();
+  options.trainer = trainer;
   std::optional<ExperimentResult> result;
   try {
-    result = run_experiment(loaded->variants, *loaded->registry, options);
+    result = run_experiment(loaded.variants, *loaded.registry, options);
   } catch (const ExperimentInterrupted& e) {
     display.reset();
     std::cerr << "recrl: " << e.what() << "\n";

@@ -233,7 +233,9 @@ void ProgressDisplay::on_plan(const std::vector<PlannedRun>& plan) {
 
 void ProgressDisplay::on_run_started(const PlannedRun& run, const RunProgress& progress) {
   std::lock_guard lock(state_->mutex);
-  state_->active.insert_or_assign(&run, State::Active{run.label, &progress, Clock::now()});
+  const std::string label =
+      progress.where.empty() ? run.label : run.label + " (" + progress.where + ")";
+  state_->active.insert_or_assign(&run, State::Active{label, &progress, Clock::now()});
 }
 
 void ProgressDisplay::on_run_finished(const PlannedRun& run, const RunResult&) {

@@ -15,10 +15,10 @@
 #include "recrl/core/errors.hpp"
 #include "recrl/report/results.hpp"
 #include "recrl/run/evaluation.hpp"
+#include "recrl/run/run_trainer.hpp"
 #include "recrl/store/result_store.hpp"
 #include "recrl/util/atomic_file.hpp"
 #include "store_recorder.hpp"
-#include "training_run.hpp"
 
 namespace recrl {
 
@@ -97,53 +97,59 @@ ExperimentResult run_experiment(const std::vector<ResolvedExperiment>& variants,
   ObserverList notify(std::move(observers));
   notify.on_plan(plan);
 
-  std::mutex elsewhere_mutex;
+  std::optional<LocalTrainer> local;
+  RunTrainer* trainer = options.trainer;
+  if (trainer == nullptr) trainer = &local.emplace(variants, registry, options.jobs, options.stop);
+  std::mutex mutex;
   std::vector<std::size_t> elsewhere;  // runs left to the other processes running them
+  std::vector<std::string> lost;       // runs whose trainer went away (RunLost)
   std::vector<std::optional<RunResult>> outcomes;
   try {
-    outcomes = execute_in_parallel(plan.size(), options.jobs, [&](std::size_t i) {
-      const PlannedRun& p = plan[i];
-      if (stop_signal(options) != 0) throw RunStopped{};
-      std::optional<ResumeFrom> resume;
-      if (recorder) {
-        const store::Claim claim = recorder->claim(p);
-        if (options.resume) resume = ResumeFrom{claim.checkpoint};
-        if (!claim.run_it) {
-          if (claim.reason == store::ClaimReason::running_elsewhere) {
-            if (!options.resume) {
-              throw Error(fmt::format(
-                  "error: run {} ({}) is being run by {} right now; wait for it to end, or add "
-                  "--resume to run only the runs that are neither finished nor running",
-                  p.id, p.label, claim.previous_owner));
+    outcomes =
+        execute_in_parallel(plan.size(), static_cast<int>(trainer->slots()), [&](std::size_t i) {
+          const PlannedRun& p = plan[i];
+          if (stop_signal(options) != 0) throw RunStopped{};
+          std::optional<ResumeFrom> resume;
+          if (recorder) {
+            const store::Claim claim = recorder->claim(p);
+            if (options.resume) resume = ResumeFrom{claim.checkpoint};
+            if (!claim.run_it) {
+              if (claim.reason == store::ClaimReason::running_elsewhere) {
+                if (!options.resume) {
+                  throw Error(fmt::format(
+                      "error: run {} ({}) is being run by {} right now; wait for it to end, or add "
+                      "--resume to run only the runs that are neither finished nor running",
+                      p.id, p.label, claim.previous_owner));
+                }
+                spdlog::warn("run {} ({}) is being run by {}: left to it", p.id, p.label,
+                             claim.previous_owner);
+                std::lock_guard lock(mutex);
+                elsewhere.push_back(i);
+              }
+              notify.on_run_skipped(p);
+              return std::optional<RunResult>();
             }
-            spdlog::warn("run {} ({}) is being run by {}: left to it", p.id, p.label,
-                         claim.previous_owner);
-            std::lock_guard lock(elsewhere_mutex);
-            elsewhere.push_back(i);
           }
-          notify.on_run_skipped(p);
-          return std::optional<RunResult>();
-        }
-      }
-      const ResolvedExperiment& x = variants[p.variant];
-      RunProgress progress;
-      notify.on_run_started(p, progress);
-      try {
-        TrainingRun run(x, x.algorithms[p.algorithm], p.seed, registry, p.dir,
-                        {&p, &notify, &progress, options.stop});
-        RunResult r = run.execute(oracle_means[p.variant], resume);
-        r.run_id = p.id;
-        r.variant = x.experiment.variant;
-        notify.on_run_finished(p, r);
-        return std::optional<RunResult>(std::move(r));
-      } catch (const RunStopped&) {
-        notify.on_run_failed(p, "interrupted");
-        throw;
-      } catch (const std::exception& error) {
-        notify.on_run_failed(p, first_line(error.what()));
-        throw;
-      }
-    });
+          RunProgress progress;
+          try {
+            RunResult r = trainer->train(p, oracle_means[p.variant], resume, notify, progress);
+            notify.on_run_finished(p, r);
+            return std::optional<RunResult>(std::move(r));
+          } catch (const RunStopped&) {
+            notify.on_run_failed(p, "interrupted");
+            throw;
+          } catch (const RunLost& error) {
+            // Not the run's fault: the others go on, and --resume runs it again.
+            notify.on_run_failed(p, first_line(error.what()));
+            spdlog::error("run {} ({}): {}", p.id, p.label, first_line(error.what()));
+            std::lock_guard lock(mutex);
+            lost.push_back(p.label);
+            return std::optional<RunResult>();
+          } catch (const std::exception& error) {
+            notify.on_run_failed(p, first_line(error.what()));
+            throw;
+          }
+        });
   } catch (...) {
     if (stop_signal(options) == 0) throw;
   }
@@ -160,6 +166,12 @@ ExperimentResult run_experiment(const std::vector<ResolvedExperiment>& variants,
                                                : "a signal",
                             finished, plan.size(),
                             recorder ? " (in " + options.store->path().string() + ")" : ""));
+  }
+  if (!lost.empty()) {
+    throw Error(fmt::format(
+        "error: {} of {} runs failed because what trained them went away ({}); no results file "
+        "was written. Run the same command with --resume to run only those",
+        lost.size(), plan.size(), fmt::join(lost, ", ")));
   }
   // The runs left to other processes, as the store has them now: those that finished meanwhile
   // enter the table; the others are named with what became of them.

@@ -17,6 +17,7 @@
 #include "recrl/run/policy_file.hpp"
 #include "recrl/store/run_result.hpp"
 #include "recrl/run/run_observer.hpp"
+#include "recrl/run/run_trainer.hpp"
 #include "recrl/run/runner.hpp"
 #include "recrl/run/training_loop.hpp"
 #include "recrl/run/vec_env.hpp"
@@ -29,16 +30,6 @@ struct RunReporting {
   RunObserver* observer = nullptr;  // curve points and heartbeats, on the run's thread
   RunProgress* progress = nullptr;  // env steps and the latest evaluation, for displays
   const std::atomic<int>* stop = nullptr;  // non-zero: stop at the next step batch
-};
-
-// Thrown by TrainingRun::execute when RunReporting::stop was raised.
-struct RunStopped {};
-
-// A run asked to continue (--resume): from the checkpoint the store recorded for it, or from
-// the one in its own folder (written, but killed before the store recorded it). Neither there:
-// from zero.
-struct ResumeFrom {
-  std::optional<std::filesystem::path> recorded;
 };
 
 // One (algorithm, seed) run: train on its own environment copies, evaluate on the held-out

@@ -27,6 +27,8 @@ struct RunProgress {
   std::atomic<std::int64_t> env_steps{0};
   // The mean return of the latest evaluation during training; NaN before the first one.
   std::atomic<double> latest_eval_mean{std::numeric_limits<double>::quiet_NaN()};
+  // Where it runs, for displays ("rank 2"); empty on this process. Set before on_run_started.
+  std::string where;
 };
 
 // The events of an experiment's runs. Every event of a run is emitted on the thread that runs

@@ -21,6 +21,7 @@ namespace recrl {
 namespace store {
 class ResultStore;
 }
+class RunTrainer;
 
 struct RunOptions {
   int jobs = 1;         // runs at once, each on its own thread with its own plugin objects
@@ -40,6 +41,8 @@ struct RunOptions {
   // batch and are recorded failed "interrupted", no new run starts, no results file is written,
   // and run_experiment throws ExperimentInterrupted.
   const std::atomic<int>* stop = nullptr;
+  // Where the runs are trained; none: on `jobs` threads of this process (a LocalTrainer).
+  RunTrainer* trainer = nullptr;
 };
 
 // run_experiment was stopped through RunOptions::stop; what() is one line for the user.
@@ -57,7 +60,8 @@ class RECRL_API ExperimentInterrupted : public Error {
 // <label>__s<seed>/), writes config.resolved.yaml (per variant in a sweep), records everything
 // in options.store if given, and, when every run has finished, writes results.{md,csv,json}
 // into the output folder; a shard (shard_count > 1) writes none and leaves the experiment's
-// alone (they come from the merged store: recrl merge, then compare or report). With a store the result is read back from it, so runs skipped by
+// alone (they come from the merged store: recrl merge, then compare or report). With a store the
+// result is read back from it, so runs skipped by
 // --resume are in it too. Throws ExperimentInterrupted when stopped, and an Error naming the
 // run when one of them is being run by another live process right now.
 RECRL_API ExperimentResult run_experiment(const std::vector<ResolvedExperiment>& variants,
