@@ -24,6 +24,8 @@ int runs_command(const std::vector<std::string>& args);
 int compare_command(const std::vector<std::string>& args);
 int export_command(const std::vector<std::string>& args);
 int merge_command(const std::vector<std::string>& args);
+// sbatch scripts for a Slurm job array of shards and their merge (slurm_command.cpp).
+int slurm_command(const std::vector<std::string>& args);
 // An HTML report of an experiment in the result store (report_command.cpp).
 int report_command(const std::vector<std::string>& args);
 

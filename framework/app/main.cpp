@@ -25,6 +25,7 @@ constexpr const char* kUsage =
     "commands:\n"
     "  run FILE.yaml        train and evaluate every algorithm on every seed, print the "
     "comparison\n"
+    "                       (--mpi under mpirun or srun: over MPI ranks; docs/cluster.md)\n"
     "  validate FILE.yaml   check an experiment file against the plugins it names, run nothing\n"
     "  plugins              list the plugins found on the search path\n"
     "  describe NAME        a plugin's description and parameter table\n"
@@ -38,6 +39,7 @@ constexpr const char* kUsage =
     "  compare [EXP...]     one table comparing experiments of the result store\n"
     "  export RUN_ID        copy a stored run's policy file out\n"
     "  merge SOURCE.db...   merge result stores (shards, other machines) into one\n"
+    "  slurm FILE.yaml      sbatch scripts: the runs as a Slurm job array, then their merge\n"
     "  report EXP           an HTML report of an experiment: table, learning curves, plots\n"
     "  bench [FILE.yaml]    train each algorithm on one thread, print steps/s and the time split\n"
     "\n"
@@ -55,6 +57,7 @@ int dispatch(int argc, char** argv) {
       {"runs", recrl::app::runs_command},         {"compare", recrl::app::compare_command},
       {"export", recrl::app::export_command},     {"merge", recrl::app::merge_command},
       {"report", recrl::app::report_command},     {"serve", recrl::app::serve_command},
+      {"slurm", recrl::app::slurm_command},
   };
   if (argc < 2) {
     std::cerr << kUsage;
