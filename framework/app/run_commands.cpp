@@ -98,8 +98,8 @@ std::optional<Loaded> load(const std::vector<std::string>& args, const std::stri
   parse_shard(shard, loaded.options);
   loaded.jobs_given = vm.count("jobs") > 0;
   if (store != nullptr && !(store->rank_timeout_s > 0)) {
-    throw ConfigError("--rank-timeout " + std::to_string(store->rank_timeout_s) +
-                      ": expected a number of seconds above 0");
+    throw ConfigError(fmt::format("--rank-timeout {:g}: expected a number of seconds above 0",
+                                  store->rank_timeout_s));
   }
   loaded.variants =
       load_resolved_experiment(file, overrides, common.plugin_folders(), *loaded.registry);

@@ -203,3 +203,17 @@ TEST_CASE("a message from another rank is read back exactly, or refused", "[mpi]
     CHECK_THROWS_AS((partial.u32(), partial.run_result(), partial.end()), DataError);
   }
 }
+
+TEST_CASE("recrl run --mpi refuses a rank timeout that is not a positive number", "[mpi]") {
+  const auto dir = test::scratch_dir("mpi_bad_timeout");
+  write_experiment(dir / "x.yaml", "  - plugin: random\n", "[0]", 100);
+  const auto r = test::run_recrl("run x.yaml --mpi --rank-timeout 0", dir);
+  CHECK(r.status == 2);
+  CHECK_THAT(r.err, Catch::Contains("--rank-timeout 0"));
+  CHECK_THAT(r.err, Catch::Contains("expected a number of seconds above 0"));
+  // Outside mpirun it is a world of one rank, which trains everything itself.
+  const auto alone = test::run_recrl("run x.yaml --mpi --db alone.db -q", dir);
+  INFO(alone.err);
+  CHECK(alone.status == 0);
+  CHECK(fs::exists(dir / "out" / "results.md"));
+}

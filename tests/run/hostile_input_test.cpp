@@ -278,7 +278,7 @@ TEST_CASE("an unknown command lists every command", "[hostile][cli]") {
   CHECK(result.err ==
         "recrl: error: unknown command 'frob' (commands: bench, compare, describe, explain, "
         "export, fit, merge, ope, plugins, recommend, report, run, runs, serve, simulate, "
-        "validate)\n");
+        "slurm, validate)\n");
 }
 
 TEST_CASE("a missing file or name argument is named with the command's usage", "[hostile][cli]") {
