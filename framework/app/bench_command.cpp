@@ -184,11 +184,8 @@ int bench_command(const std::vector<std::string>& args) {
       "algorithm's run of median speed and the range (a shared machine's speed varies)")(
       "only", po::value(&only)->composing(),
       "benchmark only the algorithm with this label, e.g. --only ppo (repeatable)");
-  common.add_overrides(options);
-  common.add_plugin_path(options);
-  common.add_verbosity(options);
   po::positional_options_description positional;
-  positional.add("experiment", 1);
+  common.add_experiment_options(options, positional);
   po::variables_map vm;
   const std::string usage =
       "usage: recrl bench [FILE.yaml] [--only LABEL]... [--timesteps N] [--seed S] [--repeat N] "

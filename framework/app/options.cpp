@@ -24,6 +24,14 @@ void CommonOptions::add_verbosity(po::options_description& d) {
       "verbose,v", po::bool_switch(&verbose), "print debug messages (per-update metrics)");
 }
 
+void CommonOptions::add_experiment_options(po::options_description& d,
+                                           po::positional_options_description& positional) {
+  add_overrides(d);
+  add_plugin_path(d);
+  add_verbosity(d);
+  positional.add("experiment", 1);
+}
+
 void CommonOptions::apply_verbosity() const {
   if (quiet) spdlog::set_level(spdlog::level::warn);
   if (verbose) spdlog::set_level(spdlog::level::debug);

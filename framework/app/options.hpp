@@ -23,6 +23,10 @@ struct CommonOptions {
   void add_plugin_path(po::options_description& d);
   void add_overrides(po::options_description& d);
   void add_verbosity(po::options_description& d);
+  // The three above, for the commands that load an experiment file (its positional argument,
+  // "experiment", too).
+  void add_experiment_options(po::options_description& d,
+                              po::positional_options_description& positional);
   // Sets the log level from --quiet / --verbose.
   void apply_verbosity() const;
   std::vector<std::filesystem::path> plugin_folders() const;

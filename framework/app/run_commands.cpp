@@ -81,11 +81,8 @@ std::optional<Loaded> load(const std::vector<std::string>& args, const std::stri
         "rank-timeout", po::value(&store->rank_timeout_s),
         "with --mpi: seconds a rank may stay silent before its runs are failed (default 60)");
   }
-  common.add_overrides(options);
-  common.add_plugin_path(options);
-  common.add_verbosity(options);
   po::positional_options_description positional;
-  positional.add("experiment", 1);
+  common.add_experiment_options(options, positional);
   po::variables_map vm;
   if (!parse(args, usage, options, positional, vm)) return std::nullopt;
   common.apply_verbosity();

@@ -87,11 +87,8 @@ int slurm_command(const std::vector<std::string>& args) {
       "the store the shards are merged into, and the tables read from")(
       "out", po::value(&c.out), "where the scripts go (default: <experiment output>/slurm)")(
       "force", po::bool_switch(&c.force), "replace scripts written before");
-  common.add_overrides(options);
-  common.add_plugin_path(options);
-  common.add_verbosity(options);
   po::positional_options_description positional;
-  positional.add("experiment", 1);
+  common.add_experiment_options(options, positional);
   po::variables_map vm;
   if (!parse(args,
              "usage: recrl slurm FILE.yaml --tasks K [--partition P] [--time T] [--mem M] "

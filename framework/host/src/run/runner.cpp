@@ -104,52 +104,53 @@ ExperimentResult run_experiment(const std::vector<ResolvedExperiment>& variants,
   std::vector<std::size_t> elsewhere;  // runs left to the other processes running them
   std::vector<std::string> lost;       // runs whose trainer went away (RunLost)
   std::vector<std::optional<RunResult>> outcomes;
+  // One run: claimed in the store (or skipped), trained, recorded.
+  const auto run_one = [&](std::size_t i) {
+    const PlannedRun& p = plan[i];
+    if (stop_signal(options) != 0) throw RunStopped{};
+    std::optional<ResumeFrom> resume;
+    if (recorder) {
+      const store::Claim claim = recorder->claim(p);
+      if (options.resume) resume = ResumeFrom{claim.checkpoint};
+      if (!claim.run_it) {
+        if (claim.reason == store::ClaimReason::running_elsewhere) {
+          if (!options.resume) {
+            throw Error(fmt::format(
+                "error: run {} ({}) is being run by {} right now; wait for it to end, or add "
+                "--resume to run only the runs that are neither finished nor running",
+                p.id, p.label, claim.previous_owner));
+          }
+          spdlog::warn("run {} ({}) is being run by {}: left to it", p.id, p.label,
+                       claim.previous_owner);
+          std::lock_guard lock(mutex);
+          elsewhere.push_back(i);
+        }
+        notify.on_run_skipped(p);
+        return std::optional<RunResult>();
+      }
+    }
+    RunProgress progress;
+    try {
+      RunResult r = trainer->train(p, oracle_means[p.variant], resume, notify, progress);
+      notify.on_run_finished(p, r);
+      return std::optional<RunResult>(std::move(r));
+    } catch (const RunStopped&) {
+      notify.on_run_failed(p, "interrupted");
+      throw;
+    } catch (const RunLost& error) {
+      // Not the run's fault: the others go on, and --resume runs it again.
+      notify.on_run_failed(p, first_line(error.what()));
+      spdlog::error("run {} ({}): {}", p.id, p.label, first_line(error.what()));
+      std::lock_guard lock(mutex);
+      lost.push_back(p.label);
+      return std::optional<RunResult>();
+    } catch (const std::exception& error) {
+      notify.on_run_failed(p, first_line(error.what()));
+      throw;
+    }
+  };
   try {
-    outcomes =
-        execute_in_parallel(plan.size(), static_cast<int>(trainer->slots()), [&](std::size_t i) {
-          const PlannedRun& p = plan[i];
-          if (stop_signal(options) != 0) throw RunStopped{};
-          std::optional<ResumeFrom> resume;
-          if (recorder) {
-            const store::Claim claim = recorder->claim(p);
-            if (options.resume) resume = ResumeFrom{claim.checkpoint};
-            if (!claim.run_it) {
-              if (claim.reason == store::ClaimReason::running_elsewhere) {
-                if (!options.resume) {
-                  throw Error(fmt::format(
-                      "error: run {} ({}) is being run by {} right now; wait for it to end, or add "
-                      "--resume to run only the runs that are neither finished nor running",
-                      p.id, p.label, claim.previous_owner));
-                }
-                spdlog::warn("run {} ({}) is being run by {}: left to it", p.id, p.label,
-                             claim.previous_owner);
-                std::lock_guard lock(mutex);
-                elsewhere.push_back(i);
-              }
-              notify.on_run_skipped(p);
-              return std::optional<RunResult>();
-            }
-          }
-          RunProgress progress;
-          try {
-            RunResult r = trainer->train(p, oracle_means[p.variant], resume, notify, progress);
-            notify.on_run_finished(p, r);
-            return std::optional<RunResult>(std::move(r));
-          } catch (const RunStopped&) {
-            notify.on_run_failed(p, "interrupted");
-            throw;
-          } catch (const RunLost& error) {
-            // Not the run's fault: the others go on, and --resume runs it again.
-            notify.on_run_failed(p, first_line(error.what()));
-            spdlog::error("run {} ({}): {}", p.id, p.label, first_line(error.what()));
-            std::lock_guard lock(mutex);
-            lost.push_back(p.label);
-            return std::optional<RunResult>();
-          } catch (const std::exception& error) {
-            notify.on_run_failed(p, first_line(error.what()));
-            throw;
-          }
-        });
+    outcomes = execute_in_parallel(plan.size(), static_cast<int>(trainer->slots()), run_one);
   } catch (...) {
     if (stop_signal(options) == 0) throw;
   }
