@@ -3,11 +3,17 @@
 // at all with --quiet.
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <string>
+#include <thread>
 
 #include <catch2/catch.hpp>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include "cli.hpp"
+#include "recrl/run/progress_display.hpp"
+#include "recrl/run/run_plan.hpp"
 
 namespace {
 
@@ -62,4 +68,28 @@ TEST_CASE("recrl run writes plain lines without control codes when stderr is a f
   REQUIRE(quiet.status == 0);
   CHECK(quiet.err.empty());
   CHECK_THAT(quiet.out, Catch::Contains("| ppo |"));
+}
+
+TEST_CASE("a progress line names where its run is trained", "[run][progress]") {
+  std::ostringstream captured;
+  const auto previous = spdlog::default_logger();
+  auto logger = std::make_shared<spdlog::logger>(
+      "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(captured));
+  logger->set_pattern("%v");
+  spdlog::set_default_logger(logger);
+  {
+    recrl::ProgressDisplay display(recrl::ProgressDisplay::Mode::plain,
+                                   std::chrono::milliseconds(20));
+    const recrl::PlannedRun run{0, 0, 3, "id", "runs/ppo__s3", "ppo s3", 8000};
+    recrl::RunProgress progress;
+    progress.total_steps = 8000;
+    progress.env_steps = 2000;
+    progress.where = "rank 2";  // as recrl run --mpi's rank 0 sets it
+    display.on_plan({run});
+    display.on_run_started(run, progress);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    display.on_run_finished(run, {});
+  }
+  spdlog::set_default_logger(previous);
+  CHECK_THAT(captured.str(), Catch::Contains("ppo s3 (rank 2): 2,000/8,000 steps"));
 }

@@ -270,6 +270,7 @@ RunResult MpiTrainer::train(const PlannedRun& run, std::optional<double> oracle_
       throw;
     }
   }
+  progress.total_steps = run.timesteps;  // what the training run sets where it runs
   Pending pending;
   pending.run = &run;
   pending.events = &events;
