@@ -126,7 +126,7 @@ TEST_CASE("a rank killed with SIGKILL fails only its run, which --resume runs ag
   if (mpirun == 0) {
     if (chdir(dir.c_str()) != 0) _exit(120);
     const std::string line = kMpirun + " --enable-recovery -n 3 '" RECRL_EXECUTABLE
-                                       "' run x.yaml --mpi --db kill.db --rank-timeout 2 "
+                                       "' run x.yaml --mpi --db kill.db --rank-timeout 3 "
                                        "> out.txt 2> err.txt";
     execl("/bin/sh", "sh", "-c", ("exec env " + line).c_str(), nullptr);
     _exit(122);
@@ -154,7 +154,7 @@ TEST_CASE("a rank killed with SIGKILL fails only its run, which --resume runs ag
   // With --enable-recovery Open MPI 4.1's mpirun exits 0 whatever the ranks say: the line and
   // the store tell.
   CHECK_THAT(err, Catch::Contains("1 of 6 runs failed because what trained them went away"));
-  CHECK_THAT(err, Catch::Contains("rank 1 has been silent for 2 s"));
+  CHECK_THAT(err, Catch::Contains("rank 1 has been silent for 3 s"));
   std::string lost;
   int finished = 0;
   for (const store::RunRecord& run : runs_of(dir / "kill.db")) {
