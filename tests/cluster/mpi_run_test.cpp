@@ -112,6 +112,13 @@ TEST_CASE("mpirun -n 3 records the numbers of --jobs 1 in one store", "[mpi]") {
   CHECK(a == b);
   for (const store::RunRecord& run : runs_of(dir / "mpi.db"))
     CHECK(run.status == store::RunStatus::finished);
+  // Threads within each rank: two ranks of two runs at once, the same numbers again.
+  const auto threads = test::run_command(
+      kMpirun + " -n 2 '" RECRL_EXECUTABLE "' run x.yaml --mpi --jobs 2 --db threads.db", dir);
+  INFO(threads.err);
+  REQUIRE(threads.status == 0);
+  CHECK_THAT(threads.err, Catch::Contains("2 MPI ranks: 4 runs at once"));
+  CHECK(numbers_of(dir / "threads.db") == a);
   // The table is the same but for the timings: its first columns agree.
   CHECK(test::read_text(dir / "out" / "results.md").find("| ppo | 3 |") != std::string::npos);
   CHECK_FALSE(results_one.empty());
