@@ -75,7 +75,7 @@ std::optional<Loaded> load(const std::vector<std::string>& args, const std::stri
         "resume", po::bool_switch(&store->resume),
         "skip the runs the store has finished and run only the others (failed, interrupted, "
         "never started)")(
-        "mpi", po::bool_switch(&store->mpi),
+        "mpi", po::bool_switch(),  // seen before parsing: MPI starts before anything loads
         "run under mpirun or srun: rank 0 hands the runs to the ranks (each --jobs at once, 1 "
         "unless given) and records them (docs/cluster.md)")(
         "rank-timeout", po::value(&store->rank_timeout_s),

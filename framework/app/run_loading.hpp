@@ -22,7 +22,6 @@ inline const std::string kRunUsage =
 struct StoreChoice {
   std::string db;  // empty: the default store (per share with --shard)
   bool resume = false;
-  bool mpi = false;
   double rank_timeout_s = 60;
 };
 

@@ -1,4 +1,5 @@
 // Rank 0 of recrl run --mpi: hands runs to the ranks' free slots and brings their events back.
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -201,7 +202,8 @@ MpiTrainer::MpiTrainer(MpiWorld& world, RunTrainer& local, MpiSettings settings,
   std::vector<bool> answered(s.ranks.size(), false);
   answered[0] = true;
   const auto deadline = Clock::now() + settings.rank_timeout;
-  while (std::count(answered.begin(), answered.end(), false) > 0 && Clock::now() < deadline) {
+  while (std::find(answered.begin(), answered.end(), false) != answered.end() &&
+         Clock::now() < deadline) {
     const auto e = poll();
     if (!e) {
       std::this_thread::sleep_for(kIdleNap);

@@ -175,16 +175,14 @@ class Worker {
 
   // Every busy slot's steps and latest evaluation; also how rank 0 knows this rank lives.
   void report_progress() {
+    std::vector<std::uint32_t> busy;
+    for (std::uint32_t i = 0; i < slots_.size(); ++i)
+      if (slots_[i]->busy) busy.push_back(i);
     Writer w;
-    std::uint32_t count = 0;
-    Writer items;
-    for (std::uint32_t i = 0; i < slots_.size(); ++i) {
-      const Slot& slot = *slots_[i];
-      if (!slot.busy) continue;
-      ++count;
-      items.u32(i).i64(slot.progress->env_steps).f64(slot.progress->latest_eval_mean);
-    }
-    send(0, kProgress, w.u32(count).bytes() + items.bytes());
+    w.u32(static_cast<std::uint32_t>(busy.size()));
+    for (const std::uint32_t i : busy)
+      w.u32(i).i64(slots_[i]->progress->env_steps).f64(slots_[i]->progress->latest_eval_mean);
+    send(0, kProgress, w.bytes());
   }
 
   MpiWorld& world_;
