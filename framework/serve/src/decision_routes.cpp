@@ -58,6 +58,8 @@ void Server::Impl::rank(const httplib::Request& req, httplib::Response& res) {
   thread_local ModelSlot::Leased leased;
   ModelSlot::Leased& mine = live.lease(leased);
   const ServedModel& model = *mine.model;
+  if (auto error = exclude_forbidden(**mine.lease, request.context, request.excluded))
+    return bad_request(res, {"excludedActions", *error});
   if (request.explain && model.background().cols() == 0)
     return bad_request(res,
                        {"explain", "this policy cannot be explained: " + model.unexplainable()});
@@ -86,6 +88,10 @@ void Server::Impl::rank_batch(const httplib::Request& req, httplib::Response& re
   if (auto error = parse_rank_batch(req.body, shape, requests)) return bad_request(res, *error);
   thread_local ModelSlot::Leased leased;
   ModelSlot::Leased& mine = live.lease(leased);
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    if (auto error = exclude_forbidden(**mine.lease, requests[i].context, requests[i].excluded))
+      return bad_request(res, {fmt::format("requests[{}].excludedActions", i), *error});
+  }
   std::vector<store::LoggedDecision> logged(requests.size());
   const std::int64_t created = now_ms();
   for (std::size_t i = 0; i < requests.size(); ++i)

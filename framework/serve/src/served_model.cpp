@@ -92,13 +92,30 @@ int served_distribution(std::span<const float> policy, std::span<const char> exc
   return greedy;
 }
 
+std::optional<std::string> exclude_forbidden(Scorer& scorer, const Vector& context,
+                                             std::vector<char>& excluded) {
+  scorer.raw.col(0) = context;
+  if (!scorer.policy->allowed_actions(scorer.raw, scorer.allowed)) return std::nullopt;
+  bool any = false;
+  for (std::size_t a = 0; a < excluded.size(); ++a) {
+    if (scorer.allowed[a] == 0) excluded[a] = 1;
+    any |= excluded[a] == 0;
+  }
+  if (any) return std::nullopt;
+  return "the environment's rules allow none of the actions that are not excluded for this "
+         "context";
+}
+
 void decide(Scorer& scorer, const Vector& context, std::span<const char> excluded,
             const std::string& event_id, const Exploration& exploration, RankDecision& out) {
   Recommender& policy = *scorer.policy;
   const auto k = static_cast<std::size_t>(policy.spec().action.size);
   scorer.raw.col(0) = context;
   policy.algorithm_view(scorer.raw, scorer.seen);
-  const ObsBatch batch{scorer.seen, scorer.raw};
+  // The policy itself chooses among what the rules allow (an epsilon-greedy policy whose best
+  // action is forbidden plays its best allowed one); `excluded` holds the rules' choice too.
+  policy.allowed_actions(scorer.raw, scorer.allowed);
+  const ObsBatch batch{scorer.seen, scorer.raw, scorer.allowed};
   Rng rng(splitmix64(exploration.seed ^ util::text_hash(event_id)));
   if (!policy.algorithm().action_probabilities(batch, ActMode::Explore, scorer.probabilities)) {
     // A policy that reports no distribution: its greedy choice, one-hot.

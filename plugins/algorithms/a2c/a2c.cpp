@@ -3,7 +3,8 @@
 // acting, rollout collection and the update. The nouns (networks, the categorical distribution,
 // optimisers, the rollout buffer with GAE) are recrl/toolkit's, shared with ppo: A2C is PPO
 // with one epoch, one minibatch holding the whole rollout, the plain policy-gradient loss and
-// RMSprop (Huang et al. 2022, "A2C is a special case of PPO").
+// RMSprop (Huang et al. 2022, "A2C is a special case of PPO"). Under action masks
+// (docs/masks.md) the distribution is MaskablePPO's masked categorical.
 //
 // Implementation details (SB3 = stable_baselines3/, file names relative to it):
 //  1. Parameters and defaults are SB3's A2C.__init__ (a2c/a2c.py): learning_rate 7e-4,
@@ -168,8 +169,8 @@ class A2c final : public recrl::Algorithm {
   void act(const recrl::ObsBatch& obs, recrl::ActMode mode, recrl::Rng& rng,
            std::span<int> actions) override {
     policy_.initialize_once(rng);
-    if (mode == recrl::ActMode::Greedy) return policy_.act_greedy(obs.obs, actions);
-    policy_.act_sample(obs.obs, rng, actions, rollout_.pending_log_probs(),
+    if (mode == recrl::ActMode::Greedy) return policy_.act_greedy(obs.obs, obs.allowed, actions);
+    policy_.act_sample(obs.obs, obs.allowed, rng, actions, rollout_.pending_log_probs(),
                        rollout_.pending_values());
   }
 
@@ -189,7 +190,7 @@ class A2c final : public recrl::Algorithm {
     buffer.shuffle(rng);
     buffer.gather_minibatch(0, rollout_size_, samples_);
     const Eigen::Index n = samples_.size;
-    const auto values = policy_.evaluate(samples_.obs.leftCols(n));
+    const auto values = policy_.evaluate(samples_.obs.leftCols(n), samples_.allowed_span());
     advantages_.leftCols(n) = samples_.advantages.leftCols(n);
     if (s_.normalize_advantage) recrl::toolkit::normalize_advantages(advantages_, n);
     const A2cLossTerms<float> terms = loss_.compute(
@@ -247,7 +248,7 @@ class A2c final : public recrl::Algorithm {
 
   bool action_probabilities(const recrl::ObsBatch& obs, recrl::ActMode mode,
                             Matrix& probs) const override {
-    policy_.probabilities(obs.obs, mode, probs);
+    policy_.probabilities(obs.obs, obs.allowed, mode, probs);
     return true;
   }
   bool action_scores(const recrl::ObsBatch& obs, Matrix& scores) const override {

@@ -19,6 +19,8 @@
 //     [off_policy_algorithm.py _sample_action]; after, ONE draw u < epsilon decides for the
 //     whole batch of copies (all uniform, or all greedy), as DQN.predict does. Greedy = argmax
 //     Q, the first action on ties (torch.argmax) [dqn.py predict, dqn/policies.py _predict].
+//     Under action masks (docs/masks.md) both run over the allowed actions, and so does the
+//     TD target's max over next actions (the replay buffer keeps the next masks).
 //  5. Replay: SB3's ReplayBuffer (buffer_size // n_envs rows of n_envs transitions) storing the
 //     real final observation as next_obs and done = terminated only, so that time-limit
 //     truncations bootstrap (handle_timeout_termination=True) [common/buffers.py ReplayBuffer].
@@ -321,12 +323,14 @@ class Dqn final : public recrl::Algorithm {
            std::span<int> actions) override {
     initialize_once(rng);
     if (mode == recrl::ActMode::Explore && (warming_up() || rng.uniform() < exploration_rate())) {
-      for (int& a : actions) {
-        a = static_cast<int>(rng.uniform_int(static_cast<std::uint64_t>(n_actions_)));
+      for (std::size_t j = 0; j < actions.size(); ++j) {
+        actions[j] =
+            recrl::toolkit::AllowedActions(obs.allowed, n_actions_, static_cast<Eigen::Index>(j))
+                .uniform(rng);
       }
       return;
     }
-    recrl::toolkit::argmax_columns(q_net_.forward(obs.obs), actions);
+    recrl::toolkit::argmax_columns(q_net_.forward(obs.obs), obs.allowed, actions);
   }
 
   // What act() draws from, per column: uniform during the warm-up, then epsilon / K plus
@@ -339,7 +343,8 @@ class Dqn final : public recrl::Algorithm {
     const double epsilon = mode == recrl::ActMode::Greedy ? 0.0
                            : warming_up()                 ? 1.0
                                                           : exploration_rate();
-    recrl::toolkit::epsilon_greedy_probabilities(q_net_.forward(obs.obs), epsilon, probs);
+    recrl::toolkit::epsilon_greedy_probabilities(q_net_.forward(obs.obs), obs.allowed, epsilon,
+                                                 probs);
     return true;
   }
 
@@ -353,7 +358,8 @@ class Dqn final : public recrl::Algorithm {
     // Acting on a loaded policy needs no budget; learning does, and the runner always gives it.
     RECRL_ASSERT(has_budget_, "dqn: learning needs PluginContext::total_timesteps > 0");
     target_cache_.forget(buffer_.position() * n_envs_, n_envs_);
-    buffer_.add(batch.obs, batch.final_obs, batch.actions, batch.rewards, batch.terminated);
+    buffer_.add(batch.obs, batch.final_obs, batch.actions, batch.rewards, batch.terminated,
+                batch.final_allowed);
     std::int64_t episodes_ended = 0;
     for (std::size_t i = 0; i < batch.terminated.size(); ++i) {
       episodes_ended += (batch.terminated[i] != 0 || batch.truncated[i] != 0) ? 1 : 0;
@@ -384,7 +390,8 @@ class Dqn final : public recrl::Algorithm {
       auto next_max = next_max_.leftCols(n);
       const Eigen::Index computed = target_cache_.greedy_values(
           target_net_, {batch_.slots.data(), static_cast<std::size_t>(n)},
-          batch_.next_obs.leftCols(n), batch_.dones.leftCols(n), next_max);
+          batch_.next_obs.leftCols(n), batch_.dones.leftCols(n), next_max,
+          batch_.next_allowed_span());
       const float loss = td_loss_.accumulate(q_net_, batch_.obs.leftCols(n), batch_.action_span(),
                                              batch_.rewards.leftCols(n), next_max,
                                              batch_.dones.leftCols(n), gamma_);

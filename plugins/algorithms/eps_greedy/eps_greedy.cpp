@@ -1,9 +1,9 @@
 // eps_greedy: a linear model of the reward per action (ridge regression, toolkit::LinearArms),
-// played greedily except for a share epsilon_t of uniformly random actions, where
+// played greedily except for a share epsilon_t of uniformly random (allowed) actions, where
 //   epsilon_t = epsilon * (t + 1)^(-epsilon_decay)
 // and t counts the steps learned from (epsilon_decay 0: a constant epsilon; 0.5: epsilon / sqrt
-// of the steps). The propensity of each action is epsilon_t / K, plus 1 - epsilon_t for the
-// greedy one. The learning and the Greedy mode are toolkit::LinearBandit's.
+// of the steps). The propensity of each allowed action is epsilon_t / K (K allowed), plus 1 -
+// epsilon_t for the greedy one. The learning and the Greedy mode are toolkit::LinearBandit's.
 #include <cmath>
 
 #include "recrl/plugin/export.hpp"
@@ -36,15 +36,15 @@ class EpsGreedy final : public recrl::toolkit::LinearBandit {
   }
 
   int explore(recrl::Rng& rng) const override {
-    if (rng.uniform() < epsilon_t()) {
-      return static_cast<int>(rng.uniform_int(static_cast<std::uint64_t>(n_actions())));
-    }
+    if (rng.uniform() < epsilon_t()) return allowed().uniform(rng);
     return best_mean();
   }
 
   void explore_probabilities(std::span<double> probs) const override {
     const double eps = epsilon_t();
-    for (double& p : probs) p = eps / n_actions();
+    const double each = eps / allowed().count();
+    for (int a = 0; a < n_actions(); ++a)
+      probs[static_cast<std::size_t>(a)] = allowed()(a) ? each : 0.0;
     probs[static_cast<std::size_t>(best_mean())] += 1.0 - eps;
   }
 

@@ -48,12 +48,13 @@ class LinTs final : public recrl::toolkit::LinearBandit {
   }
 
   int draw(recrl::Rng& rng) const {
-    int best = 0;
+    int best = -1;
     double best_value = 0;
     for (int a = 0; a < n_actions(); ++a) {
+      if (!allowed()(a)) continue;
       const auto i = static_cast<std::size_t>(a);
       const double value = mean_[i] + scale_[i] * rng.normal();
-      if (a == 0 || value > best_value) {
+      if (best < 0 || value > best_value) {
         best = a;
         best_value = value;
       }

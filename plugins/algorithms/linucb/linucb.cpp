@@ -26,11 +26,12 @@ class LinUcb final : public recrl::toolkit::LinearBandit {
 
  private:
   int explore(recrl::Rng&) const override {
-    int best = 0;
+    int best = -1;
     double best_value = 0;
     for (int a = 0; a < n_actions(); ++a) {
+      if (!allowed()(a)) continue;
       const double value = arms().mean(a) + alpha_ * std::sqrt(arms().variance(a));
-      if (a == 0 || value > best_value) {
+      if (best < 0 || value > best_value) {
         best = a;
         best_value = value;
       }

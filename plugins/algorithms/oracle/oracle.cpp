@@ -6,6 +6,7 @@
 #include <ostream>
 
 #include "recrl/plugin/export.hpp"
+#include "recrl/toolkit/action_mask.hpp"
 #include "recrl/toolkit/expected_reward.hpp"
 
 namespace {
@@ -24,7 +25,7 @@ class Oracle final : public recrl::Algorithm {
            std::span<int> actions) override {
     for (Eigen::Index j = 0; j < obs.raw.cols(); ++j) {
       actions[static_cast<std::size_t>(j)] =
-          recrl::toolkit::best_action(spec_, reward_, obs.raw.col(j));
+          recrl::toolkit::best_action(spec_, reward_, obs.raw.col(j), allowed(obs, j));
     }
   }
   bool observe(const recrl::StepBatch&) override { return false; }
@@ -39,7 +40,7 @@ class Oracle final : public recrl::Algorithm {
                             recrl::Matrix& probs) const override {
     probs = recrl::Matrix::Zero(spec_.action.size, obs.raw.cols());
     for (Eigen::Index j = 0; j < obs.raw.cols(); ++j) {
-      probs(recrl::toolkit::best_action(spec_, reward_, obs.raw.col(j)), j) = 1;
+      probs(recrl::toolkit::best_action(spec_, reward_, obs.raw.col(j), allowed(obs, j)), j) = 1;
     }
     return true;
   }
@@ -56,6 +57,10 @@ class Oracle final : public recrl::Algorithm {
   }
 
  private:
+  recrl::toolkit::AllowedActions allowed(const recrl::ObsBatch& obs, Eigen::Index j) const {
+    return {obs.allowed, spec_.action.size, j};
+  }
+
   recrl::EnvSpec spec_;
   const recrl::RewardFunction& reward_;
 };

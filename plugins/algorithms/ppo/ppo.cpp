@@ -2,6 +2,7 @@
 // 2.x implements it. Read top to bottom: the loss of one minibatch, then the algorithm's
 // parameters, acting, rollout collection and the epoch loop. The nouns (networks, the
 // categorical distribution, optimisers, the rollout buffer with GAE) are recrl/toolkit's.
+// Under action masks (docs/masks.md) the distribution is MaskablePPO's masked categorical.
 //
 // Implementation details (SB3 = stable_baselines3/, file names relative to it):
 //  1. Parameters and defaults are SB3's PPO.__init__ (ppo/ppo.py): learning_rate 3e-4,
@@ -249,8 +250,8 @@ class Ppo final : public recrl::Algorithm {
   void act(const recrl::ObsBatch& obs, recrl::ActMode mode, recrl::Rng& rng,
            std::span<int> actions) override {
     policy_.initialize_once(rng);
-    if (mode == recrl::ActMode::Greedy) return policy_.act_greedy(obs.obs, actions);
-    policy_.act_sample(obs.obs, rng, actions, rollout_.pending_log_probs(),
+    if (mode == recrl::ActMode::Greedy) return policy_.act_greedy(obs.obs, obs.allowed, actions);
+    policy_.act_sample(obs.obs, obs.allowed, rng, actions, rollout_.pending_log_probs(),
                        rollout_.pending_values());
   }
 
@@ -284,7 +285,7 @@ class Ppo final : public recrl::Algorithm {
       for (Eigen::Index start = 0; start < buffer.size(); start += s_.batch_size) {
         buffer.gather_minibatch(start, s_.batch_size, minibatch_);
         const Eigen::Index n = minibatch_.size;
-        const auto values = policy_.evaluate(minibatch_.obs.leftCols(n));
+        const auto values = policy_.evaluate(minibatch_.obs.leftCols(n), minibatch_.allowed_span());
         advantages_.leftCols(n) = minibatch_.advantages.leftCols(n);
         if (s_.normalize_advantage) recrl::toolkit::normalize_advantages(advantages_, n);
         const PpoLossTerms<float> terms =
@@ -368,7 +369,7 @@ class Ppo final : public recrl::Algorithm {
 
   bool action_probabilities(const recrl::ObsBatch& obs, recrl::ActMode mode,
                             Matrix& probs) const override {
-    policy_.probabilities(obs.obs, mode, probs);
+    policy_.probabilities(obs.obs, obs.allowed, mode, probs);
     return true;
   }
   bool action_scores(const recrl::ObsBatch& obs, Matrix& scores) const override {

@@ -1,8 +1,9 @@
-// random: the uniform policy, the floor every learner must clear.
+// random: the uniform policy over the allowed actions, the floor every learner must clear.
 #include <istream>
 #include <ostream>
 
 #include "recrl/plugin/export.hpp"
+#include "recrl/toolkit/action_mask.hpp"
 
 namespace {
 
@@ -18,10 +19,13 @@ class RandomPolicy final : public recrl::Algorithm {
   }
 
   // Uniform in both modes: "greedy" has no meaning for a policy without preferences.
-  void act(const recrl::ObsBatch&, recrl::ActMode, recrl::Rng& rng,
+  void act(const recrl::ObsBatch& obs, recrl::ActMode, recrl::Rng& rng,
            std::span<int> actions) override {
-    for (int& a : actions)
-      a = static_cast<int>(rng.uniform_int(static_cast<std::uint64_t>(n_actions_)));
+    for (std::size_t j = 0; j < actions.size(); ++j) {
+      actions[j] =
+          recrl::toolkit::AllowedActions(obs.allowed, n_actions_, static_cast<Eigen::Index>(j))
+              .uniform(rng);
+    }
   }
   bool observe(const recrl::StepBatch&) override { return false; }
   void update(recrl::Rng&, recrl::Metrics&) override {}
@@ -32,8 +36,12 @@ class RandomPolicy final : public recrl::Algorithm {
 
   bool action_probabilities(const recrl::ObsBatch& obs, recrl::ActMode,
                             recrl::Matrix& probs) const override {
-    probs =
-        recrl::Matrix::Constant(n_actions_, obs.obs.cols(), 1.0f / static_cast<float>(n_actions_));
+    probs.resize(n_actions_, obs.obs.cols());
+    for (Eigen::Index j = 0; j < obs.obs.cols(); ++j) {
+      const recrl::toolkit::AllowedActions allowed(obs.allowed, n_actions_, j);
+      const float p = 1.0f / static_cast<float>(allowed.count());
+      for (int a = 0; a < n_actions_; ++a) probs(a, j) = allowed(a) ? p : 0.0f;
+    }
     return true;
   }
 

@@ -5,7 +5,8 @@
 //   p_a = 1 / (K + gamma_t (y_b - y_a))  for a != b,   p_b = 1 - sum of the others,
 // the inverse gap weighting, with gamma_t = gamma_scale * (t + 1)^gamma_exponent over the steps t
 // learned from (Vowpal Wabbit's --gamma_scale, default 10, and --gamma_exponent, default 0.5;
-// VW minimises costs, recrl maximises rewards, the same rule). Greedy mode plays b.
+// VW minimises costs, recrl maximises rewards, the same rule). Greedy mode plays b. Under masks
+// K counts the allowed actions and the others get probability 0.
 #include <cmath>
 #include <vector>
 
@@ -46,10 +47,14 @@ class SquareCb final : public recrl::toolkit::LinearBandit {
     const int best = best_mean();
     const double best_value = arms().mean(best);
     const double gamma = gamma_scale_ * std::pow(static_cast<double>(steps() + 1), gamma_exponent_);
-    const double k = n_actions();
+    const double k = allowed().count();
     double others = 0;
     for (int a = 0; a < n_actions(); ++a) {
       if (a == best) continue;
+      if (!allowed()(a)) {
+        probs[static_cast<std::size_t>(a)] = 0;
+        continue;
+      }
       const double p = 1.0 / (k + gamma * (best_value - arms().mean(a)));
       probs[static_cast<std::size_t>(a)] = p;
       others += p;

@@ -31,6 +31,9 @@ Evaluator::Evaluator(std::vector<std::shared_ptr<Environment>> envs,
   normalized_ = Matrix::Zero(dim, slots);
   next_ = Matrix::Zero(dim, 1);
   actions_.assign(envs_.size(), 0);
+  if (envs_.front()->has_action_masks()) {
+    allowed_.assign(envs_.size() * static_cast<std::size_t>(envs_.front()->spec().action.size), 1);
+  }
   parts_.assign(rewards_.front()->components().size(), 0.0);
   component_sums_.assign(parts_.size(), 0.0);
 }
@@ -41,6 +44,17 @@ void Evaluator::start_episode(int slot, std::int64_t episode) {
   reward_rngs_[slot].seed(derive_seed(eval_seed_, Stream::EvalReward, k));
   envs_[slot]->reset(env_rngs_[slot], raw_.col(slot));
   check_finite_observation(raw_.col(slot), envs_[slot]->spec(), "evaluation environment", 0);
+  update_mask(slot);
+}
+
+std::span<std::uint8_t> Evaluator::mask_of(int slot) {
+  if (allowed_.empty()) return {};
+  const auto k = static_cast<std::size_t>(envs_.front()->spec().action.size);
+  return {allowed_.data() + k * static_cast<std::size_t>(slot), k};
+}
+
+void Evaluator::update_mask(int slot) {
+  if (!allowed_.empty()) fill_allowed_actions(*envs_[slot], raw_.col(slot), mask_of(slot));
 }
 
 EvalResult Evaluator::run(Algorithm& policy, const ObservationNormalizer* normalizer, Rng& rng) {
@@ -67,7 +81,7 @@ EvalResult Evaluator::run(Algorithm& policy, const ObservationNormalizer* normal
       normalizer->normalize(raw_, normalized_);
       policy_obs = &normalized_;
     }
-    policy.act(ObsBatch{*policy_obs, raw_}, ActMode::Greedy, rng, actions_);
+    policy.act(ObsBatch{*policy_obs, raw_, allowed_}, ActMode::Greedy, rng, actions_);
     for (int s = 0; s < slots; ++s) {
       if (episode_of[s] < 0) continue;  // this slot has finished its share
       const int action = actions_[s];
@@ -75,6 +89,7 @@ EvalResult Evaluator::run(Algorithm& policy, const ObservationNormalizer* normal
         throw PluginError(fmt::format("the policy chose action {} of {} in evaluation", action,
                                       spec.action.size));
       }
+      check_allowed(spec, mask_of(s), action, "evaluation", result.steps + 1);
       ++lengths[s];
       const RewardedStep outcome = rewarded_step(
           *envs_[s], *rewards_[s], env_rngs_[s], reward_rngs_[s], action, raw_.col(s), next_.col(0),
@@ -94,6 +109,7 @@ EvalResult Evaluator::run(Algorithm& policy, const ObservationNormalizer* normal
         }
       } else {
         raw_.col(s) = next_.col(0);
+        update_mask(s);
       }
     }
   }

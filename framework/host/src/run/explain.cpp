@@ -205,14 +205,21 @@ std::vector<Explanation> explain_decisions(Recommender& policy, const Matrix& us
                "explain: one recommendation per user");
   ExplainBuffers buffers;
   std::vector<Explanation> out;
+  // The runner-up is an action the environment's rules allow for this user (docs/masks.md).
+  std::vector<std::uint8_t> allowed;
+  const bool masked = policy.allowed_actions(users, allowed);
+  const auto k = static_cast<std::size_t>(policy.spec().action.size);
+  std::vector<char> excluded(masked ? k : 0);
   for (Eigen::Index j = 0; j < users.cols(); ++j) {
     const Recommendation& d = decisions[static_cast<std::size_t>(j)];
     const std::optional<double> probability =
         d.probabilities
             ? std::optional<double>((*d.probabilities)[static_cast<std::size_t>(d.action)])
             : std::nullopt;
-    out.push_back(
-        explain_decision(policy, users.col(j), d.action, probability, {}, background, buffers));
+    for (std::size_t a = 0; a < excluded.size(); ++a)
+      excluded[a] = allowed[k * static_cast<std::size_t>(j) + a] == 0 ? 1 : 0;
+    out.push_back(explain_decision(policy, users.col(j), d.action, probability, excluded,
+                                   background, buffers));
   }
   return out;
 }

@@ -59,6 +59,7 @@ Eigen::MatrixXd policy_probabilities(Recommender& target, const std::string& nam
   Eigen::MatrixXd probs(spec.action.size, n);
   constexpr Eigen::Index kBatch = 1024;
   Matrix raw, seen, batch_probs;
+  std::vector<std::uint8_t> allowed;
   for (Eigen::Index start = 0; start < n; start += kBatch) {
     const Eigen::Index count = std::min(kBatch, n - start);
     raw.resize(static_cast<Eigen::Index>(rows.size()), count);
@@ -66,7 +67,9 @@ Eigen::MatrixXd policy_probabilities(Recommender& target, const std::string& nam
       raw.row(static_cast<Eigen::Index>(f)) = log.contexts.row(rows[f]).segment(start, count);
     }
     target.algorithm_view(raw, seen);
-    if (!target.algorithm().action_probabilities(ObsBatch{seen, raw}, mode, batch_probs)) {
+    // The target plays by its environment's rules on the logged customers (docs/masks.md).
+    target.allowed_actions(raw, allowed);
+    if (!target.algorithm().action_probabilities(ObsBatch{seen, raw, allowed}, mode, batch_probs)) {
       throw ConfigError(
           fmt::format("algorithm '{}' reports no action probabilities: it cannot "
                       "be judged off-policy by recrl (give --target-probs)",

@@ -11,6 +11,7 @@
 
 #include "recrl/config/experiment.hpp"
 #include "recrl/core/errors.hpp"
+#include "recrl/run/vec_env.hpp"
 #include "recrl/toolkit/csv.hpp"
 #include "recrl/util/number_text.hpp"
 
@@ -130,11 +131,26 @@ void Recommender::algorithm_view(const Matrix& raw, Matrix& out) const {
   }
 }
 
+bool Recommender::allowed_actions(const Matrix& raw, std::vector<std::uint8_t>& allowed) const {
+  if (!env_ || !env_->has_action_masks()) {
+    allowed.clear();
+    return false;
+  }
+  const auto k = static_cast<std::size_t>(env_->spec().action.size);
+  allowed.resize(k * static_cast<std::size_t>(raw.cols()));
+  for (Eigen::Index j = 0; j < raw.cols(); ++j) {
+    fill_allowed_actions(*env_, raw.col(j), {allowed.data() + k * static_cast<std::size_t>(j), k});
+  }
+  return true;
+}
+
 std::vector<Recommendation> Recommender::recommend(const Matrix& users) {
   const EnvSpec& s = spec();
   Matrix seen;
   algorithm_view(users, seen);
-  const ObsBatch batch{seen, users};
+  std::vector<std::uint8_t> allowed;
+  allowed_actions(users, allowed);
+  const ObsBatch batch{seen, users, allowed};
   std::vector<int> actions(users.cols(), 0);
   Rng rng(derive_seed(record_.seed, Stream::EvalAlgorithm));
   algorithm_->act(batch, ActMode::Greedy, rng, actions);

@@ -76,6 +76,7 @@ SimulateSummary simulate(Recommender& policy, const SimulateOptions& options) {
   std::vector<double> parts(columns.components.size());
   std::vector<float> probabilities(n_actions);
   std::vector<int> action(1);
+  std::vector<std::uint8_t> allowed;
 
   // The truth: every action's expected reward, where counterfactual actions have one (a
   // contextual bandit, whose next observation does not depend on the action).
@@ -95,7 +96,8 @@ SimulateSummary simulate(Recommender& policy, const SimulateOptions& options) {
     env.reset(env_rng, raw.col(0));
     for (int step = 0;; ++step) {
       policy.algorithm_view(raw, seen);
-      const ObsBatch batch{seen, raw};
+      policy.allowed_actions(raw, allowed);  // forbidden actions are logged with probability 0
+      const ObsBatch batch{seen, raw, allowed};
       algorithm.act(batch, ActMode::Explore, algorithm_rng, action);
       if (!algorithm.action_probabilities(batch, ActMode::Explore, probs)) {
         throw ConfigError(fmt::format(

@@ -51,7 +51,8 @@ std::uint64_t TrainingLoop::read_ticks() {
 bool TrainingLoop::step(Metrics& metrics) {
   const std::uint64_t acting = read_ticks();
   acted_ = next_;
-  algorithm_.act(ObsBatch{acted_, envs_.obs()}, ActMode::Explore, rng_, actions_);
+  acted_allowed_.assign(envs_.allowed().begin(), envs_.allowed().end());
+  algorithm_.act(ObsBatch{acted_, envs_.obs(), acted_allowed_}, ActMode::Explore, rng_, actions_);
   const std::uint64_t stepping = read_ticks();
   envs_.step(actions_);
   if (normalizer_ != nullptr) normalizer_->update(envs_.obs());
@@ -60,8 +61,15 @@ bool TrainingLoop::step(Metrics& metrics) {
   const std::uint64_t observing = read_ticks();
   act_ticks_ += stepping - acting;
   env_ticks_ += observing - stepping;
-  const StepBatch batch{acted_,     actions_,           envs_.rewards(),  next_,
-                        final_obs_, envs_.terminated(), envs_.truncated()};
+  const StepBatch batch{acted_,
+                        actions_,
+                        envs_.rewards(),
+                        next_,
+                        final_obs_,
+                        envs_.terminated(),
+                        envs_.truncated(),
+                        acted_allowed_,
+                        envs_.final_allowed()};
   const bool updated = algorithm_.observe(batch);
   if (updated) {
     metrics.clear();

@@ -1,5 +1,6 @@
 #include "recrl/run/vec_env.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <istream>
 #include <ostream>
@@ -31,6 +32,11 @@ VecEnv::VecEnv(std::vector<std::shared_ptr<Environment>> envs,
   rewards_ = Vector::Zero(n);
   terminated_.assign(n, 0);
   truncated_.assign(n, 0);
+  if (envs_.front()->has_action_masks()) {
+    const auto mask_size = static_cast<std::size_t>(spec().action.size) * n;
+    allowed_.assign(mask_size, 1);
+    final_allowed_.assign(mask_size, 1);
+  }
   n_components_ = rewards_fn_.front()->components().size();
   parts_.assign(n_components_ * static_cast<std::size_t>(n), 0.0);
   episode_returns_.assign(n, 0.0);
@@ -46,6 +52,27 @@ void VecEnv::reset() {
     episode_lengths_[i] = 0;
   }
   final_obs_ = obs_;
+  for (int i = 0; i < size(); ++i) update_masks(i, true);
+}
+
+namespace {
+
+std::span<std::uint8_t> mask_column(std::vector<std::uint8_t>& mask, int n_actions, int i) {
+  return {mask.data() + static_cast<std::size_t>(n_actions) * i,
+          static_cast<std::size_t>(n_actions)};
+}
+
+}  // namespace
+
+void VecEnv::update_masks(int i, bool reset) {
+  if (allowed_.empty()) return;
+  const int k = spec().action.size;
+  if (reset) fill_allowed_actions(*envs_[i], obs_.col(i), mask_column(allowed_, k, i));
+  fill_allowed_actions(*envs_[i], final_obs_.col(i), mask_column(final_allowed_, k, i));
+  if (!reset) {
+    const auto from = mask_column(final_allowed_, k, i);
+    std::copy(from.begin(), from.end(), mask_column(allowed_, k, i).begin());
+  }
 }
 
 std::span<const double> VecEnv::components(int i) const {
@@ -58,6 +85,10 @@ void VecEnv::step(std::span<const int> actions) {
   for (int i = 0; i < size(); ++i) {
     const int action = actions[i];
     RECRL_ASSERT(action >= 0 && action < spec().action.size, "action out of range");
+    if (!allowed_.empty()) {
+      check_allowed(spec(), mask_column(allowed_, spec().action.size, i), action, "training",
+                    steps_ + i + 1);
+    }
     ++episode_lengths_[i];
     const std::span<double> parts{parts_.data() + n_components_ * static_cast<std::size_t>(i),
                                   n_components_};
@@ -81,6 +112,7 @@ void VecEnv::step(std::span<const int> actions) {
     } else {
       obs_.col(i) = final_obs_.col(i);
     }
+    update_masks(i, outcome.terminated || outcome.truncated);
   }
   steps_ += size();
 }
@@ -144,6 +176,9 @@ void VecEnv::load_state(std::istream& in) {
   if (finished > static_cast<std::uint64_t>(size())) {
     throw DataError(SourceLocation{}, std::string(kVecEnvTag) + ": damaged episode list");
   }
+  for (int i = 0; i < size(); ++i) {
+    update_masks(i, true);  // a mask is a function of the observation
+  }
   finished_returns_.assign(finished, 0.0);
   in.read(reinterpret_cast<char*>(finished_returns_.data()),
           static_cast<std::streamsize>(sizeof(double) * finished));
@@ -172,6 +207,30 @@ RewardedStep rewarded_step(Environment& env, RewardFunction& reward, Rng& env_rn
                                      reward_name, out.reward, phase, step, action));
   }
   return out;
+}
+
+void fill_allowed_actions(const Environment& env, ConstVectorRef obs,
+                          std::span<std::uint8_t> allowed) {
+  env.allowed_actions(obs, allowed);
+  for (const std::uint8_t a : allowed) {
+    if (a != 0) return;
+  }
+  throw PluginError(
+      fmt::format("environment '{}' allowed no action for an observation: its "
+                  "masks must leave at least one (docs/masks.md)",
+                  env.spec().name));
+}
+
+void check_allowed(const EnvSpec& spec, std::span<const std::uint8_t> allowed, int action,
+                   const char* phase, std::int64_t step) {
+  if (allowed.empty() || allowed[static_cast<std::size_t>(action)] != 0) return;
+  const std::string label = action < static_cast<int>(spec.action.labels.size())
+                                ? spec.action.labels[static_cast<std::size_t>(action)]
+                                : std::to_string(action);
+  throw PluginError(
+      fmt::format("the algorithm chose action {} {} at {} step {}, which "
+                  "environment '{}' does not allow there (docs/masks.md)",
+                  action, label, phase, step, spec.name));
 }
 
 void check_finite_observation(ConstVectorRef obs, const EnvSpec& spec, const std::string& who,

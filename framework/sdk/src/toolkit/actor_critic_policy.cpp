@@ -37,6 +37,19 @@ ActorCriticPolicy::ActorCriticPolicy(Eigen::Index obs_dim, Eigen::Index n_action
   pi_.reserve(max_batch);
   vf_.reserve(max_batch);
   dist_.reserve(n_actions, max_batch);
+  masked_logits_.resize(n_actions, max_batch);
+}
+
+void ActorCriticPolicy::set_distribution(ConstBatch logits, ActionMask allowed) const {
+  if (allowed.empty()) {
+    dist_.set_logits(logits);
+    return;
+  }
+  if (masked_logits_.cols() < logits.cols()) masked_logits_.resize(logits.rows(), logits.cols());
+  auto masked = masked_logits_.leftCols(logits.cols());
+  masked = logits;
+  mask_logits(allowed, masked);
+  dist_.set_logits(masked);
 }
 
 ActorCriticPolicy::Optimizer ActorCriticPolicy::make_optimizer(const OptimizerSettings& s,
@@ -59,14 +72,15 @@ void ActorCriticPolicy::initialize_once(Rng& rng) {
   initialized_ = true;
 }
 
-void ActorCriticPolicy::act_greedy(const Matrix& obs, std::span<int> actions) {
-  dist_.set_logits(pi_.forward(obs));
+void ActorCriticPolicy::act_greedy(const Matrix& obs, ActionMask allowed, std::span<int> actions) {
+  set_distribution(pi_.forward(obs), allowed);
   dist_.mode(actions);
 }
 
-void ActorCriticPolicy::act_sample(const Matrix& obs, Rng& rng, std::span<int> actions,
-                                   Eigen::Ref<Matrix> log_probs, Eigen::Ref<Matrix> values) {
-  dist_.set_logits(pi_.forward(obs));
+void ActorCriticPolicy::act_sample(const Matrix& obs, ActionMask allowed, Rng& rng,
+                                   std::span<int> actions, Eigen::Ref<Matrix> log_probs,
+                                   Eigen::Ref<Matrix> values) {
+  set_distribution(pi_.forward(obs), allowed);
   dist_.sample(rng, actions);
   dist_.log_prob(actions, log_probs);
   values = vf_.forward(obs);
@@ -76,8 +90,9 @@ ActorCriticPolicy::ConstBatch ActorCriticPolicy::values(const Eigen::Ref<const M
   return vf_.forward(obs);
 }
 
-ActorCriticPolicy::ConstBatch ActorCriticPolicy::evaluate(const Eigen::Ref<const Matrix>& obs) {
-  dist_.set_logits(pi_.forward(obs));
+ActorCriticPolicy::ConstBatch ActorCriticPolicy::evaluate(const Eigen::Ref<const Matrix>& obs,
+                                                          ActionMask allowed) {
+  set_distribution(pi_.forward(obs), allowed);
   return vf_.forward(obs);
 }
 
@@ -107,8 +122,9 @@ double ActorCriticPolicy::update_flops(Eigen::Index batch) const {
          vf_.backward_flops(batch);
 }
 
-void ActorCriticPolicy::probabilities(const Matrix& obs, ActMode mode, Matrix& probs) const {
-  dist_.set_logits(pi_.forward(obs));
+void ActorCriticPolicy::probabilities(const Matrix& obs, ActionMask allowed, ActMode mode,
+                                      Matrix& probs) const {
+  set_distribution(pi_.forward(obs), allowed);
   if (mode == ActMode::Explore) {
     probs = dist_.probabilities();
     return;

@@ -21,14 +21,16 @@ std::optional<std::string> oracle_unavailable(const EnvSpec& spec, const RewardF
   return std::nullopt;
 }
 
-int best_action(const EnvSpec& spec, const RewardFunction& reward, ConstVectorRef obs) {
-  int best = 0;
+int best_action(const EnvSpec& spec, const RewardFunction& reward, ConstVectorRef obs,
+                const AllowedActions& allowed) {
+  int best = -1;
   double best_value = -std::numeric_limits<double>::infinity();
   for (int a = 0; a < spec.action.size; ++a) {
+    if (!allowed(a)) continue;
     const Transition t{obs, a, obs, 0.0, true, false};
     const std::optional<double> value = reward.expected(t);
     RECRL_ASSERT(value.has_value(), "reward stopped providing its expected value");
-    if (*value > best_value) {
+    if (best < 0 || *value > best_value) {
       best_value = *value;
       best = a;
     }

@@ -29,15 +29,22 @@ LinearBandit::LinearBandit(const Params& params, const PluginContext& ctx,
                            const std::string& algorithm)
     : arms_(checked_spec(ctx, algorithm).action.size, ctx.env->observation.size,
             params.get_double("lambda")),
+      allowed_({}, ctx.env->action.size, 0),
       algorithm_(algorithm),
       probs_(static_cast<std::size_t>(ctx.env->action.size)) {}
 
+void LinearBandit::set_context(const ObsBatch& obs, Eigen::Index j) const {
+  arms_.set_context(obs.obs.col(j));
+  allowed_ = AllowedActions(obs.allowed, arms_.actions(), j);
+}
+
 int LinearBandit::best_mean() const {
-  int best = 0;
-  double best_value = arms_.mean(0);
-  for (int a = 1; a < arms_.actions(); ++a) {
+  int best = -1;
+  double best_value = 0;
+  for (int a = 0; a < arms_.actions(); ++a) {
+    if (!allowed_(a)) continue;
     const double value = arms_.mean(a);
-    if (value > best_value) {
+    if (best < 0 || value > best_value) {
       best = a;
       best_value = value;
     }
@@ -47,7 +54,7 @@ int LinearBandit::best_mean() const {
 
 void LinearBandit::act(const ObsBatch& obs, ActMode mode, Rng& rng, std::span<int> actions) {
   for (Eigen::Index j = 0; j < obs.obs.cols(); ++j) {
-    arms_.set_context(obs.obs.col(j));
+    set_context(obs, j);
     actions[static_cast<std::size_t>(j)] = mode == ActMode::Greedy ? best_mean() : explore(rng);
   }
 }
@@ -90,7 +97,7 @@ void LinearBandit::load(std::istream& in) {
 bool LinearBandit::action_probabilities(const ObsBatch& obs, ActMode mode, Matrix& probs) const {
   probs = Matrix::Zero(arms_.actions(), obs.obs.cols());
   for (Eigen::Index j = 0; j < obs.obs.cols(); ++j) {
-    arms_.set_context(obs.obs.col(j));
+    set_context(obs, j);
     if (mode == ActMode::Greedy) {
       probs(best_mean(), j) = 1;
       continue;
@@ -106,7 +113,7 @@ bool LinearBandit::action_probabilities(const ObsBatch& obs, ActMode mode, Matri
 bool LinearBandit::state_values(const ObsBatch& obs, Vector& values) const {
   values.resize(obs.obs.cols());
   for (Eigen::Index j = 0; j < obs.obs.cols(); ++j) {
-    arms_.set_context(obs.obs.col(j));
+    set_context(obs, j);
     values[j] = static_cast<Scalar>(arms_.mean(best_mean()));
   }
   return true;

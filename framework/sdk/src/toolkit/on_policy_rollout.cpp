@@ -28,7 +28,7 @@ OnPolicyRollout::OnPolicyRollout(Eigen::Index n_steps, Eigen::Index n_envs, Eige
 bool OnPolicyRollout::add(const StepBatch& batch, ActorCriticPolicy& policy) {
   RECRL_ASSERT(batch.obs.cols() == n_envs_, "an on-policy step covers every environment copy");
   buffer_.add(batch.obs, batch.actions, batch.rewards, episode_starts_, pending_values_,
-              pending_log_probs_);
+              pending_log_probs_, batch.allowed);
   bool any_truncated = false;
   for (Eigen::Index e = 0; e < n_envs_; ++e)
     any_truncated |= batch.truncated[e] && !batch.terminated[e];

@@ -34,7 +34,7 @@ ReplayBuffer::ReplayBuffer(Index capacity, Index n_envs, Index obs_dim)
 void ReplayBuffer::add(const Eigen::Ref<const Matrix>& obs,
                        const Eigen::Ref<const Matrix>& next_obs, std::span<const int> actions,
                        const Eigen::Ref<const Vector>& rewards,
-                       std::span<const std::uint8_t> terminated) {
+                       std::span<const std::uint8_t> terminated, ActionMask next_allowed) {
   RECRL_ASSERT(obs.rows() == obs_dim_ && obs.cols() == n_envs_ && next_obs.rows() == obs_dim_ &&
                    next_obs.cols() == n_envs_ && static_cast<Index>(actions.size()) == n_envs_ &&
                    rewards.size() == n_envs_ && static_cast<Index>(terminated.size()) == n_envs_,
@@ -47,6 +47,12 @@ void ReplayBuffer::add(const Eigen::Ref<const Matrix>& obs,
     transition(reward_row()) = rewards(e);
     transition(done_row()) = terminated[static_cast<std::size_t>(e)] != 0 ? Scalar(1) : Scalar(0);
     actions_(first + e) = actions[static_cast<std::size_t>(e)];
+  }
+  if (!next_allowed.empty()) {
+    const std::size_t per_row = next_allowed.size();
+    if (next_allowed_.empty()) next_allowed_.assign(per_row * static_cast<std::size_t>(rows_), 1);
+    std::copy(next_allowed.begin(), next_allowed.end(),
+              next_allowed_.begin() + static_cast<std::ptrdiff_t>(per_row * pos_));
   }
   if (++pos_ == rows_) {
     full_ = true;
@@ -86,12 +92,27 @@ void ReplayBuffer::sample(Rng& rng, Index batch_size, ReplayBatch& out) {
     out.dones(0, i) = transition[done_row()];
     out.actions[static_cast<std::size_t>(i)] = actions_(k);
   }
+  const std::size_t n_actions = mask_width();
+  if (n_actions > 0) {
+    if (out.next_allowed.size() != n_actions * out.actions.size())
+      out.next_allowed.assign(n_actions * out.actions.size(), 1);  // once, at the first
+    for (Index i = 0; i < batch_size; ++i) {
+      const auto k = static_cast<std::size_t>(out.slots[static_cast<std::size_t>(i)]);
+      std::copy_n(next_allowed_.begin() + static_cast<std::ptrdiff_t>(n_actions * k), n_actions,
+                  out.next_allowed.begin() + static_cast<std::ptrdiff_t>(n_actions * i));
+    }
+  }
   out.size = batch_size;
+}
+
+std::size_t ReplayBuffer::mask_width() const {
+  return next_allowed_.size() / static_cast<std::size_t>(rows_ * n_envs_);
 }
 
 namespace {
 // Format 2: the transitions' columns in one block (format 1 had each part in its own).
-constexpr char kReplayTag[] = "recrl.replay_buffer.2";
+// Format 3: and the masks at the next observations (docs/masks.md).
+constexpr char kReplayTag[] = "recrl.replay_buffer.3";
 }  // namespace
 
 void ReplayBuffer::save_state(std::ostream& out) const {
@@ -101,6 +122,10 @@ void ReplayBuffer::save_state(std::ostream& out) const {
   const Index slots = size();
   write_columns(out, transitions_, slots);
   write_values(out, actions_.data(), static_cast<std::size_t>(slots));
+  write_pod<std::uint64_t>(out, mask_width());
+  if (mask_width() > 0) {
+    write_values(out, next_allowed_.data(), mask_width() * static_cast<std::size_t>(slots));
+  }
 }
 
 void ReplayBuffer::load_state(std::istream& in) {
@@ -115,6 +140,14 @@ void ReplayBuffer::load_state(std::istream& in) {
   const Index slots = (full == 1 ? rows_ : pos) * n_envs_;
   read_columns(in, transitions_, slots, kReplayTag);
   read_values(in, actions_.data(), static_cast<std::size_t>(slots), kReplayTag);
+  const auto width = read_pod<std::uint64_t>(in, kReplayTag);
+  if (width > (1u << 20)) {
+    throw DataError(SourceLocation{}, std::string(kReplayTag) + ": damaged action masks");
+  }
+  next_allowed_.assign(width * static_cast<std::size_t>(rows_ * n_envs_), 1);
+  if (width > 0) {
+    read_values(in, next_allowed_.data(), width * static_cast<std::size_t>(slots), kReplayTag);
+  }
   pos_ = pos;
   full_ = full == 1;
 }

@@ -51,7 +51,7 @@ void RolloutBuffer::add(const Eigen::Ref<const Matrix>& obs, std::span<const int
                         const Eigen::Ref<const Vector>& rewards,
                         std::span<const std::uint8_t> episode_starts,
                         const Eigen::Ref<const Matrix>& values,
-                        const Eigen::Ref<const Matrix>& log_probs) {
+                        const Eigen::Ref<const Matrix>& log_probs, ActionMask allowed) {
   RECRL_ASSERT(!full(), "RolloutBuffer::add on a full buffer (call reset())");
   RECRL_ASSERT(obs.rows() == obs_dim_ && obs.cols() == n_envs_ &&
                    static_cast<Index>(actions.size()) == n_envs_ && rewards.size() == n_envs_ &&
@@ -68,6 +68,14 @@ void RolloutBuffer::add(const Eigen::Ref<const Matrix>& obs, std::span<const int
   rewards_.col(pos_) = rewards;
   values_.col(pos_) = values.transpose();
   log_probs_.col(pos_) = log_probs.transpose();
+  if (!allowed.empty()) {
+    RECRL_ASSERT(allowed.size() % static_cast<std::size_t>(n_envs_) == 0,
+                 "RolloutBuffer::add: masks must be [A x n_envs]");
+    const std::size_t per_step = allowed.size();
+    if (allowed_.empty()) allowed_.assign(per_step * static_cast<std::size_t>(n_steps_), 1);
+    std::copy(allowed.begin(), allowed.end(),
+              allowed_.begin() + static_cast<std::ptrdiff_t>(per_step * pos_));
+  }
   ++pos_;
 }
 
@@ -137,8 +145,16 @@ void RolloutBuffer::gather_minibatch(Index start, Index batch_size, RolloutMinib
     __builtin_prefetch(&actions_[static_cast<std::size_t>(k)]);
     for (const Scalar* row : {values, log_probs, advantages, returns}) __builtin_prefetch(row + k);
   }
+  const std::size_t n_actions = allowed_.size() / static_cast<std::size_t>(capacity());
+  if (n_actions > 0 && mb.allowed.size() != n_actions * mb.actions.size()) {
+    mb.allowed.assign(n_actions * mb.actions.size(), 1);  // once, at the first masked gather
+  }
   for (Index i = 0; i < count; ++i) {
     const Index k = order_[static_cast<std::size_t>(start + i)];
+    if (n_actions > 0) {
+      std::copy_n(allowed_.begin() + static_cast<std::ptrdiff_t>(n_actions * k), n_actions,
+                  mb.allowed.begin() + static_cast<std::ptrdiff_t>(n_actions * i));
+    }
     // A plain copy: Eigen's run-time-sized column copy costs more than a few values.
     std::copy_n(obs_.col(k).data(), obs_dim_, mb.obs.col(i).data());
     mb.actions[static_cast<std::size_t>(i)] = actions_[static_cast<std::size_t>(k)];
@@ -151,7 +167,7 @@ void RolloutBuffer::gather_minibatch(Index start, Index batch_size, RolloutMinib
 }
 
 namespace {
-constexpr char kRolloutTag[] = "recrl.rollout_buffer.1";
+constexpr char kRolloutTag[] = "recrl.rollout_buffer.2";
 }  // namespace
 
 void RolloutBuffer::save_state(std::ostream& out) const {
@@ -163,6 +179,7 @@ void RolloutBuffer::save_state(std::ostream& out) const {
   }
   write_values(out, actions_.data(), actions_.size());
   write_values(out, order_.data(), order_.size());
+  write_values(out, allowed_.data(), allowed_.size());
 }
 
 void RolloutBuffer::load_state(std::istream& in) {
@@ -179,6 +196,16 @@ void RolloutBuffer::load_state(std::istream& in) {
   }
   read_values(in, actions_.data(), actions_.size(), kRolloutTag);
   read_values(in, order_.data(), order_.size(), kRolloutTag);
+  // The masks: none, or a whole number of actions per sample.
+  const auto masks = read_pod<std::uint64_t>(in, kRolloutTag);
+  const auto samples = static_cast<std::uint64_t>(capacity());
+  if (masks % samples != 0 || masks / samples > (1u << 20)) {
+    throw DataError(SourceLocation{}, std::string(kRolloutTag) + ": damaged action masks");
+  }
+  allowed_.assign(masks, 1);
+  in.read(reinterpret_cast<char*>(allowed_.data()), static_cast<std::streamsize>(masks));
+  if (!in)
+    throw DataError(SourceLocation{}, std::string(kRolloutTag) + ": the saved state ends early");
   pos_ = pos;
 }
 

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <span>
 #include <vector>
 
 #include "recrl/core/algorithm.hpp"
@@ -43,6 +44,9 @@ class RECRL_API Evaluator {
 
  private:
   void start_episode(int slot, std::int64_t episode);
+  // The slot's column of allowed_ (empty without masks), and recomputing it from raw_.
+  std::span<std::uint8_t> mask_of(int slot);
+  void update_mask(int slot);
 
   std::vector<std::shared_ptr<Environment>> envs_;
   std::vector<std::shared_ptr<RewardFunction>> rewards_;
@@ -55,6 +59,7 @@ class RECRL_API Evaluator {
   Matrix normalized_;
   Matrix next_;
   std::vector<int> actions_;
+  std::vector<std::uint8_t> allowed_;  // [n_actions x slots] masks at raw_, empty without
   std::vector<double> parts_;
   std::vector<double> component_sums_;
 };

@@ -57,6 +57,10 @@ class RECRL_API Recommender {
   Algorithm& algorithm() { return *algorithm_; }
   // What the algorithm sees of raw features: normalised as in training, where it was.
   void algorithm_view(const Matrix& raw, Matrix& out) const;
+  // The actions the policy's environment allows for users `raw` [obs_dim x n] (docs/masks.md)
+  // into `allowed` [n_actions x n]; false, with `allowed` emptied, where there are no rules (an
+  // environment without masks, a policy fitted from a log).
+  bool allowed_actions(const Matrix& raw, std::vector<std::uint8_t>& allowed) const;
 
  private:
   PolicyRecord record_;

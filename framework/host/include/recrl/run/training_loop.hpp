@@ -79,6 +79,7 @@ class RECRL_API TrainingLoop {
   Matrix next_;       // [obs_dim x n] what it acts on next
   Matrix final_obs_;  // [obs_dim x n] see StepBatch::final_obs
   std::vector<int> actions_;
+  std::vector<std::uint8_t> acted_allowed_;  // the masks at acted_ (empty without masks)
   // A few clock reads per vector step; kept as ticks so that step() only adds integers.
   std::uint64_t env_ticks_ = 0;
   std::uint64_t act_ticks_ = 0;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "recrl/core/algorithm.hpp"
 #include "recrl/core/environment.hpp"
 #include "recrl/core/export.hpp"
 #include "recrl/core/random.hpp"
@@ -42,6 +43,10 @@ class RECRL_API VecEnv {
   const Vector& rewards() const { return rewards_; }      // [N]
   std::span<const std::uint8_t> terminated() const { return terminated_; }
   std::span<const std::uint8_t> truncated() const { return truncated_; }
+  // The actions allowed at obs() and at final_obs(), [n_actions x N] (docs/masks.md); empty
+  // when the environment has no masks. step() refuses an action its copy's mask forbids.
+  ActionMask allowed() const { return allowed_; }
+  ActionMask final_allowed() const { return final_allowed_; }
   // The reward components of copy i in the last step (RewardFunction::components() order).
   std::span<const double> components(int i) const;
 
@@ -61,6 +66,9 @@ class RECRL_API VecEnv {
   void load_state(std::istream& in);
 
  private:
+  // Recomputes copy i's masks after a step: at final_obs, and at obs when it was reset.
+  void update_masks(int i, bool reset);
+
   std::vector<std::shared_ptr<Environment>> envs_;
   std::vector<std::shared_ptr<RewardFunction>> rewards_fn_;
   std::string reward_name_;
@@ -71,7 +79,9 @@ class RECRL_API VecEnv {
   Vector rewards_;
   std::vector<std::uint8_t> terminated_;
   std::vector<std::uint8_t> truncated_;
-  std::vector<double> parts_;  // [n_components x N]
+  std::vector<std::uint8_t> allowed_;        // [n_actions x N], empty without masks
+  std::vector<std::uint8_t> final_allowed_;  // [n_actions x N], empty without masks
+  std::vector<double> parts_;                // [n_components x N]
   std::size_t n_components_ = 0;
   std::vector<double> episode_returns_;
   std::vector<int> episode_lengths_;
@@ -96,6 +106,15 @@ RECRL_API RewardedStep rewarded_step(Environment& env, RewardFunction& reward, R
                                      VectorRef next_obs, int episode_length,
                                      std::span<double> parts, const std::string& reward_name,
                                      const char* phase, std::int64_t step);
+
+// The actions `env` allows at `obs` into `allowed` (size n_actions); throws PluginError naming
+// the environment when it allows none. Allocates nothing.
+RECRL_API void fill_allowed_actions(const Environment& env, ConstVectorRef obs,
+                                    std::span<std::uint8_t> allowed);
+// Throws PluginError when `allowed` (one column of a mask, size n_actions; empty: all allowed)
+// forbids `action`: an algorithm broke the environment's rules.
+RECRL_API void check_allowed(const EnvSpec& spec, std::span<const std::uint8_t> allowed, int action,
+                             const char* phase, std::int64_t step);
 
 // Throws NumericalError naming `who` and the step when a feature of `obs` is not finite.
 RECRL_API void check_finite_observation(ConstVectorRef obs, const EnvSpec& spec,

@@ -12,10 +12,18 @@ namespace recrl {
 
 enum class ActMode { Explore, Greedy };
 
+// Which actions may be chosen, [n_actions x n] bytes in column-major order (column j is
+// allowed[j * n_actions, (j + 1) * n_actions)), 1 where allowed; empty when every action is
+// (an environment without masks, docs/masks.md). toolkit/action_mask.hpp reads it.
+using ActionMask = std::span<const std::uint8_t>;
+
 // A batch of observations, one column per environment copy: [obs_dim x n].
 struct ObsBatch {
   const Matrix& obs;  // what learners see: normalised when the run normalises observations
   const Matrix& raw;  // the environment's own values, for rule-based policies (oracle)
+  // The actions allowed in each column: act() never chooses another one, and
+  // action_probabilities() gives the others probability 0.
+  ActionMask allowed = {};
 };
 
 // What followed one act() over all environment copies.
@@ -28,6 +36,9 @@ struct StepBatch {
                                  // next_obs except where an episode ended (then its last one)
   std::span<const std::uint8_t> terminated;  // [n] 1 where the episode reached a terminal state
   std::span<const std::uint8_t> truncated;   // [n] 1 where it was cut short (time limit)
+  ActionMask allowed = {};                   // what was allowed at `obs` (as ObsBatch::allowed)
+  ActionMask final_allowed = {};  // what is allowed at `final_obs` (for a target's max over
+                                  // the next state's actions); empty without masks
 };
 
 // Decisions another policy logged, for learning offline (`recrl fit`, docs/fit.md).

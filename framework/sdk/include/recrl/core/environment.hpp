@@ -1,6 +1,8 @@
 #pragma once
 
+#include <cstdint>
 #include <iosfwd>
+#include <span>
 #include <string>
 
 #include "recrl/core/errors.hpp"
@@ -34,6 +36,20 @@ class Environment {
   virtual void reset(Rng& rng, VectorRef obs) = 0;
   // Applies `action` (0 <= action < spec().action.size) and writes what follows into `next_obs`.
   virtual EnvStep step(int action, Rng& rng, VectorRef next_obs) = 0;
+
+  // Optional: action masks (docs/masks.md), the rules no policy may break (no SMS without SMS
+  // consent, a weekly contact cap). An environment that has them says so here, and
+  // allowed_actions() writes, for a customer observed as `obs` (the environment's own features),
+  // 1 for each allowed action and 0 for each forbidden one into `allowed` (size
+  // spec().action.size); at least one action must be allowed. A mask is a function of the
+  // observation alone, so that recrl applies the same rules wherever only a customer's features
+  // are known: training, evaluation, `recommend`, the server and off-policy evaluation. It must
+  // not allocate. Without masks (the default) every action is always allowed.
+  virtual bool has_action_masks() const { return false; }
+  virtual void allowed_actions(ConstVectorRef obs, std::span<std::uint8_t> allowed) const {
+    static_cast<void>(obs);
+    for (auto& a : allowed) a = 1;
+  }
 
   // Optional, for checkpoints of training runs (docs/checkpoints.md): save_state() writes
   // whatever reset() and step() left behind that a later step() reads (the current user, the

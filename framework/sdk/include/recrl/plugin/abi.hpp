@@ -26,9 +26,11 @@ inline constexpr std::uint32_t kMagic = 0x4c434552u;
 // Algorithm's training state defaults to save()/load(), a reward's components() to none, and
 // the export macro makes schema() and the (Params, PluginContext) constructor optional;
 // Algorithm::action_probabilities takes the ActMode whose probabilities it reports.
-inline constexpr std::uint32_t kPluginAbi = 8;
+// 9: action masks: Environment::has_action_masks/allowed_actions, ObsBatch::allowed and
+// StepBatch::allowed/final_allowed; the rollout and replay buffers keep masks.
+inline constexpr std::uint32_t kPluginAbi = 9;
 // kAbiHeadersHash: FNV-1a 64 of those headers, checked by tests/plugin/abi_hash_test.cpp.
-inline constexpr std::uint64_t kAbiHeadersHash = 0xef1dd8c06cb2e759ull;
+inline constexpr std::uint64_t kAbiHeadersHash = 0xecbd01abb9dafd53ull;
 
 enum class Kind : std::uint32_t { Environment = 1, Reward = 2, Algorithm = 3 };
 

@@ -10,6 +10,7 @@
 #include "recrl/core/export.hpp"
 #include "recrl/core/random.hpp"
 #include "recrl/core/types.hpp"
+#include "recrl/toolkit/action_mask.hpp"
 #include "recrl/toolkit/categorical.hpp"
 #include "recrl/toolkit/mlp.hpp"
 #include "recrl/toolkit/optimizers.hpp"
@@ -50,17 +51,22 @@ class RECRL_API ActorCriticPolicy {
   // load() counts as initialisation.
   bool initialized() const { return initialized_; }
 
+  // Every `allowed` below is an ActionMask over the columns of `obs` (docs/masks.md): the
+  // distribution is sb3-contrib's MaskablePPO's, the logits of forbidden actions replaced by
+  // kMaskedLogit, so they have probability 0 and the entropy is over the allowed ones. An
+  // empty mask changes nothing.
+
   // The most likely action of each column of obs [obs_dim x n] (SB3's deterministic predict).
-  void act_greedy(const Matrix& obs, std::span<int> actions);
+  void act_greedy(const Matrix& obs, ActionMask allowed, std::span<int> actions);
   // Samples an action per column, with log pi(action | obs) and V(obs) into [1 x n] rows.
-  void act_sample(const Matrix& obs, Rng& rng, std::span<int> actions, Eigen::Ref<Matrix> log_probs,
-                  Eigen::Ref<Matrix> values);
+  void act_sample(const Matrix& obs, ActionMask allowed, Rng& rng, std::span<int> actions,
+                  Eigen::Ref<Matrix> log_probs, Eigen::Ref<Matrix> values);
   // V(obs) [1 x n].
   ConstBatch values(const Eigen::Ref<const Matrix>& obs);
 
   // SB3's evaluate_actions: sets distribution() to pi(. | obs) and returns V(obs), keeping both
   // networks' activations for backward().
-  ConstBatch evaluate(const Eigen::Ref<const Matrix>& obs);
+  ConstBatch evaluate(const Eigen::Ref<const Matrix>& obs, ActionMask allowed);
   const Categorical<float>& distribution() const { return dist_; }
 
   // loss.backward() and clip_grad_norm_ over both networks, from the loss gradient with respect
@@ -76,8 +82,9 @@ class RECRL_API ActorCriticPolicy {
 
   // What act() draws from [A x n]: pi(. | obs) in Explore mode, a single 1 on its mode (the
   // first most likely action) in Greedy mode; and V(obs) [n], for explanations and tools.
-  void probabilities(const Matrix& obs, ActMode mode, Matrix& probs) const;
-  // The actor's logits, [n_actions x n]: what Greedy mode takes the argmax of.
+  void probabilities(const Matrix& obs, ActionMask allowed, ActMode mode, Matrix& probs) const;
+  // The actor's logits, [n_actions x n]: what Greedy mode takes the argmax of (among the allowed
+  // actions; the logits themselves are not masked).
   void logits(const Matrix& obs, Matrix& out) const;
   void state_values(const Matrix& obs, Vector& values) const;
 
@@ -93,6 +100,9 @@ class RECRL_API ActorCriticPolicy {
   const Mlp<float>& value_net() const { return vf_; }
 
  private:
+  // dist_ from the policy network's logits, masked where `allowed` says.
+  void set_distribution(ConstBatch logits, ActionMask allowed) const;
+
   using Optimizer = std::variant<Adam<float>, RmsProp<float>>;
   static Optimizer make_optimizer(const OptimizerSettings& s, Eigen::Index size);
 
@@ -101,6 +111,7 @@ class RECRL_API ActorCriticPolicy {
   mutable Mlp<float> pi_;  // mutable: forward() keeps activations
   mutable Mlp<float> vf_;
   mutable Categorical<float> dist_;
+  mutable Matrix masked_logits_;  // [A x max_batch] scratch of set_distribution()
   Optimizer pi_optimizer_;
   Optimizer vf_optimizer_;
 };

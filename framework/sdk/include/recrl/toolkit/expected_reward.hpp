@@ -7,6 +7,7 @@
 #include "recrl/core/reward.hpp"
 #include "recrl/core/spaces.hpp"
 #include "recrl/core/types.hpp"
+#include "recrl/toolkit/action_mask.hpp"
 
 namespace recrl::toolkit {
 
@@ -19,7 +20,9 @@ namespace recrl::toolkit {
 RECRL_API std::optional<std::string> oracle_unavailable(const EnvSpec& spec,
                                                         const RewardFunction& reward);
 
-// The action with the highest expected reward on the raw observation `obs` (the first on ties).
-RECRL_API int best_action(const EnvSpec& spec, const RewardFunction& reward, ConstVectorRef obs);
+// The allowed action with the highest expected reward on the raw observation `obs` (the first on
+// ties).
+RECRL_API int best_action(const EnvSpec& spec, const RewardFunction& reward, ConstVectorRef obs,
+                          const AllowedActions& allowed);
 
 }  // namespace recrl::toolkit

@@ -9,6 +9,7 @@
 #include "recrl/core/export.hpp"
 #include "recrl/core/params.hpp"
 #include "recrl/core/plugin_context.hpp"
+#include "recrl/toolkit/action_mask.hpp"
 #include "recrl/toolkit/linear_arms.hpp"
 
 namespace recrl::toolkit {
@@ -43,21 +44,28 @@ class RECRL_API LinearBandit : public Algorithm {
   bool action_scores(const ObsBatch& obs, Matrix& scores) const final;
 
  protected:
-  // At the context arms() holds (set_context done): the action to play while exploring, drawn
-  // from `rng` where the rule is random.
+  // At the context arms() holds (set_context done) and among the actions allowed() there: the
+  // action to play while exploring, drawn from `rng` where the rule is random.
   virtual int explore(Rng& rng) const = 0;
-  // At that context: the probability of each action under explore(), into `probs` (size K).
+  // At that context: the probability of each action under explore(), into `probs` (size K),
+  // 0 for an action that is not allowed.
   virtual void explore_probabilities(std::span<double> probs) const = 0;
 
   const LinearArms& arms() const { return arms_; }
   int n_actions() const { return arms_.actions(); }
+  // The actions allowed at the current context (docs/masks.md): all of them without masks.
+  const AllowedActions& allowed() const { return allowed_; }
   // Steps learned from so far, t (schedules of epsilon and gamma are functions of it).
   std::int64_t steps() const { return steps_; }
-  // argmax_a theta_a . x at the current context (the first on ties).
+  // argmax_a theta_a . x over the allowed actions at the current context (the first on ties).
   int best_mean() const;
 
  private:
+  // Moves to column j of a batch: the regressions' context and the allowed actions.
+  void set_context(const ObsBatch& obs, Eigen::Index j) const;
+
   LinearArms arms_;
+  mutable AllowedActions allowed_;
   std::int64_t steps_ = 0;
   std::string algorithm_;
   mutable std::vector<double> probs_;  // scratch of action_probabilities

@@ -7,6 +7,7 @@
 
 #include <Eigen/Core>
 
+#include "recrl/core/algorithm.hpp"
 #include "recrl/core/export.hpp"
 #include "recrl/core/random.hpp"
 #include "recrl/core/types.hpp"
@@ -24,11 +25,19 @@ struct RECRL_API ReplayBatch {
   Matrix dones;              // [1 x B] 1 where the episode TERMINATED at this step (0 for
                              //   time-limit truncations: their next_obs value is bootstrapped)
   std::vector<Eigen::Index> slots;  // [B] where each transition is stored: row * n_envs + env
+  std::vector<std::uint8_t> next_allowed;  // [A x B] the masks at next_obs; empty without masks
   Eigen::Index size = 0;
 
   void reserve(Eigen::Index obs_dim, Eigen::Index max_batch);
   std::span<const int> action_span() const {
     return {actions.data(), static_cast<std::size_t>(size)};
+  }
+  // The first `size` columns of next_allowed (empty without masks).
+  ActionMask next_allowed_span() const {
+    return next_allowed.empty()
+               ? ActionMask{}
+               : ActionMask{next_allowed.data(),
+                            next_allowed.size() / actions.size() * static_cast<std::size_t>(size)};
   }
 };
 
@@ -57,10 +66,12 @@ class RECRL_API ReplayBuffer {
   // The row the next add() writes.
   Index position() const { return pos_; }
 
-  // obs, next_obs [obs_dim x n_envs], actions [n_envs], rewards [n_envs], terminated [n_envs].
+  // obs, next_obs [obs_dim x n_envs], actions [n_envs], rewards [n_envs], terminated [n_envs];
+  // next_allowed: the masks at next_obs [A x n_envs] (StepBatch::final_allowed), empty without
+  // masks (the buffer's mask storage is allocated at the first masked add).
   void add(const Eigen::Ref<const Matrix>& obs, const Eigen::Ref<const Matrix>& next_obs,
            std::span<const int> actions, const Eigen::Ref<const Vector>& rewards,
-           std::span<const std::uint8_t> terminated);
+           std::span<const std::uint8_t> terminated, ActionMask next_allowed = {});
 
   // batch_size transitions drawn uniformly with replacement from the filled rows, as SB3's
   // sample(): first batch_size rows with rng.uniform_int(filled_rows()), then (only when
@@ -84,6 +95,8 @@ class RECRL_API ReplayBuffer {
  private:
   Index reward_row() const { return 2 * obs_dim_; }
   Index done_row() const { return 2 * obs_dim_ + 1; }
+  // Actions per stored mask: 0 without masks.
+  std::size_t mask_width() const;
 
   Index rows_ = 0;
   Index n_envs_ = 0;
@@ -101,6 +114,7 @@ class RECRL_API ReplayBuffer {
   // million transitions; bench/README.md).
   Matrix transitions_;  // [2 obs_dim + 2 x slots]
   Eigen::VectorXi actions_;
+  std::vector<std::uint8_t> next_allowed_;  // [A x slots] masks at next_obs, empty without
 };
 
 }  // namespace recrl::toolkit

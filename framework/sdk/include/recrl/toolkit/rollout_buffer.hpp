@@ -7,6 +7,7 @@
 
 #include <Eigen/Core>
 
+#include "recrl/core/algorithm.hpp"
 #include "recrl/core/export.hpp"
 #include "recrl/core/random.hpp"
 #include "recrl/core/types.hpp"
@@ -17,18 +18,25 @@ namespace recrl::toolkit {
 // columns are valid (the last minibatch of an epoch may be shorter); per-sample scalars are
 // [1 x B] rows, a column is a sample. Use .leftCols(size).
 struct RECRL_API RolloutMinibatch {
-  Matrix obs;                // [obs_dim x B]
-  std::vector<int> actions;  // [B]
-  Matrix old_values;         // [1 x B] value estimates when the step was taken
-  Matrix old_log_probs;      // [1 x B] log pi(action) when the step was taken
-  Matrix advantages;         // [1 x B] GAE advantages (not normalised)
-  Matrix returns;            // [1 x B] advantages + old_values (the value targets)
+  Matrix obs;                         // [obs_dim x B]
+  std::vector<int> actions;           // [B]
+  Matrix old_values;                  // [1 x B] value estimates when the step was taken
+  Matrix old_log_probs;               // [1 x B] log pi(action) when the step was taken
+  Matrix advantages;                  // [1 x B] GAE advantages (not normalised)
+  Matrix returns;                     // [1 x B] advantages + old_values (the value targets)
+  std::vector<std::uint8_t> allowed;  // [A x B] the masks at obs; empty without masks
   Eigen::Index size = 0;
 
   // Preallocates for minibatches of up to max_batch samples.
   void reserve(Eigen::Index obs_dim, Eigen::Index max_batch);
   std::span<const int> action_span() const {
     return {actions.data(), static_cast<std::size_t>(size)};
+  }
+  // The first `size` columns of `allowed` (empty without masks).
+  ActionMask allowed_span() const {
+    return allowed.empty() ? ActionMask{}
+                           : ActionMask{allowed.data(), allowed.size() / actions.size() *
+                                                            static_cast<std::size_t>(size)};
   }
 };
 
@@ -71,10 +79,13 @@ class RECRL_API RolloutBuffer {
 
   // Records one step of every environment.
   //   obs [obs_dim x n_envs], actions [n_envs], rewards [n_envs], episode_starts [n_envs],
-  //   values [1 x n_envs] (V(obs)), log_probs [1 x n_envs] (log pi(actions | obs)).
+  //   values [1 x n_envs] (V(obs)), log_probs [1 x n_envs] (log pi(actions | obs)),
+  //   allowed: the masks at obs [A x n_envs] (docs/masks.md), empty without masks; the buffer
+  //   keeps them for the minibatches (its mask storage is allocated at the first masked add).
   void add(const Eigen::Ref<const Matrix>& obs, std::span<const int> actions,
            const Eigen::Ref<const Vector>& rewards, std::span<const std::uint8_t> episode_starts,
-           const Eigen::Ref<const Matrix>& values, const Eigen::Ref<const Matrix>& log_probs);
+           const Eigen::Ref<const Matrix>& values, const Eigen::Ref<const Matrix>& log_probs,
+           ActionMask allowed = {});
   // Adds gamma * terminal_value to the reward of env's most recently added step (SB3's
   // bootstrapping of time-limit truncations in collect_rollouts).
   void add_truncation_bootstrap(Index env, Scalar terminal_value);
@@ -119,15 +130,16 @@ class RECRL_API RolloutBuffer {
   double gae_lambda_ = 0.95;
   Index pos_ = 0;  // steps added
 
-  Matrix obs_;                // [obs_dim x n_steps * n_envs]
-  std::vector<int> actions_;  // [n_steps * n_envs]
-  Matrix rewards_;            // [n_envs x n_steps]
-  Matrix episode_starts_;     // [n_envs x n_steps] 0 or 1
-  Matrix values_;             // [n_envs x n_steps]
-  Matrix log_probs_;          // [n_envs x n_steps]
-  Matrix advantages_;         // [n_envs x n_steps]
-  Matrix returns_;            // [n_envs x n_steps]
-  std::vector<Index> order_;  // [n_steps * n_envs] a permutation of the sample indices
+  Matrix obs_;                         // [obs_dim x n_steps * n_envs]
+  std::vector<int> actions_;           // [n_steps * n_envs]
+  Matrix rewards_;                     // [n_envs x n_steps]
+  Matrix episode_starts_;              // [n_envs x n_steps] 0 or 1
+  Matrix values_;                      // [n_envs x n_steps]
+  Matrix log_probs_;                   // [n_envs x n_steps]
+  Matrix advantages_;                  // [n_envs x n_steps]
+  Matrix returns_;                     // [n_envs x n_steps]
+  std::vector<Index> order_;           // [n_steps * n_envs] a permutation of the sample indices
+  std::vector<std::uint8_t> allowed_;  // [A x n_steps * n_envs] masks, empty without
 };
 
 }  // namespace recrl::toolkit

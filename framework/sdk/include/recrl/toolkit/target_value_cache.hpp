@@ -22,6 +22,7 @@
 #include <Eigen/Core>
 
 #include "recrl/core/errors.hpp"
+#include "recrl/toolkit/action_mask.hpp"
 #include "recrl/toolkit/mlp.hpp"
 
 namespace recrl::toolkit {
@@ -56,17 +57,23 @@ class TargetValueCache {
   // horizon-1 environment's transitions are all terminal, and its target network is never
   // run). Returns how many were computed. Without a cache every value is computed, terminal
   // or not: there the network's output depends on its batch, and a batch of fewer columns
-  // would change the others' bits.
+  // would change the others' bits. With masks (next_allowed [A x B], docs/masks.md) the max
+  // runs over each next observation's allowed actions.
   Index greedy_values(Mlp<float>& target_net, std::span<const Index> slots,
                       const Eigen::Ref<const Mat>& next_obs, const Eigen::Ref<const Mat>& dones,
-                      Eigen::Ref<Mat> out) {
+                      Eigen::Ref<Mat> out, ActionMask next_allowed = {}) {
     const Index n = next_obs.cols();
     RECRL_ASSERT(
         static_cast<Index>(slots.size()) == n && out.cols() == n && dones.cols() == n &&
             (!versions_ || n <= missed_obs_.cols()),
         "TargetValueCache::greedy_values: batch sizes disagree or exceed the reserved batch");
     if (!versions_) {
-      out = target_net.forward(next_obs).colwise().maxCoeff();
+      const auto q = target_net.forward(next_obs);
+      if (next_allowed.empty()) {
+        out = q.colwise().maxCoeff();
+      } else {
+        for (Index i = 0; i < n; ++i) out(0, i) = allowed_max(q, i, next_allowed, i);
+      }
       return n;
     }
     Index missed = 0;
@@ -83,9 +90,11 @@ class TargetValueCache {
     }
     if (missed == 0) return 0;
     auto values = missed_values_.leftCols(missed);
-    values = target_net.forward(missed_obs_.leftCols(missed)).colwise().maxCoeff();
+    const auto q = target_net.forward(missed_obs_.leftCols(missed));
+    if (next_allowed.empty()) values = q.colwise().maxCoeff();
     for (Index m = 0; m < missed; ++m) {
       const Index i = missed_columns_[static_cast<std::size_t>(m)];
+      if (!next_allowed.empty()) values(0, m) = allowed_max(q, m, next_allowed, i);
       const Index slot = slots[static_cast<std::size_t>(i)];
       out(0, i) = values(0, m);
       values_(slot) = values(0, m);
@@ -95,6 +104,13 @@ class TargetValueCache {
   }
 
  private:
+  // max over the actions column `mask_column` of `allowed` allows of column j of q.
+  template <typename Q>
+  static float allowed_max(const Q& q, Index j, ActionMask allowed, Index mask_column) {
+    const AllowedActions actions(allowed, q.rows(), mask_column);
+    return q(actions.argmax(q, j), j);
+  }
+
   static constexpr std::uint32_t kNever = 0;  // what calloc gives: see versions_
 
   std::uint32_t version_ = 1;  // of the target network; a slot's value holds if they match

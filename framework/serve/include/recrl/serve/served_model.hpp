@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <span>
 #include <string>
@@ -20,6 +21,7 @@ struct RECRL_API Scorer {
   std::unique_ptr<Recommender> policy;
   Matrix raw, seen, probabilities, scores;
   std::vector<int> greedy;
+  std::vector<std::uint8_t> allowed;  // the environment's masks at raw (docs/masks.md)
   ExplainBuffers explain;
 };
 
@@ -101,6 +103,12 @@ struct RankDecision {
 // the policy gives most (the lowest index on ties).
 RECRL_API int served_distribution(std::span<const float> policy, std::span<const char> excluded,
                                   double floor, std::span<float> out);
+
+// Adds to `excluded` (one flag per action) the actions the policy's environment forbids for
+// `context` (its masks, docs/masks.md), so that neither the policy nor exploration chooses
+// them and the log gives them probability 0. Returns what is wrong when no action remains.
+RECRL_API std::optional<std::string> exclude_forbidden(Scorer& scorer, const Vector& context,
+                                                       std::vector<char>& excluded);
 
 // Decides for one customer (`context`, raw features in the policy's order): the distribution
 // above, an action drawn from it with a generator seeded from `exploration.seed` and the event
