@@ -18,7 +18,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 # --mpi), Catch2 and Google Benchmark.
 packages=(cmake g++ make pkg-config libboost-dev libboost-program-options-dev libyaml-cpp-dev
           libeigen3-dev libspdlog-dev libfmt-dev nlohmann-json3-dev catch2 libbenchmark-dev
-          libsqlite3-dev libcpp-httplib-dev openmpi-bin libopenmpi-dev)
+          libsqlite3-dev libcpp-httplib-dev openmpi-bin libopenmpi-dev libmuparser-dev)
 # Only for `test`: the browser test (ctest label browser) renders a report in headless Chromium;
 # packages are installed without their recommends, so it gets a font for its text explicitly.
 # clang and its runtime build the fuzz targets (tests/fuzz/README.md).
