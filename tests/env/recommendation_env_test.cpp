@@ -206,7 +206,7 @@ TEST_CASE("recommendation catalog mistakes point at the entry", "[env][recommend
   };
   CHECK_THROWS_WITH(build("[coupon, 0, email]"),
                     Equals("env.yaml:3:6: error: env.params.catalog[1]: unknown offer 'coupon' "
-                           "(accepted: discount, free_shipping, reminder)"));
+                           "(accepted: discount, free_shipping, reminder, bundle, wait)"));
   CHECK_THROWS_WITH(build("[reminder, 0, fax]"),
                     Equals("env.yaml:3:19: error: env.params.catalog[1]: unknown channel 'fax' "
                            "(accepted: email, sms, push)"));
@@ -249,4 +249,47 @@ TEST_CASE("recommendation users parameter mistakes point at the key", "[env][rec
   CHECK_THROWS_WITH(
       recrl::test::make_environment("recommendation", "users: {source: csv, path: nowhere.csv}"),
       Contains("env.yaml:1:28: error: env.params.users.path: no CSV file at 'nowhere.csv'"));
+}
+
+TEST_CASE("a catalog of bundles, discount grids and wait", "[env][recommendation][catalog]") {
+  auto env = recrl::test::make_environment("recommendation",
+                                           "catalog:\n"
+                                           "  - [discount, {values: [5, 10, 25]}, email]\n"
+                                           "  - [bundle, [discount, 10], [free_shipping, 0], sms]\n"
+                                           "  - [bundle, [reminder, 0], [free_shipping, 0], push]\n"
+                                           "  - wait\n");
+  const recrl::EnvSpec& spec = env->spec();
+  CHECK(spec.action.labels ==
+        std::vector<std::string>{"[discount, 5%, email]", "[discount, 10%, email]",
+                                 "[discount, 25%, email]",
+                                 "[bundle, discount 10% + free_shipping, sms]",
+                                 "[bundle, free_shipping + reminder, push]", "wait"});
+  CHECK(*spec.actions[3].field("offer") == "bundle");
+  CHECK(*spec.actions[3].field("value") == "10");
+  CHECK(*spec.actions[3].field("free_shipping") == "1");
+  CHECK(*spec.actions[3].field("reminder") == "0");
+  CHECK(*spec.actions[4].field("reminder") == "1");
+  CHECK(*spec.actions[5].field("offer") == "wait");
+  CHECK(*spec.actions[5].field("channel") == "none");
+
+  // seed_rules prices them: a bundle is no single offer that fits, wait earns nothing.
+  const auto reward = recrl::test::make_reward("seed_rules", spec);
+  recrl::Vector user(10);
+  user << 15, 3, 200, 0.78f, 1, 0, 0.87f, 0.12f, 0.05f, 8;
+  CHECK(*reward->expected({user, 5, user, 0.0, true, false}) == 0.0);
+  CHECK(*reward->expected({user, 1, user, 0.0, true, false}) == Approx(0.8));
+
+  // The mistakes of the new forms point at the entry.
+  const auto build = [](const std::string& entry) {
+    recrl::test::make_environment("recommendation", "catalog:\n  - " + entry + "\n");
+  };
+  CHECK_THROWS_WITH(build("[bundle, [discount, 10], email]"), Contains("two or more offers"));
+  CHECK_THROWS_WITH(build("[bundle, [discount, 10], [discount, 5], email]"),
+                    Contains("discount is there twice"));
+  CHECK_THROWS_WITH(build("[bundle, [wait, 0], [discount, 5], email]"), Contains("not wait"));
+  CHECK_THROWS_WITH(build("[reminder, {values: [5]}, email]"),
+                    Contains("env.yaml:2:16") && Contains("for a discount only"));
+  CHECK_THROWS_WITH(build("[discount, {values: [5, 5]}, email]"), Contains("duplicate action"));
+  CHECK_THROWS_WITH(build("[discount, {values: [5, 120]}, email]"), Contains("(0, 100]"));
+  CHECK_THROWS_WITH(build("[wait, 0, email]"), Contains("wait takes nothing else"));
 }

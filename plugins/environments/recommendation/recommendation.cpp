@@ -14,9 +14,9 @@
 
 #include <spdlog/logger.h>
 
-#include "catalog.hpp"
 #include "features.hpp"
 #include "recrl/plugin/export.hpp"
+#include "recrl/toolkit/marketing_catalog.hpp"
 #include "recrl/toolkit/binary_io.hpp"
 #include "user_source.hpp"
 
@@ -30,9 +30,10 @@ class RecommendationEnv final : public Environment {
  public:
   static ParamSchema schema() {
     ParamSchema s;
-    s.node("catalog", default_catalog(),
+    s.node("catalog", toolkit::default_marketing_catalog(),
            "the actions, each [offer, value, channel]: offer discount|free_shipping|reminder, "
-           "value a percentage (15 or 15%; 0 unless a discount), channel email|sms|push");
+           "value a percentage (15 or 15%; 0 unless a discount) or a grid {values: [5, 10]}, "
+           "channel email|sms|push; or [bundle, [offer, value]..., channel]; or wait");
     s.node("users", UserSource::default_config(),
            "where users come from: {source: synthetic} or {source: csv, path: FILE} (relative "
            "to the experiment file's folder)");
@@ -42,7 +43,8 @@ class RecommendationEnv final : public Environment {
   }
 
   RecommendationEnv(const Params& params, const PluginContext& ctx)
-      : catalog_(parse_catalog(params.get("catalog"), params.key_path("catalog"))),
+      : catalog_(
+            toolkit::parse_marketing_catalog(params.get("catalog"), params.key_path("catalog"))),
         users_(params.get("users"), params.key_path("users"), ctx.logger),
         horizon_(static_cast<int>(params.get_int("horizon"))) {
     spec_ = make_spec();
@@ -106,9 +108,9 @@ class RecommendationEnv final : public Environment {
 
     spec.action.kind = Space::Kind::Discrete;
     spec.action.size = static_cast<int>(catalog_.size());
-    for (const CatalogEntry& entry : catalog_) {
-      spec.action.labels.push_back(label(entry));
-      spec.actions.push_back(action_info(entry));
+    for (const toolkit::MarketingAction& action : catalog_) {
+      spec.action.labels.push_back(toolkit::label(action));
+      spec.actions.push_back(toolkit::action_info(action));
     }
     spec.max_episode_steps = horizon_;
     spec.actions_affect_state = false;
@@ -119,7 +121,7 @@ class RecommendationEnv final : public Environment {
     for (int f = 0; f < kFeatureCount; ++f) out[f] = user_[f];
   }
 
-  std::vector<CatalogEntry> catalog_;
+  std::vector<toolkit::MarketingAction> catalog_;
   UserSource users_;
   int horizon_;
   EnvSpec spec_;

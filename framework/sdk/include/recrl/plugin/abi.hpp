@@ -27,10 +27,11 @@ inline constexpr std::uint32_t kMagic = 0x4c434552u;
 // the export macro makes schema() and the (Params, PluginContext) constructor optional;
 // Algorithm::action_probabilities takes the ActMode whose probabilities it reports.
 // 9: action masks: Environment::has_action_masks/allowed_actions, ObsBatch::allowed and
-// StepBatch::allowed/final_allowed; the rollout and replay buffers keep masks.
+// StepBatch::allowed/final_allowed; the rollout and replay buffers keep masks; the toolkit's
+// marketing catalog (bundles, discount grids, wait).
 inline constexpr std::uint32_t kPluginAbi = 9;
 // kAbiHeadersHash: FNV-1a 64 of those headers, checked by tests/plugin/abi_hash_test.cpp.
-inline constexpr std::uint64_t kAbiHeadersHash = 0xecbd01abb9dafd53ull;
+inline constexpr std::uint64_t kAbiHeadersHash = 0xd0086dbedd428f3dull;
 
 enum class Kind : std::uint32_t { Environment = 1, Reward = 2, Algorithm = 3 };
 
