@@ -246,9 +246,9 @@ TEST_CASE("a sweep gives the same numbers with one job or two and shards partiti
   std::ofstream(dir / "shard/results.md") << "the whole experiment's results\n";
   std::set<std::string> sharded;
   for (int shard = 1; shard <= 3; ++shard) {
-    const auto r = run_recrl("run sweep.yaml -q --jobs 1 --shard " + std::to_string(shard) +
-                                 "/3 --set output=shard",
-                             dir);
+    const auto r = run_recrl(
+        "run sweep.yaml -q --jobs 1 --shard " + std::to_string(shard) + "/3 --set output=shard",
+        dir);
     REQUIRE(r.status == 0);
     CHECK_THAT(r.out, Catch::StartsWith("Shard " + std::to_string(shard) + " of 3: "));
     CHECK_FALSE(std::filesystem::exists(dir / "shard/results.json"));
@@ -267,4 +267,14 @@ TEST_CASE("a sweep gives the same numbers with one job or two and shards partiti
   const auto bad = run_recrl("run sweep.yaml --shard 3/2", dir);
   CHECK(bad.status == 2);
   CHECK_THAT(bad.err, Catch::Contains("--shard '3/2'"));
+}
+
+TEST_CASE("every shipped experiment file validates", "[cli]") {
+  const auto dir = scratch_dir("validate_shipped");
+  for (const auto& entry : std::filesystem::directory_iterator(project_file("experiments"))) {
+    if (entry.path().extension() != ".yaml") continue;
+    INFO(entry.path());
+    const auto result = run_recrl("validate '" + entry.path().string() + "'", dir);
+    CHECK(result.status == 0);
+  }
 }
