@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "recrl/plugin/export.hpp"
+#include "recrl/toolkit/spaces_check.hpp"
 
 namespace recrl::conversion {
 
@@ -156,24 +157,20 @@ class Conversion final : public RewardFunction {
   }
 
   void resolve_features(const Space& observation) {
-    std::string missing;
-    const auto find = [&](const char* name) {
-      const auto index = observation.index_of(name);
-      if (!index) missing += (missing.empty() ? "" : ", ") + std::string(name);
-      return static_cast<Eigen::Index>(index.value_or(0));
-    };
-    frequency_f_ = find("frequency");
-    monetary_f_ = find("monetary_value");
-    engagement_f_ = find("engagement_score");
-    last_purchase_f_ = find("last_purchase_days");
-    discount_sensitive_f_ = find("discount_sensitive");
-    free_shipping_f_ = find("free_shipping_preferred");
-    email_f_ = find("email_opens");
-    sms_f_ = find("sms_response");
-    push_f_ = find("push_response");
-    if (!missing.empty())
-      throw error("conversion needs the observation features " + missing +
-                  ", which the environment does not have");
+    const auto f = toolkit::require_features(
+        observation, where_, key_path_, "conversion",
+        {"frequency", "monetary_value", "engagement_score", "last_purchase_days",
+         "discount_sensitive", "free_shipping_preferred", "email_opens", "sms_response",
+         "push_response"});
+    frequency_f_ = f[0];
+    monetary_f_ = f[1];
+    engagement_f_ = f[2];
+    last_purchase_f_ = f[3];
+    discount_sensitive_f_ = f[4];
+    free_shipping_f_ = f[5];
+    email_f_ = f[6];
+    sms_f_ = f[7];
+    push_f_ = f[8];
   }
 
   void resolve_actions(const EnvSpec& env) {

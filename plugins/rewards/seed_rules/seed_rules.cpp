@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "recrl/plugin/export.hpp"
+#include "recrl/toolkit/spaces_check.hpp"
 
 namespace recrl::seed_rules {
 
@@ -125,24 +126,16 @@ class SeedRules final : public RewardFunction {
   }
 
   void resolve_features(const Space& observation) {
-    std::string missing;
-    const auto find = [&](const char* name) {
-      const auto index = observation.index_of(name);
-      if (!index) missing += (missing.empty() ? "" : ", ") + std::string(name);
-      return static_cast<Eigen::Index>(index.value_or(0));
-    };
-    discount_sensitive_ = find("discount_sensitive");
-    free_shipping_preferred_ = find("free_shipping_preferred");
-    monetary_value_ = find("monetary_value");
-    email_opens_ = find("email_opens");
-    sms_response_ = find("sms_response");
-    push_response_ = find("push_response");
-    if (missing.empty()) return;
-    std::string has;
-    for (const auto& label : observation.labels) has += (has.empty() ? "" : ", ") + label;
-    throw error("seed_rules needs the observation features " + missing +
-                ", which the environment does not have (it has: " +
-                (has.empty() ? "no named features" : has) + ")");
+    const auto f = toolkit::require_features(
+        observation, where_, key_path_, "seed_rules",
+        {"discount_sensitive", "free_shipping_preferred", "monetary_value", "email_opens",
+         "sms_response", "push_response"});
+    discount_sensitive_ = f[0];
+    free_shipping_preferred_ = f[1];
+    monetary_value_ = f[2];
+    email_opens_ = f[3];
+    sms_response_ = f[4];
+    push_response_ = f[5];
   }
 
   void resolve_actions(const EnvSpec& env) {

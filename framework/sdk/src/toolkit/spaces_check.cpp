@@ -24,4 +24,23 @@ void require_box_observations_and_discrete_actions(const PluginContext& ctx,
   }
 }
 
+std::vector<Eigen::Index> require_features(const Space& observation, const SourceLocation& where,
+                                           const std::string& key_path, const std::string& plugin,
+                                           const std::vector<std::string>& names) {
+  std::vector<Eigen::Index> indices;
+  std::string missing;
+  for (const std::string& name : names) {
+    const auto index = observation.index_of(name);
+    if (!index) missing += (missing.empty() ? "" : ", ") + name;
+    indices.push_back(index.value_or(0));
+  }
+  if (missing.empty()) return indices;
+  std::string has;
+  for (const auto& label : observation.labels) has += (has.empty() ? "" : ", ") + label;
+  throw ConfigError(where, key_path,
+                    plugin + " needs the observation features " + missing +
+                        ", which the environment does not have (it has: " +
+                        (has.empty() ? "no named features" : has) + ")");
+}
+
 }  // namespace recrl::toolkit

@@ -31,7 +31,7 @@ inline constexpr std::uint32_t kMagic = 0x4c434552u;
 // marketing catalog (bundles, discount grids, wait).
 inline constexpr std::uint32_t kPluginAbi = 9;
 // kAbiHeadersHash: FNV-1a 64 of those headers, checked by tests/plugin/abi_hash_test.cpp.
-inline constexpr std::uint64_t kAbiHeadersHash = 0xd0086dbedd428f3dull;
+inline constexpr std::uint64_t kAbiHeadersHash = 0xb7cf1755282a2009ull;
 
 enum class Kind : std::uint32_t { Environment = 1, Reward = 2, Algorithm = 3 };
 
