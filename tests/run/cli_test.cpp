@@ -278,3 +278,31 @@ TEST_CASE("every shipped experiment file validates", "[cli]") {
     CHECK(result.status == 0);
   }
 }
+
+TEST_CASE("recrl recommend keeps the environment's rules: no email without an address",
+          "[e2e][run][masks]") {
+  const auto dir = scratch_dir("e2e_recommend_masks");
+  REQUIRE(run_baselines(dir, "--set env.params.mask_unreachable_channels=true").status == 0);
+  const std::string policy = (dir / "out" / "runs" / "oracle__s0" / "policy.recrl").string();
+  // The sample user, who cannot be emailed: the best allowed action is the same offer by SMS.
+  const std::string user =
+      "\"recency=15,frequency=3,monetary_value=200,engagement_score=0.78,discount_sensitive=1,"
+      "free_shipping_preferred=0,email_opens=0,sms_response=0.12,push_response=0.05,"
+      "last_purchase_days=8\"";
+  const auto json =
+      run_recrl("recommend --policy " + policy + " --user " + user + " --format json", dir);
+  INFO(json.err);
+  REQUIRE(json.status == 0);
+  const auto doc = nlohmann::json::parse(json.out);
+  CHECK(doc[0]["label"] == "[discount, 15%, sms]");
+  CHECK(doc[0]["reward"].get<double>() == Approx(0.9));
+  // The random baseline's distribution leaves the email actions out.
+  const std::string random = (dir / "out" / "runs" / "random__s0" / "policy.recrl").string();
+  const auto spread =
+      run_recrl("recommend --policy " + random + " --user " + user + " --format json", dir);
+  REQUIRE(spread.status == 0);
+  const auto probabilities = nlohmann::json::parse(spread.out)[0]["probabilities"];
+  INFO(probabilities.dump());
+  for (const int email : {0, 2, 5, 8}) CHECK(probabilities[email].get<double>() == 0.0);
+  CHECK(probabilities[1].get<double>() == Approx(1.0 / 6));
+}

@@ -34,12 +34,15 @@ std::filesystem::path fitted_policy(const std::filesystem::path& dir) {
 
 // A server on a free port, serving until the fixture ends.
 struct RunningServer {
-  explicit RunningServer(const std::filesystem::path& dir, recrl::serve::ServeOptions o = {}) {
+  explicit RunningServer(const std::filesystem::path& dir, recrl::serve::ServeOptions o = {},
+                         std::filesystem::path policy = {}) {
     o.port = 0;
     o.db = dir / "serve.db";
     o.threads = 4;
-    server = std::make_unique<recrl::serve::Server>(o, recrl::read_policy_file(fitted_policy(dir)),
-                                                    "file p.recrl", recrl::test::bundled_plugins());
+    if (policy.empty()) policy = fitted_policy(dir);
+    server = std::make_unique<recrl::serve::Server>(o, recrl::read_policy_file(policy),
+                                                    "file " + policy.filename().string(),
+                                                    recrl::test::bundled_plugins());
     thread = std::thread([this] { server->run(); });
     client = std::make_unique<httplib::Client>("127.0.0.1", server->port());
   }
@@ -408,4 +411,34 @@ TEST_CASE("a greedy policy whose choice is excluded serves its next best", "[ser
   // Not a uniform draw over b and c: b, with all but the floor's share.
   CHECK(d["ranking"][0]["label"] == "[b]");
   CHECK(d["ranking"][0]["probability"].get<double>() == Approx(0.95 + 0.05 / 2));
+}
+
+TEST_CASE("rank keeps the environment's rules: no email without an address", "[serve][masks]") {
+  const auto dir = recrl::test::scratch_dir("serve_masks");
+  const auto trained = recrl::test::run_recrl(
+      "run '" + recrl::test::project_file("experiments/baselines.yaml") +
+          "' --set 'algorithms=[{plugin: random}]' --set seeds=[0] --set train.timesteps=100 "
+          "--set eval.episodes=10 --set env.params.mask_unreachable_channels=true --set output=" +
+          (dir / "out").string() + " --quiet",
+      dir);
+  REQUIRE(trained.status == 0);
+  RunningServer s(dir, {}, dir / "out" / "runs" / "random__s0" / "policy.recrl");
+  const std::string context =
+      R"("context":{"recency":15,"frequency":3,"monetary_value":200,"engagement_score":0.78,)"
+      R"("discount_sensitive":1,"free_shipping_preferred":0,"email_opens":0,)"
+      R"("sms_response":0.12,"push_response":0.05,"last_purchase_days":8})";
+  for (int i = 0; i < 50; ++i) {
+    const json d = body_of(s.post("/v1/rank", "{" + context + "}"));
+    const std::string label = d["action"]["label"];
+    REQUIRE(label.find("email") == std::string::npos);
+    for (const auto& ranked : d["ranking"]) {
+      const std::string ranked_label = ranked["label"];
+      if (ranked_label.find("email") != std::string::npos)
+        CHECK(ranked["probability"].get<double>() == 0.0);
+    }
+  }
+  // Excluding every action the rules allow leaves nothing: refused, naming the field.
+  const auto none = s.post("/v1/rank", "{" + context + R"(,"excludedActions":[1,3,4,6,7,9]})");
+  REQUIRE(none->status == 400);
+  CHECK(body_of(none)["field"] == "excludedActions");
 }

@@ -7,6 +7,7 @@
 //     (seed_rules for the seed report's rules).
 // Actions never change what is observed, so the spec says actions_affect_state = false and
 // recrl may derive the oracle as the per-step argmax of the reward's expected value.
+#include <algorithm>
 #include <istream>
 #include <ostream>
 #include <string>
@@ -39,6 +40,9 @@ class RecommendationEnv final : public Environment {
            "to the experiment file's folder)");
     s.integer("horizon", 1, "decisions per user; only the last one ends the episode")
         .range(1, 1000000);
+    s.boolean("mask_unreachable_channels", false,
+              "forbid the actions by a channel whose response rate is 0 for the customer (no "
+              "consent, no address); docs/masks.md");
     return s;
   }
 
@@ -46,7 +50,8 @@ class RecommendationEnv final : public Environment {
       : catalog_(
             toolkit::parse_marketing_catalog(params.get("catalog"), params.key_path("catalog"))),
         users_(params.get("users"), params.key_path("users"), ctx.logger),
-        horizon_(static_cast<int>(params.get_int("horizon"))) {
+        horizon_(static_cast<int>(params.get_int("horizon"))),
+        mask_unreachable_(params.get_bool("mask_unreachable_channels")) {
     spec_ = make_spec();
   }
 
@@ -71,6 +76,19 @@ class RecommendationEnv final : public Environment {
 
   // The current user and the step within the episode (the catalog and the user source are
   // parameters; a CSV source is read again from its file by the constructor).
+  // With mask_unreachable_channels: an action by a channel whose response rate is 0 is
+  // forbidden; `wait` is always allowed. A customer whom no action of a catalog without `wait`
+  // can reach is left every action (a mask must allow one).
+  bool has_action_masks() const override { return mask_unreachable_; }
+  void allowed_actions(ConstVectorRef obs, std::span<std::uint8_t> allowed) const override {
+    bool any = false;
+    for (std::size_t a = 0; a < catalog_.size(); ++a) {
+      allowed[a] = reachable(catalog_[a], obs) ? 1 : 0;
+      any |= allowed[a] != 0;
+    }
+    if (!any) std::fill(allowed.begin(), allowed.end(), std::uint8_t{1});
+  }
+
   bool supports_checkpoints() const override { return true; }
   void save_state(std::ostream& out) const override {
     toolkit::write_tag(out, kStateTag);
@@ -117,6 +135,20 @@ class RecommendationEnv final : public Environment {
     return spec;
   }
 
+  static bool reachable(const toolkit::MarketingAction& action, ConstVectorRef obs) {
+    switch (action.channel) {
+      case toolkit::Channel::Email:
+        return obs[kEmailOpens] > 0;
+      case toolkit::Channel::Sms:
+        return obs[kSmsResponse] > 0;
+      case toolkit::Channel::Push:
+        return obs[kPushResponse] > 0;
+      case toolkit::Channel::None:
+        break;
+    }
+    return true;  // wait: contacts no one
+  }
+
   void write_user(VectorRef out) const {
     for (int f = 0; f < kFeatureCount; ++f) out[f] = user_[f];
   }
@@ -124,6 +156,7 @@ class RecommendationEnv final : public Environment {
   std::vector<toolkit::MarketingAction> catalog_;
   UserSource users_;
   int horizon_;
+  bool mask_unreachable_;
   EnvSpec spec_;
   User user_{};
   int steps_taken_ = 0;
