@@ -14,6 +14,7 @@
 #include <catch2/catch.hpp>
 
 #include "../support/plugin_fixture.hpp"
+#include "recrl/toolkit/action_mask.hpp"
 #include "recrl/run/vec_env.hpp"
 
 namespace {
@@ -34,6 +35,8 @@ std::ostream& operator<<(std::ostream& out, const ConformanceCase& c) {
 const std::vector<ConformanceCase> kCases{
     {"recommendation", "", "seed_rules", ""},
     {"recommendation", "{horizon: 5}", "seed_rules", "{noise_std: 0.1}"},
+    {"campaign", "", "conversion", ""},
+    {"campaign", "{horizon: 5, discount_budget: 20, max_contacts_per_week: 1}", "conversion", ""},
     {"cartpole", "", "env_reward", ""},
     {"cartpole", "{max_episode_steps: 30}", "env_reward", "{scale: 0.5}"},
 };
@@ -57,9 +60,13 @@ recrl::VecEnv make_vec(const ConformanceCase& c, int copies, std::uint64_t seed)
   return recrl::VecEnv(envs, rewards, c.reward, seed);
 }
 
-void random_actions(recrl::Rng& rng, int n_actions, std::vector<int>& actions) {
-  for (int& a : actions)
-    a = static_cast<int>(rng.uniform_int(static_cast<std::uint64_t>(n_actions)));
+// Uniform among the actions each copy's environment allows (docs/masks.md).
+void random_actions(recrl::Rng& rng, const recrl::VecEnv& vec, std::vector<int>& actions) {
+  for (std::size_t i = 0; i < actions.size(); ++i) {
+    actions[i] = recrl::toolkit::AllowedActions(vec.allowed(), vec.spec().action.size,
+                                                static_cast<Eigen::Index>(i))
+                     .uniform(rng);
+  }
 }
 
 // Everything a VecEnv step shows, flattened, for comparing two runs.
@@ -81,7 +88,7 @@ std::vector<double> vec_trajectory(const ConformanceCase& c, std::uint64_t seed)
   vec.reset();
   record(vec, out);
   for (int t = 0; t < 300; ++t) {
-    random_actions(action_rng, vec.spec().action.size, actions);
+    random_actions(action_rng, vec, actions);
     vec.step(actions);
     record(vec, out);
   }
@@ -207,7 +214,7 @@ TEST_CASE("episodes end by max_episode_steps at the latest with finite rewards",
   int episodes = 0;
   vec.reset();
   for (int t = 0; t < 3000; ++t) {
-    random_actions(action_rng, vec.spec().action.size, actions);
+    random_actions(action_rng, vec, actions);
     vec.step(actions);
     for (int i = 0; i < kCopies; ++i) {
       ++lengths[i];
@@ -249,7 +256,8 @@ TEST_CASE("the random algorithm runs 200 steps through the vectorised environmen
   vec.reset();
   for (int t = 0; t < 200; ++t) {
     acted_on = vec.obs();
-    algorithm->act(recrl::ObsBatch{acted_on, acted_on}, recrl::ActMode::Explore, rng, actions);
+    algorithm->act(recrl::ObsBatch{acted_on, acted_on, vec.allowed()}, recrl::ActMode::Explore, rng,
+                   actions);
     for (const int a : actions) {
       REQUIRE(a >= 0);
       REQUIRE(a < spec.action.size);

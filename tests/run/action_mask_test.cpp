@@ -167,8 +167,8 @@ std::vector<int> train(const std::string& name, Gated::Rules rules, int steps, i
 }  // namespace
 
 TEST_CASE("no algorithm chooses a forbidden action, training or greedy", "[masks]") {
-  for (const char* name :
-       {"random", "oracle", "ppo", "a2c", "dqn", "eps_greedy", "linucb", "lin_ts", "squarecb"}) {
+  for (const char* name : {"random", "oracle", "myopic", "ppo", "a2c", "dqn", "eps_greedy",
+                           "linucb", "lin_ts", "squarecb"}) {
     INFO(name);
     const std::vector<int> chosen = train(name, Gated::Rules::Gates, 4000);
     // The forbidden actions are the best ones half the time: a policy that learned anything

@@ -306,3 +306,34 @@ TEST_CASE("recrl recommend keeps the environment's rules: no email without an ad
   for (const int email : {0, 2, 5, 8}) CHECK(probabilities[email].get<double>() == 0.0);
   CHECK(probabilities[1].get<double>() == Approx(1.0 / 6));
 }
+
+TEST_CASE("campaign.yaml runs every algorithm by the contact rules and reports the counters",
+          "[e2e][run][campaign]") {
+  const auto dir = scratch_dir("e2e_campaign");
+  // Small budgets: the point is that every algorithm trains and is evaluated on the campaign
+  // with its masks (the runner fails a run that picks a forbidden action: an SMS without
+  // consent, a third message in a week).
+  std::string budgets = " --set train.timesteps=3000 --set seeds=[0] --set eval.episodes=100";
+  budgets += " --set eval.every=0";
+  for (int i = 5; i <= 9; ++i)
+    budgets += " --set algorithms." + std::to_string(i) + ".timesteps=2000";
+  const auto result =
+      run_recrl("run '" + project_file("experiments/campaign.yaml") + "'" + budgets +
+                    " --set output=" + (dir / "out").string() + " --quiet",
+                dir);
+  INFO(result.err);
+  REQUIRE(result.status == 0);
+  const auto results = nlohmann::json::parse(read_text(dir / "out" / "results.json"));
+  std::set<std::string> algorithms;
+  for (const auto& run : results["runs"]) {
+    algorithms.insert(run["algorithm"].get<std::string>());
+    const auto& components = run["reward_components"];
+    for (const char* name : {"margin", "env.contacts", "env.unsubscribes", "env.churned"})
+      CHECK(components.contains(name));
+    CHECK(components["env.churned"].get<double>() <= 1.0);
+  }
+  CHECK(algorithms == std::set<std::string>{"random", "myopic", "rules", "ppo", "a2c", "dqn",
+                                            "linucb", "eps_greedy", "lin_ts", "squarecb"});
+  const std::string table = read_text(dir / "out" / "results.md");
+  CHECK(table.find("env.unsubscribes") != std::string::npos);
+}

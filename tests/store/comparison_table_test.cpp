@@ -169,7 +169,8 @@ TEST_CASE("the comparison refuses an unknown experiment metric format or confide
   CHECK_THROWS_AS(store::build_comparison(db, {}, options), ConfigError);
   CHECK_THROWS_WITH(store::build_comparison(db, {}, options),
                     "error: --metric 'reward': not a metric recrl compares (accepted: eval_mean, "
-                    "pct_oracle, steps_per_s, wall_s, env_steps, reward/<component>)");
+                    "pct_oracle, steps_per_s, wall_s, env_steps, reward/<component>, "
+                    "env/<counter>)");
   CHECK_THROWS_WITH(store::comparison_format("xml"),
                     "error: --format 'xml': not a format (accepted: table, md, csv, json)");
   options.metric = "eval_mean";

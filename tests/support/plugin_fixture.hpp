@@ -65,16 +65,25 @@ inline std::shared_ptr<RewardFunction> make_reward(const std::string& name, cons
   return bundled_plugins().create_reward(name, params, plugin_context("reward", &env));
 }
 
-// The bundled `oracle` algorithm for `env` and `reward`, as an experiment entry at `where`
-// (key_path) constructs it.
-inline std::shared_ptr<Algorithm> make_oracle(const EnvSpec& env, const RewardFunction& reward,
-                                              const SourceLocation& where = {},
-                                              const std::string& key_path = "oracle") {
-  const Params params = plugin_params(plugin::Kind::Algorithm, "oracle", "", key_path, "exp.yaml");
+// The bundled algorithm `name` for `env` and `reward` with parameters `yaml`, as an experiment
+// entry at `where` (key_path) constructs it.
+inline std::shared_ptr<Algorithm> make_algorithm(const std::string& name, const EnvSpec& env,
+                                                 const RewardFunction& reward,
+                                                 const std::string& yaml = "",
+                                                 const SourceLocation& where = {},
+                                                 const std::string& key_path = "algorithm") {
+  const Params params = plugin_params(plugin::Kind::Algorithm, name, yaml, key_path, "exp.yaml");
   PluginContext ctx = plugin_context(key_path, &env);
   ctx.reward = &reward;
   ctx.where = where;
-  return bundled_plugins().create_algorithm("oracle", params, ctx);
+  return bundled_plugins().create_algorithm(name, params, ctx);
+}
+
+// The bundled `oracle` algorithm for `env` and `reward`.
+inline std::shared_ptr<Algorithm> make_oracle(const EnvSpec& env, const RewardFunction& reward,
+                                              const SourceLocation& where = {},
+                                              const std::string& key_path = "oracle") {
+  return make_algorithm("oracle", env, reward, "", where, key_path);
 }
 
 }  // namespace recrl::test

@@ -15,11 +15,11 @@
 
 #include <spdlog/logger.h>
 
-#include "features.hpp"
+#include "recrl/toolkit/seed_users.hpp"
 #include "recrl/plugin/export.hpp"
 #include "recrl/toolkit/marketing_catalog.hpp"
 #include "recrl/toolkit/binary_io.hpp"
-#include "user_source.hpp"
+#include "recrl/toolkit/user_source.hpp"
 
 namespace recrl::recommendation {
 
@@ -35,7 +35,7 @@ class RecommendationEnv final : public Environment {
            "the actions, each [offer, value, channel]: offer discount|free_shipping|reminder, "
            "value a percentage (15 or 15%; 0 unless a discount) or a grid {values: [5, 10]}, "
            "channel email|sms|push; or [bundle, [offer, value]..., channel]; or wait");
-    s.node("users", UserSource::default_config(),
+    s.node("users", toolkit::UserSource::default_config(),
            "where users come from: {source: synthetic} or {source: csv, path: FILE} (relative "
            "to the experiment file's folder)");
     s.integer("horizon", 1, "decisions per user; only the last one ends the episode")
@@ -58,7 +58,8 @@ class RecommendationEnv final : public Environment {
   const EnvSpec& spec() const override { return spec_; }
 
   void reset(Rng& rng, VectorRef obs) override {
-    RECRL_ASSERT(obs.size() == kFeatureCount, "recommendation: reset() needs a 10-feature buffer");
+    RECRL_ASSERT(obs.size() == toolkit::kSeedFeatureCount,
+                 "recommendation: reset() needs a 10-feature buffer");
     users_.draw(rng, user_);
     steps_taken_ = 0;
     write_user(obs);
@@ -67,7 +68,7 @@ class RecommendationEnv final : public Environment {
   EnvStep step(int action, Rng& rng, VectorRef next_obs) override {
     static_cast<void>(rng);  // the user does not react: nothing random happens in a step
     RECRL_ASSERT(action >= 0 && action < spec_.action.size, "recommendation: action out of range");
-    RECRL_ASSERT(next_obs.size() == kFeatureCount,
+    RECRL_ASSERT(next_obs.size() == toolkit::kSeedFeatureCount,
                  "recommendation: step() needs a 10-feature buffer");
     ++steps_taken_;
     write_user(next_obs);
@@ -97,7 +98,7 @@ class RecommendationEnv final : public Environment {
   }
   void load_state(std::istream& in) override {
     toolkit::expect_tag(in, kStateTag);
-    const User user = toolkit::read_pod<User>(in, kStateTag);
+    const toolkit::User user = toolkit::read_pod<toolkit::User>(in, kStateTag);
     const auto steps = toolkit::read_pod<std::int32_t>(in, kStateTag);
     if (steps < 0 || steps > horizon_) {
       throw DataError(SourceLocation{}, std::string(kStateTag) + ": step " + std::to_string(steps) +
@@ -113,15 +114,16 @@ class RecommendationEnv final : public Environment {
     spec.name = "recommendation";
 
     spec.observation.kind = Space::Kind::Box;
-    spec.observation.size = kFeatureCount;
+    spec.observation.size = toolkit::kSeedFeatureCount;
     // The bounds are what a user may be, the same for synthetic users, CSV users and a user
     // given to `recommend`: counts and days >= 0 (the generator caps days at 365, a customer's
     // history does not), rates and scores in [0, 1], flags 0 or 1.
-    for (const FeatureInfo& feature : kFeatures) {
+    for (const toolkit::FeatureInfo& feature : toolkit::kSeedFeatures) {
       spec.observation.labels.emplace_back(feature.name);
       spec.observation.low.push_back(0.0);
-      spec.observation.high.push_back(feature.range == FeatureRange::NonNegative ? kInf : 1.0);
-      spec.observation.binary.push_back(feature.range == FeatureRange::Flag);
+      spec.observation.high.push_back(
+          feature.range == toolkit::FeatureRange::NonNegative ? toolkit::kInf : 1.0);
+      spec.observation.binary.push_back(feature.range == toolkit::FeatureRange::Flag);
     }
 
     spec.action.kind = Space::Kind::Discrete;
@@ -138,11 +140,11 @@ class RecommendationEnv final : public Environment {
   static bool reachable(const toolkit::MarketingAction& action, ConstVectorRef obs) {
     switch (action.channel) {
       case toolkit::Channel::Email:
-        return obs[kEmailOpens] > 0;
+        return obs[toolkit::kEmailOpens] > 0;
       case toolkit::Channel::Sms:
-        return obs[kSmsResponse] > 0;
+        return obs[toolkit::kSmsResponse] > 0;
       case toolkit::Channel::Push:
-        return obs[kPushResponse] > 0;
+        return obs[toolkit::kPushResponse] > 0;
       case toolkit::Channel::None:
         break;
     }
@@ -150,15 +152,15 @@ class RecommendationEnv final : public Environment {
   }
 
   void write_user(VectorRef out) const {
-    for (int f = 0; f < kFeatureCount; ++f) out[f] = user_[f];
+    for (int f = 0; f < toolkit::kSeedFeatureCount; ++f) out[f] = user_[f];
   }
 
   std::vector<toolkit::MarketingAction> catalog_;
-  UserSource users_;
+  toolkit::UserSource users_;
   int horizon_;
   bool mask_unreachable_;
   EnvSpec spec_;
-  User user_{};
+  toolkit::User user_{};
   int steps_taken_ = 0;
 };
 

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "recrl/core/errors.hpp"
+#include "recrl/store/records.hpp"
 #include "recrl/toolkit/expected_reward.hpp"
 #include "recrl/util/problem_list.hpp"
 
@@ -123,6 +124,8 @@ ResolvedExperiment resolve_experiment(const config::Experiment& experiment,
       reward = registry.create_reward(x.reward.info->name, x.reward.params,
                                       context_for(x.reward, &env->spec(), nullptr, 1, logger, ""));
       x.reward_components = reward->components();
+      for (const std::string& counter : env->counters())
+        x.reward_components.push_back(store::env_counter_name(counter));
       x.has_oracle = !toolkit::oracle_unavailable(x.env_spec, *reward).has_value();
     });
   }

@@ -35,7 +35,14 @@ Evaluator::Evaluator(std::vector<std::shared_ptr<Environment>> envs,
     allowed_.assign(envs_.size() * static_cast<std::size_t>(envs_.front()->spec().action.size), 1);
   }
   parts_.assign(rewards_.front()->components().size(), 0.0);
-  component_sums_.assign(parts_.size(), 0.0);
+  counts_.assign(envs_.front()->counters().size(), 0.0);
+  component_sums_.assign(parts_.size() + counts_.size(), 0.0);
+}
+
+void Evaluator::add_episode_counters(int slot) {
+  if (counts_.empty()) return;
+  envs_[slot]->episode_counters(counts_);
+  for (std::size_t c = 0; c < counts_.size(); ++c) component_sums_[parts_.size() + c] += counts_[c];
 }
 
 void Evaluator::start_episode(int slot, std::int64_t episode) {
@@ -100,6 +107,7 @@ EvalResult Evaluator::run(Algorithm& policy, const ObservationNormalizer* normal
       ++result.steps;
       if (outcome.terminated || outcome.truncated) {
         lengths[s] = 0;
+        add_episode_counters(s);
         if (next_episode < episodes_) {
           episode_of[s] = next_episode++;
           start_episode(s, episode_of[s]);

@@ -16,4 +16,11 @@ const std::string* ActionInfo::field(const std::string& name) const {
   return nullptr;
 }
 
+std::optional<double> EnvSpec::constant(const std::string& wanted) const {
+  for (const auto& [key, value] : constants) {
+    if (key == wanted) return value;
+  }
+  return std::nullopt;
+}
+
 }  // namespace recrl

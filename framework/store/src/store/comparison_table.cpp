@@ -27,7 +27,16 @@ const std::array<ComparedMetric, 5> kMetrics = {{
 std::string metric_names() {
   std::string names;
   for (const ComparedMetric& m : kMetrics) names += (names.empty() ? "" : ", ") + m.name;
-  return names + ", reward/<component>";
+  return names + ", reward/<component>, env/<counter>";
+}
+
+// The stored component a metric names (reward/<component> or env/<counter>), or "" for none.
+std::string component_of_metric(std::string_view metric) {
+  if (metric.starts_with(kRewardComponentPrefix) && metric.size() > kRewardComponentPrefix.size())
+    return std::string(metric.substr(kRewardComponentPrefix.size()));
+  if (metric.starts_with(kEnvCounterPrefix) && metric.size() > kEnvCounterPrefix.size())
+    return env_counter_name(std::string(metric.substr(kEnvCounterPrefix.size())));
+  return "";
 }
 
 // The names of the experiments to compare: the given ones, each checked, or all of the store's.
@@ -106,9 +115,8 @@ void add_rows(const ResultStore& store, const std::string& experiment,
               const ComparisonOptions& options, ComparisonTable& table) {
   const std::map<std::string, Metrics> metrics = store.metrics_by_run(experiment);
   const auto components = store.reward_components_by_run(experiment);
-  const bool by_component = std::string_view(options.metric).starts_with(kRewardComponentPrefix);
-  const std::string component_name =
-      by_component ? options.metric.substr(kRewardComponentPrefix.size()) : std::string();
+  const std::string component_name = component_of_metric(options.metric);
+  const bool by_component = !component_name.empty();
   // The metric's value for a run, if it has one.
   const auto value_of = [&](const std::string& run_id) -> std::optional<double> {
     if (by_component) {
@@ -216,6 +224,11 @@ ComparedMetric compared_metric(std::string_view name) {
     const std::string component(name.substr(kRewardComponentPrefix.size()));
     return {std::string(name),
             "the reward component " + component + ", mean per evaluation episode", 4};
+  }
+  if (name.starts_with(kEnvCounterPrefix) && name.size() > kEnvCounterPrefix.size()) {
+    const std::string counter(name.substr(kEnvCounterPrefix.size()));
+    return {std::string(name),
+            "the environment counter " + counter + ", mean per evaluation episode", 4};
   }
   throw ConfigError(fmt::format("--metric '{}': not a metric recrl compares (accepted: {})", name,
                                 metric_names()));

@@ -45,7 +45,9 @@ struct ResolvedExperiment {
   ResolvedPlugin reward;
   std::vector<ResolvedAlgorithm> algorithms;
   // What the plugins said of themselves when they were constructed: the environment's spec
-  // (features, actions and their catalog fields) and the names of the reward's components.
+  // (features, actions and their catalog fields) and the names of the reward's components,
+  // followed by the environment's counters as "env.<counter>" (both are reported per
+  // evaluation episode, side by side).
   EnvSpec env_spec;
   std::vector<std::string> reward_components;
   // Whether an oracle exists for them (toolkit::oracle_unavailable): then runs are measured

@@ -21,7 +21,8 @@ struct EvalResult {
   std::int64_t steps = 0;
   std::vector<std::int64_t> action_counts;  // how often each action was chosen
   // Each reward component's sum over an episode, averaged over the episodes (the reward's
-  // components() order; empty for a reward without components).
+  // components() order), then each environment counter's count per episode, averaged likewise
+  // (the environment's counters() order). Empty when there are neither.
   std::vector<double> component_means;
 };
 
@@ -47,6 +48,8 @@ class RECRL_API Evaluator {
   // The slot's column of allowed_ (empty without masks), and recomputing it from raw_.
   std::span<std::uint8_t> mask_of(int slot);
   void update_mask(int slot);
+  // Adds the environment's counters for the episode that just ended in `slot`.
+  void add_episode_counters(int slot);
 
   std::vector<std::shared_ptr<Environment>> envs_;
   std::vector<std::shared_ptr<RewardFunction>> rewards_;
@@ -61,7 +64,8 @@ class RECRL_API Evaluator {
   std::vector<int> actions_;
   std::vector<std::uint8_t> allowed_;  // [n_actions x slots] masks at raw_, empty without
   std::vector<double> parts_;
-  std::vector<double> component_sums_;
+  std::vector<double> counts_;          // one episode's environment counters
+  std::vector<double> component_sums_;  // reward components, then environment counters
 };
 
 }  // namespace recrl

@@ -4,6 +4,7 @@
 #include <iosfwd>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "recrl/core/errors.hpp"
 #include "recrl/core/random.hpp"
@@ -50,6 +51,18 @@ class Environment {
     static_cast<void>(obs);
     for (auto& a : allowed) a = 1;
   }
+
+  // Optional: counts of what happened to the customer in the current episode that a reward does
+  // not say (the campaign environment's unsubscribes and churn). counters() names them, fixed for
+  // the object's lifetime; episode_counters() writes each one's count since the last reset()
+  // into `counts` (size counters().size()) and must not allocate. recrl reads them at the end of
+  // every evaluation episode and reports each one's mean per episode as "env.<name>", beside the
+  // reward's components. The default: none.
+  virtual const std::vector<std::string>& counters() const {
+    static const std::vector<std::string> none;
+    return none;
+  }
+  virtual void episode_counters(std::span<double> counts) const { static_cast<void>(counts); }
 
   // Optional, for checkpoints of training runs (docs/checkpoints.md): save_state() writes
   // whatever reset() and step() left behind that a later step() reads (the current user, the

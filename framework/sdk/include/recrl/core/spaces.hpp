@@ -45,6 +45,14 @@ struct RECRL_API EnvSpec {
   // the recommendation environment at any horizon). Only then is the per-step argmax of the
   // reward's expected value an optimal policy, so only then does recrl offer an oracle.
   bool actions_affect_state = true;
+  // Optional: named numbers of the environment's own customer model, for a reward that prices
+  // what the environment decides. The campaign environment draws purchases itself and gives its
+  // purchase model's coefficients ("purchase.base", ...), so that the `conversion` reward's
+  // expected value is the environment's own (docs/environments/campaign.md).
+  std::vector<std::pair<std::string, double>> constants = {};
+
+  // The constant `name`, or nullopt.
+  std::optional<double> constant(const std::string& wanted) const;
 };
 
 }  // namespace recrl

@@ -25,8 +25,10 @@ struct ComparedMetric {
 RECRL_API std::span<const ComparedMetric> compared_metrics();
 // The prefix of a reward component as a metric: "reward/targeting".
 inline constexpr std::string_view kRewardComponentPrefix = "reward/";
-// The metric named `name`: one of compared_metrics(), or reward/<component> (its mean per
-// evaluation episode). Throws ConfigError naming the accepted names when there is none.
+// The prefix of an environment counter as a metric: "env/unsubscribes".
+inline constexpr std::string_view kEnvCounterPrefix = "env/";
+// The metric named `name`: one of compared_metrics(), reward/<component> or env/<counter> (its
+// mean per evaluation episode). Throws ConfigError naming the accepted names when there is none.
 RECRL_API ComparedMetric compared_metric(std::string_view name);
 
 // The fixed seed of every bootstrap in a comparison table, so that the same store gives the

@@ -99,11 +99,15 @@ struct ActionCount {
   std::int64_t count = 0;
 };
 
-// The mean of one reward component per evaluation episode, e.g. {"targeting", 0.50}.
+// The mean of one reward component per evaluation episode, e.g. {"targeting", 0.50}. An
+// environment's counters are kept the same way, named env_counter_name(counter).
 struct RewardComponentMean {
   std::string name;
   double mean = 0;
 };
+
+// "env.unsubscribes": how an environment counter is named beside the reward's components.
+inline std::string env_counter_name(const std::string& counter) { return "env." + counter; }
 
 // What a finished run leaves.
 struct FinishedRun {

@@ -8,16 +8,17 @@
 
 #include <spdlog/logger.h>
 
-#include "features.hpp"
+#include "recrl/toolkit/seed_users.hpp"
 #include "recrl/core/random.hpp"
+#include "recrl/core/export.hpp"
 #include "recrl/core/value.hpp"
 
-namespace recrl::recommendation {
+namespace recrl::toolkit {
 
 // Where episodes get their users: the spec's synthetic generator, or the rows of a CSV file
 // (sampled uniformly with replacement). Every check happens at construction; draw() is cheap
 // and does not allocate.
-class UserSource {
+class RECRL_API UserSource {
  public:
   // {source: synthetic}
   static Value default_config();
@@ -45,8 +46,8 @@ class UserSource {
  private:
   std::filesystem::path csv_file_;
   // The CSV's users, parsed once per process and shared by every environment object that reads
-  // the same file (toolkit::FileCache); null for the synthetic source.
+  // the same file (FileCache); null for the synthetic source.
   std::shared_ptr<const std::vector<User>> users_;
 };
 
-}  // namespace recrl::recommendation
+}  // namespace recrl::toolkit

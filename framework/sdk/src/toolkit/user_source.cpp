@@ -1,4 +1,4 @@
-#include "user_source.hpp"
+#include "recrl/toolkit/user_source.hpp"
 
 #include <cmath>
 #include <limits>
@@ -6,7 +6,7 @@
 #include "recrl/toolkit/csv.hpp"
 #include "recrl/toolkit/file_cache.hpp"
 
-namespace recrl::recommendation {
+namespace recrl::toolkit {
 
 namespace {
 
@@ -31,17 +31,18 @@ std::filesystem::path resolve_path(const Value& path_value, const std::string& k
 
 // The CSV's users, every field checked against its feature's range.
 std::vector<User> read_users(const std::filesystem::path& file) {
-  const auto table = toolkit::CsvTable::read_file(file);
-  std::array<std::size_t, kFeatureCount> columns{};
-  for (int f = 0; f < kFeatureCount; ++f) columns[f] = table.require_column(kFeatures[f].name);
+  const auto table = CsvTable::read_file(file);
+  std::array<std::size_t, kSeedFeatureCount> columns{};
+  for (int f = 0; f < kSeedFeatureCount; ++f)
+    columns[f] = table.require_column(kSeedFeatures[f].name);
 
   constexpr double kFloatMax = std::numeric_limits<float>::max();
   std::vector<User> users(table.rows());
   for (std::size_t row = 0; row < table.rows(); ++row) {
-    for (int f = 0; f < kFeatureCount; ++f) {
+    for (int f = 0; f < kSeedFeatureCount; ++f) {
       const std::size_t column = columns[f];
       double value = 0.0;
-      switch (kFeatures[f].range) {
+      switch (kSeedFeatures[f].range) {
         case FeatureRange::NonNegative:
           value = table.number(row, column, 0.0, kInf);
           if (value > kFloatMax) {  // observations are float32
@@ -106,12 +107,12 @@ UserSource::UserSource(const Value& config, const std::string& key_path,
     throw ConfigError(config.where(), key_path, "source csv needs 'path: FILE.csv'");
   }
   csv_file_ = resolve_path(*path, key_path + ".path");
-  static toolkit::FileCache<std::vector<User>> parsed;
+  static FileCache<std::vector<User>> parsed;
   users_ = parsed.get(csv_file_, [&](const std::filesystem::path& file) {
     std::vector<User> users = read_users(file);
-    if (logger) logger->info("recommendation: read {} users from {}", users.size(), file.string());
+    if (logger) logger->info("read {} users from {}", users.size(), file.string());
     return users;
   });
 }
 
-}  // namespace recrl::recommendation
+}  // namespace recrl::toolkit

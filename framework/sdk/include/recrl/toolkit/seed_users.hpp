@@ -8,10 +8,11 @@
 
 #include "recrl/core/random.hpp"
 
-namespace recrl::recommendation {
+namespace recrl::toolkit {
 
-// The 10 user features, in observation order (docs/environments/recommendation.md).
-enum Feature : int {
+// The seed report's 10 user features, in observation order (docs/environments/recommendation.md),
+// which the recommendation and campaign environments share.
+enum SeedFeature : int {
   kRecency,
   kFrequency,
   kMonetaryValue,
@@ -22,7 +23,7 @@ enum Feature : int {
   kSmsResponse,
   kPushResponse,
   kLastPurchaseDays,
-  kFeatureCount
+  kSeedFeatureCount
 };
 
 // How a feature's values are bounded: what CSV users are checked against, and the
@@ -42,7 +43,7 @@ struct FeatureInfo {
 inline constexpr double kInf = std::numeric_limits<double>::infinity();
 inline constexpr double kMaxDays = 365.0;  // recency and last_purchase_days are capped at a year
 
-inline constexpr std::array<FeatureInfo, kFeatureCount> kFeatures{{
+inline constexpr std::array<FeatureInfo, kSeedFeatureCount> kSeedFeatures{{
     {"recency", FeatureRange::NonNegative, kMaxDays},
     {"frequency", FeatureRange::NonNegative, kInf},
     {"monetary_value", FeatureRange::NonNegative, kInf},
@@ -55,7 +56,7 @@ inline constexpr std::array<FeatureInfo, kFeatureCount> kFeatures{{
     {"last_purchase_days", FeatureRange::NonNegative, kMaxDays},
 }};
 
-using User = std::array<float, kFeatureCount>;
+using User = std::array<float, kSeedFeatureCount>;
 
 // One synthetic user, exactly as the spec's table says: the features are independent and are
 // drawn in feature order, each from `rng` (docs/random.md states every sampler).
@@ -75,4 +76,4 @@ inline void draw_synthetic_user(Rng& rng, User& user) {
   user[kLastPurchaseDays] = static_cast<float>(days(45.0));
 }
 
-}  // namespace recrl::recommendation
+}  // namespace recrl::toolkit
