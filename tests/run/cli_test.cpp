@@ -336,4 +336,32 @@ TEST_CASE("campaign.yaml runs every algorithm by the contact rules and reports t
                                             "linucb", "eps_greedy", "lin_ts", "squarecb"});
   const std::string table = read_text(dir / "out" / "results.md");
   CHECK(table.find("env.unsubscribes") != std::string::npos);
+
+  // A customer without SMS consent: no SMS is recommended, and the explanation (20 features:
+  // estimated Shapley values) names the SMS actions as not allowed.
+  const std::string customer =
+      "\"recency=15,frequency=3,monetary_value=200,engagement_score=0.78,discount_sensitive=1,"
+      "free_shipping_preferred=0,email_opens=0.2,sms_response=0.9,push_response=0.05,"
+      "last_purchase_days=8,consent_email=1,consent_sms=0,consent_push=1,days_since_contact=30,"
+      "contacts_last_7_days=0,fatigue_email=0,fatigue_sms=0,fatigue_push=0,"
+      "discount_expectation=0,days_left=30\"";
+  for (const char* algorithm : {"myopic", "ppo", "dqn", "linucb"}) {
+    INFO(algorithm);
+    const std::string policy =
+        (dir / "out" / "runs" / (std::string(algorithm) + "__s0") / "policy.recrl").string();
+    const auto json =
+        run_recrl("recommend --policy " + policy + " --user " + customer + " --format json", dir);
+    REQUIRE(json.status == 0);
+    const auto doc = nlohmann::json::parse(json.out);
+    CHECK(doc[0]["label"].get<std::string>().find("sms") == std::string::npos);
+  }
+  const auto why =
+      run_recrl("explain --policy " + (dir / "out" / "runs" / "ppo__s0" / "policy.recrl").string() +
+                    " --user " + customer,
+                dir);
+  INFO(why.err);
+  REQUIRE(why.status == 0);
+  CHECK(why.out.find("Why [") != std::string::npos);
+  CHECK(why.out.find("not allowed (the request or the contact rules): [reminder, 0%, sms]") !=
+        std::string::npos);
 }

@@ -236,7 +236,7 @@ TEST_CASE("rank explains its decision against the background's prototypes", "[se
   CHECK_FALSE(only["explanation"].contains("runnerUp"));
   CHECK_THAT(only["explanation"]["card"].get<std::string>(),
              Catch::Contains("the only action the request allowed") &&
-                 Catch::Contains("excluded by the request: [b]"));
+                 Catch::Contains("not allowed (the request or the contact rules): [b]"));
 }
 
 namespace {

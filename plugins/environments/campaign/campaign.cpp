@@ -103,8 +103,8 @@ class CampaignEnv final : public Environment {
     s.real("unsubscribe_push", -5.5, "logit of unsubscribing after a push at fatigue 0");
     s.real("unsubscribe_fatigue", 1.0, "unsubscribe logit per unit of the channel's fatigue")
         .at_least(0);
-    s.real("churn_base", -6.5, "daily logit of leaving for good at fatigue 0");
-    s.real("churn_fatigue", 1.0, "churn logit per unit of fatigue summed over channels")
+    s.real("churn_base", -7.5, "daily logit of leaving for good at fatigue 0");
+    s.real("churn_fatigue", 2.0, "churn logit per unit of fatigue summed over channels")
         .at_least(0);
     s.real("expectation_learning", 0.5,
            "share of the gap to a discount's depth that the discount expectation closes")

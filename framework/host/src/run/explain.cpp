@@ -13,8 +13,11 @@
 
 namespace recrl {
 
-ShapleyValues shapley_values(const Vector& x, const Matrix& background, const BatchScore& score,
-                             ShapleyBuffers& buffers) {
+namespace {
+
+// Every one of the 2^d coalitions (explain.hpp).
+ShapleyValues exact_shapley_values(const Vector& x, const Matrix& background,
+                                   const BatchScore& score, ShapleyBuffers& buffers) {
   const auto d = static_cast<int>(x.size());
   RECRL_ASSERT(d <= kMaxExactFeatures && background.rows() == d && background.cols() > 0,
                "shapley_values: at most kMaxExactFeatures features, a background of as many");
@@ -56,6 +59,73 @@ ShapleyValues shapley_values(const Vector& x, const Matrix& background, const Ba
   out.base = v[0];
   out.full = v[coalitions - 1];
   return out;
+}
+
+// Past kMaxExactFeatures features: the mean marginal contribution over kShapleyPermutations
+// orderings (Castro, Gomez & Tejada 2009), drawn in antithetic pairs (an ordering and its
+// reverse) from a fixed seed, so the same customer gets the same values every time. Each
+// ordering's contributions add up to v(all) - v(none), so efficiency stays exact.
+ShapleyValues sampled_shapley_values(const Vector& x, const Matrix& background,
+                                     const BatchScore& score, ShapleyBuffers& buffers) {
+  const auto d = static_cast<int>(x.size());
+  const Eigen::Index n_background = background.cols();
+  const int orderings = kShapleyPermutations;
+  std::vector<int> order(static_cast<std::size_t>(d));
+  std::vector<std::vector<int>> orders;
+  Rng rng(kShapleySeed);
+  for (int p = 0; p < orderings / 2; ++p) {
+    for (int i = 0; i < d; ++i) order[static_cast<std::size_t>(i)] = i;
+    for (int i = d - 1; i > 0; --i)  // Fisher-Yates
+      std::swap(order[static_cast<std::size_t>(i)],
+                order[rng.uniform_int(static_cast<std::uint64_t>(i) + 1)]);
+    orders.push_back(order);
+    orders.emplace_back(order.rbegin(), order.rend());
+  }
+  // Ordering p's k-th coalition (its first k features) at background b: column
+  // (p * (d + 1) + k) * n_background + b.
+  Matrix& inputs = buffers.inputs;
+  inputs.resize(d, static_cast<Eigen::Index>(orderings) * (d + 1) * n_background);
+  for (int p = 0; p < orderings; ++p) {
+    for (Eigen::Index b = 0; b < n_background; ++b) {
+      Eigen::Index column = static_cast<Eigen::Index>(p) * (d + 1) * n_background + b;
+      inputs.col(column) = background.col(b);
+      for (int k = 0; k < d; ++k) {
+        const Eigen::Index next = column + n_background;
+        inputs.col(next) = inputs.col(column);
+        const int feature = orders[static_cast<std::size_t>(p)][static_cast<std::size_t>(k)];
+        inputs(feature, next) = x[feature];
+        column = next;
+      }
+    }
+  }
+  Eigen::VectorXd& scores = buffers.scores;
+  score(inputs, scores);
+  RECRL_ASSERT(scores.size() == inputs.cols(), "shapley_values: one score per input");
+  ShapleyValues out;
+  out.phi = Eigen::VectorXd::Zero(d);
+  for (int p = 0; p < orderings; ++p) {
+    const Eigen::Index first = static_cast<Eigen::Index>(p) * (d + 1) * n_background;
+    double before = scores.segment(first, n_background).mean();
+    for (int k = 0; k < d; ++k) {
+      const double after = scores.segment(first + (k + 1) * n_background, n_background).mean();
+      out.phi[orders[static_cast<std::size_t>(p)][static_cast<std::size_t>(k)]] += after - before;
+      before = after;
+    }
+  }
+  out.phi /= orderings;
+  out.base = scores.segment(0, n_background).mean();
+  out.full = scores.segment(d * n_background, n_background).mean();
+  return out;
+}
+
+}  // namespace
+
+ShapleyValues shapley_values(const Vector& x, const Matrix& background, const BatchScore& score,
+                             ShapleyBuffers& buffers) {
+  RECRL_ASSERT(background.rows() == x.size() && background.cols() > 0,
+               "shapley_values: a background of the customer's features");
+  return x.size() <= kMaxExactFeatures ? exact_shapley_values(x, background, score, buffers)
+                                       : sampled_shapley_values(x, background, score, buffers);
 }
 
 namespace {
@@ -145,11 +215,11 @@ const Matrix& scores_of(Recommender& policy, const Matrix& raw, ExplainBuffers& 
 
 void check_explainable(const Recommender& policy) {
   const EnvSpec& spec = policy.spec();
-  if (spec.observation.size > kMaxExactFeatures) {
+  if (spec.observation.size > kMaxShapleyFeatures) {
     throw ConfigError(
-        fmt::format("explain: exact Shapley values take at most {} features; the "
+        fmt::format("explain: Shapley values take at most {} features; the "
                     "policy reads {}",
-                    kMaxExactFeatures, spec.observation.size));
+                    kMaxShapleyFeatures, spec.observation.size));
   }
   if (spec.action.size < 2) throw ConfigError("explain: the policy has a single action");
 }
@@ -332,7 +402,8 @@ std::string explanation_card(const Explanation& e, int top) {
   card += "  for:     " + listed(true) + "\n";
   card += "  against: " + listed(false) + "\n";
   if (!e.excluded.empty())
-    card += fmt::format("  excluded by the request: {}\n", fmt::join(e.excluded, ", "));
+    card += fmt::format("  not allowed (the request or the contact rules): {}\n",
+                        fmt::join(e.excluded, ", "));
   return card;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <span>
@@ -15,14 +16,19 @@
 
 namespace recrl {
 
-// Exact Shapley values (Shapley 1953) of a score f at x against a background set B, with the
+// Shapley values (Shapley 1953) of a score f at x against a background set B, with the
 // interventional value of a coalition S of features (SHAP's "interventional" expectation):
 //   v(S)  = mean over b in B of f(z), z_i = x_i for i in S and b_i otherwise,
 //   phi_i = sum over S not holding i of |S|! (d - |S| - 1)! / d! (v(S + i) - v(S)).
-// Every one of the 2^d coalitions is evaluated (d <= kMaxExactFeatures), all 2^d |B| inputs in
-// one call of `score` ([d x m] inputs to m scores). The values add up to v(all) - v(none) =
-// f(x) - mean f(B) (efficiency).
+// Up to kMaxExactFeatures features, exactly: every one of the 2^d coalitions, all 2^d |B|
+// inputs in one call of `score` ([d x m] inputs to m scores). Past it (up to
+// kMaxShapleyFeatures), estimated: the mean marginal contribution over kShapleyPermutations
+// orderings drawn in antithetic pairs from kShapleySeed, (d + 1) |B| inputs each, in one call.
+// Either way the values add up to v(all) - v(none) = f(x) - mean f(B) (efficiency).
 inline constexpr int kMaxExactFeatures = 16;
+inline constexpr int kMaxShapleyFeatures = 32;
+inline constexpr int kShapleyPermutations = 256;
+inline constexpr std::uint64_t kShapleySeed = 0x5368617065ull;  // "Shape"
 using BatchScore = std::function<void(const Matrix& inputs, Eigen::VectorXd& scores)>;
 struct ShapleyValues {
   Eigen::VectorXd phi;  // [d]
@@ -58,7 +64,7 @@ struct Explanation {
   double base_margin = 0;             // the same margin, averaged over the background customers
   std::optional<double> probability;  // of the action while the policy explores, where reported
   std::vector<FeatureContribution> contributions;  // largest |contribution| first
-  std::vector<std::string> excluded;               // actions the request ruled out (labels)
+  std::vector<std::string> excluded;  // actions the request or the environment's rules ruled out
 };
 
 // The background customers of a policy trained on a simulator: `count` drawn from its
@@ -71,7 +77,7 @@ RECRL_API Matrix sampled_background(Recommender& policy, int count);
 // k customers, the sample itself. Explaining against 8 prototypes costs an eighth of 64 users.
 RECRL_API Matrix prototypes(const Matrix& sample, int k, std::uint64_t seed);
 
-// Throws ConfigError when the policy cannot be explained exactly: more than kMaxExactFeatures
+// Throws ConfigError when the policy cannot be explained: more than kMaxShapleyFeatures
 // features, or a single action.
 RECRL_API void check_explainable(const Recommender& policy);
 
@@ -91,7 +97,7 @@ RECRL_API Explanation explain_decision(Recommender& policy, const Vector& user, 
 
 // Explains the policy's recommendations (`decisions`, Recommender::recommend of `users`, one
 // per column of [d x n]). Throws ConfigError when the policy reports no action scores, has one
-// action, or more than kMaxExactFeatures features.
+// action, or more than kMaxShapleyFeatures features.
 RECRL_API std::vector<Explanation> explain_decisions(Recommender& policy, const Matrix& users,
                                                      const std::vector<Recommendation>& decisions,
                                                      const Matrix& background);
