@@ -60,6 +60,15 @@ TEST_CASE("conversion: the expected margin by hand", "[conversion]") {
   // wait: the customer's own chance, no contact cost.
   CHECK(expected(4) == Approx(sigmoid(own) * order * 0.35).epsilon(1e-12));
 
+  // The components' expected values: converted is the probability, the margin the expectation.
+  std::vector<double> means(5);
+  REQUIRE(reward->expected_components({user, 0, user, 0.0, true, false}, means));
+  CHECK(means[0] == Approx(p0).epsilon(1e-12));
+  CHECK(means[1] == Approx(p0 * order * 0.9).epsilon(1e-12));
+  CHECK(means[2] == Approx(p0 * order * 0.1).epsilon(1e-12));
+  CHECK(means[3] == 0.02);
+  CHECK(means[4] == Approx(expected(0)).epsilon(1e-12));
+
   // The draws average to the expectation, and the components agree.
   std::vector<double> parts(5);
   recrl::Rng rng(4);

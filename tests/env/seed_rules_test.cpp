@@ -239,6 +239,9 @@ TEST_CASE("seed_rules draws noise only when noise_std is positive", "[env][seed_
     CHECK(sum / kDraws == Approx(0.0).margin(0.004));
     CHECK(std::sqrt(sum_sq / kDraws) == Approx(0.1).epsilon(0.03));
     CHECK(*f.reward().expected(t) == 0.0);
+    std::vector<double> means(4, 1.0);
+    REQUIRE(f.reward().expected_components(t, means));
+    CHECK(means[3] == 0.0);  // the noise's mean
   }
 }
 

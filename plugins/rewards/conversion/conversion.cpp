@@ -80,6 +80,17 @@ class Conversion final : public RewardFunction {
     return o.probability * o.kept - o.contact_cost;
   }
 
+  // converted, revenue and discount_cost weighted by the probability of the purchase.
+  bool expected_components(const Transition& t, std::span<double> parts) const override {
+    const Outcome o = outcome(t);
+    parts[0] = o.probability;
+    parts[1] = o.probability * o.revenue;
+    parts[2] = o.probability * o.given_away;
+    parts[3] = o.contact_cost;
+    parts[4] = o.probability * o.kept - o.contact_cost;
+    return true;
+  }
+
  private:
   struct Outcome {
     double probability;

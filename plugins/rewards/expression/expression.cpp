@@ -106,6 +106,12 @@ class ExpressionReward final : public RewardFunction {
     return clipped(evaluate(t, {}));
   }
 
+  bool expected_components(const Transition& t, std::span<double> parts) const override {
+    evaluate(t, parts);
+    if (noise_std_ > 0) parts[formulas_.size()] = 0.0;  // the noise's mean
+    return true;
+  }
+
  private:
   // Binds every name a formula may use to a slot of values_ (sized once: the parser keeps
   // pointers into it).

@@ -84,6 +84,15 @@ class SeedRules final : public RewardFunction {
     return std::clamp(evaluate(t).sum(), 0.0, 1.0);
   }
 
+  bool expected_components(const Transition& t, std::span<double> parts) const override {
+    const Terms terms = evaluate(t);
+    parts[0] = terms.targeting;
+    parts[1] = terms.channel;
+    parts[2] = terms.value_fit;
+    parts[3] = 0.0;  // the noise's mean
+    return true;
+  }
+
  private:
   struct Terms {
     double targeting;

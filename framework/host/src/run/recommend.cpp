@@ -178,6 +178,7 @@ std::vector<Recommendation> Recommender::recommend(const Matrix& users) {
       const Transition t{users.col(j), r.action, users.col(j), 0.0, true, false};
       const double drawn = reward_->compute(t, reward_rng, parts);
       r.reward = reward_->expected(t).value_or(drawn);
+      reward_->expected_components(t, parts);  // the parts' means where the reward knows them
       for (std::size_t c = 0; c < parts.size(); ++c)
         r.components.emplace_back(reward_->components()[c], parts[c]);
     } else {

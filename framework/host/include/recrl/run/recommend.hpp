@@ -23,6 +23,7 @@ struct Recommendation {
   // True when `reward` is the policy's own prediction: a policy fitted from a log has no reward
   // function to ask.
   bool predicted = false;
+  // The reward's components: their expected values where the reward gives them, else one draw.
   std::vector<std::pair<std::string, double>> components;
   std::optional<std::vector<double>> probabilities;  // where the policy reports them
 };

@@ -45,6 +45,14 @@ class RewardFunction {
     static_cast<void>(t);
     return std::nullopt;
   }
+  // Optional: each component's noiseless expected value, written into `parts` like compute();
+  // false where the reward cannot say (the default). `recrl recommend` shows them beside
+  // expected(), so that a stochastic reward's parts are not one random draw.
+  virtual bool expected_components(const Transition& t, std::span<double> parts) const {
+    static_cast<void>(t);
+    static_cast<void>(parts);
+    return false;
+  }
 };
 
 }  // namespace recrl

@@ -29,11 +29,12 @@ inline constexpr std::uint32_t kMagic = 0x4c434552u;
 // 9: action masks: Environment::has_action_masks/allowed_actions, ObsBatch::allowed and
 // StepBatch::allowed/final_allowed; the rollout and replay buffers keep masks; the toolkit's
 // marketing catalog (bundles, discount grids, wait).
-// 10: Environment::counters/episode_counters, EnvSpec::constants; the seed users (features,
+// 10: Environment::counters/episode_counters, EnvSpec::constants,
+// RewardFunction::expected_components; the seed users (features,
 // generator, CSV source) and the purchase model moved into the toolkit.
 inline constexpr std::uint32_t kPluginAbi = 10;
 // kAbiHeadersHash: FNV-1a 64 of those headers, checked by tests/plugin/abi_hash_test.cpp.
-inline constexpr std::uint64_t kAbiHeadersHash = 0x9848d99a18a1a37cull;
+inline constexpr std::uint64_t kAbiHeadersHash = 0x0887337c3f86901bull;
 
 enum class Kind : std::uint32_t { Environment = 1, Reward = 2, Algorithm = 3 };
 
