@@ -194,7 +194,7 @@ class CampaignEnv final : public Environment {
     const double total_fatigue = fatigue[0] + fatigue[1] + fatigue[2];
     const bool churned = u_churn < sigmoid(churn_base_ + churn_fatigue_ * total_fatigue);
 
-    update_history(a, bought, order, fatigue, unsubscribed);
+    write_tomorrow(a, bought, order, fatigue, unsubscribed);
     if (unsubscribed) counts_[kUnsubscribes] += 1;
     if (churned) counts_[kChurned] = 1;
     ++day_;
@@ -258,7 +258,7 @@ class CampaignEnv final : public Environment {
 
   // The evening: the day's contact, purchase, unsubscribe and the night's decay, written into
   // state_ as tomorrow's observation.
-  void update_history(const toolkit::MarketingAction& a, bool bought, double order,
+  void write_tomorrow(const toolkit::MarketingAction& a, bool bought, double order,
                       const std::array<double, kChannels>& fatigue, bool unsubscribed) {
     // Contacts in the last 7 days: a ring of the last 7 days' contacts, today's in slot day % 7.
     contacted_[static_cast<std::size_t>(day_ % kWeek)] = a.wait() ? 0 : 1;
