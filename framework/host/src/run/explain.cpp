@@ -70,17 +70,25 @@ ShapleyValues sampled_shapley_values(const Vector& x, const Matrix& background,
   const auto d = static_cast<int>(x.size());
   const Eigen::Index n_background = background.cols();
   const int orderings = kShapleyPermutations;
-  std::vector<int> order(static_cast<std::size_t>(d));
-  std::vector<std::vector<int>> orders;
-  Rng rng(kShapleySeed);
-  for (int p = 0; p < orderings / 2; ++p) {
-    for (int i = 0; i < d; ++i) order[static_cast<std::size_t>(i)] = i;
-    for (int i = d - 1; i > 0; --i)  // Fisher-Yates
-      std::swap(order[static_cast<std::size_t>(i)],
-                order[rng.uniform_int(static_cast<std::uint64_t>(i) + 1)]);
-    orders.push_back(order);
-    orders.emplace_back(order.rbegin(), order.rend());
+  std::vector<int>& orders = buffers.orderings;
+  const auto n_order = static_cast<std::size_t>(d);
+  if (orders.size() != static_cast<std::size_t>(orderings) * n_order) {
+    orders.resize(static_cast<std::size_t>(orderings) * n_order);
+    Rng rng(kShapleySeed);
+    for (int p = 0; p < orderings; p += 2) {
+      const auto first = orders.begin() + static_cast<std::ptrdiff_t>(p * n_order);
+      const auto reverse = first + static_cast<std::ptrdiff_t>(n_order);
+      for (int i = 0; i < d; ++i) first[i] = i;
+      for (int i = d - 1; i > 0; --i)  // Fisher-Yates
+        std::swap(
+            first[i],
+            first[static_cast<std::ptrdiff_t>(rng.uniform_int(static_cast<std::uint64_t>(i) + 1))]);
+      std::reverse_copy(first, reverse, reverse);
+    }
   }
+  const auto feature_at = [&](int p, int k) {
+    return orders[static_cast<std::size_t>(p) * n_order + static_cast<std::size_t>(k)];
+  };
   // Ordering p's k-th coalition (its first k features) at background b: column
   // (p * (d + 1) + k) * n_background + b.
   Matrix& inputs = buffers.inputs;
@@ -92,7 +100,7 @@ ShapleyValues sampled_shapley_values(const Vector& x, const Matrix& background,
       for (int k = 0; k < d; ++k) {
         const Eigen::Index next = column + n_background;
         inputs.col(next) = inputs.col(column);
-        const int feature = orders[static_cast<std::size_t>(p)][static_cast<std::size_t>(k)];
+        const int feature = feature_at(p, k);
         inputs(feature, next) = x[feature];
         column = next;
       }
@@ -108,7 +116,7 @@ ShapleyValues sampled_shapley_values(const Vector& x, const Matrix& background,
     double before = scores.segment(first, n_background).mean();
     for (int k = 0; k < d; ++k) {
       const double after = scores.segment(first + (k + 1) * n_background, n_background).mean();
-      out.phi[orders[static_cast<std::size_t>(p)][static_cast<std::size_t>(k)]] += after - before;
+      out.phi[feature_at(p, k)] += after - before;
       before = after;
     }
   }

@@ -40,6 +40,9 @@ struct ShapleyValues {
 struct ShapleyBuffers {
   Matrix inputs;
   Eigen::VectorXd scores;
+  // Past kMaxExactFeatures: the orderings, kShapleyPermutations of d features one after the
+  // other, drawn once (they depend on d alone).
+  std::vector<int> orderings;
 };
 RECRL_API ShapleyValues shapley_values(const Vector& x, const Matrix& background,
                                        const BatchScore& score, ShapleyBuffers& buffers);
