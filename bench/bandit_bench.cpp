@@ -10,18 +10,11 @@
 
 #include "recrl/core/algorithm.hpp"
 #include "recrl/core/random.hpp"
-#include "recrl/loader/registry.hpp"
+#include "bench_plugins.hpp"
 
 namespace {
 
-recrl::plugin::PluginRegistry& plugins() {
-  static const std::unique_ptr<recrl::plugin::PluginRegistry> registry = [] {
-    auto r = std::make_unique<recrl::plugin::PluginRegistry>();
-    r->scan({RECRL_BENCH_PLUGIN_DIR});
-    return r;
-  }();
-  return *registry;
-}
+using recrl::bench::bundled_plugins;
 
 recrl::EnvSpec nine_actions_ten_features() {
   recrl::EnvSpec spec;
@@ -42,8 +35,8 @@ void BM_BanditDecision(benchmark::State& state, const std::string& plugin) {
   const recrl::EnvSpec spec = nine_actions_ten_features();
   recrl::PluginContext ctx;
   ctx.env = &spec;
-  const auto& info = plugins().get(recrl::plugin::Kind::Algorithm, plugin, {}, "bench");
-  const auto algo = plugins().create_algorithm(
+  const auto& info = bundled_plugins().get(recrl::plugin::Kind::Algorithm, plugin, {}, "bench");
+  const auto algo = bundled_plugins().create_algorithm(
       plugin, recrl::Params::validate(info.schema, recrl::Value::null(), "bench", {}), ctx);
   // 1,024 contexts cycled through, and a reward linear in them plus noise.
   recrl::Rng rng(1);

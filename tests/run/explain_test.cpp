@@ -137,6 +137,73 @@ TEST_CASE("past 16 features shapley values are estimated over antithetic orderin
   CHECK(again.phi == result.phi);
 }
 
+TEST_CASE("an input is scored once, however many coalitions share it", "[unit][explain]") {
+  // Flags and counts agree with some background customers: each such feature is a dummy of
+  // those customers' games, and the coalitions it alone tells apart share one input.
+  const auto f = [](const Vector& z) {
+    return std::tanh(z[0] * z[1] - z[2]) + z[3] * z[4] + 0.5f * z[5] * z[0];
+  };
+  const Vector x{{0.3f, 1.0f, -0.8f, 0.0f, 2.0f, 1.0f}};
+  Matrix background = random_matrix(6, 5, 5);
+  background.row(1) << 1.0f, 0.0f, 1.0f, 1.0f, 0.0f;  // a flag: x's value at b = 0, 2, 3
+  background.row(3) << 0.0f, 0.0f, 2.0f, 0.0f, 1.0f;  // a count: x's value at b = 0, 1, 3
+  background.row(5) = background.row(1);
+  std::size_t scored = 0;
+  Eigen::Index largest_call = 0;
+  const auto counting = [&](const std::function<double(const Vector&)>& score) {
+    return [&, score](const Matrix& inputs, Eigen::VectorXd& scores) {
+      scored += static_cast<std::size_t>(inputs.cols());
+      largest_call = std::max(largest_call, inputs.cols());
+      batch(score)(inputs, scores);
+    };
+  };
+  recrl::ShapleyBuffers buffers;
+  const auto result = recrl::shapley_values(x, background, counting(f), buffers);
+  // Background customer b contributes 2^(features where it differs from x) inputs.
+  std::size_t distinct = 0;
+  for (Eigen::Index b = 0; b < background.cols(); ++b)
+    distinct += std::size_t{1} << (background.col(b).array() != x.array()).count();
+  CHECK(scored == distinct);
+  CHECK(scored < (std::size_t{1} << 6) * 5);
+  CHECK(largest_call <= recrl::kShapleyChunk);
+  const Eigen::VectorXd slow = by_orderings(x, background, f);
+  for (int i = 0; i < 6; ++i) CHECK(result.phi[i] == Approx(slow[i]).margin(1e-6));
+  CHECK(result.phi.sum() == Approx(result.full - result.base).margin(1e-9));
+
+  // Past 16 features the orderings share their ends (the background, the customer) and skip
+  // the features that agree: the values are those of every input scored.
+  constexpr int d = 18;
+  Vector wide = random_matrix(d, 1, 6).col(0);
+  Matrix wide_background = random_matrix(d, 3, 7);
+  for (int i = 0; i < d; i += 3) wide_background(i, 1) = wide[i];
+  const auto g = [](const Vector& z) { return std::tanh(z.head(6).sum()) * z[7] + z[16] * z[2]; };
+  scored = 0;
+  recrl::ShapleyBuffers wide_buffers;
+  const auto fast = recrl::shapley_values(wide, wide_background, counting(g), wide_buffers);
+  const std::size_t every = std::size_t{recrl::kShapleyPermutations} * (d + 1) * 3;
+  CHECK(scored < every);
+  // The estimate by the same orderings, every input scored.
+  const std::vector<int>& orders = wide_buffers.orderings;
+  Eigen::VectorXd by_every = Eigen::VectorXd::Zero(d);
+  for (int p = 0; p < recrl::kShapleyPermutations; ++p) {
+    for (Eigen::Index b = 0; b < wide_background.cols(); ++b) {
+      Vector z = wide_background.col(b);
+      double before = g(z);
+      for (int k = 0; k < d; ++k) {
+        const int i = orders[static_cast<std::size_t>(p * d + k)];
+        z[i] = wide[i];
+        const double after = g(z);
+        by_every[i] += after - before;
+        before = after;
+      }
+    }
+  }
+  by_every /= static_cast<double>(recrl::kShapleyPermutations * wide_background.cols());
+  for (int i = 0; i < d; ++i) CHECK(fast.phi[i] == Approx(by_every[i]).margin(1e-6));
+  CHECK(fast.phi.sum() == Approx(fast.full - fast.base).margin(1e-5));
+  CHECK(fast.full == Approx(g(wide)).margin(1e-6));
+}
+
 TEST_CASE("recrl explain says why a trained policy chose its action", "[run][explain]") {
   const auto dir = recrl::test::scratch_dir("explain_cli");
   const auto trained = recrl::test::run_yaml(

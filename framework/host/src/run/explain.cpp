@@ -15,6 +15,30 @@ namespace recrl {
 
 namespace {
 
+// Scores the first `count` columns of buffers.inputs into buffers.scores, kShapleyChunk at a
+// time: a network's activations for a chunk stay in the core's cache, where those of all 2^d |B|
+// inputs at once (megabytes) would not.
+void score_inputs(Eigen::Index count, const BatchScore& score, ShapleyBuffers& buffers) {
+  buffers.scores.resize(count);
+  for (Eigen::Index first = 0; first < count; first += kShapleyChunk) {
+    const Eigen::Index n = std::min<Eigen::Index>(kShapleyChunk, count - first);
+    buffers.chunk = buffers.inputs.middleCols(first, n);
+    score(buffers.chunk, buffers.chunk_scores);
+    RECRL_ASSERT(buffers.chunk_scores.size() == n, "shapley_values: one score per input");
+    buffers.scores.segment(first, n) = buffers.chunk_scores;
+  }
+}
+
+// The features where the customer and background customer b agree, a bit each: a coalition
+// that differs from another only there gives b the same input (the feature is a dummy of b's
+// game), which is scored once.
+std::uint64_t agreeing(const Vector& x, const Matrix& background, Eigen::Index b) {
+  std::uint64_t same = 0;
+  for (Eigen::Index i = 0; i < x.size(); ++i)
+    if (x[i] == background(i, b)) same |= std::uint64_t{1} << i;
+  return same;
+}
+
 // Every one of the 2^d coalitions (explain.hpp).
 ShapleyValues exact_shapley_values(const Vector& x, const Matrix& background,
                                    const BatchScore& score, ShapleyBuffers& buffers) {
@@ -23,29 +47,41 @@ ShapleyValues exact_shapley_values(const Vector& x, const Matrix& background,
                "shapley_values: at most kMaxExactFeatures features, a background of as many");
   const Eigen::Index n_background = background.cols();
   const Eigen::Index coalitions = Eigen::Index{1} << d;
-  // Coalition S (a bit per feature) takes x where its bit is set, the background elsewhere.
+  // Coalition S (a bit per feature) takes x where its bit is set, background b elsewhere; its
+  // input is column index[S * |B| + b] of the distinct inputs.
   Matrix& inputs = buffers.inputs;
   inputs.resize(d, coalitions * n_background);
-  for (Eigen::Index s = 0; s < coalitions; ++s) {
-    for (Eigen::Index b = 0; b < n_background; ++b) {
-      const Eigen::Index column = s * n_background + b;
-      for (int i = 0; i < d; ++i) {
-        inputs(i, column) = (s >> i) & 1 ? x[i] : background(i, b);
+  std::vector<int>& index = buffers.index;
+  index.resize(static_cast<std::size_t>(coalitions * n_background));
+  Eigen::Index distinct = 0;
+  for (Eigen::Index b = 0; b < n_background; ++b) {
+    const auto differ = static_cast<Eigen::Index>(~agreeing(x, background, b));
+    for (Eigen::Index s = 0; s < coalitions; ++s) {
+      const auto at = static_cast<std::size_t>(s * n_background + b);
+      // S's input is that of S without the agreeing features: a coalition no larger, met before.
+      const Eigen::Index same_input = s & differ;
+      if (same_input != s) {
+        index[at] = index[static_cast<std::size_t>(same_input * n_background + b)];
+        continue;
       }
+      for (int i = 0; i < d; ++i) inputs(i, distinct) = (s >> i) & 1 ? x[i] : background(i, b);
+      index[at] = static_cast<int>(distinct++);
     }
   }
-  Eigen::VectorXd& scores = buffers.scores;
-  score(inputs, scores);
-  RECRL_ASSERT(scores.size() == inputs.cols(), "shapley_values: one score per input");
-  Eigen::VectorXd v(coalitions);
+  score_inputs(distinct, score, buffers);
+  const Eigen::VectorXd& scores = buffers.scores;
+  Eigen::VectorXd& v = buffers.values;
+  v.resize(coalitions);
   for (Eigen::Index s = 0; s < coalitions; ++s) {
-    v[s] = scores.segment(s * n_background, n_background).mean();
+    double sum = 0;
+    for (Eigen::Index b = 0; b < n_background; ++b)
+      sum += scores[index[static_cast<std::size_t>(s * n_background + b)]];
+    v[s] = sum / static_cast<double>(n_background);
   }
   // The weight of a coalition of k features: k! (d - k - 1)! / d!.
-  std::vector<double> weight(static_cast<std::size_t>(d));
+  double weight[kMaxExactFeatures];
   for (int k = 0; k < d; ++k) {
-    weight[static_cast<std::size_t>(k)] =
-        std::exp(std::lgamma(k + 1.0) + std::lgamma(d - k + 0.0) - std::lgamma(d + 1.0));
+    weight[k] = std::exp(std::lgamma(k + 1.0) + std::lgamma(d - k + 0.0) - std::lgamma(d + 1.0));
   }
   ShapleyValues out;
   out.phi = Eigen::VectorXd::Zero(d);
@@ -53,7 +89,7 @@ ShapleyValues exact_shapley_values(const Vector& x, const Matrix& background,
     const int k = std::popcount(static_cast<std::uint64_t>(s));
     for (int i = 0; i < d; ++i) {
       if ((s >> i) & 1) continue;
-      out.phi[i] += weight[static_cast<std::size_t>(k)] * (v[s | (Eigen::Index{1} << i)] - v[s]);
+      out.phi[i] += weight[k] * (v[s | (Eigen::Index{1} << i)] - v[s]);
     }
   }
   out.base = v[0];
@@ -89,40 +125,64 @@ ShapleyValues sampled_shapley_values(const Vector& x, const Matrix& background,
   const auto feature_at = [&](int p, int k) {
     return orders[static_cast<std::size_t>(p) * n_order + static_cast<std::size_t>(k)];
   };
-  // Ordering p's k-th coalition (its first k features) at background b: column
-  // (p * (d + 1) + k) * n_background + b.
+  // Ordering p's k-th coalition (its first k features) at background b has the input in column
+  // index[(p * (d + 1) + k) * |B| + b] of the distinct inputs: the customer (every ordering's
+  // last coalition), each background customer (every ordering's first), and in between a new
+  // input only where the feature added differs from b's.
   Matrix& inputs = buffers.inputs;
   inputs.resize(d, static_cast<Eigen::Index>(orderings) * (d + 1) * n_background);
+  std::vector<int>& index = buffers.index;
+  index.resize(static_cast<std::size_t>(orderings * (d + 1) * n_background));
+  inputs.col(0) = x;
+  inputs.middleCols(1, n_background) = background;
+  Eigen::Index distinct = 1 + n_background;
+  Vector& z = buffers.input;
   for (int p = 0; p < orderings; ++p) {
     for (Eigen::Index b = 0; b < n_background; ++b) {
-      Eigen::Index column = static_cast<Eigen::Index>(p) * (d + 1) * n_background + b;
-      inputs.col(column) = background.col(b);
+      const auto at = [&](int k) {
+        return static_cast<std::size_t>(
+            (static_cast<Eigen::Index>(p) * (d + 1) + k) * n_background + b);
+      };
+      z = background.col(b);
+      index[at(0)] = static_cast<int>(1 + b);
       for (int k = 0; k < d; ++k) {
-        const Eigen::Index next = column + n_background;
-        inputs.col(next) = inputs.col(column);
         const int feature = feature_at(p, k);
-        inputs(feature, next) = x[feature];
-        column = next;
+        if (k == d - 1) {
+          index[at(k + 1)] = 0;
+        } else if (x[feature] == z[feature]) {
+          index[at(k + 1)] = index[at(k)];
+        } else {
+          z[feature] = x[feature];
+          inputs.col(distinct) = z;
+          index[at(k + 1)] = static_cast<int>(distinct++);
+        }
       }
     }
   }
-  Eigen::VectorXd& scores = buffers.scores;
-  score(inputs, scores);
-  RECRL_ASSERT(scores.size() == inputs.cols(), "shapley_values: one score per input");
+  score_inputs(distinct, score, buffers);
+  const Eigen::VectorXd& scores = buffers.scores;
+  // v of ordering p's k-th coalition: the mean over the background.
+  const auto value = [&](int p, int k) {
+    const auto first =
+        static_cast<std::size_t>((static_cast<Eigen::Index>(p) * (d + 1) + k) * n_background);
+    double sum = 0;
+    for (Eigen::Index b = 0; b < n_background; ++b)
+      sum += scores[index[first + static_cast<std::size_t>(b)]];
+    return sum / static_cast<double>(n_background);
+  };
   ShapleyValues out;
   out.phi = Eigen::VectorXd::Zero(d);
   for (int p = 0; p < orderings; ++p) {
-    const Eigen::Index first = static_cast<Eigen::Index>(p) * (d + 1) * n_background;
-    double before = scores.segment(first, n_background).mean();
+    double before = value(p, 0);
     for (int k = 0; k < d; ++k) {
-      const double after = scores.segment(first + (k + 1) * n_background, n_background).mean();
+      const double after = value(p, k + 1);
       out.phi[feature_at(p, k)] += after - before;
       before = after;
     }
   }
   out.phi /= orderings;
-  out.base = scores.segment(0, n_background).mean();
-  out.full = scores.segment(d * n_background, n_background).mean();
+  out.base = value(0, 0);
+  out.full = value(0, d);
   return out;
 }
 

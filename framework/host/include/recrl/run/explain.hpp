@@ -20,14 +20,16 @@ namespace recrl {
 // interventional value of a coalition S of features (SHAP's "interventional" expectation):
 //   v(S)  = mean over b in B of f(z), z_i = x_i for i in S and b_i otherwise,
 //   phi_i = sum over S not holding i of |S|! (d - |S| - 1)! / d! (v(S + i) - v(S)).
-// Up to kMaxExactFeatures features, exactly: every one of the 2^d coalitions, all 2^d |B|
-// inputs in one call of `score` ([d x m] inputs to m scores). Past it (up to
-// kMaxShapleyFeatures), estimated: the mean marginal contribution over kShapleyPermutations
-// orderings drawn in antithetic pairs from kShapleySeed, (d + 1) |B| inputs each, in one call.
-// Either way the values add up to v(all) - v(none) = f(x) - mean f(B) (efficiency).
+// Up to kMaxExactFeatures features, exactly: every one of the 2^d coalitions, 2^d |B| inputs.
+// Past it (up to kMaxShapleyFeatures), estimated: the mean marginal contribution over
+// kShapleyPermutations orderings drawn in antithetic pairs from kShapleySeed, (d + 1) |B| inputs
+// each. Either way the values add up to v(all) - v(none) = f(x) - mean f(B) (efficiency). Each
+// distinct input is scored once (a feature on which x and b agree leaves b's input as it was),
+// in calls of `score` ([d x m] inputs to m scores) of at most kShapleyChunk inputs.
 inline constexpr int kMaxExactFeatures = 16;
 inline constexpr int kMaxShapleyFeatures = 32;
 inline constexpr int kShapleyPermutations = 256;
+inline constexpr Eigen::Index kShapleyChunk = 256;
 inline constexpr std::uint64_t kShapleySeed = 0x5368617065ull;  // "Shape"
 using BatchScore = std::function<void(const Matrix& inputs, Eigen::VectorXd& scores)>;
 struct ShapleyValues {
@@ -35,11 +37,16 @@ struct ShapleyValues {
   double base = 0;      // v(none): the mean score over the background
   double full = 0;      // v(all): f(x)
 };
-// The inputs and scores of one call, kept between calls so that explaining many customers
-// does not allocate (and fault in) megabytes for each.
+// What one call works in, kept between calls so that explaining many customers does not
+// allocate (and fault in) megabytes for each.
 struct ShapleyBuffers {
-  Matrix inputs;
-  Eigen::VectorXd scores;
+  Matrix inputs;           // the distinct inputs
+  std::vector<int> index;  // each (coalition, background customer)'s column of `inputs`
+  Matrix chunk;            // the inputs of one call of the score, and its scores
+  Eigen::VectorXd chunk_scores;
+  Eigen::VectorXd scores;  // of every distinct input
+  Eigen::VectorXd values;  // v of each coalition
+  Vector input;
   // Past kMaxExactFeatures: the orderings, kShapleyPermutations of d features one after the
   // other, drawn once (they depend on d alone).
   std::vector<int> orderings;
