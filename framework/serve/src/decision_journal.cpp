@@ -2,9 +2,23 @@
 
 #include <algorithm>
 
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include "recrl/store/store_error.hpp"
 
 namespace recrl::serve {
+
+void DecisionJournal::Wakeup::wait() {
+  while (signalled_.exchange(0, std::memory_order_acquire) == 0)
+    ::syscall(SYS_futex, &signalled_, FUTEX_WAIT_PRIVATE, 0, nullptr, nullptr, 0);
+}
+
+void DecisionJournal::Wakeup::post() {
+  signalled_.store(1, std::memory_order_release);
+  ::syscall(SYS_futex, &signalled_, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+}
 
 DecisionJournal::DecisionJournal(store::DecisionLog log)
     : log_(std::move(log)), schema_(log_.schema()) {}
@@ -35,7 +49,7 @@ void DecisionJournal::submit(std::span<Entry> entries) {
   for (Entry& e : entries) {
     while (!e.done) {
       lock.unlock();
-      e.wake.acquire();
+      e.wake.wait();
       lock.lock();
       if (e.lead && !e.done) {
         e.lead = false;
@@ -56,7 +70,7 @@ void DecisionJournal::lead(std::unique_lock<std::mutex>& lock) {
   lock.lock();
   for (Entry* e : batch_) {
     e->done = true;
-    e->wake.release();
+    e->wake.post();
   }
   batch_.clear();
   if (pending_.empty()) {
@@ -64,7 +78,7 @@ void DecisionJournal::lead(std::unique_lock<std::mutex>& lock) {
     idle_.notify_all();
   } else {
     pending_.front()->lead = true;
-    pending_.front()->wake.release();
+    pending_.front()->wake.post();
   }
 }
 

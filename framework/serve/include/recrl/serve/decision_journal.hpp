@@ -1,10 +1,11 @@
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <mutex>
-#include <semaphore>
 #include <span>
 #include <string>
 #include <vector>
@@ -40,6 +41,17 @@ class RECRL_API DecisionJournal {
   const store::DecisionLogSchema& schema() const { return schema_; }
 
  private:
+  // One thread's sleep until another's signal, straight on a futex: std::binary_semaphore spins
+  // through sched_yield before it sleeps, a context switch per waiting request on a loaded
+  // machine (bench/README.md).
+  class Wakeup {
+   public:
+    void wait();
+    void post();
+
+   private:
+    std::atomic<std::uint32_t> signalled_{0};
+  };
   enum class Kind { Decision, Reward, Activation, Work };
   struct Entry {
     Kind kind = Kind::Decision;
@@ -53,7 +65,7 @@ class RECRL_API DecisionJournal {
     store::ActivationOutcome activation_outcome{};
     bool done = false;
     bool lead = false;  // woken to lead the next commit
-    std::binary_semaphore wake{0};
+    Wakeup wake;
     std::exception_ptr error;
   };
   void submit(std::span<Entry> entries);
