@@ -72,9 +72,10 @@ int serve_command(const std::vector<std::string>& args) {
       "api-key-file", po::value(&key_file),
       "a file whose first line is the API key clients send as 'Authorization: Bearer KEY' "
       "(required to bind other than loopback)")("threads", po::value(&o.threads),
-                                                "connections served at once (default 32)")(
+                                                "threads answering requests, each serving every "
+                                                "connection (default: one per core)")(
       "queue", po::value(&o.queue),
-      "connections that may wait for a thread; beyond, 503 (default 256)")(
+      "connections open at once beyond --threads; one more is answered 503 (default 256)")(
       "body-limit", po::value(&o.body_limit),
       "largest request body in bytes (default 65536; /v1/rank:batch takes 64 times that)")(
       "timeout", po::value(&timeout_seconds),

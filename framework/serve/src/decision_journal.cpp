@@ -21,119 +21,153 @@ void DecisionJournal::Wakeup::post() {
 }
 
 DecisionJournal::DecisionJournal(store::DecisionLog log)
-    : log_(std::move(log)), schema_(log_.schema()) {}
+    : log_(std::move(log)), schema_(log_.schema()), writer_([this] { run_writer(); }) {}
 
 DecisionJournal::~DecisionJournal() { close(); }
 
 void DecisionJournal::close() {
-  std::unique_lock lock(mutex_);
-  closing_ = true;
-  // Whatever was submitted before is written by the thread leading its commit.
-  idle_.wait(lock, [&] { return !writing_ && pending_.empty(); });
+  {
+    std::lock_guard lock(mutex_);
+    closing_ = true;
+  }
+  work_.notify_one();
+  if (writer_.joinable()) writer_.join();
 }
 
-// The first thread to find no commit under way leads one of everything pending (its own entries
-// and those of the threads that arrived meanwhile); the others sleep, each on its own entry,
-// until their commit is done. Leading passes to the first waiting entry's thread, so that each
-// waiting request is woken once. Under load a commit carries many requests; alone, a request
-// commits its own at once, with no hand-over to another thread.
-void DecisionJournal::submit(std::span<Entry> entries) {
-  std::unique_lock lock(mutex_);
-  if (closing_)
-    throw store::StoreError("error: the decision log is closed: the server is stopping");
-  for (Entry& e : entries) pending_.push_back(&e);
-  if (!writing_) {
-    writing_ = true;
-    lead(lock);
+void DecisionJournal::submit(std::vector<std::unique_ptr<Entry>>& entries) {
+  bool wake = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (closing_)
+      throw store::StoreError("error: the decision log is closed: the server is stopping");
+    for (auto& e : entries) pending_.push_back(std::move(e));
+    wake = writer_waiting_;
   }
-  for (Entry& e : entries) {
-    while (!e.done) {
-      lock.unlock();
-      e.wake.wait();
-      lock.lock();
-      if (e.lead && !e.done) {
-        e.lead = false;
-        lead(lock);
+  if (wake) work_.notify_one();
+}
+
+void DecisionJournal::submit(std::unique_ptr<Entry> entry) {
+  std::vector<std::unique_ptr<Entry>> one;
+  one.push_back(std::move(entry));
+  submit(one);
+}
+
+// The writer commits everything pending at once, then calls each write's callback in the order
+// the writes came; what arrives meanwhile waits for the next commit.
+void DecisionJournal::run_writer() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    writer_waiting_ = true;
+    work_.wait(lock, [&] { return !pending_.empty() || closing_; });
+    writer_waiting_ = false;
+    if (pending_.empty()) return;  // closing, and everything handed in is written
+    batch_.swap(pending_);
+    lock.unlock();
+    write(batch_);
+    for (auto& e : batch_) {
+      try {
+        e->done(e->outcome);
+      } catch (...) {
+        // A callback that throws loses its own answer, not the writer.
       }
     }
-  }
-  lock.unlock();
-  for (const Entry& e : entries)
-    if (e.error) std::rethrow_exception(e.error);
-}
-
-void DecisionJournal::lead(std::unique_lock<std::mutex>& lock) {
-  batch_.swap(pending_);
-
-  lock.unlock();
-  write(batch_);
-  lock.lock();
-  for (Entry* e : batch_) {
-    e->done = true;
-    e->wake.post();
-  }
-  batch_.clear();
-  if (pending_.empty()) {
-    writing_ = false;
-    idle_.notify_all();
-  } else {
-    pending_.front()->lead = true;
-    pending_.front()->wake.post();
+    batch_.clear();
+    lock.lock();
   }
 }
 
-void DecisionJournal::log_decisions(std::span<store::LoggedDecision> ds, std::span<char> is_new) {
-  std::vector<Entry> entries(ds.size());
-  for (std::size_t i = 0; i < ds.size(); ++i) entries[i].decision = &ds[i];
-  submit(entries);
-  for (std::size_t i = 0; i < ds.size(); ++i) is_new[i] = entries[i].is_new ? 1 : 0;
+void DecisionJournal::log_decision(store::LoggedDecision& d, Done done) {
+  auto e = std::make_unique<Entry>();
+  e->kind = Kind::Decision;
+  e->decision = &d;
+  e->done = std::move(done);
+  submit(std::move(e));
+}
+
+void DecisionJournal::log_reward(store::LoggedReward r, Done done) {
+  auto e = std::make_unique<Entry>();
+  e->kind = Kind::Reward;
+  e->reward = std::move(r);
+  e->done = std::move(done);
+  submit(std::move(e));
+}
+
+void DecisionJournal::activate(std::string event_id, std::int64_t now_ms, Done done) {
+  auto e = std::make_unique<Entry>();
+  e->kind = Kind::Activation;
+  e->event_id = std::move(event_id);
+  e->now_ms = now_ms;
+  e->done = std::move(done);
+  submit(std::move(e));
+}
+
+DecisionJournal::Outcome DecisionJournal::wait_for(
+    const std::function<std::unique_ptr<Entry>(Done)>& make) {
+  Outcome outcome;
+  Wakeup committed;
+  submit(make([&](const Outcome& o) {
+    outcome = o;
+    committed.post();
+  }));
+  committed.wait();
+  if (outcome.error) std::rethrow_exception(outcome.error);
+  return outcome;
 }
 
 bool DecisionJournal::log_decision(store::LoggedDecision& d) {
-  Entry e;
-  e.kind = Kind::Decision;
-  e.decision = &d;
-  submit({&e, 1});
-  return e.is_new;
+  return wait_for([&](Done done) {
+           auto e = std::make_unique<Entry>();
+           e->decision = &d;
+           e->done = std::move(done);
+           return e;
+         })
+      .is_new;
 }
 
-store::RewardOutcome DecisionJournal::log_reward(const store::LoggedReward& r) {
-  Entry e;
-  e.kind = Kind::Reward;
-  e.reward = &r;
-  submit({&e, 1});
-  return e.reward_outcome;
-}
-
-store::ActivationOutcome DecisionJournal::activate(const std::string& event_id,
-                                                   std::int64_t now_ms) {
-  Entry e;
-  e.kind = Kind::Activation;
-  e.event_id = &event_id;
-  e.now_ms = now_ms;
-  submit({&e, 1});
-  return e.activation_outcome;
+void DecisionJournal::log_decisions(std::span<store::LoggedDecision> ds, std::span<char> is_new) {
+  if (ds.empty()) return;
+  // One submission, so one commit; the callbacks run in order, so the last one's wakes the
+  // caller when every outcome is in.
+  std::vector<std::unique_ptr<Entry>> entries;
+  std::exception_ptr error;
+  Wakeup committed;
+  for (std::size_t i = 0; i < ds.size(); ++i) {
+    auto e = std::make_unique<Entry>();
+    e->decision = &ds[i];
+    e->done = [&, i, last = i + 1 == ds.size()](const Outcome& o) {
+      is_new[i] = o.is_new ? 1 : 0;
+      if (o.error) error = o.error;
+      if (last) committed.post();
+    };
+    entries.push_back(std::move(e));
+  }
+  submit(entries);
+  committed.wait();
+  if (error) std::rethrow_exception(error);
 }
 
 void DecisionJournal::on_writer(const std::function<void(store::DecisionLog&)>& work) {
-  Entry e;
-  e.kind = Kind::Work;
-  e.work = &work;
-  submit({&e, 1});
+  wait_for([&](Done done) {
+    auto e = std::make_unique<Entry>();
+    e->kind = Kind::Work;
+    e->work = &work;
+    e->done = std::move(done);
+    return e;
+  });
 }
 
-void DecisionJournal::write(std::vector<Entry*>& batch) {
+void DecisionJournal::write(std::vector<std::unique_ptr<Entry>>& batch) {
   // Decisions first, in one transaction, then rewards in another: a reward always follows the
   // decision it is for, which was acknowledged (so committed) before the client could send it.
   decisions_.clear();
   rewards_.clear();
-  for (Entry* e : batch) {
+  for (auto& e : batch) {
     if (e->kind == Kind::Decision) decisions_.push_back(std::move(*e->decision));
-    if (e->kind == Kind::Reward) rewards_.push_back(*e->reward);
+    if (e->kind == Kind::Reward) rewards_.push_back(e->reward);
   }
   const auto fail_all = [&](Kind kind, std::exception_ptr error) {
-    for (Entry* e : batch)
-      if (e->kind == kind) e->error = error;
+    for (auto& e : batch)
+      if (e->kind == kind) e->outcome.error = error;
   };
   if (!decisions_.empty()) {
     is_new_.assign(decisions_.size(), 0);
@@ -143,9 +177,9 @@ void DecisionJournal::write(std::vector<Entry*>& batch) {
       fail_all(Kind::Decision, std::current_exception());
     }
     std::size_t i = 0;
-    for (Entry* e : batch) {
+    for (auto& e : batch) {
       if (e->kind != Kind::Decision) continue;
-      e->is_new = is_new_[i] != 0;
+      e->outcome.is_new = is_new_[i] != 0;
       *e->decision = std::move(decisions_[i]);
       ++i;
     }
@@ -158,16 +192,16 @@ void DecisionJournal::write(std::vector<Entry*>& batch) {
       fail_all(Kind::Reward, std::current_exception());
     }
     std::size_t i = 0;
-    for (Entry* e : batch)
-      if (e->kind == Kind::Reward) e->reward_outcome = reward_outcomes_[i++];
+    for (auto& e : batch)
+      if (e->kind == Kind::Reward) e->outcome.reward = reward_outcomes_[i++];
   }
-  for (Entry* e : batch) {
+  for (auto& e : batch) {
     try {
       if (e->kind == Kind::Activation)
-        e->activation_outcome = log_.activate(*e->event_id, e->now_ms);
+        e->outcome.activation = log_.activate(e->event_id, e->now_ms);
       if (e->kind == Kind::Work) (*e->work)(log_);
     } catch (...) {
-      e->error = std::current_exception();
+      e->outcome.error = std::current_exception();
     }
   }
 }

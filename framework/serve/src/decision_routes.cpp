@@ -51,9 +51,9 @@ void Server::Impl::decide(const ServedModel& model, Scorer& scorer, const RankRe
   metrics.shadow_decision(would.action == decision.action);
 }
 
-void Server::Impl::rank(const httplib::Request& req, httplib::Response& res) {
+void Server::Impl::rank(const detail::HttpRequest& req, detail::HttpResponse& res,
+                        const Later& later) {
   thread_local RankRequest request;
-  thread_local store::LoggedDecision logged;
   if (auto error = parse_rank(req.body, shape, request)) return bad_request(res, *error);
   thread_local ModelSlot::Leased leased;
   ModelSlot::Leased& mine = live.lease(leased);
@@ -63,27 +63,47 @@ void Server::Impl::rank(const httplib::Request& req, httplib::Response& res) {
   if (request.explain && model.background().cols() == 0)
     return bad_request(res,
                        {"explain", "this policy cannot be explained: " + model.unexplainable()});
-  decide(model, **mine.lease, request, logged, now_ms());
-  const bool is_new = journal.log_decision(logged);
-  if (is_new) metrics.decision(logged.explored);
+  // What the answer needs once the decision is logged; the log writes it in place.
+  struct Pending {
+    store::LoggedDecision logged;
+    bool explain = false;
+    std::vector<char> excluded;
+  };
+  auto pending = std::make_shared<Pending>();
+  decide(model, **mine.lease, request, pending->logged, now_ms());
+  pending->explain = request.explain;
+  pending->excluded = request.excluded;
+  answer_after(
+      later,
+      [&](DecisionJournal::Done done) { journal.log_decision(pending->logged, std::move(done)); },
+      [this, pending](const DecisionJournal::Outcome& outcome, detail::HttpResponse& r) {
+        if (outcome.is_new) metrics.decision(pending->logged.explored);
+        answer_rank(pending->logged, pending->explain, pending->excluded, r);
+      });
+}
+
+void Server::Impl::answer_rank(const store::LoggedDecision& logged, bool explain,
+                               const std::vector<char>& excluded, detail::HttpResponse& res) {
   std::string& body = response_buffer();
-  write_decision(body, logged, schema.actions, request.explain);
-  if (request.explain) {
+  write_decision(body, logged, schema.actions, explain);
+  if (explain) {
     // The decision as logged (a repeated event id explains the first answer), by the model
     // serving now.
+    thread_local ModelSlot::Leased leased;
+    ModelSlot::Leased& mine = live.lease(leased);
     Scorer& scorer = **mine.lease;
     const Vector context = Eigen::Map<const Vector>(
         logged.context.data(), static_cast<Eigen::Index>(logged.context.size()));
     const Explanation e =
         explain_decision(*scorer.policy, context, logged.action,
-                         logged.probabilities[static_cast<std::size_t>(logged.action)],
-                         request.excluded, model.background(), scorer.explain);
-    append_explanation(body, e, model.version());
+                         logged.probabilities[static_cast<std::size_t>(logged.action)], excluded,
+                         mine.model->background(), scorer.explain);
+    append_explanation(body, e, mine.model->version());
   }
   res.set_content(body, "application/json");
 }
 
-void Server::Impl::rank_batch(const httplib::Request& req, httplib::Response& res) {
+void Server::Impl::rank_batch(const detail::HttpRequest& req, detail::HttpResponse& res) {
   std::vector<RankRequest> requests;
   if (auto error = parse_rank_batch(req.body, shape, requests)) return bad_request(res, *error);
   thread_local ModelSlot::Leased leased;
@@ -111,53 +131,66 @@ void Server::Impl::rank_batch(const httplib::Request& req, httplib::Response& re
   res.set_content(body, "application/json");
 }
 
-void Server::Impl::reward(const httplib::Request& req, httplib::Response& res) {
-  const std::string event_id = req.matches[1];
+void Server::Impl::reward(const detail::HttpRequest& req, detail::HttpResponse& res,
+                          const Later& later) {
+  const std::string& event_id = req.event_id;
   if (!valid_event_id(event_id))
     return bad_request(res, {"eventId", "expected 1 to 128 characters of A-Z a-z 0-9 . _ : -"});
   RewardRequest parsed;
   if (auto error = parse_reward(req.body, shape, parsed)) return bad_request(res, *error);
   store::LoggedReward r{event_id, parsed.value, parsed.components, now_ms()};
-  switch (journal.log_reward(r)) {
-    case store::RewardOutcome::UnknownEvent:
-      return error_answer(res, 404, "eventId",
-                          fmt::format("no decision with event id '{}'", event_id));
-    case store::RewardOutcome::WindowClosed:
-      return error_answer(res, 409, "eventId",
-                          fmt::format("the reward window of event '{}' has closed ({} s after its "
-                                      "activation): the reward was not recorded",
-                                      event_id, schema.reward_window_ms / 1000.0));
-    case store::RewardOutcome::Recorded:
-      break;
-  }
-  metrics.reward_recorded();
-  res.set_content(fmt::format("{{\"eventId\":\"{}\",\"recorded\":true,\"value\":{}}}", event_id,
-                              json_number(parsed.value)),
-                  "application/json");
+  answer_after(
+      later, [&](DecisionJournal::Done done) { journal.log_reward(std::move(r), std::move(done)); },
+      [this, event_id, value = parsed.value](const DecisionJournal::Outcome& outcome,
+                                             detail::HttpResponse& out) {
+        switch (outcome.reward) {
+          case store::RewardOutcome::UnknownEvent:
+            return error_answer(out, 404, "eventId",
+                                fmt::format("no decision with event id '{}'", event_id));
+          case store::RewardOutcome::WindowClosed:
+            return error_answer(
+                out, 409, "eventId",
+                fmt::format("the reward window of event '{}' has closed ({} s after its "
+                            "activation): the reward was not recorded",
+                            event_id, schema.reward_window_ms / 1000.0));
+          case store::RewardOutcome::Recorded:
+            break;
+        }
+        metrics.reward_recorded();
+        out.set_content(fmt::format("{{\"eventId\":\"{}\",\"recorded\":true,\"value\":{}}}",
+                                    event_id, json_number(value)),
+                        "application/json");
+      });
 }
 
-void Server::Impl::activate(const httplib::Request& req, httplib::Response& res) {
-  const std::string event_id = req.matches[1];
+void Server::Impl::activate(const detail::HttpRequest& req, detail::HttpResponse& res,
+                            const Later& later) {
+  const std::string& event_id = req.event_id;
   if (!valid_event_id(event_id))
     return bad_request(res, {"eventId", "expected 1 to 128 characters of A-Z a-z 0-9 . _ : -"});
-  switch (journal.activate(event_id, now_ms())) {
-    case store::ActivationOutcome::UnknownEvent:
-      return error_answer(res, 404, "eventId",
-                          fmt::format("no decision with event id '{}'", event_id));
-    case store::ActivationOutcome::AlreadyActive:
-      res.set_content(fmt::format("{{\"eventId\":\"{}\",\"activated\":false,\"reason\":\"already "
-                                  "active\"}}",
-                                  event_id),
-                      "application/json");
-      return;
-    case store::ActivationOutcome::Activated:
-      break;
-  }
-  res.set_content(fmt::format("{{\"eventId\":\"{}\",\"activated\":true}}", event_id),
-                  "application/json");
+  answer_after(
+      later,
+      [&](DecisionJournal::Done done) { journal.activate(event_id, now_ms(), std::move(done)); },
+      [event_id](const DecisionJournal::Outcome& outcome, detail::HttpResponse& out) {
+        switch (outcome.activation) {
+          case store::ActivationOutcome::UnknownEvent:
+            return error_answer(out, 404, "eventId",
+                                fmt::format("no decision with event id '{}'", event_id));
+          case store::ActivationOutcome::AlreadyActive:
+            return out.set_content(
+                fmt::format("{{\"eventId\":\"{}\",\"activated\":false,\"reason\":\"already "
+                            "active\"}}",
+                            event_id),
+                "application/json");
+          case store::ActivationOutcome::Activated:
+            break;
+        }
+        out.set_content(fmt::format("{{\"eventId\":\"{}\",\"activated\":true}}", event_id),
+                        "application/json");
+      });
 }
 
-void Server::Impl::model_info(httplib::Response& res) {
+void Server::Impl::model_info(detail::HttpResponse& res) {
   const auto model = live.get();
   const PolicyRecord& record = model->record();
   const Space& features = model->spec().observation;
@@ -189,7 +222,7 @@ void Server::Impl::model_info(httplib::Response& res) {
   res.set_content(j.dump(), "application/json");
 }
 
-void Server::Impl::health(httplib::Response& res) {
+void Server::Impl::health(detail::HttpResponse& res) {
   const double uptime = std::chrono::duration<double>(Clock::now() - started).count();
   res.set_content(fmt::format("{{\"status\":\"ok\",\"modelVersion\":{},\"uptimeSeconds\":{:.0f}}}",
                               live.get()->version(), uptime),

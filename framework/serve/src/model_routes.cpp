@@ -102,8 +102,9 @@ nlohmann::json Server::Impl::promote(std::shared_ptr<const ServedModel> candidat
   return verdict;
 }
 
-void Server::Impl::post_model(const httplib::Request& req, httplib::Response& res) {
-  const std::string mode = req.has_param("mode") ? req.get_param_value("mode") : "live";
+void Server::Impl::post_model(const detail::HttpRequest& req, detail::HttpResponse& res) {
+  const std::string given = req.param("mode");
+  const std::string mode = given.empty() ? "live" : given;
   if (mode != "live" && mode != "shadow")
     return bad_request(res, {"mode", "expected live (the default) or shadow, got '" + mode + "'"});
   std::lock_guard one_at_a_time(models_mutex);
@@ -127,7 +128,7 @@ void Server::Impl::post_model(const httplib::Request& req, httplib::Response& re
   res.set_content(verdict.dump(), "application/json");
 }
 
-void Server::Impl::promote_shadow(httplib::Response& res) {
+void Server::Impl::promote_shadow(detail::HttpResponse& res) {
   std::lock_guard one_at_a_time(models_mutex);
   const auto candidate = shadow.get();
   if (!candidate) return error_answer(res, 404, "", "no model is in shadow mode");
@@ -136,7 +137,7 @@ void Server::Impl::promote_shadow(httplib::Response& res) {
   res.set_content(verdict.dump(), "application/json");
 }
 
-void Server::Impl::drop_shadow(httplib::Response& res) {
+void Server::Impl::drop_shadow(detail::HttpResponse& res) {
   std::lock_guard one_at_a_time(models_mutex);
   if (shadow.empty()) return error_answer(res, 404, "", "no model is in shadow mode");
   shadow.set(nullptr);

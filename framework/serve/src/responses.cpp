@@ -24,7 +24,7 @@ std::string& response_buffer() {
   return buffer;
 }
 
-void error_answer(httplib::Response& res, int status, const std::string& field,
+void error_answer(detail::HttpResponse& res, int status, const std::string& field,
                   const std::string& message) {
   res.status = status;
   nlohmann::json body = {{"error", message}};

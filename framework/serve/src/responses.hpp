@@ -3,13 +3,10 @@
 #include <string>
 #include <vector>
 
-// Eigen (through requests.hpp) before httplib: httplib brings <resolv.h>, whose `_res` macro
-// breaks Eigen's headers included after it.
+#include "http.hpp"
 #include "recrl/run/explain.hpp"
 #include "recrl/serve/requests.hpp"
 #include "recrl/store/decision_log.hpp"
-
-#include <httplib.h>
 
 namespace recrl::serve {
 
@@ -21,9 +18,9 @@ std::string json_string(const std::string& text);
 std::string& response_buffer();
 
 // {"error": message, "field": field} with `status`.
-void error_answer(httplib::Response& res, int status, const std::string& field,
+void error_answer(detail::HttpResponse& res, int status, const std::string& field,
                   const std::string& message);
-inline void bad_request(httplib::Response& res, const RequestError& error) {
+inline void bad_request(detail::HttpResponse& res, const RequestError& error) {
   error_answer(res, 400, error.field, error.message);
 }
 

@@ -1,12 +1,14 @@
 // recrl serve's set-up and routing: options checked, the log opened, the routes bound, and
 // the refusals that come before any route (load shed, no key) or from the HTTP library.
+#include <algorithm>
+#include <thread>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "recrl/core/errors.hpp"
 #include "recrl/store/store_error.hpp"
 #include "server_impl.hpp"
-#include "task_pool.hpp"
 
 namespace recrl::serve {
 
@@ -52,113 +54,192 @@ bool is_loopback(const std::string& address) {
   return address == "localhost" || address == "::1" || address.rfind("127.", 0) == 0;
 }
 
-bool Server::Impl::authorised(const httplib::Request& req, httplib::Response& res) {
+bool Server::Impl::authorised(const detail::HttpRequest& req, detail::HttpResponse& res) {
   if (options.api_key.empty()) return true;
-  const std::string header = req.get_header_value("Authorization");
   constexpr std::string_view kBearer = "Bearer ";
-  if (header.rfind(kBearer, 0) == 0 &&
-      same_key(std::string_view(header).substr(kBearer.size()), options.api_key))
+  if (req.authorization.rfind(kBearer, 0) == 0 &&
+      same_key(std::string_view(req.authorization).substr(kBearer.size()), options.api_key))
     return true;
   res.set_header("WWW-Authenticate", "Bearer");
   error_answer(res, 401, "Authorization", "expected the header 'Authorization: Bearer <api key>'");
   return false;
 }
 
-void Server::Impl::routes() {
-  // Every route answers JSON, times itself into the metrics and turns a failure of the log into
-  // 503: a decision that could not be logged is not served.
-  const auto route = [this](Endpoint endpoint, auto handler) {
-    return [this, endpoint, handler](const httplib::Request& req, httplib::Response& res) {
-      const auto began = Clock::now();
-      try {
-        if (req.body.size() > options.body_limit && endpoint != Endpoint::RankBatch) {
-          error_answer(res, 413, "",
-                       fmt::format("the request body is over the server's limit of {} bytes",
-                                   options.body_limit));
-        } else {
-          handler(req, res);
-        }
-      } catch (const store::StoreError& e) {
-        spdlog::error("{}", e.what());
-        error_answer(res, 503, "", "the decision log cannot be written; nothing was logged");
-      }
-      // A handler that sets no status answers 200 (the library fills it in afterwards).
-      metrics.request(endpoint, res.status < 0 ? 200 : res.status,
-                      std::chrono::duration<double>(Clock::now() - began).count());
+namespace {
+
+enum class Handler {
+  Rank,
+  RankBatch,
+  Reward,
+  Activate,
+  Health,
+  Model,
+  Metrics,
+  PostModel,
+  PromoteShadow,
+  DropShadow
+};
+struct Route {
+  std::string_view method, path;  // a path's "{}" is one segment: the event id
+  Handler handler;
+  Endpoint endpoint;
+};
+constexpr Route kRoutes[] = {
+    {"POST", "/v1/rank", Handler::Rank, Endpoint::Rank},
+    {"POST", "/v1/rank:batch", Handler::RankBatch, Endpoint::RankBatch},
+    {"POST", "/v1/events/{}/reward", Handler::Reward, Endpoint::Reward},
+    {"POST", "/v1/events/{}/activate", Handler::Activate, Endpoint::Activate},
+    {"GET", "/v1/health", Handler::Health, Endpoint::Health},
+    {"GET", "/v1/model", Handler::Model, Endpoint::Model},
+    {"GET", "/metrics", Handler::Metrics, Endpoint::Metrics},
+    {"POST", "/v1/models", Handler::PostModel, Endpoint::Models},
+    {"POST", "/v1/models/shadow:promote", Handler::PromoteShadow, Endpoint::Models},
+    {"DELETE", "/v1/models/shadow", Handler::DropShadow, Endpoint::Models},
+};
+
+// Whether `path` is `pattern`'s, with the segment in place of "{}" into `segment`.
+bool matches(std::string_view pattern, std::string_view path, std::string& segment) {
+  const std::size_t hole = pattern.find("{}");
+  if (hole == std::string_view::npos) return pattern == path;
+  const std::string_view before = pattern.substr(0, hole), after = pattern.substr(hole + 2);
+  if (path.size() <= before.size() + after.size() || path.substr(0, before.size()) != before ||
+      path.substr(path.size() - after.size()) != after)
+    return false;
+  const std::string_view middle =
+      path.substr(before.size(), path.size() - before.size() - after.size());
+  if (middle.find('/') != std::string_view::npos) return false;
+  segment = middle;
+  return true;
+}
+
+}  // namespace
+
+namespace {
+
+// Runs `fill` on `res`: a failure of the log answers 503 (a decision that could not be logged
+// is not served), any other failure 500, and the server serves on.
+void guarded(detail::HttpResponse& res, const detail::Fill& fill) {
+  try {
+    fill(res);
+  } catch (const store::StoreError& e) {
+    spdlog::error("{}", e.what());
+    res = detail::HttpResponse{};
+    error_answer(res, 503, "", "the decision log cannot be written; nothing was logged");
+  } catch (const std::exception& e) {
+    spdlog::error("request failed: {}", e.what());
+    res = detail::HttpResponse{};
+    error_answer(res, 500, "", "the server failed on this request; it keeps serving");
+  }
+}
+
+}  // namespace
+
+// Every request ends here: refusals before any route (over capacity, unreadable, too large, no
+// key), then its route, timed into the metrics.
+void Server::Impl::answer(detail::HttpRequest& req, detail::HttpResponse& res,
+                          const detail::Defer& defer) {
+  using Refusal = detail::HttpRequest::Refusal;
+  const auto refuse = [&](int status, const std::string& message) {
+    error_answer(res, status, "", message);
+    metrics.request(Endpoint::Other, status, 0);
+  };
+  switch (req.refusal) {
+    case Refusal::OverCapacity:
+      metrics.shed();
+      res.set_header("Retry-After", "1");
+      return refuse(503, "the server is at capacity; retry shortly");
+    case Refusal::TooLarge:
+      return refuse(413, fmt::format("the request is over the server's limit of {} bytes",
+                                     options.body_limit * kBatchBodyFactor));
+    case Refusal::Malformed:
+      return refuse(400,
+                    "the HTTP request could not be read: a malformed request line, header "
+                    "or body framing");
+    case Refusal::None:
+      break;
+  }
+  if (!authorised(req, res)) return metrics.request(Endpoint::Other, 401, 0);
+  const Route* route = nullptr;
+  bool path_known = false;
+  for (const Route& r : kRoutes) {
+    if (!matches(r.path, req.path, req.event_id)) continue;
+    path_known = true;
+    if (r.method == req.method) {
+      route = &r;
+      break;
+    }
+  }
+  if (route == nullptr && path_known)
+    return refuse(405, fmt::format("{} is not a method of {}: see docs/serving.md for the API",
+                                   req.method, req.path));
+  if (route == nullptr)
+    return refuse(404, fmt::format("no route {} {}: see GET /v1/model and docs/serving.md for "
+                                   "the API",
+                                   req.method, req.path));
+  const auto began = Clock::now();
+  const Endpoint endpoint = route->endpoint;
+  const auto seconds = [began] {
+    return std::chrono::duration<double>(Clock::now() - began).count();
+  };
+  // A route that answers once its write committed is counted when its answer is filled.
+  bool deferred = false;
+  const Later later = [&]() -> detail::Resume {
+    deferred = true;
+    return [this, resume = defer(), endpoint, seconds](detail::Fill fill) {
+      resume([this, fill = std::move(fill), endpoint, seconds](detail::HttpResponse& r) {
+        guarded(r, fill);
+        metrics.request(endpoint, r.status, seconds());
+      });
     };
   };
-  http.Post("/v1/rank", route(Endpoint::Rank, [this](const auto& q, auto& r) { rank(q, r); }));
-  http.Post("/v1/rank:batch",
-            route(Endpoint::RankBatch, [this](const auto& q, auto& r) { rank_batch(q, r); }));
-  http.Post(R"(/v1/events/([^/]+)/reward)",
-            route(Endpoint::Reward, [this](const auto& q, auto& r) { reward(q, r); }));
-  http.Post(R"(/v1/events/([^/]+)/activate)",
-            route(Endpoint::Activate, [this](const auto& q, auto& r) { activate(q, r); }));
-  http.Get("/v1/health", route(Endpoint::Health, [this](const auto&, auto& r) { health(r); }));
-  http.Get("/v1/model", route(Endpoint::Model, [this](const auto&, auto& r) { model_info(r); }));
-  http.Get("/metrics", route(Endpoint::Metrics, [this](const auto&, auto& r) {
-             r.set_content(metrics.prometheus_text(), "text/plain; version=0.0.4");
-           }));
-  http.Post("/v1/models",
-            route(Endpoint::Models, [this](const auto& q, auto& r) { post_model(q, r); }));
-  http.Post("/v1/models/shadow:promote",
-            route(Endpoint::Models, [this](const auto&, auto& r) { promote_shadow(r); }));
-  http.Delete("/v1/models/shadow",
-              route(Endpoint::Models, [this](const auto&, auto& r) { drop_shadow(r); }));
-
-  http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    if (detail::shedding()) {
-      res.set_header("Retry-After", "1");
-      res.set_header("Connection", "close");
-      error_answer(res, 503, "", "the server is at capacity; retry shortly");
-      metrics.request(Endpoint::Other, 503, 0);
-      return httplib::Server::HandlerResponse::Handled;
+  guarded(res, [&](detail::HttpResponse& r) {
+    if (req.body.size() > options.body_limit && route->handler != Handler::RankBatch)
+      return error_answer(r, 413, "",
+                          fmt::format("the request body is over the server's limit of {} bytes",
+                                      options.body_limit));
+    switch (route->handler) {
+      case Handler::Rank:
+        return rank(req, r, later);
+      case Handler::RankBatch:
+        return rank_batch(req, r);
+      case Handler::Reward:
+        return reward(req, r, later);
+      case Handler::Activate:
+        return activate(req, r, later);
+      case Handler::Health:
+        return health(r);
+      case Handler::Model:
+        return model_info(r);
+      case Handler::Metrics:
+        return r.set_content(metrics.prometheus_text(), "text/plain; version=0.0.4");
+      case Handler::PostModel:
+        return post_model(req, r);
+      case Handler::PromoteShadow:
+        return promote_shadow(r);
+      case Handler::DropShadow:
+        return drop_shadow(r);
     }
-    if (!authorised(req, res)) {
-      metrics.request(Endpoint::Other, 401, 0);
-      return httplib::Server::HandlerResponse::Handled;
-    }
+  });
+  if (!deferred) metrics.request(endpoint, res.status, seconds());
+}
 
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
-  // httplib's own refusals (no such route, a body over the limit) get a JSON body too.
-  http.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    if (res.status == 404)
-      error_answer(res, 404, "",
-                   fmt::format("no route {} {}: see GET /v1/model and "
-                               "docs/serving.md for the API",
-                               req.method, req.path));
-    else if (res.status == 413 &&
-             req.get_header_value("Content-Type") == "application/x-www-form-urlencoded")
-      // The library's own cap on form-encoded bodies (curl -d sends that type by default).
-      error_answer(res, 413, "",
-                   "a form-encoded body is limited to 8 KiB: send the JSON with 'Content-Type: "
-                   "application/json'");
-    else if (res.status == 413)
-      error_answer(res, 413, "",
-                   fmt::format("the request body is over the server's limit of {} bytes",
-                               options.body_limit * kBatchBodyFactor));
-    else if (res.status == 400)
-      error_answer(res, 400, "",
-                   "the HTTP request could not be read: a malformed request line or header, or "
-                   "a POST without a body (send an empty one: Content-Length: 0, curl -d '')");
-    else
-      error_answer(res, res.status, "", "the request was refused");
-  });
-  http.set_exception_handler(
-      [this](const httplib::Request&, httplib::Response& res, std::exception_ptr error) {
-        std::string what = "unknown";
-        try {
-          std::rethrow_exception(error);
-        } catch (const std::exception& e) {
-          what = e.what();
-        } catch (...) {
-        }
-        spdlog::error("request failed: {}", what);
-        error_answer(res, 500, "", "the server failed on this request; it keeps serving");
-        metrics.request(Endpoint::Other, 500, 0);
+void Server::Impl::answer_after(const Later& later,
+                                const std::function<void(DecisionJournal::Done)>& submit,
+                                Then then) {
+  detail::Resume resume = later();
+  try {
+    submit([resume, then = std::move(then)](const DecisionJournal::Outcome& outcome) {
+      resume([outcome, then](detail::HttpResponse& res) {
+        if (outcome.error) std::rethrow_exception(outcome.error);
+        then(outcome, res);
       });
+    });
+  } catch (...) {
+    // Not handed in (the log is closing): answered all the same.
+    resume([error = std::current_exception()](detail::HttpResponse&) {
+      std::rethrow_exception(error);
+    });
+  }
 }
 
 Server::Server(ServeOptions options, PolicyRecord policy, const std::string& source,
@@ -168,8 +249,10 @@ Server::Server(ServeOptions options, PolicyRecord policy, const std::string& sou
         "serve: --bind {} is reachable from other machines: give --api-key-file (or bind "
         "127.0.0.1 behind a reverse proxy)",
         options.bind));
-  if (options.threads < 1 || options.queue < 0)
-    throw ConfigError("serve: --threads must be >= 1 and --queue >= 0");
+  if (options.threads < 0 || options.queue < 0)
+    throw ConfigError("serve: --threads and --queue must be >= 0");
+  if (options.threads == 0)
+    options.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   impl_ = std::make_unique<Impl>(std::move(options), std::move(policy), source, registry);
   Impl& s = *impl_;
   // Versions go on from the log's last: each one names one model for good.
@@ -184,28 +267,22 @@ Server::Server(ServeOptions options, PolicyRecord policy, const std::string& sou
     s.install(model, false);
   }
   if (s.options.learn) s.start_learning();
-  const auto threads = static_cast<std::size_t>(s.options.threads);
-  const auto queue = static_cast<std::size_t>(s.options.queue);
-  s.http.new_task_queue = [&s, threads, queue] {
-    return new detail::BoundedPool(threads, queue, [&s] { s.metrics.shed(); });
-  };
-  // The library reads a body whole before its route sees it, so its limit is the batch
-  // route's; the other routes hold theirs to body_limit.
-  s.http.set_payload_max_length(s.options.body_limit * kBatchBodyFactor);
-  s.http.set_read_timeout(s.options.timeout);
-  s.http.set_write_timeout(s.options.timeout);
-  s.http.set_keep_alive_timeout(s.options.timeout.count());
-  s.http.set_keep_alive_max_count(100'000);
-  // An answer goes out at once, not held back by Nagle's algorithm for the client's ACK (40 ms
-  // on Linux).
-  s.http.set_tcp_nodelay(true);
-  s.routes();
-  if (s.options.port == 0) {
-    s.port = s.http.bind_to_any_port(s.options.bind);
-    if (s.port < 0) s.port = 0;
-  } else if (s.http.bind_to_port(s.options.bind, s.options.port)) {
-    s.port = s.options.port;
-  }
+  detail::HttpServer::Options http;
+  http.bind = s.options.bind;
+  http.port = s.options.port;
+  http.threads = s.options.threads;
+  http.connections = static_cast<std::size_t>(s.options.threads + s.options.queue);
+  // The batch route's limit: the others hold theirs to body_limit once routed.
+  http.body_limit = s.options.body_limit * kBatchBodyFactor;
+  http.timeout = s.options.timeout;
+  s.http = std::make_unique<detail::HttpServer>(
+      http,
+      [&s](detail::HttpRequest& req, detail::HttpResponse& res, const detail::Defer& defer) {
+        s.answer(req, res, defer);
+      },
+      // A model upload may be evaluated off-policy for seconds.
+      [](const detail::HttpRequest& req) { return req.path.rfind("/v1/models", 0) == 0; });
+  s.port = s.http->port();
   if (s.port == 0)
     throw Error(
         fmt::format("error: serve: cannot listen on {}:{} (in use, or not an address of "
@@ -216,14 +293,14 @@ Server::Server(ServeOptions options, PolicyRecord policy, const std::string& sou
 int Server::port() const { return impl_->port; }
 
 void Server::run() {
-  impl_->http.listen_after_bind();
-  // listen returns once stopped and every connection's thread has finished: then the learner
-  // stops and the log takes the last decisions and closes.
+  impl_->http->run();
+  // run returns once stopped and every request read has been answered: then the learner stops
+  // and the log takes the last decisions and closes.
   if (impl_->learner) impl_->learner->stop();
   impl_->journal.close();
 }
 
-void Server::stop() { impl_->http.stop(); }
+void Server::stop() { impl_->http->stop(); }
 
 Server::~Server() = default;
 

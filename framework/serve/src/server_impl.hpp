@@ -5,19 +5,22 @@
 // health, model; model_routes.cpp: candidate models, shadow mode, online learning).
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "http_server.hpp"
 #include "online_learner.hpp"
 #include "recrl/serve/decision_journal.hpp"
 #include "recrl/serve/metrics.hpp"
 #include "recrl/serve/requests.hpp"
 #include "recrl/serve/server.hpp"
-#include "responses.hpp"  // httplib, after Eigen
+#include "responses.hpp"
 
 namespace recrl::serve {
 
@@ -78,7 +81,7 @@ struct Server::Impl {
   RequestShape shape;
   DecisionJournal journal;
   Metrics metrics;
-  httplib::Server http;
+  std::unique_ptr<detail::HttpServer> http;
   int port = 0;
   Clock::time_point started = Clock::now();
 
@@ -87,16 +90,28 @@ struct Server::Impl {
   std::atomic<int> next_version{1};
   std::unique_ptr<detail::OnlineLearner> learner;
 
-  void routes();
-  bool authorised(const httplib::Request& req, httplib::Response& res);
+  // Every request's answer: refusals, the key, the route and its metrics (server.cpp).
+  void answer(detail::HttpRequest& req, detail::HttpResponse& res, const detail::Defer& defer);
+  // What a route that answers after its write committed is given: the Resume of its answer.
+  using Later = std::function<detail::Resume()>;
+  // Hands a write to the journal (`submit`, given its callback) and answers once it committed:
+  // `then` fills the answer from the outcome on a thread of the server; a write that failed is
+  // answered 503 (nothing of it was logged).
+  using Then = std::function<void(const DecisionJournal::Outcome&, detail::HttpResponse&)>;
+  void answer_after(const Later& later, const std::function<void(DecisionJournal::Done)>& submit,
+                    Then then);
+  bool authorised(const detail::HttpRequest& req, detail::HttpResponse& res);
 
   // decision_routes.cpp
-  void rank(const httplib::Request& req, httplib::Response& res);
-  void rank_batch(const httplib::Request& req, httplib::Response& res);
-  void reward(const httplib::Request& req, httplib::Response& res);
-  void activate(const httplib::Request& req, httplib::Response& res);
-  void model_info(httplib::Response& res);
-  void health(httplib::Response& res);
+  void rank(const detail::HttpRequest& req, detail::HttpResponse& res, const Later& later);
+  void rank_batch(const detail::HttpRequest& req, detail::HttpResponse& res);
+  void reward(const detail::HttpRequest& req, detail::HttpResponse& res, const Later& later);
+  void activate(const detail::HttpRequest& req, detail::HttpResponse& res, const Later& later);
+  // The answer to a rank request once logged: the decision, and its explanation when asked for.
+  void answer_rank(const store::LoggedDecision& logged, bool explain,
+                   const std::vector<char>& excluded, detail::HttpResponse& res);
+  void model_info(detail::HttpResponse& res);
+  void health(detail::HttpResponse& res);
   // Decides for one parsed request on `model` and fills `logged` (and its shadow decision when
   // a model is in shadow mode).
   void decide(const ServedModel& model, Scorer& scorer, const RankRequest& request,
@@ -112,9 +127,9 @@ struct Server::Impl {
   void install(std::shared_ptr<const ServedModel> model, bool learned);
   // Promotes `candidate` under the server's rule; the verdict as JSON.
   nlohmann::json promote(std::shared_ptr<const ServedModel> candidate);
-  void post_model(const httplib::Request& req, httplib::Response& res);
-  void promote_shadow(httplib::Response& res);
-  void drop_shadow(httplib::Response& res);
+  void post_model(const detail::HttpRequest& req, detail::HttpResponse& res);
+  void promote_shadow(detail::HttpResponse& res);
+  void drop_shadow(detail::HttpResponse& res);
   void start_learning();
 };
 

@@ -5,9 +5,11 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "recrl/core/export.hpp"
@@ -15,11 +17,12 @@
 
 namespace recrl::serve {
 
-// The decision log behind the server: request threads hand it decisions and rewards and wait
-// until they are committed. Whatever gathers while one commit is under way goes into the next,
-// in one transaction (group commit), so that a commit's cost is shared by the requests that
-// waited for it. A request is answered only after its write committed: a decision the server
-// acknowledged is in the log, whatever happens to the process afterwards.
+// The decision log behind the server: its own thread commits whatever requests handed it since
+// its last commit, in one transaction (group commit), so that a commit's cost is shared by the
+// requests that arrived meanwhile; a request is answered only once its write committed, so a
+// decision the server acknowledged is in the log, whatever happens to the process afterwards.
+// A write is either asynchronous (a callback on the writer thread once committed: the request's
+// thread goes on serving others meanwhile) or waited for.
 class RECRL_API DecisionJournal {
  public:
   explicit DecisionJournal(store::DecisionLog log);
@@ -27,16 +30,30 @@ class RECRL_API DecisionJournal {
   DecisionJournal& operator=(const DecisionJournal&) = delete;
   ~DecisionJournal();  // close()
 
-  // Logs `d`; false when its event id was logged before, and then `d` is the logged decision.
-  // Throws StoreError when the write failed (nothing of it was logged).
+  // What a write came to.
+  struct Outcome {
+    bool is_new = false;  // a decision: its event id was not logged before
+    store::RewardOutcome reward{};
+    store::ActivationOutcome activation{};
+    std::exception_ptr error;  // a StoreError: nothing of the write was logged
+  };
+  using Done = std::function<void(const Outcome&)>;
+
+  // Logs `d` and calls `done` on the writer thread once committed; `d` must live until then,
+  // when it is the logged decision (an earlier one where its event id was logged before).
+  // Throws StoreError, without calling `done`, once the journal is closed.
+  void log_decision(store::LoggedDecision& d, Done done);
+  void log_reward(store::LoggedReward r, Done done);
+  void activate(std::string event_id, std::int64_t now_ms, Done done);
+
+  // The same, waited for. log_decision: false when the event id was logged before, and then `d`
+  // is the logged decision. Throw StoreError when the write failed (nothing of it was logged).
   bool log_decision(store::LoggedDecision& d);
-  // The same for several, committed together.
+  // Several decisions, committed together.
   void log_decisions(std::span<store::LoggedDecision> ds, std::span<char> is_new);
-  store::RewardOutcome log_reward(const store::LoggedReward& r);
-  store::ActivationOutcome activate(const std::string& event_id, std::int64_t now_ms);
   // Runs `work` on the log between commits (a model version, a lookup).
   void on_writer(const std::function<void(store::DecisionLog&)>& work);
-  // Waits for what was submitted to commit; later calls throw.
+  // Commits what was handed in before and stops the writer; later writes throw.
   void close();
   const store::DecisionLogSchema& schema() const { return schema_; }
 
@@ -56,36 +73,35 @@ class RECRL_API DecisionJournal {
   struct Entry {
     Kind kind = Kind::Decision;
     store::LoggedDecision* decision = nullptr;
-    const store::LoggedReward* reward = nullptr;
-    const std::string* event_id = nullptr;
+    store::LoggedReward reward;
+    std::string event_id;
     std::int64_t now_ms = 0;
     const std::function<void(store::DecisionLog&)>* work = nullptr;
-    bool is_new = false;
-    store::RewardOutcome reward_outcome{};
-    store::ActivationOutcome activation_outcome{};
-    bool done = false;
-    bool lead = false;  // woken to lead the next commit
-    Wakeup wake;
-    std::exception_ptr error;
+    Outcome outcome;
+    Done done;
   };
-  void submit(std::span<Entry> entries);
-  // Commits everything pending; called with the lock held and `writing_` set.
-  void lead(std::unique_lock<std::mutex>& lock);
-  void write(std::vector<Entry*>& batch);
+  // Hands `entries` to the writer, in order, in one commit.
+  void submit(std::vector<std::unique_ptr<Entry>>& entries);
+  void submit(std::unique_ptr<Entry> entry);
+  // Waits for one write (made by `make`, given its callback).
+  Outcome wait_for(const std::function<std::unique_ptr<Entry>(Done)>& make);
+  void run_writer();
+  void write(std::vector<std::unique_ptr<Entry>>& batch);
 
   store::DecisionLog log_;
   store::DecisionLogSchema schema_;
   std::mutex mutex_;
-  std::condition_variable idle_;  // no commit under way, nothing pending
-  std::vector<Entry*> pending_;
-  bool writing_ = false;  // a thread is committing `batch_`
+  std::condition_variable work_;  // something pending, or closing
+  std::vector<std::unique_ptr<Entry>> pending_;
+  bool writer_waiting_ = false;
   bool closing_ = false;
-  // The committing thread's, reused batch after batch.
-  std::vector<Entry*> batch_;
+  // The writer's, reused batch after batch.
+  std::vector<std::unique_ptr<Entry>> batch_;
   std::vector<store::LoggedDecision> decisions_;
   std::vector<char> is_new_;
   std::vector<store::LoggedReward> rewards_;
   std::vector<store::RewardOutcome> reward_outcomes_;
+  std::thread writer_;  // last: it starts once everything above is made
 };
 
 }  // namespace recrl::serve

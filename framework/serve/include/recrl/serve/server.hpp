@@ -21,8 +21,9 @@ struct ServeOptions {
   int port = 8080;  // 0: any free port (tests)
   std::filesystem::path db = "serve.db";
   std::string api_key;  // "" for none; required unless bound to loopback
-  int threads = 32;     // connections served at once
-  int queue = 256;      // connections waiting for a thread before new ones get 503
+  int threads = 0;      // threads answering requests (every one serves every connection);
+                        // 0: one per core
+  int queue = 256;      // connections open beyond `threads`; one more is answered 503
   std::size_t body_limit = 64 * 1024;
   std::chrono::seconds timeout{5};  // to read a request, or write an answer
   Exploration exploration;
@@ -49,8 +50,9 @@ struct ServeOptions {
 RECRL_API bool is_loopback(const std::string& address);
 
 // The HTTP server of `recrl serve`: rank, reward, activate, health, model, metrics (the routes
-// are in docs/serving.md). Requests are served by a pool of `threads`; the decision log is
-// written by its own thread (DecisionJournal).
+// are in docs/serving.md). `threads` threads wait on every connection at once and answer each
+// request on the thread that read it; decisions are committed to the log in groups
+// (DecisionJournal).
 class RECRL_API Server {
  public:
   // Opens (or creates) the decision log and binds the address; serves `policy` (`source` names

@@ -1,0 +1,343 @@
+#include "http_server.hpp"
+
+#include <atomic>
+#include <cctype>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace recrl::serve::detail {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+std::string url_decode(std::string_view text, bool plus_is_space) {
+  const auto hex = [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c))
+               ? c - '0'
+               : std::tolower(static_cast<unsigned char>(c)) - 'a' + 10;
+  };
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+      out += static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2]));
+      i += 2;
+    } else {
+      out += plus_is_space && c == '+' ? ' ' : c;
+    }
+  }
+  return out;
+}
+
+std::string HttpRequest::param(std::string_view name) const {
+  std::string_view rest = query;
+  while (!rest.empty()) {
+    const std::size_t end = rest.find('&');
+    const std::string_view pair = rest.substr(0, end);
+    const std::size_t equals = pair.find('=');
+    if (url_decode(pair.substr(0, equals), true) == name)
+      return equals == std::string_view::npos ? "" : url_decode(pair.substr(equals + 1), true);
+    if (end == std::string_view::npos) break;
+    rest.remove_prefix(end + 1);
+  }
+  return "";
+}
+
+namespace {
+
+class Session;
+
+}  // namespace
+
+struct HttpServer::Impl {
+  Impl(Options o, Handler h, Slow s)
+      : options(std::move(o)), handler(std::move(h)), slow(std::move(s)) {}
+
+  void accept();
+  void remember(const std::shared_ptr<Session>& session);
+  void forget(const Session* session);
+
+  Options options;
+  Handler handler;
+  Slow slow;
+  asio::io_context io;
+  tcp::acceptor acceptor{io};
+  asio::steady_timer retry{io};  // the next accept after a failed one (out of descriptors)
+  asio::thread_pool slow_pool{1};
+  int port = 0;
+  std::atomic<std::size_t> open{0};
+  std::atomic<bool> stopping{false};
+  std::mutex sessions_mutex;
+  std::unordered_map<const Session*, std::weak_ptr<Session>> sessions;
+};
+
+namespace {
+
+// One connection: read a request, answer it, again while the client keeps the connection.
+// Everything a session does runs on its strand (one thread at a time).
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, HttpServer::Impl& server, bool over_capacity)
+      : stream_(std::move(socket)), server_(server), over_capacity_(over_capacity) {}
+  ~Session() {
+    server_.forget(this);
+    server_.open.fetch_sub(1);
+  }
+
+  void start() {
+    server_.remember(shared_from_this());
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
+  }
+  // Closes the connection unless it is answering a request (which closes it afterwards).
+  void stop() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (!self->busy_) self->close();
+    });
+  }
+
+ private:
+  void read() {
+    if (server_.stopping) return close();
+    parser_.emplace();
+    parser_->body_limit(server_.options.body_limit);
+    stream_.expires_after(server_.options.timeout);
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+  }
+
+  void on_header(beast::error_code ec) {
+    if (ec) return on_read(ec);
+    busy_ = true;
+    // A client that announced its body with 'Expect: 100-continue' (curl, past 1 KiB) waits
+    // for leave to send it.
+    if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+                        [self = shared_from_this()](beast::error_code e, std::size_t) {
+                          if (e) return self->close();
+                          self->read_body();
+                        });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+  }
+
+  void on_read(beast::error_code ec) {
+    request_ = HttpRequest{};
+    if (ec == http::error::body_limit || ec == http::error::header_limit) {
+      request_.refusal = HttpRequest::Refusal::TooLarge;
+    } else if (ec && ec.category() == http::make_error_code(http::error::bad_method).category() &&
+               ec != http::error::end_of_stream && ec != http::error::partial_message) {
+      request_.refusal = HttpRequest::Refusal::Malformed;
+    } else if (ec) {
+      return close();  // closed, timed out or reset: nobody to answer
+    } else {
+      http::request<http::string_body> message = parser_->release();
+      request_.method = std::string(message.method_string());
+      const std::string_view target(message.target().data(), message.target().size());
+      const std::size_t question = target.find('?');
+      request_.path = url_decode(target.substr(0, question), false);
+      if (question != std::string_view::npos) request_.query = target.substr(question + 1);
+      request_.authorization = std::string(message[http::field::authorization]);
+      request_.content_type = std::string(message[http::field::content_type]);
+      request_.body = std::move(message.body());
+      keep_alive_ = message.keep_alive();
+    }
+    if (over_capacity_) request_.refusal = HttpRequest::Refusal::OverCapacity;
+    busy_ = true;
+    if (request_.refusal == HttpRequest::Refusal::None && server_.slow(request_)) {
+      // Off the connections' threads; the work guard keeps run() from returning meanwhile.
+      asio::post(server_.slow_pool,
+                 [self = shared_from_this(), work = asio::make_work_guard(server_.io)] {
+                   if (self->handle())
+                     asio::post(self->stream_.get_executor(), [self] { self->write(); });
+                 });
+      return;
+    }
+    if (handle()) write();
+  }
+
+  // Runs the handler; false when it deferred its answer.
+  bool handle() {
+    response_ = HttpResponse{};
+    deferred_ = false;
+    guarded([&] { server_.handler(request_, response_, defer_); });
+    return !deferred_;
+  }
+
+  // Runs `f`, turning an exception that escaped the server's own handling into a 500.
+  template <typename F>
+  void guarded(F&& f) {
+    try {
+      f();
+    } catch (...) {
+      response_ = HttpResponse{};
+      response_.status = 500;
+      response_.body = R"({"error":"the server failed on this request; it keeps serving"})";
+    }
+  }
+
+  // This session's Defer: the Resume posts the filling and the write to the session's strand;
+  // its work guard keeps run() from returning before it was called.
+  Resume deferred() {
+    deferred_ = true;
+    return [self = shared_from_this(), work = asio::make_work_guard(server_.io)](Fill fill) {
+      asio::post(self->stream_.get_executor(), [self, fill = std::move(fill)] {
+        self->guarded([&] { fill(self->response_); });
+        self->write();
+      });
+    };
+  }
+
+  void write() {
+    const bool keep = keep_alive_ && !response_.close && !server_.stopping &&
+                      request_.refusal == HttpRequest::Refusal::None;
+    answer_ = {};
+    answer_.version(11);
+    answer_.result(static_cast<unsigned>(response_.status));
+    answer_.set(http::field::content_type, response_.content_type);
+    for (const auto& [name, value] : response_.headers) answer_.set(name, value);
+    answer_.body() = std::move(response_.body);
+    answer_.keep_alive(keep);
+    answer_.prepare_payload();
+    stream_.expires_after(server_.options.timeout);
+    http::async_write(stream_, answer_,
+                      [self = shared_from_this(), keep](beast::error_code ec, std::size_t) {
+                        self->busy_ = false;
+                        if (ec || !keep) return self->close();
+                        self->read();
+                      });
+  }
+
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  HttpServer::Impl& server_;
+  const bool over_capacity_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  HttpRequest request_;
+  HttpResponse response_;
+  http::response<http::string_body> answer_;
+  bool keep_alive_ = false;
+  bool busy_ = false;  // between a request's first bytes and its answer's last
+  bool deferred_ = false;
+  const Defer defer_ = [this] { return deferred(); };
+};
+
+}  // namespace
+
+void HttpServer::Impl::accept() {
+  acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
+    if (!acceptor.is_open()) return;
+    if (ec) {
+      // Out of descriptors, say: try again shortly rather than spin.
+      retry.expires_after(std::chrono::milliseconds(10));
+      retry.async_wait([this](beast::error_code e) {
+        if (!e) accept();
+      });
+      return;
+    }
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);  // answers go out at once (no Nagle)
+    const bool over = open.fetch_add(1) >= options.connections;
+    std::make_shared<Session>(std::move(socket), *this, over)->start();
+    accept();
+  });
+}
+
+void HttpServer::Impl::remember(const std::shared_ptr<Session>& session) {
+  std::lock_guard lock(sessions_mutex);
+  sessions.emplace(session.get(), session);
+}
+
+void HttpServer::Impl::forget(const Session* session) {
+  std::lock_guard lock(sessions_mutex);
+  sessions.erase(session);
+}
+
+HttpServer::HttpServer(Options options, Handler handler, Slow slow)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), std::move(slow))) {
+  Impl& s = *impl_;
+  beast::error_code ec;
+  tcp::resolver resolver(s.io);
+  const auto endpoints =
+      resolver.resolve(s.options.bind, std::to_string(s.options.port),
+                       tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+  if (ec) return;
+  for (const auto& entry : endpoints) {
+    beast::error_code e;
+    s.acceptor.open(entry.endpoint().protocol(), e);
+    if (!e) s.acceptor.set_option(asio::socket_base::reuse_address(true), e);
+    if (!e) s.acceptor.bind(entry.endpoint(), e);
+    if (!e) s.acceptor.listen(asio::socket_base::max_listen_connections, e);
+    if (!e) {
+      s.port = s.acceptor.local_endpoint().port();
+      return;
+    }
+    s.acceptor.close(e);
+  }
+}
+
+HttpServer::~HttpServer() = default;
+
+int HttpServer::port() const { return impl_->port; }
+
+void HttpServer::run() {
+  Impl& s = *impl_;
+  s.accept();
+  std::vector<std::thread> others;
+  for (int i = 1; i < s.options.threads; ++i) others.emplace_back([&s] { s.io.run(); });
+  s.io.run();
+  for (std::thread& t : others) t.join();
+  s.slow_pool.join();
+}
+
+void HttpServer::stop() {
+  Impl& s = *impl_;
+  asio::post(s.io, [&s] {
+    s.stopping = true;
+    beast::error_code ignored;
+    s.acceptor.close(ignored);
+    s.retry.cancel();
+    std::vector<std::shared_ptr<Session>> live;
+    {
+      std::lock_guard lock(s.sessions_mutex);
+      for (const auto& [raw, weak] : s.sessions)
+        if (auto session = weak.lock()) live.push_back(std::move(session));
+    }
+    for (const auto& session : live) session->stop();
+  });
+}
+
+}  // namespace recrl::serve::detail
