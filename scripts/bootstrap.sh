@@ -13,9 +13,9 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${RECRL_BUILD_DIR:-$root/build}
 jobs=$(nproc 2>/dev/null || echo 2)
 
-# Debian 12 packages: the compiler and build tools, the libraries of the build (Boost, yaml-cpp,
-# Eigen, spdlog/fmt, nlohmann-json, SQLite, cpp-httplib for recrl serve, Open MPI for recrl run
-# --mpi), Catch2 and Google Benchmark.
+# Debian 12 packages: the compiler and build tools, the libraries of the build (Boost, with
+# Asio/Beast for recrl serve, yaml-cpp, Eigen, spdlog/fmt, nlohmann-json, SQLite, Open MPI for
+# recrl run --mpi), Catch2, Google Benchmark and cpp-httplib (the tests' HTTP client).
 packages=(cmake g++ make pkg-config libboost-dev libboost-program-options-dev libyaml-cpp-dev
           libeigen3-dev libspdlog-dev libfmt-dev nlohmann-json3-dev catch2 libbenchmark-dev
           libsqlite3-dev libcpp-httplib-dev openmpi-bin libopenmpi-dev libmuparser-dev)

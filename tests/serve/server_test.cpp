@@ -3,6 +3,11 @@
 #include <fstream>
 #include <thread>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -56,6 +61,39 @@ struct RunningServer {
   std::unique_ptr<recrl::serve::Server> server;
   std::thread thread;
   std::unique_ptr<httplib::Client> client;
+};
+
+// A raw connection to the server, for what an HTTP client library would not send.
+class RawConnection {
+ public:
+  explicit RawConnection(int port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<std::uint16_t>(port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    timeval timeout{5, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  }
+  ~RawConnection() { ::close(fd_); }
+  void send(const std::string& text) {
+    REQUIRE(::send(fd_, text.data(), text.size(), MSG_NOSIGNAL) ==
+            static_cast<ssize_t>(text.size()));
+  }
+  // What arrives until `ending` has been read (or the connection closes, or 5 s pass).
+  std::string receive_until(const std::string& ending) {
+    std::string got;
+    char buffer[4096];
+    while (got.find(ending) == std::string::npos) {
+      const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
+      if (n <= 0) break;
+      got.append(buffer, static_cast<std::size_t>(n));
+    }
+    return got;
+  }
+
+ private:
+  int fd_;
 };
 
 json body_of(const httplib::Result& r) {
@@ -355,6 +393,42 @@ TEST_CASE("serve --learn publishes versions learned from the rewards", "[serve][
   // The learned policy prefers the action that paid.
   const json d = body_of(s.post("/v1/rank", R"({"context":{"f":1,"g":0.5}})"));
   CHECK(d["ranking"][0]["index"] == 1);
+}
+
+TEST_CASE("the HTTP layer answers what it cannot route or read with JSON", "[serve]") {
+  const auto dir = recrl::test::scratch_dir("serve_http");
+  RunningServer s(dir);
+  const int port = s.server->port();
+  // A known path by another method.
+  const auto wrong = s.client->Get("/v1/rank");
+  CHECK(wrong->status == 405);
+  CHECK(body_of(wrong)["error"].get<std::string>().find("GET") != std::string::npos);
+  // Not HTTP at all: 400, and the connection is closed.
+  {
+    RawConnection raw(port);
+    raw.send("HELLO THERE\r\n\r\n");
+    const std::string answer = raw.receive_until("}");
+    CHECK(answer.rfind("HTTP/1.1 400", 0) == 0);
+    CHECK(answer.find("\"error\"") != std::string::npos);
+  }
+  // A client that waits for leave to send its body (curl past 1 KiB) gets it, then its answer.
+  {
+    const std::string body = R"({"eventId":"a-b","context":{"f":1,"g":0}})";
+    RawConnection raw(port);
+    raw.send(
+        "POST /v1/rank HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Expect: 100-continue\r\nContent-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n");
+    CHECK(raw.receive_until("\r\n\r\n").rfind("HTTP/1.1 100", 0) == 0);
+    raw.send(body);
+    const std::string answer = raw.receive_until("}]");
+    CHECK(answer.rfind("HTTP/1.1 200", 0) == 0);
+    CHECK(answer.find("\"eventId\":\"a-b\"") != std::string::npos);
+  }
+  // A percent-encoded event id in the path is the id.
+  CHECK(s.post("/v1/events/a%2Db/reward", R"({"value":1})")->status == 200);
+  // The server keeps serving after all of it.
+  CHECK(s.client->Get("/v1/health")->status == 200);
 }
 
 TEST_CASE("connections beyond the threads and the queue are shed with 503", "[serve]") {
