@@ -402,6 +402,7 @@ TEST_CASE("the HTTP layer answers what it cannot route or read with JSON", "[ser
   // A known path by another method.
   const auto wrong = s.client->Get("/v1/rank");
   CHECK(wrong->status == 405);
+  CHECK(wrong->get_header_value("Allow") == "POST");
   CHECK(body_of(wrong)["error"].get<std::string>().find("GET") != std::string::npos);
   // Not HTTP at all: 400, and the connection is closed.
   {

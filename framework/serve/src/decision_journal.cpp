@@ -34,7 +34,7 @@ void DecisionJournal::close() {
   if (writer_.joinable()) writer_.join();
 }
 
-void DecisionJournal::submit(std::vector<std::unique_ptr<Entry>>& entries) {
+void DecisionJournal::submit(std::span<std::unique_ptr<Entry>> entries) {
   bool wake = false;
   {
     std::lock_guard lock(mutex_);
@@ -46,11 +46,7 @@ void DecisionJournal::submit(std::vector<std::unique_ptr<Entry>>& entries) {
   if (wake) work_.notify_one();
 }
 
-void DecisionJournal::submit(std::unique_ptr<Entry> entry) {
-  std::vector<std::unique_ptr<Entry>> one;
-  one.push_back(std::move(entry));
-  submit(one);
-}
+void DecisionJournal::submit(std::unique_ptr<Entry> entry) { submit({&entry, 1}); }
 
 // The writer commits everything pending at once, then calls each write's callback in the order
 // the writes came; what arrives meanwhile waits for the next commit.

@@ -112,10 +112,6 @@ bool matches(std::string_view pattern, std::string_view path, std::string& segme
   return true;
 }
 
-}  // namespace
-
-namespace {
-
 // Runs `fill` on `res`: a failure of the log answers 503 (a decision that could not be logged
 // is not served), any other failure 500, and the server serves on.
 void guarded(detail::HttpResponse& res, const detail::Fill& fill) {
@@ -160,18 +156,20 @@ void Server::Impl::answer(detail::HttpRequest& req, detail::HttpResponse& res,
   }
   if (!authorised(req, res)) return metrics.request(Endpoint::Other, 401, 0);
   const Route* route = nullptr;
-  bool path_known = false;
+  std::string allowed;  // the methods of the path, where it is known
   for (const Route& r : kRoutes) {
     if (!matches(r.path, req.path, req.event_id)) continue;
-    path_known = true;
     if (r.method == req.method) {
       route = &r;
       break;
     }
+    allowed += std::string(allowed.empty() ? "" : ", ") + std::string(r.method);
   }
-  if (route == nullptr && path_known)
-    return refuse(405, fmt::format("{} is not a method of {}: see docs/serving.md for the API",
-                                   req.method, req.path));
+  if (route == nullptr && !allowed.empty()) {
+    res.set_header("Allow", allowed);
+    return refuse(405, fmt::format("{} is not a method of {} (it takes {}): see docs/serving.md",
+                                   req.method, req.path, allowed));
+  }
   if (route == nullptr)
     return refuse(404, fmt::format("no route {} {}: see GET /v1/model and docs/serving.md for "
                                    "the API",

@@ -81,7 +81,7 @@ class RECRL_API DecisionJournal {
     Done done;
   };
   // Hands `entries` to the writer, in order, in one commit.
-  void submit(std::vector<std::unique_ptr<Entry>>& entries);
+  void submit(std::span<std::unique_ptr<Entry>> entries);
   void submit(std::unique_ptr<Entry> entry);
   // Waits for one write (made by `make`, given its callback).
   Outcome wait_for(const std::function<std::unique_ptr<Entry>(Done)>& make);
