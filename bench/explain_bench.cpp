@@ -50,7 +50,7 @@ std::filesystem::path trained_policy(const std::string& algorithm, int timesteps
 
 void BM_ExplainDecision(benchmark::State& state, const std::string& algorithm) {
   recrl::Recommender policy(trained_policy(algorithm, 2048), recrl::bench::bundled_plugins());
-  const recrl::Matrix background =
+  const recrl::Background background =
       recrl::prototypes(recrl::sampled_background(policy, 256), 8, policy.record().seed);
   // Other customers of the same simulator, explained one after the other.
   recrl::Matrix users(policy.spec().observation.size, 64);

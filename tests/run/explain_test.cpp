@@ -268,24 +268,52 @@ TEST_CASE("a policy fitted from a log is explained against a given background", 
 }
 
 TEST_CASE("prototypes are real customers standing for clusters", "[unit][explain]") {
-  // Two tight groups far apart, in features of very different scales.
+  // Two tight groups far apart, in features of very different scales: 30 low, 10 high.
   recrl::Matrix sample(2, 40);
   recrl::Rng rng(5);
   for (Eigen::Index j = 0; j < 40; ++j) {
-    const bool high = j % 2 == 1;
+    const bool high = j % 4 == 3;
     sample(0, j) = static_cast<float>((high ? 400 : 10) + rng.normal());
     sample(1, j) = static_cast<float>((high ? 1 : 0) + 0.01 * rng.normal());
   }
-  const recrl::Matrix p = recrl::prototypes(sample, 2, 7);
+  const recrl::Background b = recrl::prototypes(sample, 2, 7);
+  const recrl::Matrix& p = b.customers;
   REQUIRE(p.cols() == 2);
-  // One medoid in each group, and each one a column of the sample.
-  CHECK(std::min(p(0, 0), p(0, 1)) < 20);
-  CHECK(std::max(p(0, 0), p(0, 1)) > 390);
+  // One medoid in each group, each one a column of the sample, weighted by its group's share.
+  const Eigen::Index low = p(0, 0) < p(0, 1) ? 0 : 1;
+  CHECK(p(0, low) < 20);
+  CHECK(p(0, 1 - low) > 390);
+  CHECK(b.weights[low] == Approx(0.75));
+  CHECK(b.weights[1 - low] == Approx(0.25));
   for (Eigen::Index c = 0; c < 2; ++c) {
     bool found = false;
     for (Eigen::Index j = 0; j < 40; ++j) found = found || sample.col(j) == p.col(c);
     CHECK(found);
   }
-  CHECK(recrl::prototypes(sample, 2, 7) == p);  // the same seed, the same prototypes
-  CHECK(recrl::prototypes(sample.leftCols(2), 8, 7) == sample.leftCols(2));
+  CHECK(recrl::prototypes(sample, 2, 7).customers == p);  // the same seed, the same prototypes
+  const recrl::Background few = recrl::prototypes(sample.leftCols(2), 8, 7);
+  CHECK(few.customers == sample.leftCols(2));
+  CHECK(few.weights == Eigen::VectorXd::Constant(2, 0.5));
+}
+
+TEST_CASE("a weighted background counts as that many copies of each customer", "[unit][explain]") {
+  // Weights 1/4 and 3/4 against the customers repeated 1 and 3 times: the same values, exactly
+  // and past 16 features.
+  for (const int d : {5, 18}) {
+    const auto f = [](const Vector& z) {
+      return std::tanh(z[0] * z[1]) + z[2] * z[3] - 0.3f * z[4] * z[0];
+    };
+    const Vector x = random_matrix(d, 1, 8).col(0);
+    const Matrix two = random_matrix(d, 2, 9);
+    Matrix four(d, 4);
+    four << two.col(0), two.col(1), two.col(1), two.col(1);
+    recrl::ShapleyBuffers buffers;
+    const auto weighted = recrl::shapley_values(
+        x, recrl::Background(two, Eigen::Vector2d(0.25, 0.75)), batch(f), buffers);
+    const auto repeated = recrl::shapley_values(x, four, batch(f), buffers);
+    INFO(d << " features");
+    for (int i = 0; i < d; ++i) CHECK(weighted.phi[i] == Approx(repeated.phi[i]).margin(1e-9));
+    CHECK(weighted.base == Approx(repeated.base).margin(1e-12));
+    CHECK(weighted.phi.sum() == Approx(weighted.full - weighted.base).margin(1e-6));
+  }
 }

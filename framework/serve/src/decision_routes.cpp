@@ -60,7 +60,7 @@ void Server::Impl::rank(const detail::HttpRequest& req, detail::HttpResponse& re
   const ServedModel& model = *mine.model;
   if (auto error = exclude_forbidden(**mine.lease, request.context, request.excluded))
     return bad_request(res, {"excludedActions", *error});
-  if (request.explain && model.background().cols() == 0)
+  if (request.explain && model.background().size() == 0)
     return bad_request(res,
                        {"explain", "this policy cannot be explained: " + model.unexplainable()});
   // What the answer needs once the decision is logged; the log writes it in place.

@@ -40,11 +40,12 @@ std::uint64_t agreeing(const Vector& x, const Matrix& background, Eigen::Index b
 }
 
 // Every one of the 2^d coalitions (explain.hpp).
-ShapleyValues exact_shapley_values(const Vector& x, const Matrix& background,
+ShapleyValues exact_shapley_values(const Vector& x, const Background& weighted,
                                    const BatchScore& score, ShapleyBuffers& buffers) {
+  const Matrix& background = weighted.customers;
+  const Eigen::VectorXd& weight_of = weighted.weights;
   const auto d = static_cast<int>(x.size());
-  RECRL_ASSERT(d <= kMaxExactFeatures && background.rows() == d && background.cols() > 0,
-               "shapley_values: at most kMaxExactFeatures features, a background of as many");
+  RECRL_ASSERT(d <= kMaxExactFeatures, "shapley_values: at most kMaxExactFeatures features");
   const Eigen::Index n_background = background.cols();
   const Eigen::Index coalitions = Eigen::Index{1} << d;
   // Coalition S (a bit per feature) takes x where its bit is set, background b elsewhere; its
@@ -75,8 +76,8 @@ ShapleyValues exact_shapley_values(const Vector& x, const Matrix& background,
   for (Eigen::Index s = 0; s < coalitions; ++s) {
     double sum = 0;
     for (Eigen::Index b = 0; b < n_background; ++b)
-      sum += scores[index[static_cast<std::size_t>(s * n_background + b)]];
-    v[s] = sum / static_cast<double>(n_background);
+      sum += weight_of[b] * scores[index[static_cast<std::size_t>(s * n_background + b)]];
+    v[s] = sum;
   }
   // The weight of a coalition of k features: k! (d - k - 1)! / d!.
   double weight[kMaxExactFeatures];
@@ -101,8 +102,9 @@ ShapleyValues exact_shapley_values(const Vector& x, const Matrix& background,
 // orderings (Castro, Gomez & Tejada 2009), drawn in antithetic pairs (an ordering and its
 // reverse) from a fixed seed, so the same customer gets the same values every time. Each
 // ordering's contributions add up to v(all) - v(none), so efficiency stays exact.
-ShapleyValues sampled_shapley_values(const Vector& x, const Matrix& background,
+ShapleyValues sampled_shapley_values(const Vector& x, const Background& weighted,
                                      const BatchScore& score, ShapleyBuffers& buffers) {
+  const Matrix& background = weighted.customers;
   const auto d = static_cast<int>(x.size());
   const Eigen::Index n_background = background.cols();
   const int orderings = kShapleyPermutations;
@@ -161,14 +163,14 @@ ShapleyValues sampled_shapley_values(const Vector& x, const Matrix& background,
   }
   score_inputs(distinct, score, buffers);
   const Eigen::VectorXd& scores = buffers.scores;
-  // v of ordering p's k-th coalition: the mean over the background.
+  // v of ordering p's k-th coalition: the weighted mean over the background.
   const auto value = [&](int p, int k) {
     const auto first =
         static_cast<std::size_t>((static_cast<Eigen::Index>(p) * (d + 1) + k) * n_background);
     double sum = 0;
     for (Eigen::Index b = 0; b < n_background; ++b)
-      sum += scores[index[first + static_cast<std::size_t>(b)]];
-    return sum / static_cast<double>(n_background);
+      sum += weighted.weights[b] * scores[index[first + static_cast<std::size_t>(b)]];
+    return sum;
   };
   ShapleyValues out;
   out.phi = Eigen::VectorXd::Zero(d);
@@ -188,10 +190,11 @@ ShapleyValues sampled_shapley_values(const Vector& x, const Matrix& background,
 
 }  // namespace
 
-ShapleyValues shapley_values(const Vector& x, const Matrix& background, const BatchScore& score,
+ShapleyValues shapley_values(const Vector& x, const Background& background, const BatchScore& score,
                              ShapleyBuffers& buffers) {
-  RECRL_ASSERT(background.rows() == x.size() && background.cols() > 0,
-               "shapley_values: a background of the customer's features");
+  RECRL_ASSERT(background.customers.rows() == x.size() && background.size() > 0 &&
+                   background.weights.size() == background.size(),
+               "shapley_values: a background of the customer's features, a weight each");
   return x.size() <= kMaxExactFeatures ? exact_shapley_values(x, background, score, buffers)
                                        : sampled_shapley_values(x, background, score, buffers);
 }
@@ -218,7 +221,7 @@ report::FeatureImportance feature_importance(Recommender& policy, int customers,
   check_explainable(policy);
   const EnvSpec& spec = policy.spec();
   const Matrix users = drawn_customers(policy, customers, 0x68656c646f7574ull);  // "heldout"
-  const Matrix background =
+  const Background background =
       prototypes(sampled_background(policy, kImportanceSample), k, policy.record().seed);
   RECRL_ASSERT(users.cols() > 0, "feature_importance: a policy with a simulator");
   const auto features = static_cast<std::size_t>(spec.observation.size);
@@ -294,9 +297,9 @@ void check_explainable(const Recommender& policy) {
 
 Explanation explain_decision(Recommender& policy, const Vector& user, int action,
                              std::optional<double> probability, std::span<const char> excluded,
-                             const Matrix& background, ExplainBuffers& buffers) {
+                             const Background& background, ExplainBuffers& buffers) {
   const EnvSpec& spec = policy.spec();
-  RECRL_ASSERT(background.rows() == spec.observation.size && background.cols() > 0,
+  RECRL_ASSERT(background.customers.rows() == spec.observation.size && background.size() > 0,
                "explain: a background of the policy's features");
   buffers.user = user;
   Explanation e;
@@ -326,7 +329,8 @@ Explanation explain_decision(Recommender& policy, const Vector& user, int action
   e.base_margin = values.base;
   for (int i = 0; i < spec.observation.size; ++i) {
     e.contributions.push_back({spec.observation.labels[static_cast<std::size_t>(i)], user[i],
-                               background.row(i).cast<double>().mean(), values.phi[i]});
+                               background.customers.row(i).cast<double>().dot(background.weights),
+                               values.phi[i]});
   }
   std::stable_sort(e.contributions.begin(), e.contributions.end(),
                    [](const FeatureContribution& a, const FeatureContribution& b) {
@@ -337,7 +341,7 @@ Explanation explain_decision(Recommender& policy, const Vector& user, int action
 
 std::vector<Explanation> explain_decisions(Recommender& policy, const Matrix& users,
                                            const std::vector<Recommendation>& decisions,
-                                           const Matrix& background) {
+                                           const Background& background) {
   check_explainable(policy);
   RECRL_ASSERT(decisions.size() == static_cast<std::size_t>(users.cols()),
                "explain: one recommendation per user");
@@ -362,9 +366,9 @@ std::vector<Explanation> explain_decisions(Recommender& policy, const Matrix& us
   return out;
 }
 
-Matrix prototypes(const Matrix& sample, int k, std::uint64_t seed) {
+Background prototypes(const Matrix& sample, int k, std::uint64_t seed) {
   const Eigen::Index n = sample.cols(), d = sample.rows();
-  if (n <= k) return sample;
+  if (n <= k) return Background(sample);
   // Distances on standardised features, so that a feature in hundreds (monetary value) does
   // not outweigh the flags.
   const Eigen::VectorXd mean = sample.cast<double>().rowwise().mean();
@@ -417,6 +421,7 @@ Matrix prototypes(const Matrix& sample, int k, std::uint64_t seed) {
   // Each cluster's medoid: the customer nearest its centre, a real one (a centre's mean of
   // flags, 0.6 say, is no customer a policy was trained on).
   Matrix out(d, k);
+  Eigen::VectorXd weights(k);
   int found = 0;
   for (int c = 0; c < k; ++c) {
     Eigen::Index best = -1;
@@ -429,9 +434,12 @@ Matrix prototypes(const Matrix& sample, int k, std::uint64_t seed) {
         best = j;
       }
     }
-    if (best >= 0) out.col(found++) = sample.col(best);
+    if (best < 0) continue;
+    out.col(found) = sample.col(best);
+    weights[found++] =
+        static_cast<double>(std::count(cluster.begin(), cluster.end(), c)) / static_cast<double>(n);
   }
-  return out.leftCols(found);
+  return Background(out.leftCols(found), weights.head(found));
 }
 
 std::string explanation_card(const Explanation& e, int top) {

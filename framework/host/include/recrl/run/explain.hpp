@@ -1,10 +1,12 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <Eigen/Core>
@@ -16,9 +18,26 @@
 
 namespace recrl {
 
+// The customers explanations are measured against, each with its weight in the background's
+// averages: a sample's customers count alike; k-means prototypes count as the share of the
+// sample in their cluster (a cluster of half the customers weighs half).
+struct Background {
+  Matrix customers;         // [d x |B|]
+  Eigen::VectorXd weights;  // [|B|], summing to 1
+  Background() = default;
+  // Customers that count alike.
+  Background(Matrix c)  // NOLINT(google-explicit-constructor): a sample is a background
+      : customers(std::move(c)),
+        weights(Eigen::VectorXd::Constant(
+            customers.cols(),
+            1.0 / static_cast<double>(std::max<Eigen::Index>(1, customers.cols())))) {}
+  Background(Matrix c, Eigen::VectorXd w) : customers(std::move(c)), weights(std::move(w)) {}
+  Eigen::Index size() const { return customers.cols(); }
+};
+
 // Shapley values (Shapley 1953) of a score f at x against a background set B, with the
 // interventional value of a coalition S of features (SHAP's "interventional" expectation):
-//   v(S)  = mean over b in B of f(z), z_i = x_i for i in S and b_i otherwise,
+//   v(S)  = sum over b in B of w_b f(z), z_i = x_i for i in S and b_i otherwise,
 //   phi_i = sum over S not holding i of |S|! (d - |S| - 1)! / d! (v(S + i) - v(S)).
 // Up to kMaxExactFeatures features, exactly: every one of the 2^d coalitions, 2^d |B| inputs.
 // Past it (up to kMaxShapleyFeatures), estimated: the mean marginal contribution over
@@ -34,7 +53,7 @@ inline constexpr std::uint64_t kShapleySeed = 0x5368617065ull;  // "Shape"
 using BatchScore = std::function<void(const Matrix& inputs, Eigen::VectorXd& scores)>;
 struct ShapleyValues {
   Eigen::VectorXd phi;  // [d]
-  double base = 0;      // v(none): the mean score over the background
+  double base = 0;      // v(none): the background's (weighted) mean score
   double full = 0;      // v(all): f(x)
 };
 // What one call works in, kept between calls so that explaining many customers does not
@@ -51,7 +70,7 @@ struct ShapleyBuffers {
   // other, drawn once (they depend on d alone).
   std::vector<int> orderings;
 };
-RECRL_API ShapleyValues shapley_values(const Vector& x, const Matrix& background,
+RECRL_API ShapleyValues shapley_values(const Vector& x, const Background& background,
                                        const BatchScore& score, ShapleyBuffers& buffers);
 
 // One feature's part in a decision.
@@ -83,9 +102,10 @@ struct Explanation {
 RECRL_API Matrix sampled_background(Recommender& policy, int count);
 
 // A background of `k` real customers standing for `sample` ([d x n]): the medoids of k-means
-// clusters (k-means++ seeded from `seed`, distances on standardised features). With fewer than
-// k customers, the sample itself. Explaining against 8 prototypes costs an eighth of 64 users.
-RECRL_API Matrix prototypes(const Matrix& sample, int k, std::uint64_t seed);
+// clusters (k-means++ seeded from `seed`, distances on standardised features), each weighted by
+// its cluster's share of the sample. With fewer than k customers, the sample itself. Explaining
+// against 8 prototypes costs an eighth of 64 users.
+RECRL_API Background prototypes(const Matrix& sample, int k, std::uint64_t seed);
 
 // Throws ConfigError when the policy cannot be explained: more than kMaxShapleyFeatures
 // features, or a single action.
@@ -102,7 +122,7 @@ struct ExplainBuffers {
 // or empty). Throws ConfigError when the policy reports no action scores.
 RECRL_API Explanation explain_decision(Recommender& policy, const Vector& user, int action,
                                        std::optional<double> probability,
-                                       std::span<const char> excluded, const Matrix& background,
+                                       std::span<const char> excluded, const Background& background,
                                        ExplainBuffers& buffers);
 
 // Explains the policy's recommendations (`decisions`, Recommender::recommend of `users`, one
@@ -110,7 +130,7 @@ RECRL_API Explanation explain_decision(Recommender& policy, const Vector& user, 
 // action, or more than kMaxShapleyFeatures features.
 RECRL_API std::vector<Explanation> explain_decisions(Recommender& policy, const Matrix& users,
                                                      const std::vector<Recommendation>& decisions,
-                                                     const Matrix& background);
+                                                     const Background& background);
 
 // The report's global view (recrl report): the policy's greedy choice for `customers` held-out
 // customers drawn from its environment, each explained against `k` prototypes of 256 others;

@@ -49,7 +49,7 @@ class RECRL_API ServedModel {
   bool sparse_features() const { return sparse_features_; }
   // The background of explanations; empty when this policy cannot be explained, and then
   // `unexplainable()` says why.
-  const Matrix& background() const { return background_; }
+  const Background& background() const { return background_; }
   const std::string& unexplainable() const { return unexplainable_; }
 
   class Lease {
@@ -75,7 +75,7 @@ class RECRL_API ServedModel {
   const plugin::PluginRegistry& registry_;
   EnvSpec spec_;
   bool sparse_features_ = false;
-  Matrix background_;
+  Background background_;
   std::string unexplainable_;
   mutable std::mutex mutex_;
   mutable std::vector<std::unique_ptr<Scorer>> idle_;
