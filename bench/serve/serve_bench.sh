@@ -3,12 +3,14 @@
 # environment, serves each on loopback and drives it with wrk (2 threads, 16 connections, 10 s)
 # for rank, rank with an explanation, and reward; prints one table of throughput and latency.
 #   bench/serve/serve_bench.sh [BUILD_DIR]     (needs wrk: apt-get install wrk)
+# RECRL_BENCH_RUNS=N runs each load N times, a row each (this VM's speed swings by 20-30%).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 build=${1:-$here/../../build}
 recrl=$build/bin/recrl
 duration=${RECRL_BENCH_SECONDS:-10}
+runs=${RECRL_BENCH_RUNS:-1}
 port=${RECRL_BENCH_PORT:-18090}
 command -v wrk >/dev/null || { echo "serve_bench: needs wrk (apt-get install wrk)" >&2; exit 2; }
 
@@ -46,15 +48,16 @@ stop_server() {
 row() {  # NAME SCRIPT [ENV...]
   local name=$1 script=$2
   shift 2
-  local out
-  out=$(env "$@" wrk -t2 -c16 -d"${duration}s" -s "$here/$script" "http://127.0.0.1:$port" | tail -5)
-  local rps p50 p99 p999 errors
-  rps=$(awk '/^requests\/s/ {print $2}' <<<"$out")
-  p50=$(awk '/^p50 / {print $2}' <<<"$out")
-  p99=$(awk '/^p99 / {print $2}' <<<"$out")
-  p999=$(awk '/^p99.9 / {print $2}' <<<"$out")
-  errors=$(awk '/^errors/ {print $2 + $4}' <<<"$out")
-  printf "| %s | %s | %s | %s | %s | %s |\n" "$name" "$rps" "$p50" "$p99" "$p999" "$errors"
+  local out rps p50 p99 p999 errors
+  for _ in $(seq "$runs"); do
+    out=$(env "$@" wrk -t2 -c16 -d"${duration}s" -s "$here/$script" "http://127.0.0.1:$port" | tail -5)
+    rps=$(awk '/^requests\/s/ {print $2}' <<<"$out")
+    p50=$(awk '/^p50 / {print $2}' <<<"$out")
+    p99=$(awk '/^p99 / {print $2}' <<<"$out")
+    p999=$(awk '/^p99.9 / {print $2}' <<<"$out")
+    errors=$(awk '/^errors/ {print $2 + $4}' <<<"$out")
+    printf "| %s | %s | %s | %s | %s | %s |\n" "$name" "$rps" "$p50" "$p99" "$p999" "$errors"
+  done
 }
 
 echo "| load (wrk -t2 -c16 -d${duration}s) | requests/s | p50 ms | p99 ms | p99.9 ms | errors |"
