@@ -1,6 +1,8 @@
 #include "http_server.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -83,7 +85,11 @@ class Session : public std::enable_shared_from_this<Session> {
     if (server_.stopping) return close();
     parser_.emplace();
     parser_->body_limit(server_.options.body_limit);
-    stream_.expires_after(server_.options.timeout);
+    // A connection past the cap gets a second at most to say what it wanted before its 503, so
+    // that a flood of idle ones is let go soon.
+    stream_.expires_after(over_capacity_ ? std::min<std::chrono::steady_clock::duration>(
+                                               server_.options.timeout, std::chrono::seconds(1))
+                                         : server_.options.timeout);
     http::async_read_header(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
