@@ -426,9 +426,33 @@ TEST_CASE("the HTTP layer answers what it cannot route or read with JSON", "[ser
     CHECK(answer.rfind("HTTP/1.1 200", 0) == 0);
     CHECK(answer.find("\"eventId\":\"a-b\"") != std::string::npos);
   }
+  // Requests sent back to back on one connection (pipelined) are answered in order.
+  {
+    RawConnection raw(port);
+    raw.send(
+        "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/nothing HTTP/1.1\r\nHost: x\r\n\r\n");
+    const std::string answers = raw.receive_until("no route");
+    CHECK(answers.rfind("HTTP/1.1 200", 0) == 0);
+    CHECK(answers.find("HTTP/1.1 404") != std::string::npos);
+  }
   // A percent-encoded event id in the path is the id.
   CHECK(s.post("/v1/events/a%2Db/reward", R"({"value":1})")->status == 200);
   // The server keeps serving after all of it.
+  CHECK(s.client->Get("/v1/health")->status == 200);
+}
+
+TEST_CASE("a connection that sends nothing is closed after --timeout", "[serve]") {
+  const auto dir = recrl::test::scratch_dir("serve_idle");
+  recrl::serve::ServeOptions o;
+  o.timeout = std::chrono::seconds(1);
+  RunningServer s(dir, o);
+  RawConnection idle(s.server->port());
+  const auto began = std::chrono::steady_clock::now();
+  // Closed by the server: the read ends with nothing, well before the raw socket's own 5 s.
+  CHECK(idle.receive_until("never").empty());
+  const auto waited = std::chrono::steady_clock::now() - began;
+  CHECK(waited >= std::chrono::milliseconds(900));
+  CHECK(waited < std::chrono::milliseconds(4500));
   CHECK(s.client->Get("/v1/health")->status == 200);
 }
 
