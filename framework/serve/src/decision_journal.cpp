@@ -72,52 +72,30 @@ void DecisionJournal::run_writer() {
   }
 }
 
-void DecisionJournal::log_decision(store::LoggedDecision& d, Done done) {
+std::unique_ptr<DecisionJournal::Entry> DecisionJournal::entry(Kind kind, Done done) {
   auto e = std::make_unique<Entry>();
-  e->kind = Kind::Decision;
-  e->decision = &d;
+  e->kind = kind;
   e->done = std::move(done);
+  return e;
+}
+
+void DecisionJournal::log_decision(store::LoggedDecision& d, Done done) {
+  auto e = entry(Kind::Decision, std::move(done));
+  e->decision = &d;
   submit(std::move(e));
 }
 
 void DecisionJournal::log_reward(store::LoggedReward r, Done done) {
-  auto e = std::make_unique<Entry>();
-  e->kind = Kind::Reward;
+  auto e = entry(Kind::Reward, std::move(done));
   e->reward = std::move(r);
-  e->done = std::move(done);
   submit(std::move(e));
 }
 
 void DecisionJournal::activate(std::string event_id, std::int64_t now_ms, Done done) {
-  auto e = std::make_unique<Entry>();
-  e->kind = Kind::Activation;
+  auto e = entry(Kind::Activation, std::move(done));
   e->event_id = std::move(event_id);
   e->now_ms = now_ms;
-  e->done = std::move(done);
   submit(std::move(e));
-}
-
-DecisionJournal::Outcome DecisionJournal::wait_for(
-    const std::function<std::unique_ptr<Entry>(Done)>& make) {
-  Outcome outcome;
-  Wakeup committed;
-  submit(make([&](const Outcome& o) {
-    outcome = o;
-    committed.post();
-  }));
-  committed.wait();
-  if (outcome.error) std::rethrow_exception(outcome.error);
-  return outcome;
-}
-
-bool DecisionJournal::log_decision(store::LoggedDecision& d) {
-  return wait_for([&](Done done) {
-           auto e = std::make_unique<Entry>();
-           e->decision = &d;
-           e->done = std::move(done);
-           return e;
-         })
-      .is_new;
 }
 
 void DecisionJournal::log_decisions(std::span<store::LoggedDecision> ds, std::span<char> is_new) {
@@ -128,14 +106,12 @@ void DecisionJournal::log_decisions(std::span<store::LoggedDecision> ds, std::sp
   std::exception_ptr error;
   Wakeup committed;
   for (std::size_t i = 0; i < ds.size(); ++i) {
-    auto e = std::make_unique<Entry>();
-    e->decision = &ds[i];
-    e->done = [&, i, last = i + 1 == ds.size()](const Outcome& o) {
+    entries.push_back(entry(Kind::Decision, [&, i, last = i + 1 == ds.size()](const Outcome& o) {
       is_new[i] = o.is_new ? 1 : 0;
       if (o.error) error = o.error;
       if (last) committed.post();
-    };
-    entries.push_back(std::move(e));
+    }));
+    entries.back()->decision = &ds[i];
   }
   submit(entries);
   committed.wait();
@@ -143,13 +119,16 @@ void DecisionJournal::log_decisions(std::span<store::LoggedDecision> ds, std::sp
 }
 
 void DecisionJournal::on_writer(const std::function<void(store::DecisionLog&)>& work) {
-  wait_for([&](Done done) {
-    auto e = std::make_unique<Entry>();
-    e->kind = Kind::Work;
-    e->work = &work;
-    e->done = std::move(done);
-    return e;
+  std::exception_ptr error;
+  Wakeup done;
+  auto e = entry(Kind::Work, [&](const Outcome& o) {
+    error = o.error;
+    done.post();
   });
+  e->work = &work;
+  submit(std::move(e));
+  done.wait();
+  if (error) std::rethrow_exception(error);
 }
 
 void DecisionJournal::write(std::vector<std::unique_ptr<Entry>>& batch) {

@@ -280,15 +280,14 @@ Server::Server(ServeOptions options, PolicyRecord policy, const std::string& sou
       },
       // A model upload may be evaluated off-policy for seconds.
       [](const detail::HttpRequest& req) { return req.path.rfind("/v1/models", 0) == 0; });
-  s.port = s.http->port();
-  if (s.port == 0)
+  if (s.http->port() == 0)
     throw Error(
         fmt::format("error: serve: cannot listen on {}:{} (in use, or not an address of "
                     "this machine)",
                     s.options.bind, s.options.port));
 }
 
-int Server::port() const { return impl_->port; }
+int Server::port() const { return impl_->http->port(); }
 
 void Server::run() {
   impl_->http->run();

@@ -82,7 +82,6 @@ struct Server::Impl {
   DecisionJournal journal;
   Metrics metrics;
   std::unique_ptr<detail::HttpServer> http;
-  int port = 0;
   Clock::time_point started = Clock::now();
 
   ModelSlot live, shadow;

@@ -39,11 +39,21 @@ std::uint64_t agreeing(const Vector& x, const Matrix& background, Eigen::Index b
   return same;
 }
 
+// v of one coalition: the background's weighted mean of the scores of its inputs, whose columns
+// are index[first .. first + |B|).
+double coalition_value(const Background& background, const ShapleyBuffers& buffers,
+                       std::size_t first) {
+  double sum = 0;
+  for (Eigen::Index b = 0; b < background.size(); ++b)
+    sum +=
+        background.weights[b] * buffers.scores[buffers.index[first + static_cast<std::size_t>(b)]];
+  return sum;
+}
+
 // Every one of the 2^d coalitions (explain.hpp).
 ShapleyValues exact_shapley_values(const Vector& x, const Background& weighted,
                                    const BatchScore& score, ShapleyBuffers& buffers) {
   const Matrix& background = weighted.customers;
-  const Eigen::VectorXd& weight_of = weighted.weights;
   const auto d = static_cast<int>(x.size());
   RECRL_ASSERT(d <= kMaxExactFeatures, "shapley_values: at most kMaxExactFeatures features");
   const Eigen::Index n_background = background.cols();
@@ -70,15 +80,10 @@ ShapleyValues exact_shapley_values(const Vector& x, const Background& weighted,
     }
   }
   score_inputs(distinct, score, buffers);
-  const Eigen::VectorXd& scores = buffers.scores;
   Eigen::VectorXd& v = buffers.values;
   v.resize(coalitions);
-  for (Eigen::Index s = 0; s < coalitions; ++s) {
-    double sum = 0;
-    for (Eigen::Index b = 0; b < n_background; ++b)
-      sum += weight_of[b] * scores[index[static_cast<std::size_t>(s * n_background + b)]];
-    v[s] = sum;
-  }
+  for (Eigen::Index s = 0; s < coalitions; ++s)
+    v[s] = coalition_value(weighted, buffers, static_cast<std::size_t>(s * n_background));
   // The weight of a coalition of k features: k! (d - k - 1)! / d!.
   double weight[kMaxExactFeatures];
   for (int k = 0; k < d; ++k) {
@@ -162,15 +167,11 @@ ShapleyValues sampled_shapley_values(const Vector& x, const Background& weighted
     }
   }
   score_inputs(distinct, score, buffers);
-  const Eigen::VectorXd& scores = buffers.scores;
-  // v of ordering p's k-th coalition: the weighted mean over the background.
+  // v of ordering p's k-th coalition.
   const auto value = [&](int p, int k) {
-    const auto first =
-        static_cast<std::size_t>((static_cast<Eigen::Index>(p) * (d + 1) + k) * n_background);
-    double sum = 0;
-    for (Eigen::Index b = 0; b < n_background; ++b)
-      sum += weighted.weights[b] * scores[index[first + static_cast<std::size_t>(b)]];
-    return sum;
+    return coalition_value(
+        weighted, buffers,
+        static_cast<std::size_t>((static_cast<Eigen::Index>(p) * (d + 1) + k) * n_background));
   };
   ShapleyValues out;
   out.phi = Eigen::VectorXd::Zero(d);

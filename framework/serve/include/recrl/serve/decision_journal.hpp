@@ -46,12 +46,11 @@ class RECRL_API DecisionJournal {
   void log_reward(store::LoggedReward r, Done done);
   void activate(std::string event_id, std::int64_t now_ms, Done done);
 
-  // The same, waited for. log_decision: false when the event id was logged before, and then `d`
-  // is the logged decision. Throw StoreError when the write failed (nothing of it was logged).
-  bool log_decision(store::LoggedDecision& d);
-  // Several decisions, committed together.
+  // Several decisions, committed together, waited for: is_new[i] is 0 where ds[i]'s event id was
+  // logged before, and then ds[i] is the logged decision. Throws StoreError when the write
+  // failed (nothing of it was logged).
   void log_decisions(std::span<store::LoggedDecision> ds, std::span<char> is_new);
-  // Runs `work` on the log between commits (a model version, a lookup).
+  // Runs `work` on the log between commits (a model version, a lookup), waited for.
   void on_writer(const std::function<void(store::DecisionLog&)>& work);
   // Commits what was handed in before and stops the writer; later writes throw.
   void close();
@@ -83,8 +82,7 @@ class RECRL_API DecisionJournal {
   // Hands `entries` to the writer, in order, in one commit.
   void submit(std::span<std::unique_ptr<Entry>> entries);
   void submit(std::unique_ptr<Entry> entry);
-  // Waits for one write (made by `make`, given its callback).
-  Outcome wait_for(const std::function<std::unique_ptr<Entry>(Done)>& make);
+  static std::unique_ptr<Entry> entry(Kind kind, Done done);
   void run_writer();
   void write(std::vector<std::unique_ptr<Entry>>& batch);
 
