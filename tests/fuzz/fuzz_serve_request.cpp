@@ -1,7 +1,8 @@
 // The bodies of recrl serve's requests (docs/serving.md): the first byte picks the route (rank,
 // rank:batch, reward), the rest is the body, parsed against the recommendation environment's
 // features and actions. The parsers answer a bad body with a RequestError: any exception is a
-// finding.
+// finding, and so is a rank body the plain reader reads otherwise than the general one.
+#include <cstdlib>
 #include <string_view>
 
 #include "fuzz_support.hpp"
@@ -25,8 +26,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view body(reinterpret_cast<const char*>(data) + 1, size - 1);
   switch (data[0] % 3) {
     case 0: {
-      recrl::serve::RankRequest request;
-      static_cast<void>(recrl::serve::parse_rank(body, shape, request));
+      recrl::serve::RankRequest plain, any;
+      if (recrl::serve::detail::read_plain_rank(body, shape, plain) &&
+          (recrl::serve::detail::read_any_rank(body, shape, any) ||
+           plain.event_id != any.event_id || plain.context != any.context ||
+           plain.excluded != any.excluded || plain.defer_activation != any.defer_activation ||
+           plain.explain != any.explain))
+        std::abort();
+      static_cast<void>(recrl::serve::parse_rank(body, shape, plain));
       break;
     }
     case 1: {

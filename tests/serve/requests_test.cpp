@@ -1,5 +1,7 @@
 // Parsing of the HTTP API's request bodies (docs/serving.md): what is accepted, and the one
 // field each refusal names.
+#include <random>
+
 #include <catch2/catch.hpp>
 
 #include "recrl/serve/requests.hpp"
@@ -76,6 +78,69 @@ TEST_CASE("a bad rank request names the field at fault", "[unit][serve]") {
   CHECK(field_of(parse("{" + ok + R"(,"excludedActions":[0,"[nope]"]})")) == "excludedActions[1]");
   CHECK(field_of(parse("{" + ok + R"(,"excludedActions":[0,1,2]})")) == "excludedActions");
   CHECK(field_of(parse("{" + ok + R"(,"explain":"yes"})")) == "explain");
+}
+
+TEST_CASE("the plain rank reader reads what the general one reads, or declines",
+          "[unit][serve]") {
+  using recrl::serve::detail::read_any_rank;
+  using recrl::serve::detail::read_plain_rank;
+  const RequestShape exact = shape(), sparse = shape(true);
+  // Requests as clients send them: the plain reader must take these (else the fast path is
+  // dead code), and read them as the general one does.
+  const std::vector<std::string> common = {
+      R"({"context":{"recency":12,"email_opens":0.87,"is_member":1}})",
+      R"( { "eventId" : "a-1:b.c_d" , "context" : { "is_member" : 0 , "recency" : 1e2 ,)"
+      "\n\t\r" R"("email_opens" : 5E-1 } , "excludedActions" : [ 2 , "[reminder, sms]" ] ,)"
+      R"( "deferActivation" : true , "explain" : false } )",
+      R"({"context":{"recency":-0,"email_opens":0.0,"is_member":1.0},"excludedActions":[]})",
+      R"({"context":{"recency":18446744073709551615,"email_opens":1,"is_member":0}})",
+      R"({"explain":true,"context":{"recency":0.1,"email_opens":1e-3,"is_member":0}})",
+  };
+  const auto same = [](const RankRequest& a, const RankRequest& b) {
+    return a.event_id == b.event_id && a.context == b.context && a.excluded == b.excluded &&
+           a.defer_activation == b.defer_activation && a.explain == b.explain;
+  };
+  const auto agree = [&](const std::string& body, const RequestShape& sh) {
+    RankRequest plain, any;
+    if (!read_plain_rank(body, sh, plain)) return true;
+    return !read_any_rank(body, sh, any) && same(plain, any);
+  };
+  for (const std::string& body : common) {
+    INFO(body);
+    RankRequest r;
+    CHECK(read_plain_rank(body, exact, r));
+    CHECK(agree(body, exact));
+  }
+  // Then every body a few random edits away from them, and some declined outright.
+  std::mt19937 rng(7);
+  const std::string alphabet = "{}[]:,\"-+.eE0123456789 \t\\truefalsnl\x01\x7f\xc3";
+  int accepted = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string body = common[rng() % common.size()];
+    for (int edits = 1 + static_cast<int>(rng() % 3); edits > 0 && !body.empty(); --edits) {
+      const std::size_t at = rng() % body.size();
+      const char c = alphabet[rng() % alphabet.size()];
+      switch (rng() % 3) {
+        case 0: body.erase(at, 1); break;
+        case 1: body.insert(body.begin() + static_cast<std::ptrdiff_t>(at), c); break;
+        default: body[at] = c;
+      }
+    }
+    INFO(body);
+    RankRequest r;
+    accepted += read_plain_rank(body, exact, r) ? 1 : 0;
+    REQUIRE(agree(body, exact));
+    REQUIRE(agree(body, sparse));
+  }
+  CHECK(accepted > 300);  // the edits left many valid: the comparison saw both readers work
+  for (const std::string body :
+       {R"({"context":{"recency":1,"email_opens":0.5,"is_member":0},"context":{}})",
+        R"({"context":{"recency":1,"recency":2,"email_opens":0.5,"is_member":0}})",
+        R"({"context":{"rec\u0065ncy":1,"email_opens":0.5,"is_member":0}})",
+        "\xef\xbb\xbf" R"({"context":{"recency":1,"email_opens":0.5,"is_member":0}})"}) {
+    RankRequest r;
+    CHECK_FALSE(read_plain_rank(body, exact, r));
+  }
 }
 
 TEST_CASE("sparse features may be left out of a context", "[unit][serve]") {

@@ -146,13 +146,13 @@ void read_rank(const json& doc, const std::string& prefix, const RequestShape& s
   out.explain = flag(doc, "explain", prefix);
 }
 
-std::unordered_map<std::string, int> index_of(const std::vector<std::string>& names) {
-  std::unordered_map<std::string, int> index;
+}  // namespace
+
+RequestShape::Index RequestShape::index_of(const std::vector<std::string>& names) {
+  Index index;
   for (std::size_t i = 0; i < names.size(); ++i) index.emplace(names[i], static_cast<int>(i));
   return index;
 }
-
-}  // namespace
 
 RequestShape::RequestShape(Space f, std::vector<std::string> a, bool absent_zero,
                            std::vector<std::string> c, std::vector<double> w)
@@ -165,13 +165,13 @@ RequestShape::RequestShape(Space f, std::vector<std::string> a, bool absent_zero
       action_index_(index_of(actions)) {}
 
 std::optional<int> RequestShape::feature(std::string_view name) const {
-  const auto found = feature_index_.find(std::string(name));
+  const auto found = feature_index_.find(name);
   if (found == feature_index_.end()) return std::nullopt;
   return found->second;
 }
 
 std::optional<int> RequestShape::action(std::string_view label) const {
-  const auto found = action_index_.find(std::string(label));
+  const auto found = action_index_.find(label);
   if (found == action_index_.end()) return std::nullopt;
   return found->second;
 }
@@ -188,6 +188,12 @@ bool valid_event_id(std::string_view id) {
 
 std::optional<RequestError> parse_rank(std::string_view body, const RequestShape& shape,
                                        RankRequest& out) {
+  if (detail::read_plain_rank(body, shape, out)) return std::nullopt;
+  return detail::read_any_rank(body, shape, out);
+}
+
+std::optional<RequestError> detail::read_any_rank(std::string_view body, const RequestShape& shape,
+                                                  RankRequest& out) {
   try {
     std::vector<char> given;
     read_rank(parse_body(body), "", shape, out, given);

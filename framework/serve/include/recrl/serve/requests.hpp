@@ -28,7 +28,14 @@ struct RECRL_API RequestShape {
   std::optional<int> action(std::string_view label) const;
 
  private:
-  std::unordered_map<std::string, int> feature_index_, action_index_;
+  // Looked up by a view into the request's text, without a string made for the lookup.
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using Index = std::unordered_map<std::string, int, Hash, std::equal_to<>>;
+  static Index index_of(const std::vector<std::string>& names);
+  Index feature_index_, action_index_;
 };
 
 // A request refused: the server answers 400 with {"error": message, "field": field}. `field`
@@ -56,6 +63,14 @@ inline constexpr std::size_t kMaxBatch = 1000;
 // POST /v1/rank: {"eventId"?, "context", "excludedActions"?, "deferActivation"?, "explain"?}.
 RECRL_API std::optional<RequestError> parse_rank(std::string_view body, const RequestShape& shape,
                                                  RankRequest& out);
+namespace detail {
+// parse_rank's two readers, apart so that the tests can hold them to agree. The plain one reads
+// the common request without allocating and declines (false) anything else; the general one
+// reads any request and names the field of a bad one.
+RECRL_API bool read_plain_rank(std::string_view body, const RequestShape& shape, RankRequest& out);
+RECRL_API std::optional<RequestError> read_any_rank(std::string_view body,
+                                                    const RequestShape& shape, RankRequest& out);
+}  // namespace detail
 // POST /v1/rank:batch: {"requests": [rank request, ...]} with 1 to kMaxBatch requests.
 RECRL_API std::optional<RequestError> parse_rank_batch(std::string_view body,
                                                        const RequestShape& shape,
