@@ -84,7 +84,9 @@ void Server::Impl::rank(const detail::HttpRequest& req, detail::HttpResponse& re
 
 void Server::Impl::answer_rank(const store::LoggedDecision& logged, bool explain,
                                const std::vector<char>& excluded, detail::HttpResponse& res) {
-  std::string& body = response_buffer();
+  // Written into the connection's answer, whose memory serves request after request.
+  std::string& body = res.body;
+  body.clear();
   write_decision(body, logged, schema.actions, explain);
   if (explain) {
     // The decision as logged (a repeated event id explains the first answer), by the model
@@ -100,7 +102,6 @@ void Server::Impl::answer_rank(const store::LoggedDecision& logged, bool explain
                          mine.model->background(), scorer.explain);
     append_explanation(body, e, mine.model->version());
   }
-  res.set_content(body, "application/json");
 }
 
 void Server::Impl::rank_batch(const detail::HttpRequest& req, detail::HttpResponse& res) {
@@ -118,7 +119,7 @@ void Server::Impl::rank_batch(const detail::HttpRequest& req, detail::HttpRespon
     decide(*mine.model, **mine.lease, requests[i], logged[i], created);
   std::vector<char> is_new(logged.size());
   journal.log_decisions(logged, is_new);
-  std::string& body = response_buffer();
+  std::string& body = res.body;
   body = "{\"results\":[";
   std::string one;
   for (std::size_t i = 0; i < logged.size(); ++i) {
@@ -128,7 +129,6 @@ void Server::Impl::rank_batch(const detail::HttpRequest& req, detail::HttpRespon
     body += one;
   }
   body += "]}";
-  res.set_content(body, "application/json");
 }
 
 void Server::Impl::reward(const detail::HttpRequest& req, detail::HttpResponse& res,

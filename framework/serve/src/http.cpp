@@ -4,14 +4,13 @@
 
 namespace recrl::serve::detail {
 
-std::string url_decode(std::string_view text, bool plus_is_space) {
+void url_decode(std::string_view text, bool plus_is_space, std::string& out) {
   const auto hex = [](char c) {
     return std::isdigit(static_cast<unsigned char>(c))
                ? c - '0'
                : std::tolower(static_cast<unsigned char>(c)) - 'a' + 10;
   };
-  std::string out;
-  out.reserve(text.size());
+  out.clear();
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (c == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
@@ -22,7 +21,6 @@ std::string url_decode(std::string_view text, bool plus_is_space) {
       out += plus_is_space && c == '+' ? ' ' : c;
     }
   }
-  return out;
 }
 
 std::string HttpRequest::param(std::string_view name) const {
@@ -37,6 +35,12 @@ std::string HttpRequest::param(std::string_view name) const {
     rest.remove_prefix(end + 1);
   }
   return "";
+}
+
+void HttpRequest::clear() {
+  refusal = Refusal::None;
+  for (std::string* s : {&method, &path, &query, &body, &authorization, &content_type, &event_id})
+    s->clear();
 }
 
 }  // namespace recrl::serve::detail

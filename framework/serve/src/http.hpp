@@ -23,18 +23,28 @@ struct HttpRequest {
 
   // The value of query parameter `name` (decoded), "" when absent.
   std::string param(std::string_view name) const;
+  // Empty again, its strings' memory kept for the connection's next request.
+  void clear();
 };
 
 struct HttpResponse {
   int status = 200;
   std::string body;
-  std::string content_type = "application/json";
+  std::string_view content_type = "application/json";  // a literal: it outlives the answer
   std::vector<std::pair<std::string, std::string>> headers;
   bool close = false;  // close the connection after this answer
 
-  void set_content(std::string text, std::string type) {
+  void set_content(std::string text, std::string_view type) {
     body = std::move(text);
-    content_type = std::move(type);
+    content_type = type;
+  }
+  // A fresh 200, its body's memory kept for the connection's next answer.
+  void clear() {
+    status = 200;
+    body.clear();
+    content_type = "application/json";
+    headers.clear();
+    close = false;
   }
   void set_header(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));
@@ -48,7 +58,12 @@ using Fill = std::function<void(HttpResponse&)>;
 using Resume = std::function<void(Fill)>;
 using Defer = std::function<Resume()>;
 
-// %XX and (in a query) '+' decoded; a malformed escape is kept as it is.
-std::string url_decode(std::string_view text, bool plus_is_space);
+// %XX and (in a query) '+' decoded into `out`; a malformed escape is kept as it is.
+void url_decode(std::string_view text, bool plus_is_space, std::string& out);
+inline std::string url_decode(std::string_view text, bool plus_is_space) {
+  std::string out;
+  url_decode(text, plus_is_space, out);
+  return out;
+}
 
 }  // namespace recrl::serve::detail

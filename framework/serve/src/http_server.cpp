@@ -1,6 +1,8 @@
 #include "http_server.hpp"
 
 #include <algorithm>
+#include <array>
+#include <iterator>
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -20,6 +22,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <fmt/format.h>
 
 namespace recrl::serve::detail {
 
@@ -63,6 +66,51 @@ struct HttpServer::Impl {
 
 namespace {
 
+// Reads a request into the session's HttpRequest, whose strings keep their memory from request to
+// request (Beast's own parser makes a message, a header field and a body afresh each time).
+class RequestReader : public http::basic_parser<true> {
+ public:
+  explicit RequestReader(HttpRequest& into) : into_(into) { into_.clear(); }
+  bool expects_continue() const { return expects_continue_; }
+
+ private:
+  void on_request_impl(http::verb, beast::string_view method, beast::string_view target, int,
+                       beast::error_code&) override {
+    into_.method.assign(method.data(), method.size());
+    const std::string_view t(target.data(), target.size());
+    const std::size_t question = t.find('?');
+    url_decode(t.substr(0, question), false, into_.path);
+    if (question != std::string_view::npos) into_.query.assign(t.substr(question + 1));
+  }
+  void on_response_impl(int, beast::string_view, int, beast::error_code&) override {}
+  void on_field_impl(http::field name, beast::string_view, beast::string_view value,
+                     beast::error_code&) override {
+    if (name == http::field::authorization) into_.authorization.assign(value.data(), value.size());
+    if (name == http::field::content_type) into_.content_type.assign(value.data(), value.size());
+    if (name == http::field::expect) expects_continue_ = beast::iequals(value, "100-continue");
+  }
+  void on_header_impl(beast::error_code&) override {}
+  // The parser has checked the length against the body limit.
+  void on_body_init_impl(const boost::optional<std::uint64_t>& length,
+                         beast::error_code&) override {
+    if (length) into_.body.reserve(static_cast<std::size_t>(*length));
+  }
+  std::size_t on_body_impl(beast::string_view part, beast::error_code&) override {
+    into_.body.append(part.data(), part.size());
+    return part.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code&) override {}
+  std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view part,
+                                 beast::error_code&) override {
+    return on_body_impl(part, ignored_);
+  }
+  void on_finish_impl(beast::error_code&) override {}
+
+  HttpRequest& into_;
+  bool expects_continue_ = false;
+  beast::error_code ignored_;
+};
+
 // One connection: read a request, answer it, again while the client keeps the connection.
 // Everything a session does runs on its strand (one thread at a time).
 class Session : public std::enable_shared_from_this<Session> {
@@ -88,15 +136,15 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   void read() {
     if (server_.stopping) return close();
-    parser_.emplace();
-    parser_->body_limit(server_.options.body_limit);
+    reader_.emplace(request_);
+    reader_->body_limit(server_.options.body_limit);
     // A connection past the cap gets a second at most to say what it wanted before its 503, so
     // that a flood of idle ones is let go soon.
     stream_.expires_after(over_capacity_ ? std::min<std::chrono::steady_clock::duration>(
                                                server_.options.timeout, std::chrono::seconds(1))
                                          : server_.options.timeout);
     http::async_read_header(
-        stream_, buffer_, *parser_,
+        stream_, buffer_, *reader_,
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
   }
 
@@ -105,7 +153,7 @@ class Session : public std::enable_shared_from_this<Session> {
     busy_ = true;
     // A client that announced its body with 'Expect: 100-continue' (curl, past 1 KiB) waits
     // for leave to send it.
-    if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
+    if (reader_->expects_continue()) {
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
       asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
                         [self = shared_from_this()](beast::error_code e, std::size_t) {
@@ -119,12 +167,11 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void read_body() {
     http::async_read(
-        stream_, buffer_, *parser_,
+        stream_, buffer_, *reader_,
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
-    request_ = HttpRequest{};
     if (ec == http::error::body_limit || ec == http::error::header_limit) {
       request_.refusal = HttpRequest::Refusal::TooLarge;
     } else if (ec && ec.category() == http::make_error_code(http::error::bad_method).category() &&
@@ -133,16 +180,7 @@ class Session : public std::enable_shared_from_this<Session> {
     } else if (ec) {
       return close();  // closed, timed out or reset: nobody to answer
     } else {
-      http::request<http::string_body> message = parser_->release();
-      request_.method = std::string(message.method_string());
-      const std::string_view target(message.target().data(), message.target().size());
-      const std::size_t question = target.find('?');
-      request_.path = url_decode(target.substr(0, question), false);
-      if (question != std::string_view::npos) request_.query = target.substr(question + 1);
-      request_.authorization = std::string(message[http::field::authorization]);
-      request_.content_type = std::string(message[http::field::content_type]);
-      request_.body = std::move(message.body());
-      keep_alive_ = message.keep_alive();
+      keep_alive_ = reader_->keep_alive();
     }
     if (over_capacity_) request_.refusal = HttpRequest::Refusal::OverCapacity;
     busy_ = true;
@@ -160,7 +198,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Runs the handler; false when it deferred its answer.
   bool handle() {
-    response_ = HttpResponse{};
+    response_.clear();
     deferred_ = false;
     guarded([&] { server_.handler(request_, response_, defer_); });
     return !deferred_;
@@ -190,19 +228,23 @@ class Session : public std::enable_shared_from_this<Session> {
     };
   }
 
+  // The answer goes out in one write: its head, made in a buffer the session keeps, and its body.
   void write() {
     const bool keep = keep_alive_ && !response_.close && !server_.stopping &&
                       request_.refusal == HttpRequest::Refusal::None;
-    answer_ = {};
-    answer_.version(11);
-    answer_.result(static_cast<unsigned>(response_.status));
-    answer_.set(http::field::content_type, response_.content_type);
-    for (const auto& [name, value] : response_.headers) answer_.set(name, value);
-    answer_.body() = std::move(response_.body);
-    answer_.keep_alive(keep);
-    answer_.prepare_payload();
+    head_.clear();
+    auto out = std::back_inserter(head_);
+    const beast::string_view reason =
+        http::obsolete_reason(http::int_to_status(static_cast<unsigned>(response_.status)));
+    fmt::format_to(out, "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n",
+                   response_.status, std::string_view(reason.data(), reason.size()),
+                   response_.content_type, response_.body.size());
+    for (const auto& [name, value] : response_.headers) fmt::format_to(out, "{}: {}\r\n", name, value);
+    head_ += keep ? "\r\n" : "Connection: close\r\n\r\n";
+    const std::array<asio::const_buffer, 2> answer{asio::buffer(head_),
+                                                   asio::buffer(response_.body)};
     stream_.expires_after(server_.options.timeout);
-    http::async_write(stream_, answer_,
+    asio::async_write(stream_, answer,
                       [self = shared_from_this(), keep](beast::error_code ec, std::size_t) {
                         self->busy_ = false;
                         if (ec || !keep) return self->close();
@@ -220,10 +262,10 @@ class Session : public std::enable_shared_from_this<Session> {
   HttpServer::Impl& server_;
   const bool over_capacity_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
-  HttpRequest request_;
+  std::optional<RequestReader> reader_;  // made afresh for each request: Beast's parsers are
+  HttpRequest request_;                  // used once
   HttpResponse response_;
-  http::response<http::string_body> answer_;
+  std::string head_;
   bool keep_alive_ = false;
   bool busy_ = false;  // between a request's first bytes and its answer's last
   bool deferred_ = false;

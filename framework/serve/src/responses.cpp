@@ -18,12 +18,6 @@ std::string json_number(double value) {
 
 std::string json_string(const std::string& text) { return nlohmann::json(text).dump(); }
 
-std::string& response_buffer() {
-  thread_local std::string buffer;
-  buffer.clear();
-  return buffer;
-}
-
 void error_answer(detail::HttpResponse& res, int status, const std::string& field,
                   const std::string& message) {
   res.status = status;

@@ -14,8 +14,6 @@ namespace recrl::serve {
 std::string json_number(double value);
 // `text` as a JSON string, quotes included.
 std::string json_string(const std::string& text);
-// This thread's buffer for building an answer, reused request after request.
-std::string& response_buffer();
 
 // {"error": message, "field": field} with `status`.
 void error_answer(detail::HttpResponse& res, int status, const std::string& field,
