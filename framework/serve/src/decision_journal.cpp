@@ -10,6 +10,13 @@
 
 namespace recrl::serve {
 
+namespace {
+
+// Written entries kept for reuse: more than the connections that can wait on a commit at once.
+constexpr std::size_t kSpareEntries = 1024;
+
+}  // namespace
+
 void DecisionJournal::Wakeup::wait() {
   while (signalled_.exchange(0, std::memory_order_acquire) == 0)
     ::syscall(SYS_futex, &signalled_, FUTEX_WAIT_PRIVATE, 0, nullptr, nullptr, 0);
@@ -66,15 +73,30 @@ void DecisionJournal::run_writer() {
       } catch (...) {
         // A callback that throws loses its own answer, not the writer.
       }
+      e->done = nullptr;
+      e->outcome = Outcome{};
     }
-    batch_.clear();
     lock.lock();
+    // Kept for reuse, up to a bound: a burst of writes does not hold its memory for good.
+    for (auto& e : batch_)
+      if (spare_.size() < kSpareEntries) spare_.push_back(std::move(e));
+    batch_.clear();
   }
 }
 
 std::unique_ptr<DecisionJournal::Entry> DecisionJournal::entry(Kind kind, Done done) {
-  auto e = std::make_unique<Entry>();
+  std::unique_ptr<Entry> e;
+  {
+    std::lock_guard lock(mutex_);
+    if (!spare_.empty()) {
+      e = std::move(spare_.back());
+      spare_.pop_back();
+    }
+  }
+  if (!e) e = std::make_unique<Entry>();
   e->kind = kind;
+  e->decision = nullptr;
+  e->work = nullptr;
   e->done = std::move(done);
   return e;
 }
@@ -85,15 +107,15 @@ void DecisionJournal::log_decision(store::LoggedDecision& d, Done done) {
   submit(std::move(e));
 }
 
-void DecisionJournal::log_reward(store::LoggedReward r, Done done) {
+void DecisionJournal::log_reward(const store::LoggedReward& r, Done done) {
   auto e = entry(Kind::Reward, std::move(done));
-  e->reward = std::move(r);
+  e->reward = r;
   submit(std::move(e));
 }
 
-void DecisionJournal::activate(std::string event_id, std::int64_t now_ms, Done done) {
+void DecisionJournal::activate(const std::string& event_id, std::int64_t now_ms, Done done) {
   auto e = entry(Kind::Activation, std::move(done));
-  e->event_id = std::move(event_id);
+  e->event_id = event_id;
   e->now_ms = now_ms;
   submit(std::move(e));
 }

@@ -1,5 +1,6 @@
 // The decision routes of recrl serve (docs/serving.md): rank, rank:batch, reward, activate,
 // health and model.
+#include <iterator>
 #include <random>
 
 #include <fmt/format.h>
@@ -14,11 +15,12 @@ namespace {
 // A fresh event id, 32 hex digits: the time in milliseconds (12), then 20 random ones from a
 // per-thread generator seeded by the system. Ids in time order are appended to the end of the
 // log's index instead of into a random page of it: a third of the cost of logging a decision.
-std::string new_event_id() {
+void new_event_id(std::string& id) {
   thread_local std::mt19937_64 generator{std::random_device{}()};
   const auto ms = static_cast<std::uint64_t>(now_ms());
-  return fmt::format("{:012x}{:04x}{:016x}", ms & 0xffff'ffff'ffffull, generator() & 0xffff,
-                     generator());
+  id.clear();
+  fmt::format_to(std::back_inserter(id), "{:012x}{:04x}{:016x}", ms & 0xffff'ffff'ffffull,
+                 generator() & 0xffff, generator());
 }
 
 }  // namespace
@@ -26,7 +28,11 @@ std::string new_event_id() {
 void Server::Impl::decide(const ServedModel& model, Scorer& scorer, const RankRequest& request,
                           store::LoggedDecision& logged, std::int64_t created_ms) {
   thread_local RankDecision decision;
-  logged.event_id = request.event_id.empty() ? new_event_id() : request.event_id;
+  if (request.event_id.empty()) {
+    new_event_id(logged.event_id);
+  } else {
+    logged.event_id = request.event_id;
+  }
   serve::decide(scorer, request.context, request.excluded, logged.event_id, options.exploration,
                 decision);
   logged.created_ms = created_ms;
@@ -51,8 +57,8 @@ void Server::Impl::decide(const ServedModel& model, Scorer& scorer, const RankRe
   metrics.shadow_decision(would.action == decision.action);
 }
 
-void Server::Impl::rank(const detail::HttpRequest& req, detail::HttpResponse& res,
-                        const Later& later) {
+void Server::Impl::rank(const detail::HttpRequest& req, detail::HttpResponse& res, Pending& p,
+                        const detail::Defer& defer) {
   thread_local RankRequest request;
   if (auto error = parse_rank(req.body, shape, request)) return bad_request(res, *error);
   thread_local ModelSlot::Leased leased;
@@ -63,32 +69,23 @@ void Server::Impl::rank(const detail::HttpRequest& req, detail::HttpResponse& re
   if (request.explain && model.background().size() == 0)
     return bad_request(res,
                        {"explain", "this policy cannot be explained: " + model.unexplainable()});
-  // What the answer needs once the decision is logged; the log writes it in place.
-  struct Pending {
-    store::LoggedDecision logged;
-    bool explain = false;
-    std::vector<char> excluded;
-  };
-  auto pending = std::make_shared<Pending>();
-  decide(model, **mine.lease, request, pending->logged, now_ms());
-  pending->explain = request.explain;
-  pending->excluded = request.excluded;
-  answer_after(
-      later,
-      [&](DecisionJournal::Done done) { journal.log_decision(pending->logged, std::move(done)); },
-      [this, pending](const DecisionJournal::Outcome& outcome, detail::HttpResponse& r) {
-        if (outcome.is_new) metrics.decision(pending->logged.explored);
-        answer_rank(pending->logged, pending->explain, pending->excluded, r);
-      });
+  p.kind = Pending::Kind::Rank;
+  decide(model, **mine.lease, request, p.logged, now_ms());
+  p.explain = request.explain;
+  p.excluded = request.excluded;
+  // The log writes the logged decision in place (an earlier one for a repeated event id).
+  answer_after(p, defer,
+               [&](DecisionJournal::Done done) { journal.log_decision(p.logged, std::move(done)); });
 }
 
-void Server::Impl::answer_rank(const store::LoggedDecision& logged, bool explain,
-                               const std::vector<char>& excluded, detail::HttpResponse& res) {
+void Server::Impl::finish_rank(const Pending& p, detail::HttpResponse& res) {
+  const store::LoggedDecision& logged = p.logged;
+  if (p.outcome.is_new) metrics.decision(logged.explored);
   // Written into the connection's answer, whose memory serves request after request.
   std::string& body = res.body;
   body.clear();
-  write_decision(body, logged, schema.actions, explain);
-  if (explain) {
+  write_decision(body, logged, schema.actions, p.explain);
+  if (p.explain) {
     // The decision as logged (a repeated event id explains the first answer), by the model
     // serving now.
     thread_local ModelSlot::Leased leased;
@@ -98,8 +95,8 @@ void Server::Impl::answer_rank(const store::LoggedDecision& logged, bool explain
         logged.context.data(), static_cast<Eigen::Index>(logged.context.size()));
     const Explanation e =
         explain_decision(*scorer.policy, context, logged.action,
-                         logged.probabilities[static_cast<std::size_t>(logged.action)], excluded,
-                         mine.model->background(), scorer.explain);
+                         logged.probabilities[static_cast<std::size_t>(logged.action)],
+                         p.excluded, mine.model->background(), scorer.explain);
     append_explanation(body, e, mine.model->version());
   }
 }
@@ -131,63 +128,68 @@ void Server::Impl::rank_batch(const detail::HttpRequest& req, detail::HttpRespon
   body += "]}";
 }
 
-void Server::Impl::reward(const detail::HttpRequest& req, detail::HttpResponse& res,
-                          const Later& later) {
+void Server::Impl::reward(const detail::HttpRequest& req, detail::HttpResponse& res, Pending& p,
+                          const detail::Defer& defer) {
   const std::string& event_id = req.event_id;
   if (!valid_event_id(event_id))
     return bad_request(res, {"eventId", "expected 1 to 128 characters of A-Z a-z 0-9 . _ : -"});
-  RewardRequest parsed;
+  thread_local RewardRequest parsed;
   if (auto error = parse_reward(req.body, shape, parsed)) return bad_request(res, *error);
-  store::LoggedReward r{event_id, parsed.value, parsed.components, now_ms()};
-  answer_after(
-      later, [&](DecisionJournal::Done done) { journal.log_reward(std::move(r), std::move(done)); },
-      [this, event_id, value = parsed.value](const DecisionJournal::Outcome& outcome,
-                                             detail::HttpResponse& out) {
-        switch (outcome.reward) {
-          case store::RewardOutcome::UnknownEvent:
-            return error_answer(out, 404, "eventId",
-                                fmt::format("no decision with event id '{}'", event_id));
-          case store::RewardOutcome::WindowClosed:
-            return error_answer(
-                out, 409, "eventId",
-                fmt::format("the reward window of event '{}' has closed ({} s after its "
-                            "activation): the reward was not recorded",
-                            event_id, schema.reward_window_ms / 1000.0));
-          case store::RewardOutcome::Recorded:
-            break;
-        }
-        metrics.reward_recorded();
-        out.set_content(fmt::format("{{\"eventId\":\"{}\",\"recorded\":true,\"value\":{}}}",
-                                    event_id, json_number(value)),
-                        "application/json");
-      });
+  p.kind = Pending::Kind::Reward;
+  p.reward.event_id = event_id;
+  p.reward.value = parsed.value;
+  p.reward.components = parsed.components;
+  p.reward.received_ms = now_ms();
+  answer_after(p, defer,
+               [&](DecisionJournal::Done done) { journal.log_reward(p.reward, std::move(done)); });
+}
+
+void Server::Impl::finish_reward(const Pending& p, detail::HttpResponse& res) {
+  const std::string& event_id = p.reward.event_id;
+  switch (p.outcome.reward) {
+    case store::RewardOutcome::UnknownEvent:
+      return error_answer(res, 404, "eventId",
+                          fmt::format("no decision with event id '{}'", event_id));
+    case store::RewardOutcome::WindowClosed:
+      return error_answer(res, 409, "eventId",
+                          fmt::format("the reward window of event '{}' has closed ({} s after its "
+                                      "activation): the reward was not recorded",
+                                      event_id, schema.reward_window_ms / 1000.0));
+    case store::RewardOutcome::Recorded:
+      break;
+  }
+  metrics.reward_recorded();
+  res.body.clear();
+  fmt::format_to(std::back_inserter(res.body), "{{\"eventId\":\"{}\",\"recorded\":true,\"value\":{}}}",
+                 event_id, json_number(p.reward.value));
 }
 
 void Server::Impl::activate(const detail::HttpRequest& req, detail::HttpResponse& res,
-                            const Later& later) {
-  const std::string& event_id = req.event_id;
-  if (!valid_event_id(event_id))
+                            Pending& p, const detail::Defer& defer) {
+  if (!valid_event_id(req.event_id))
     return bad_request(res, {"eventId", "expected 1 to 128 characters of A-Z a-z 0-9 . _ : -"});
-  answer_after(
-      later,
-      [&](DecisionJournal::Done done) { journal.activate(event_id, now_ms(), std::move(done)); },
-      [event_id](const DecisionJournal::Outcome& outcome, detail::HttpResponse& out) {
-        switch (outcome.activation) {
-          case store::ActivationOutcome::UnknownEvent:
-            return error_answer(out, 404, "eventId",
-                                fmt::format("no decision with event id '{}'", event_id));
-          case store::ActivationOutcome::AlreadyActive:
-            return out.set_content(
-                fmt::format("{{\"eventId\":\"{}\",\"activated\":false,\"reason\":\"already "
-                            "active\"}}",
-                            event_id),
-                "application/json");
-          case store::ActivationOutcome::Activated:
-            break;
-        }
-        out.set_content(fmt::format("{{\"eventId\":\"{}\",\"activated\":true}}", event_id),
-                        "application/json");
-      });
+  p.kind = Pending::Kind::Activate;
+  p.event_id = req.event_id;
+  answer_after(p, defer, [&](DecisionJournal::Done done) {
+    journal.activate(p.event_id, now_ms(), std::move(done));
+  });
+}
+
+void Server::Impl::finish_activate(const Pending& p, detail::HttpResponse& res) {
+  switch (p.outcome.activation) {
+    case store::ActivationOutcome::UnknownEvent:
+      return error_answer(res, 404, "eventId",
+                          fmt::format("no decision with event id '{}'", p.event_id));
+    case store::ActivationOutcome::AlreadyActive:
+      return res.set_content(
+          fmt::format("{{\"eventId\":\"{}\",\"activated\":false,\"reason\":\"already active\"}}",
+                      p.event_id),
+          "application/json");
+    case store::ActivationOutcome::Activated:
+      break;
+  }
+  res.set_content(fmt::format("{{\"eventId\":\"{}\",\"activated\":true}}", p.event_id),
+                  "application/json");
 }
 
 void Server::Impl::model_info(detail::HttpResponse& res) {

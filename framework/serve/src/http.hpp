@@ -3,12 +3,19 @@
 // A request and its answer as the server's routes see them, apart from the HTTP library that
 // reads and writes them (http_server.hpp).
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 namespace recrl::serve::detail {
+
+// What the routes keep with a connection from one request to the next (buffers whose memory
+// serves every request); the HTTP layer only holds it.
+struct RouteState {
+  virtual ~RouteState() = default;
+};
 
 struct HttpRequest {
   // Why the connection's request is refused before any route sees it (the answer says so).
@@ -20,6 +27,7 @@ struct HttpRequest {
   std::string body;
   std::string authorization, content_type;  // the headers the routes read
   std::string event_id;                     // /v1/events/{eventId}/...: set by the router
+  std::unique_ptr<RouteState> state;        // the connection's, kept by clear()
 
   // The value of query parameter `name` (decoded), "" when absent.
   std::string param(std::string_view name) const;

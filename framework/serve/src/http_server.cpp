@@ -216,17 +216,80 @@ class Session : public std::enable_shared_from_this<Session> {
     }
   }
 
-  // This session's Defer: the Resume posts the filling and the write to the session's strand;
-  // its work guard keeps run() from returning before it was called.
+  // This session's Defer. Until its Resume is called the session keeps itself alive, and a work
+  // guard keeps run() from returning. The Resume (on the journal's writer thread) posts to the
+  // io_context, whose handler dispatches to the session's strand: both handlers take their
+  // memory from the session (a post from a thread outside the io_context would allocate).
   Resume deferred() {
     deferred_ = true;
-    return [self = shared_from_this(), work = asio::make_work_guard(server_.io)](Fill fill) {
-      asio::post(self->stream_.get_executor(), [self, fill = std::move(fill)] {
-        self->guarded([&] { fill(self->response_); });
-        self->write();
-      });
+    held_ = shared_from_this();
+    work_.emplace(server_.io.get_executor());
+    return [this](Fill fill) {
+      fill_ = std::move(fill);
+      asio::post(server_.io, Bound{this, [](Session* s) {
+                                     asio::dispatch(s->stream_.get_executor(),
+                                                    Bound{s, [](Session* t) { t->resume(); }});
+                                   }});
     };
   }
+
+  void resume() {
+    const std::shared_ptr<Session> self = std::move(held_);
+    work_.reset();
+    guarded([&] { fill_(response_); });
+    fill_ = nullptr;
+    write();
+  }
+
+  // Memory for the two handlers of a resumption, one after the other.
+  class HandlerMemory {
+   public:
+    void* allocate(std::size_t size) {
+      for (Slot& slot : slots_) {
+        if (!slot.used && size <= sizeof slot.bytes) {
+          slot.used = true;
+          return slot.bytes;
+        }
+      }
+      return ::operator new(size);
+    }
+    void deallocate(void* p) {
+      for (Slot& slot : slots_) {
+        if (p == slot.bytes) {
+          slot.used = false;
+          return;
+        }
+      }
+      ::operator delete(p);
+    }
+
+   private:
+    struct Slot {
+      alignas(std::max_align_t) unsigned char bytes[256];
+      std::atomic<bool> used{false};
+    };
+    std::array<Slot, 2> slots_;
+  };
+  template <typename T>
+  struct HandlerAllocator {
+    using value_type = T;
+    HandlerMemory* memory;
+    explicit HandlerAllocator(HandlerMemory* m) : memory(m) {}
+    template <typename U>
+    HandlerAllocator(const HandlerAllocator<U>& other) : memory(other.memory) {}
+    T* allocate(std::size_t n) { return static_cast<T*>(memory->allocate(sizeof(T) * n)); }
+    void deallocate(T* p, std::size_t) { memory->deallocate(p); }
+    template <typename U>
+    bool operator==(const HandlerAllocator<U>& other) const { return memory == other.memory; }
+  };
+  // A handler that calls `run(session)`, its memory the session's.
+  struct Bound {
+    Session* session;
+    void (*run)(Session*);
+    using allocator_type = HandlerAllocator<void>;
+    allocator_type get_allocator() const { return allocator_type(&session->handler_memory_); }
+    void operator()() const { run(session); }
+  };
 
   // The answer goes out in one write: its head, made in a buffer the session keeps, and its body.
   void write() {
@@ -270,6 +333,11 @@ class Session : public std::enable_shared_from_this<Session> {
   bool busy_ = false;  // between a request's first bytes and its answer's last
   bool deferred_ = false;
   const Defer defer_ = [this] { return deferred(); };
+  // While an answer is deferred: the session itself, the work it holds, what fills the answer.
+  std::shared_ptr<Session> held_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  Fill fill_;
+  HandlerMemory handler_memory_;
 };
 
 }  // namespace

@@ -39,8 +39,10 @@ void write_decision(std::string& out, const store::LoggedDecision& d,
   const auto& p = d.probabilities;
   order.resize(p.size());
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
-    return p[static_cast<std::size_t>(a)] > p[static_cast<std::size_t>(b)];
+  // Most probable first, ties in index order (std::stable_sort would allocate a buffer).
+  std::sort(order.begin(), order.end(), [&](int a, int b) {
+    const float pa = p[static_cast<std::size_t>(a)], pb = p[static_cast<std::size_t>(b)];
+    return pa > pb || (pa == pb && a < b);
   });
   out.clear();
   auto it = std::back_inserter(out);

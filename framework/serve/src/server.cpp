@@ -114,7 +114,8 @@ bool matches(std::string_view pattern, std::string_view path, std::string& segme
 
 // Runs `fill` on `res`: a failure of the log answers 503 (a decision that could not be logged
 // is not served), any other failure 500, and the server serves on.
-void guarded(detail::HttpResponse& res, const detail::Fill& fill) {
+template <typename Fill>
+void guarded(detail::HttpResponse& res, Fill&& fill) {
   try {
     fill(res);
   } catch (const store::StoreError& e) {
@@ -176,19 +177,14 @@ void Server::Impl::answer(detail::HttpRequest& req, detail::HttpResponse& res,
                                    req.method, req.path));
   const auto began = Clock::now();
   const Endpoint endpoint = route->endpoint;
-  const auto seconds = [began] {
-    return std::chrono::duration<double>(Clock::now() - began).count();
-  };
   // A route that answers once its write committed is counted when its answer is filled.
   bool deferred = false;
-  const Later later = [&]() -> detail::Resume {
+  const auto later = [&]() -> Pending& {
+    Pending& p = pending(req);
+    p.endpoint = endpoint;
+    p.began = began;
     deferred = true;
-    return [this, resume = defer(), endpoint, seconds](detail::Fill fill) {
-      resume([this, fill = std::move(fill), endpoint, seconds](detail::HttpResponse& r) {
-        guarded(r, fill);
-        metrics.request(endpoint, r.status, seconds());
-      });
-    };
+    return p;
   };
   guarded(res, [&](detail::HttpResponse& r) {
     if (req.body.size() > options.body_limit && route->handler != Handler::RankBatch)
@@ -197,13 +193,13 @@ void Server::Impl::answer(detail::HttpRequest& req, detail::HttpResponse& res,
                                       options.body_limit));
     switch (route->handler) {
       case Handler::Rank:
-        return rank(req, r, later);
+        return rank(req, r, later(), defer);
       case Handler::RankBatch:
         return rank_batch(req, r);
       case Handler::Reward:
-        return reward(req, r, later);
+        return reward(req, r, later(), defer);
       case Handler::Activate:
-        return activate(req, r, later);
+        return activate(req, r, later(), defer);
       case Handler::Health:
         return health(r);
       case Handler::Model:
@@ -218,26 +214,50 @@ void Server::Impl::answer(detail::HttpRequest& req, detail::HttpResponse& res,
         return drop_shadow(r);
     }
   });
-  if (!deferred) metrics.request(endpoint, res.status, seconds());
+  // A deferring route that answered at once (a bad request) has an empty resume.
+  if (!deferred || !pending(req).resume)
+    metrics.request(endpoint, res.status, std::chrono::duration<double>(Clock::now() - began).count());
 }
 
-void Server::Impl::answer_after(const Later& later,
-                                const std::function<void(DecisionJournal::Done)>& submit,
-                                Then then) {
-  detail::Resume resume = later();
+Server::Impl::Pending& Server::Impl::pending(detail::HttpRequest& req) {
+  if (!req.state) req.state = std::make_unique<Pending>(*this);
+  return static_cast<Pending&>(*req.state);
+}
+
+void Server::Impl::answer_after(Pending& p, const detail::Defer& defer,
+                                const std::function<void(DecisionJournal::Done)>& submit) {
+  p.resume = defer();
+  p.outcome = DecisionJournal::Outcome{};
+  // Each callback holds one pointer: std::function keeps it without allocating.
+  const auto fill = [&p](detail::HttpResponse& res) { p.server.answer_pending(p, res); };
   try {
-    submit([resume, then = std::move(then)](const DecisionJournal::Outcome& outcome) {
-      resume([outcome, then](detail::HttpResponse& res) {
-        if (outcome.error) std::rethrow_exception(outcome.error);
-        then(outcome, res);
-      });
+    submit([&p, fill](const DecisionJournal::Outcome& outcome) {
+      p.outcome = outcome;
+      p.resume(fill);
     });
   } catch (...) {
     // Not handed in (the log is closing): answered all the same.
-    resume([error = std::current_exception()](detail::HttpResponse&) {
-      std::rethrow_exception(error);
-    });
+    p.outcome.error = std::current_exception();
+    p.resume(fill);
   }
+}
+
+void Server::Impl::answer_pending(Pending& p, detail::HttpResponse& res) {
+  guarded(res, [&](detail::HttpResponse& r) {
+    if (p.outcome.error) std::rethrow_exception(p.outcome.error);
+    switch (p.kind) {
+      case Pending::Kind::Rank:
+        return finish_rank(p, r);
+      case Pending::Kind::Reward:
+        return finish_reward(p, r);
+      case Pending::Kind::Activate:
+        return finish_activate(p, r);
+    }
+  });
+  metrics.request(p.endpoint, res.status,
+                  std::chrono::duration<double>(Clock::now() - p.began).count());
+  p.resume = nullptr;
+  p.outcome.error = nullptr;
 }
 
 Server::Server(ServeOptions options, PolicyRecord policy, const std::string& source,

@@ -91,24 +91,49 @@ struct Server::Impl {
 
   // Every request's answer: refusals, the key, the route and its metrics (server.cpp).
   void answer(detail::HttpRequest& req, detail::HttpResponse& res, const detail::Defer& defer);
-  // What a route that answers after its write committed is given: the Resume of its answer.
-  using Later = std::function<detail::Resume()>;
-  // Hands a write to the journal (`submit`, given its callback) and answers once it committed:
-  // `then` fills the answer from the outcome on a thread of the server; a write that failed is
-  // answered 503 (nothing of it was logged).
-  using Then = std::function<void(const DecisionJournal::Outcome&, detail::HttpResponse&)>;
-  void answer_after(const Later& later, const std::function<void(DecisionJournal::Done)>& submit,
-                    Then then);
   bool authorised(const detail::HttpRequest& req, detail::HttpResponse& res);
 
+  // A connection's answer that waits for its write to commit (rank, reward, activate), kept with
+  // the connection from request to request so that its strings and vectors keep their memory:
+  // a served rank request allocates nothing here once the connection is warm.
+  struct Pending : detail::RouteState {
+    enum class Kind { Rank, Reward, Activate };
+    explicit Pending(Impl& s) : server(s) {}
+    Impl& server;
+    Kind kind = Kind::Rank;
+    Endpoint endpoint = Endpoint::Rank;
+    Clock::time_point began;
+    detail::Resume resume;
+    DecisionJournal::Outcome outcome;
+    store::LoggedDecision logged;  // rank
+    bool explain = false;
+    std::vector<char> excluded;
+    store::LoggedReward reward;  // reward
+    std::string event_id;        // activate
+  };
+  // This connection's Pending.
+  Pending& pending(detail::HttpRequest& req);
+  // Defers the answer and hands p's write to the journal (`submit`, given its callback); once
+  // committed, answers from p on a thread of the server (answer_pending), a failed write with
+  // 503 (nothing of it was logged).
+  void answer_after(Pending& p, const detail::Defer& defer,
+                    const std::function<void(DecisionJournal::Done)>& submit);
+  void answer_pending(Pending& p, detail::HttpResponse& res);
+
   // decision_routes.cpp
-  void rank(const detail::HttpRequest& req, detail::HttpResponse& res, const Later& later);
+  // The three that answer once their write committed: a route fills `p` and calls answer_after,
+  // or answers at once (a bad request); the finish_ functions fill the answer from `p` once its
+  // write committed.
+  void rank(const detail::HttpRequest& req, detail::HttpResponse& res, Pending& p,
+            const detail::Defer& defer);
+  void reward(const detail::HttpRequest& req, detail::HttpResponse& res, Pending& p,
+              const detail::Defer& defer);
+  void activate(const detail::HttpRequest& req, detail::HttpResponse& res, Pending& p,
+                const detail::Defer& defer);
+  void finish_rank(const Pending& p, detail::HttpResponse& res);
+  void finish_reward(const Pending& p, detail::HttpResponse& res);
+  void finish_activate(const Pending& p, detail::HttpResponse& res);
   void rank_batch(const detail::HttpRequest& req, detail::HttpResponse& res);
-  void reward(const detail::HttpRequest& req, detail::HttpResponse& res, const Later& later);
-  void activate(const detail::HttpRequest& req, detail::HttpResponse& res, const Later& later);
-  // The answer to a rank request once logged: the decision, and its explanation when asked for.
-  void answer_rank(const store::LoggedDecision& logged, bool explain,
-                   const std::vector<char>& excluded, detail::HttpResponse& res);
   void model_info(detail::HttpResponse& res);
   void health(detail::HttpResponse& res);
   // Decides for one parsed request on `model` and fills `logged` (and its shadow decision when

@@ -392,9 +392,17 @@ void DecisionLog::append(std::span<LoggedDecision> decisions, std::span<char> is
             "INSERT INTO decisions (event_id, created_ms, model_version, action, propensity, "
             "explored, activated_ms, deadline_ms, context, probabilities) VALUES (?1, ?2, ?3, "
             "?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (event_id) DO NOTHING");
-        q->bind_all(d.event_id, d.created_ms, d.model_version, d.action,
-                    static_cast<double>(d.probabilities[static_cast<std::size_t>(d.action)]),
-                    d.explored ? 1 : 0, activated, deadline, s.context_text, s.probabilities_text);
+        // Text read in place (unchanged until the query's reset): no copies.
+        q->bind_in_place(1, d.event_id)
+            .bind(2, d.created_ms)
+            .bind(3, d.model_version)
+            .bind(4, d.action)
+            .bind(5, static_cast<double>(d.probabilities[static_cast<std::size_t>(d.action)]))
+            .bind(6, d.explored ? 1 : 0)
+            .bind(7, activated)
+            .bind(8, deadline)
+            .bind_in_place(9, s.context_text)
+            .bind_in_place(10, s.probabilities_text);
         q->run();
       }
       is_new[i] = s.db.changes() > 0 ? 1 : 0;

@@ -80,6 +80,12 @@ Statement& Statement::bind(int index, std::string_view value) {
   return *this;
 }
 
+Statement& Statement::bind_in_place(int index, std::string_view value) {
+  check(db_, sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_STATIC,
+                                 SQLITE_UTF8));
+  return *this;
+}
+
 Statement& Statement::bind_blob(int index, std::string_view bytes) {
   check(db_, sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT));
   return *this;

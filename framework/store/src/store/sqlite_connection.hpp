@@ -53,6 +53,8 @@ class Statement {
     return bind(index, std::string_view(value));
   }
   Statement& bind(int index, const char* value) { return bind(index, std::string_view(value)); }
+  // Text SQLite reads where it is, without copying it: it must stay unchanged until reset().
+  Statement& bind_in_place(int index, std::string_view value);
   Statement& bind_null(int index);
   Statement& bind_blob(int index, std::string_view bytes);
   template <typename T>

@@ -43,8 +43,8 @@ class RECRL_API DecisionJournal {
   // when it is the logged decision (an earlier one where its event id was logged before).
   // Throws StoreError, without calling `done`, once the journal is closed.
   void log_decision(store::LoggedDecision& d, Done done);
-  void log_reward(store::LoggedReward r, Done done);
-  void activate(std::string event_id, std::int64_t now_ms, Done done);
+  void log_reward(const store::LoggedReward& r, Done done);
+  void activate(const std::string& event_id, std::int64_t now_ms, Done done);
 
   // Several decisions, committed together, waited for: is_new[i] is 0 where ds[i]'s event id was
   // logged before, and then ds[i] is the logged decision. Throws StoreError when the write
@@ -82,7 +82,9 @@ class RECRL_API DecisionJournal {
   // Hands `entries` to the writer, in order, in one commit.
   void submit(std::span<std::unique_ptr<Entry>> entries);
   void submit(std::unique_ptr<Entry> entry);
-  static std::unique_ptr<Entry> entry(Kind kind, Done done);
+  // An entry for a write, one the writer is done with when there is one (its strings keep their
+  // memory), so that a served request's write allocates nothing.
+  std::unique_ptr<Entry> entry(Kind kind, Done done);
   void run_writer();
   void write(std::vector<std::unique_ptr<Entry>>& batch);
 
@@ -91,6 +93,7 @@ class RECRL_API DecisionJournal {
   std::mutex mutex_;
   std::condition_variable work_;  // something pending, or closing
   std::vector<std::unique_ptr<Entry>> pending_;
+  std::vector<std::unique_ptr<Entry>> spare_;  // written entries, for entry() to reuse
   bool writer_waiting_ = false;
   bool closing_ = false;
   // The writer's, reused batch after batch.
