@@ -80,8 +80,7 @@ TEST_CASE("a bad rank request names the field at fault", "[unit][serve]") {
   CHECK(field_of(parse("{" + ok + R"(,"explain":"yes"})")) == "explain");
 }
 
-TEST_CASE("the plain rank reader reads what the general one reads, or declines",
-          "[unit][serve]") {
+TEST_CASE("the plain rank reader reads what the general one reads, or declines", "[unit][serve]") {
   using recrl::serve::detail::read_any_rank;
   using recrl::serve::detail::read_plain_rank;
   const RequestShape exact = shape(), sparse = shape(true);
@@ -90,7 +89,8 @@ TEST_CASE("the plain rank reader reads what the general one reads, or declines",
   const std::vector<std::string> common = {
       R"({"context":{"recency":12,"email_opens":0.87,"is_member":1}})",
       R"( { "eventId" : "a-1:b.c_d" , "context" : { "is_member" : 0 , "recency" : 1e2 ,)"
-      "\n\t\r" R"("email_opens" : 5E-1 } , "excludedActions" : [ 2 , "[reminder, sms]" ] ,)"
+      "\n\t\r"
+      R"("email_opens" : 5E-1 } , "excludedActions" : [ 2 , "[reminder, sms]" ] ,)"
       R"( "deferActivation" : true , "explain" : false } )",
       R"({"context":{"recency":-0,"email_opens":0.0,"is_member":1.0},"excludedActions":[]})",
       R"({"context":{"recency":18446744073709551615,"email_opens":1,"is_member":0}})",
@@ -121,9 +121,14 @@ TEST_CASE("the plain rank reader reads what the general one reads, or declines",
       const std::size_t at = rng() % body.size();
       const char c = alphabet[rng() % alphabet.size()];
       switch (rng() % 3) {
-        case 0: body.erase(at, 1); break;
-        case 1: body.insert(body.begin() + static_cast<std::ptrdiff_t>(at), c); break;
-        default: body[at] = c;
+        case 0:
+          body.erase(at, 1);
+          break;
+        case 1:
+          body.insert(body.begin() + static_cast<std::ptrdiff_t>(at), c);
+          break;
+        default:
+          body[at] = c;
       }
     }
     INFO(body);
@@ -137,7 +142,8 @@ TEST_CASE("the plain rank reader reads what the general one reads, or declines",
        {R"({"context":{"recency":1,"email_opens":0.5,"is_member":0},"context":{}})",
         R"({"context":{"recency":1,"recency":2,"email_opens":0.5,"is_member":0}})",
         R"({"context":{"rec\u0065ncy":1,"email_opens":0.5,"is_member":0}})",
-        "\xef\xbb\xbf" R"({"context":{"recency":1,"email_opens":0.5,"is_member":0}})"}) {
+        "\xef\xbb\xbf"
+        R"({"context":{"recency":1,"email_opens":0.5,"is_member":0}})"}) {
     RankRequest r;
     CHECK_FALSE(read_plain_rank(body, exact, r));
   }

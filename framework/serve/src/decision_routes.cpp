@@ -74,8 +74,9 @@ void Server::Impl::rank(const detail::HttpRequest& req, detail::HttpResponse& re
   p.explain = request.explain;
   p.excluded = request.excluded;
   // The log writes the logged decision in place (an earlier one for a repeated event id).
-  answer_after(p, defer,
-               [&](DecisionJournal::Done done) { journal.log_decision(p.logged, std::move(done)); });
+  answer_after(p, defer, [&](DecisionJournal::Done done) {
+    journal.log_decision(p.logged, std::move(done));
+  });
 }
 
 void Server::Impl::finish_rank(const Pending& p, detail::HttpResponse& res) {
@@ -95,8 +96,8 @@ void Server::Impl::finish_rank(const Pending& p, detail::HttpResponse& res) {
         logged.context.data(), static_cast<Eigen::Index>(logged.context.size()));
     const Explanation e =
         explain_decision(*scorer.policy, context, logged.action,
-                         logged.probabilities[static_cast<std::size_t>(logged.action)],
-                         p.excluded, mine.model->background(), scorer.explain);
+                         logged.probabilities[static_cast<std::size_t>(logged.action)], p.excluded,
+                         mine.model->background(), scorer.explain);
     append_explanation(body, e, mine.model->version());
   }
 }
@@ -160,12 +161,13 @@ void Server::Impl::finish_reward(const Pending& p, detail::HttpResponse& res) {
   }
   metrics.reward_recorded();
   res.body.clear();
-  fmt::format_to(std::back_inserter(res.body), "{{\"eventId\":\"{}\",\"recorded\":true,\"value\":{}}}",
-                 event_id, json_number(p.reward.value));
+  fmt::format_to(std::back_inserter(res.body),
+                 "{{\"eventId\":\"{}\",\"recorded\":true,\"value\":{}}}", event_id,
+                 json_number(p.reward.value));
 }
 
-void Server::Impl::activate(const detail::HttpRequest& req, detail::HttpResponse& res,
-                            Pending& p, const detail::Defer& defer) {
+void Server::Impl::activate(const detail::HttpRequest& req, detail::HttpResponse& res, Pending& p,
+                            const detail::Defer& defer) {
   if (!valid_event_id(req.event_id))
     return bad_request(res, {"eventId", "expected 1 to 128 characters of A-Z a-z 0-9 . _ : -"});
   p.kind = Pending::Kind::Activate;

@@ -1,6 +1,7 @@
 #include "http_server.hpp"
 
 #include <algorithm>
+#include <cstddef>
 #include <array>
 #include <iterator>
 #include <atomic>
@@ -65,6 +66,51 @@ struct HttpServer::Impl {
 };
 
 namespace {
+
+// A session's memory for the handlers of a deferred answer's resumption (two, one after the
+// other); a handler past its slots, or too large for them, gets the heap's.
+class HandlerMemory {
+ public:
+  void* allocate(std::size_t size) {
+    for (Slot& slot : slots_) {
+      if (!slot.used && size <= sizeof slot.bytes) {
+        slot.used = true;
+        return slot.bytes;
+      }
+    }
+    return ::operator new(size);
+  }
+  void deallocate(void* p) {
+    for (Slot& slot : slots_) {
+      if (p == slot.bytes) {
+        slot.used = false;
+        return;
+      }
+    }
+    ::operator delete(p);
+  }
+
+ private:
+  struct Slot {
+    alignas(std::max_align_t) unsigned char bytes[256];
+    std::atomic<bool> used{false};
+  };
+  std::array<Slot, 2> slots_;
+};
+template <typename T>
+struct HandlerAllocator {
+  using value_type = T;
+  HandlerMemory* memory;
+  explicit HandlerAllocator(HandlerMemory* m) : memory(m) {}
+  template <typename U>
+  HandlerAllocator(const HandlerAllocator<U>& other) : memory(other.memory) {}
+  T* allocate(std::size_t n) { return static_cast<T*>(memory->allocate(sizeof(T) * n)); }
+  void deallocate(T* p, std::size_t) { memory->deallocate(p); }
+  template <typename U>
+  bool operator==(const HandlerAllocator<U>& other) const {
+    return memory == other.memory;
+  }
+};
 
 // Reads a request into the session's HttpRequest, whose strings keep their memory from request to
 // request (Beast's own parser makes a message, a header field and a body afresh each time).
@@ -241,47 +287,6 @@ class Session : public std::enable_shared_from_this<Session> {
     write();
   }
 
-  // Memory for the two handlers of a resumption, one after the other.
-  class HandlerMemory {
-   public:
-    void* allocate(std::size_t size) {
-      for (Slot& slot : slots_) {
-        if (!slot.used && size <= sizeof slot.bytes) {
-          slot.used = true;
-          return slot.bytes;
-        }
-      }
-      return ::operator new(size);
-    }
-    void deallocate(void* p) {
-      for (Slot& slot : slots_) {
-        if (p == slot.bytes) {
-          slot.used = false;
-          return;
-        }
-      }
-      ::operator delete(p);
-    }
-
-   private:
-    struct Slot {
-      alignas(std::max_align_t) unsigned char bytes[256];
-      std::atomic<bool> used{false};
-    };
-    std::array<Slot, 2> slots_;
-  };
-  template <typename T>
-  struct HandlerAllocator {
-    using value_type = T;
-    HandlerMemory* memory;
-    explicit HandlerAllocator(HandlerMemory* m) : memory(m) {}
-    template <typename U>
-    HandlerAllocator(const HandlerAllocator<U>& other) : memory(other.memory) {}
-    T* allocate(std::size_t n) { return static_cast<T*>(memory->allocate(sizeof(T) * n)); }
-    void deallocate(T* p, std::size_t) { memory->deallocate(p); }
-    template <typename U>
-    bool operator==(const HandlerAllocator<U>& other) const { return memory == other.memory; }
-  };
   // A handler that calls `run(session)`, its memory the session's.
   struct Bound {
     Session* session;
@@ -302,7 +307,8 @@ class Session : public std::enable_shared_from_this<Session> {
     fmt::format_to(out, "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n",
                    response_.status, std::string_view(reason.data(), reason.size()),
                    response_.content_type, response_.body.size());
-    for (const auto& [name, value] : response_.headers) fmt::format_to(out, "{}: {}\r\n", name, value);
+    for (const auto& [name, value] : response_.headers)
+      fmt::format_to(out, "{}: {}\r\n", name, value);
     head_ += keep ? "\r\n" : "Connection: close\r\n\r\n";
     const std::array<asio::const_buffer, 2> answer{asio::buffer(head_),
                                                    asio::buffer(response_.body)};

@@ -216,7 +216,8 @@ void Server::Impl::answer(detail::HttpRequest& req, detail::HttpResponse& res,
   });
   // A deferring route that answered at once (a bad request) has an empty resume.
   if (!deferred || !pending(req).resume)
-    metrics.request(endpoint, res.status, std::chrono::duration<double>(Clock::now() - began).count());
+    metrics.request(endpoint, res.status,
+                    std::chrono::duration<double>(Clock::now() - began).count());
 }
 
 Server::Impl::Pending& Server::Impl::pending(detail::HttpRequest& req) {

@@ -81,8 +81,8 @@ Statement& Statement::bind(int index, std::string_view value) {
 }
 
 Statement& Statement::bind_in_place(int index, std::string_view value) {
-  check(db_, sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_STATIC,
-                                 SQLITE_UTF8));
+  check(db_,
+        sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_STATIC, SQLITE_UTF8));
   return *this;
 }
 
