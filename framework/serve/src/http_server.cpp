@@ -67,8 +67,10 @@ struct HttpServer::Impl {
 
 namespace {
 
-// A session's memory for the handlers of a deferred answer's resumption (two, one after the
-// other); a handler past its slots, or too large for them, gets the heap's.
+// A session's memory for the handlers of its operations (a read or a write, the socket's
+// operation under it, a deferred answer's resumption): asio keeps one block a thread for reuse
+// and a session's operations overlap, so without it most would allocate. A handler past the
+// slots, or too large for them, gets the heap's.
 class HandlerMemory {
  public:
   void* allocate(std::size_t size) {
@@ -92,10 +94,10 @@ class HandlerMemory {
 
  private:
   struct Slot {
-    alignas(std::max_align_t) unsigned char bytes[256];
+    alignas(std::max_align_t) unsigned char bytes[512];  // Beast's read and write states fit
     std::atomic<bool> used{false};
   };
-  std::array<Slot, 2> slots_;
+  std::array<Slot, 4> slots_;
 };
 template <typename T>
 struct HandlerAllocator {
@@ -109,6 +111,19 @@ struct HandlerAllocator {
   template <typename U>
   bool operator==(const HandlerAllocator<U>& other) const {
     return memory == other.memory;
+  }
+};
+
+// `handler`, its memory taken from `memory` (asio asks a handler for its allocator).
+template <typename Handler>
+struct WithMemory {
+  HandlerMemory* memory;
+  Handler handler;
+  using allocator_type = HandlerAllocator<void>;
+  allocator_type get_allocator() const { return allocator_type(memory); }
+  template <typename... Args>
+  void operator()(Args&&... args) {
+    handler(std::forward<Args>(args)...);
   }
 };
 
@@ -191,7 +206,9 @@ class Session : public std::enable_shared_from_this<Session> {
                                          : server_.options.timeout);
     http::async_read_header(
         stream_, buffer_, *reader_,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+        with_memory([self = shared_from_this()](beast::error_code ec, std::size_t) {
+          self->on_header(ec);
+        }));
   }
 
   void on_header(beast::error_code ec) {
@@ -202,19 +219,20 @@ class Session : public std::enable_shared_from_this<Session> {
     if (reader_->expects_continue()) {
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
       asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
-                        [self = shared_from_this()](beast::error_code e, std::size_t) {
+                        with_memory([self = shared_from_this()](beast::error_code e, std::size_t) {
                           if (e) return self->close();
                           self->read_body();
-                        });
+                        }));
       return;
     }
     read_body();
   }
 
   void read_body() {
-    http::async_read(
-        stream_, buffer_, *reader_,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    http::async_read(stream_, buffer_, *reader_,
+                     with_memory([self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->on_read(ec);
+                     }));
   }
 
   void on_read(beast::error_code ec) {
@@ -313,12 +331,18 @@ class Session : public std::enable_shared_from_this<Session> {
     const std::array<asio::const_buffer, 2> answer{asio::buffer(head_),
                                                    asio::buffer(response_.body)};
     stream_.expires_after(server_.options.timeout);
-    asio::async_write(stream_, answer,
-                      [self = shared_from_this(), keep](beast::error_code ec, std::size_t) {
-                        self->busy_ = false;
-                        if (ec || !keep) return self->close();
-                        self->read();
-                      });
+    asio::async_write(
+        stream_, answer,
+        with_memory([self = shared_from_this(), keep](beast::error_code ec, std::size_t) {
+          self->busy_ = false;
+          if (ec || !keep) return self->close();
+          self->read();
+        }));
+  }
+
+  template <typename Handler>
+  WithMemory<Handler> with_memory(Handler handler) {
+    return {&handler_memory_, std::move(handler)};
   }
 
   void close() {
