@@ -75,10 +75,9 @@ class HandlerMemory {
  public:
   void* allocate(std::size_t size) {
     for (Slot& slot : slots_) {
-      if (!slot.used && size <= sizeof slot.bytes) {
-        slot.used = true;
+      bool unused = false;  // claimed in one step: a post may come from another thread
+      if (size <= sizeof slot.bytes && slot.used.compare_exchange_strong(unused, true))
         return slot.bytes;
-      }
     }
     return ::operator new(size);
   }
