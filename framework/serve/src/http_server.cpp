@@ -1,11 +1,11 @@
 #include "http_server.hpp"
 
 #include <algorithm>
-#include <cstddef>
 #include <array>
-#include <iterator>
 #include <atomic>
 #include <chrono>
+#include <cstddef>
+#include <iterator>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -162,13 +162,13 @@ class RequestReader : public http::basic_parser<true> {
   void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code&) override {}
   std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view part,
                                  beast::error_code&) override {
-    return on_body_impl(part, ignored_);
+    into_.body.append(part.data(), part.size());
+    return part.size();
   }
   void on_finish_impl(beast::error_code&) override {}
 
   HttpRequest& into_;
   bool expects_continue_ = false;
-  beast::error_code ignored_;
 };
 
 // One connection: read a request, answer it, again while the client keeps the connection.
@@ -289,10 +289,9 @@ class Session : public std::enable_shared_from_this<Session> {
     work_.emplace(server_.io.get_executor());
     return [this](Fill fill) {
       fill_ = std::move(fill);
-      asio::post(server_.io, Bound{this, [](Session* s) {
-                                     asio::dispatch(s->stream_.get_executor(),
-                                                    Bound{s, [](Session* t) { t->resume(); }});
-                                   }});
+      asio::post(server_.io, with_memory([this] {
+                   asio::dispatch(stream_.get_executor(), with_memory([this] { resume(); }));
+                 }));
     };
   }
 
@@ -303,15 +302,6 @@ class Session : public std::enable_shared_from_this<Session> {
     fill_ = nullptr;
     write();
   }
-
-  // A handler that calls `run(session)`, its memory the session's.
-  struct Bound {
-    Session* session;
-    void (*run)(Session*);
-    using allocator_type = HandlerAllocator<void>;
-    allocator_type get_allocator() const { return allocator_type(&session->handler_memory_); }
-    void operator()() const { run(session); }
-  };
 
   // The answer goes out in one write: its head, made in a buffer the session keeps, and its body.
   void write() {
