@@ -6,6 +6,7 @@
 #include <thread>
 #include <fstream>
 
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -250,24 +251,37 @@ struct DecisionLog::Impl {
   // Copies the WAL's pages into the database file every second, on a connection of its own, so
   // that no append waits for it (SQLite's automatic checkpoint runs inside a commit, holding up
   // every request waiting on that commit). The WAL starts over once a checkpoint has caught up
-  // with the writes, which traffic with any lull allows; under writes that never pause it would
-  // grow without end, so past kRestartFrames the pages written meanwhile are copied in a second
-  // pass with writes held: a pause of the order of a disk sync, rare (bench/README.md).
-  void start_checkpoints() {
+  // with the writes, which traffic with any lull allows. Under writes that never pause it would
+  // grow without end, so past `restart_frames` the checkpointer catches up itself: it flushes the
+  // database file, copies what came meanwhile in shorter and shorter passes, and holds the
+  // writes only for the last few frames and their syncs (~10 ms; bench/README.md).
+  void start_checkpoints(std::int64_t restart_frames) {
     db.exec("PRAGMA wal_autocheckpoint = 0");
-    constexpr std::int64_t kRestartFrames = 1 << 20;  // 1 GiB of 1 KiB pages
-    checkpointer = std::thread([this] {
+    constexpr std::int64_t kHeldFrames = 2000;  // a pass copying fewer: catch up now
+    constexpr int kCatchUpPasses = 8;
+    checkpointer = std::thread([this, restart_frames] {
       try {
         Connection own(path, Connection::Mode::read_write_create, kBusyTimeout);
+        std::int64_t copied_up_to = 0;
+        // One pass: the frames in the WAL, and how many of them this pass copied.
         const auto checkpoint = [&] {
           auto q = own.query("PRAGMA wal_checkpoint(PASSIVE)");
           q->step();
-          return q->int64(1);  // frames in the WAL
+          const std::int64_t frames = q->int64(1), up_to = q->int64(2);
+          const std::int64_t copied = up_to >= copied_up_to ? up_to - copied_up_to : up_to;
+          copied_up_to = up_to;
+          return std::pair{frames, copied};
         };
         std::unique_lock lock(checkpoint_mutex);
         while (!checkpoint_wake.wait_for(lock, std::chrono::seconds(1), [&] { return stopping; })) {
           lock.unlock();
-          if (checkpoint() >= kRestartFrames) {
+          auto [frames, copied] = checkpoint();
+          if (frames >= restart_frames) {
+            // A pass syncs the database file only when it has copied the whole WAL, which under
+            // constant writes only the held one does: flushed now, that sync has little left.
+            sync_file(path);
+            for (int pass = 0; pass < kCatchUpPasses && copied > kHeldFrames; ++pass)
+              copied = checkpoint().second;
             std::lock_guard hold(write_mutex);
             checkpoint();
           }
@@ -277,6 +291,14 @@ struct DecisionLog::Impl {
         // The next append reports a file in trouble; the WAL only grows meanwhile.
       }
     });
+  }
+
+  // Flushes a file's written pages to the disk, so that a sync which follows has little to do.
+  static void sync_file(const std::filesystem::path& file) {
+    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    ::fdatasync(fd);
+    ::close(fd);
   }
 
   std::filesystem::path path;
@@ -291,7 +313,7 @@ struct DecisionLog::Impl {
 };
 
 DecisionLog DecisionLog::open(const std::filesystem::path& file, const DecisionLogSchema& schema,
-                              bool durable) {
+                              bool durable, std::int64_t wal_restart_frames) {
   std::error_code error;
   if (std::filesystem::is_directory(file, error))
     throw InvalidStoreError(fmt::format("error: {}: a folder, not a decision log", file.string()));
@@ -333,9 +355,11 @@ DecisionLog DecisionLog::open(const std::filesystem::path& file, const DecisionL
     // Set once the file is known to be ours: WAL lets readers (recrl ope, the learner) read
     // while the server writes.
     db.exec("PRAGMA journal_mode = WAL");
-    // A WAL started over is cut back to this size, so that a burst does not keep its space.
-    db.exec("PRAGMA journal_size_limit = 67108864");
-    impl->start_checkpoints();
+    // A WAL started over is cut back to this size, so that a burst does not keep its space. Twice
+    // the size at which the checkpointer starts it over: the commit that cuts it waits for the
+    // cut (half a second for 1 GiB), which steady traffic should never pay.
+    db.exec(fmt::format("PRAGMA journal_size_limit = {}", 2 * wal_restart_frames * 1024).c_str());
+    impl->start_checkpoints(wal_restart_frames);
   } catch (const SqliteFailure& failure) {
     fail(file, "open the decision log", failure);
   }

@@ -83,10 +83,15 @@ struct LoggedModel {
 // killed; `durable` (synchronous=FULL) also survives a power loss, at a cost per commit.
 class RECRL_API DecisionLog {
  public:
+  // Past this many frames (1 KiB pages) the WAL is started over even while writes never pause
+  // (256 MiB; the checkpointer holds the writes for ~10 ms to do it).
+  static constexpr std::int64_t kWalRestartFrames = 1 << 18;
+
   // Creates the log, or opens an existing one whose schema must be `schema` (an error names
   // what differs). Errors are StoreError/InvalidStoreError naming the file.
   static DecisionLog open(const std::filesystem::path& file, const DecisionLogSchema& schema,
-                          bool durable = false);
+                          bool durable = false,
+                          std::int64_t wal_restart_frames = kWalRestartFrames);
   DecisionLog(DecisionLog&&) noexcept;
   DecisionLog& operator=(DecisionLog&&) noexcept;
   ~DecisionLog();
