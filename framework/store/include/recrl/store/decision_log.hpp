@@ -84,8 +84,8 @@ struct LoggedModel {
 class RECRL_API DecisionLog {
  public:
   // Past this many frames (1 KiB pages) the WAL is started over even while writes never pause
-  // (256 MiB; the checkpointer holds the writes for ~10 ms to do it).
-  static constexpr std::int64_t kWalRestartFrames = 1 << 18;
+  // (1 GiB; the checkpointer holds the writes for ~10 ms to do it).
+  static constexpr std::int64_t kWalRestartFrames = 1 << 20;
 
   // Creates the log, or opens an existing one whose schema must be `schema` (an error names
   // what differs). Errors are StoreError/InvalidStoreError naming the file.
