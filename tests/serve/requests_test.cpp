@@ -23,6 +23,24 @@ RequestShape shape(bool absent_is_zero = false) {
                       {"click", "revenue"}, {1.0, 0.01});
 }
 
+// True when `text` is valid UTF-8 (whole characters only).
+bool valid_utf8(const std::string& text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const std::size_t n = c < 0x80           ? 1
+                          : (c >> 5) == 0x6  ? 2
+                          : (c >> 4) == 0xE  ? 3
+                          : (c >> 3) == 0x1E ? 4
+                                             : 0;
+    if (n == 0 || i + n > text.size()) return false;
+    for (std::size_t k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return false;
+    i += n;
+  }
+  return true;
+}
+
 std::string field_of(const std::optional<recrl::serve::RequestError>& e) {
   REQUIRE(e);
   return e->field;
@@ -78,6 +96,38 @@ TEST_CASE("a bad rank request names the field at fault", "[unit][serve]") {
   CHECK(field_of(parse("{" + ok + R"(,"excludedActions":[0,"[nope]"]})")) == "excludedActions[1]");
   CHECK(field_of(parse("{" + ok + R"(,"excludedActions":[0,1,2]})")) == "excludedActions");
   CHECK(field_of(parse("{" + ok + R"(,"explain":"yes"})")) == "explain");
+}
+
+TEST_CASE("an error shows the start of a long value and not all of it", "[unit][serve]") {
+  RankRequest r;
+  const auto parse = [&](const std::string& body) {
+    return recrl::serve::parse_rank(body, shape(), r);
+  };
+  const std::string ok = R"("context":{"recency":1,"email_opens":0.5,"is_member":0})";
+  // 5,000 bytes of the client's, in each place an error quotes what it was sent; a two-byte
+  // character straddles the cut.
+  std::string wide = "a", numbers = "0";
+  for (int i = 0; i < 2499; ++i) wide += "\xc3\xa9";  // 'e' with an accent, 4,999 bytes
+  for (int i = 0; i < 2499; ++i) numbers += ",0";
+  const std::vector<std::string> bodies = {
+      "{" + ok + R"(,"eventId":")" + std::string(5000, 'x') + "\"}",
+      "{" + ok + R"(,")" + wide + R"(":1})",
+      R"({"context":{")" + wide + R"(":1}})",
+      "{" + ok + R"(,"excludedActions":[")" + wide + R"("]})",
+      "{" + ok + R"(,"excludedActions":[[)" + numbers + "]]}",
+      "{" + ok + R"(,"explain":")" + wide + R"("})",
+      R"({"context":{"recency":")" + wide + R"(","email_opens":0.5,"is_member":0}})",
+      R"({"context":{"recency":")" + wide,  // not JSON: the parser quotes the open string
+  };
+  for (const std::string& body : bodies) {
+    const auto error = parse(body);
+    REQUIRE(error);
+    INFO(error->field + ": " + error->message);
+    CHECK(error->message.size() + error->field.size() < 600);
+    // Cut between characters: the message stays valid UTF-8 (an answer's JSON needs it).
+    CHECK(valid_utf8(error->message));
+    CHECK(valid_utf8(error->field));
+  }
 }
 
 TEST_CASE("the plain rank reader reads what the general one reads, or declines", "[unit][serve]") {

@@ -24,8 +24,17 @@ struct Refusal {
   throw Refusal{{std::move(field), std::move(message)}};
 }
 
+// What an error shows of something the client sent: all of it up to `limit` bytes, else its
+// start (cut between UTF-8 characters) and its length, so that an error never echoes a megabyte.
+std::string shown(std::string_view text, std::size_t limit = 64) {
+  if (text.size() <= limit) return std::string(text);
+  std::size_t cut = limit;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return fmt::format("{}... ({} bytes)", text.substr(0, cut), text.size());
+}
+
 std::string path(const std::string& prefix, std::string_view key) {
-  return prefix.empty() ? std::string(key) : fmt::format("{}.{}", prefix, key);
+  return prefix.empty() ? shown(key) : fmt::format("{}.{}", prefix, shown(key));
 }
 
 std::string hint(const std::string& word, const std::vector<std::string>& known) {
@@ -38,7 +47,8 @@ json parse_body(std::string_view body) {
   try {
     doc = json::parse(body);
   } catch (const json::exception& e) {  // a syntax error, or a number too large for a double
-    refuse("", fmt::format("the body is not valid JSON: {}", e.what()));
+    // The parser's message quotes the token it stopped in, which can be the whole body.
+    refuse("", fmt::format("the body is not valid JSON: {}", shown(e.what(), 240)));
   }
   if (!doc.is_object()) refuse("", "the body must be a JSON object");
   return doc;
@@ -48,13 +58,14 @@ void check_keys(const json& object, const std::string& prefix,
                 const std::vector<std::string>& accepted) {
   for (const auto& [key, value] : object.items()) {
     if (std::find(accepted.begin(), accepted.end(), key) == accepted.end())
-      refuse(path(prefix, key), fmt::format("unknown field '{}'{} (accepted: {})", key,
+      refuse(path(prefix, key), fmt::format("unknown field '{}'{} (accepted: {})", shown(key),
                                             hint(key, accepted), fmt::join(accepted, ", ")));
   }
 }
 
 double finite_number(const json& value, const std::string& field) {
-  if (!value.is_number()) refuse(field, fmt::format("expected a number, got {}", value.dump()));
+  if (!value.is_number())
+    refuse(field, fmt::format("expected a number, got {}", shown(value.dump())));
   const double v = value.get<double>();
   if (!std::isfinite(v)) refuse(field, "expected a finite number");
   return v;
@@ -64,7 +75,7 @@ bool flag(const json& object, const char* key, const std::string& prefix) {
   const auto found = object.find(key);
   if (found == object.end()) return false;
   if (!found->is_boolean())
-    refuse(path(prefix, key), fmt::format("expected true or false, got {}", found->dump()));
+    refuse(path(prefix, key), fmt::format("expected true or false, got {}", shown(found->dump())));
   return found->get<bool>();
 }
 
@@ -78,11 +89,11 @@ void read_context(const json& context, const std::string& field, const RequestSh
     const std::string at = path(field, name);
     const auto f = shape.feature(name);
     if (!f)
-      refuse(at, fmt::format("'{}' is not a feature of the served policy{}", name,
+      refuse(at, fmt::format("'{}' is not a feature of the served policy{}", shown(name),
                              hint(name, features.labels)));
     const double v = finite_number(value, at);
     if (const std::string problem = feature_value_problem(features, *f, v); !problem.empty())
-      refuse(at, fmt::format("expected {}, got {}", problem, value.dump()));
+      refuse(at, fmt::format("expected {}, got {}", problem, shown(value.dump())));
     out[*f] = static_cast<Scalar>(v);
     given[static_cast<std::size_t>(*f)] = 1;
   }
@@ -112,10 +123,11 @@ void read_excluded(const json& list, const std::string& field, const RequestShap
     } else if (item.is_string()) {
       const auto& label = item.get_ref<const std::string&>();
       const auto index = shape.action(label);
-      if (!index) refuse(at, fmt::format("no action '{}'{}", label, hint(label, shape.actions)));
+      if (!index)
+        refuse(at, fmt::format("no action '{}'{}", shown(label), hint(label, shape.actions)));
       excluded[static_cast<std::size_t>(*index)] = 1;
     } else {
-      refuse(at, fmt::format("expected an action label or index, got {}", item.dump()));
+      refuse(at, fmt::format("expected an action label or index, got {}", shown(item.dump())));
     }
   }
   if (std::find(excluded.begin(), excluded.end(), 0) == excluded.end())
@@ -129,9 +141,9 @@ void read_rank(const json& doc, const std::string& prefix, const RequestShape& s
   out.event_id.clear();
   if (const auto id = doc.find("eventId"); id != doc.end()) {
     if (!id->is_string() || !valid_event_id(id->get_ref<const std::string&>()))
-      refuse(
-          path(prefix, "eventId"),
-          fmt::format("expected 1 to 128 characters of A-Z a-z 0-9 . _ : -, got {}", id->dump()));
+      refuse(path(prefix, "eventId"),
+             fmt::format("expected 1 to 128 characters of A-Z a-z 0-9 . _ : -, got {}",
+                         shown(id->dump())));
     out.event_id = id->get<std::string>();
   }
   const auto context = doc.find("context");
@@ -245,7 +257,7 @@ std::optional<RequestError> parse_reward(std::string_view body, const RequestSha
       const std::string at = path("components", name);
       const auto c = std::find(shape.components.begin(), shape.components.end(), name);
       if (c == shape.components.end())
-        refuse(at, fmt::format("no reward component '{}'{} (components: {})", name,
+        refuse(at, fmt::format("no reward component '{}'{} (components: {})", shown(name),
                                hint(name, shape.components), fmt::join(shape.components, ", ")));
       out.value += shape.weights[static_cast<std::size_t>(c - shape.components.begin())] *
                    finite_number(v, at);

@@ -31,9 +31,13 @@ std::vector<std::string> close_spellings(const std::string& word,
                                          const std::vector<std::string>& candidates) {
   std::vector<std::pair<std::size_t, std::string>> scored;
   for (const auto& candidate : candidates) {
+    // The lengths' difference is a floor of the distance: a word far longer than any name (a
+    // client's megabyte-long key) costs nothing.
+    const std::size_t longer = std::max(word.size(), candidate.size());
+    if (longer - std::min(word.size(), candidate.size()) > kMaxDistance) continue;
     const std::size_t distance = edit_distance(word, candidate);
     // A distance as large as the word itself means "replace everything": no resemblance.
-    if (distance <= kMaxDistance && distance < std::max(word.size(), candidate.size())) {
+    if (distance <= kMaxDistance && distance < longer) {
       scored.emplace_back(distance, candidate);
     }
   }
