@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Load benchmark of recrl serve (bench/README.md): trains a PPO and a linucb policy on the seed
 # environment, serves each on loopback and drives it with wrk (2 threads, 16 connections, 10 s)
-# for rank, rank with an explanation, and reward; prints one table of throughput and latency.
+# for rank, rank with an explanation, and reward, and GET /v1/health for the floor under which
+# no request gets on this machine and load; prints one table of throughput and latency.
 #   bench/serve/serve_bench.sh [BUILD_DIR]     (needs wrk: apt-get install wrk)
 # RECRL_BENCH_RUNS=N runs each load N times, a row each (this VM's speed swings by 20-30%).
 set -euo pipefail
@@ -64,6 +65,7 @@ echo "| load (wrk -t2 -c16 -d${duration}s) | requests/s | p50 ms | p99 ms | p99.
 echo "|---|---:|---:|---:|---:|---:|"
 for algorithm in ppo linucb; do
   start_server "results/runs/${algorithm}__s0/policy.recrl"
+  if [ "$algorithm" = ppo ]; then row "health (the floor)" health.lua; fi
   row "$algorithm rank" rank.lua
   row "$algorithm rank + explain" rank.lua "RECRL_BENCH_BODY={$context,\"explain\":true}"
   # Rewards for decisions ranked beforehand (ids b-0 ..), one batch request at a time.

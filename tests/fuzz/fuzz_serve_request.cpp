@@ -1,7 +1,8 @@
 // The bodies of recrl serve's requests (docs/serving.md): the first byte picks the route (rank,
 // rank:batch, reward), the rest is the body, parsed against the recommendation environment's
 // features and actions. The parsers answer a bad body with a RequestError: any exception is a
-// finding, and so is a rank body the plain reader reads otherwise than the general one.
+// finding, and so are a rank body the plain reader reads otherwise than the general one and an
+// error that quotes more than a few hundred bytes of the body.
 #include <cstdlib>
 #include <string_view>
 
@@ -24,6 +25,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }();
   if (size == 0) return 0;
   const std::string_view body(reinterpret_cast<const char*>(data) + 1, size - 1);
+  const auto check = [](const std::optional<recrl::serve::RequestError>& error) {
+    if (error && error->field.size() + error->message.size() > 1000) std::abort();
+  };
   switch (data[0] % 3) {
     case 0: {
       recrl::serve::RankRequest plain, any;
@@ -33,17 +37,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
            plain.excluded != any.excluded || plain.defer_activation != any.defer_activation ||
            plain.explain != any.explain))
         std::abort();
-      static_cast<void>(recrl::serve::parse_rank(body, shape, plain));
+      check(recrl::serve::parse_rank(body, shape, plain));
       break;
     }
     case 1: {
       std::vector<recrl::serve::RankRequest> requests;
-      static_cast<void>(recrl::serve::parse_rank_batch(body, shape, requests));
+      check(recrl::serve::parse_rank_batch(body, shape, requests));
       break;
     }
     default: {
       recrl::serve::RewardRequest reward;
-      static_cast<void>(recrl::serve::parse_reward(body, shape, reward));
+      check(recrl::serve::parse_reward(body, shape, reward));
       break;
     }
   }

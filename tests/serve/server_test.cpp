@@ -208,6 +208,12 @@ TEST_CASE("batch, health, model and errors answer JSON", "[serve]") {
   CHECK(bad->status == 400);
   CHECK(body_of(bad)["field"] == "context.g");
   CHECK(s.post("/v1/rank", "not json")->status == 400);
+  // Bytes that are not UTF-8: the parser's message quotes them, the answer replaces them.
+  for (const std::string body : {"{\"context\": {\"f\xff\": 1}}", "{\"context\": \"\xff\xfe"}) {
+    const auto not_utf8 = s.post("/v1/rank", body);
+    CHECK(not_utf8->status == 400);
+    CHECK_THAT(body_of(not_utf8)["error"].get<std::string>(), Catch::Contains("not valid JSON"));
+  }
   const auto missing = s.client->Get("/v1/nothing");
   CHECK(missing->status == 404);
   CHECK(body_of(missing).contains("error"));

@@ -23,7 +23,9 @@ void error_answer(detail::HttpResponse& res, int status, const std::string& fiel
   res.status = status;
   nlohmann::json body = {{"error", message}};
   if (!field.empty()) body["field"] = field;
-  res.set_content(body.dump(), "application/json");
+  // A message may quote bytes of the request that are not UTF-8: replaced, not thrown on.
+  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                  "application/json");
 }
 
 void write_decision(std::string& out, const store::LoggedDecision& d,
