@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Load benchmark of recrl serve (bench/README.md): trains a PPO and a linucb policy on the seed
 # environment, serves each on loopback and drives it with wrk (2 threads, 16 connections, 10 s)
-# for rank, rank with an explanation, and reward, and GET /v1/health for the floor under which
-# no request gets on this machine and load; prints one table of throughput and latency.
+# for rank, rank with an explanation, and reward; and for the floors: an HTTP responder that does
+# nothing (recrl_null_responder), then recrl's GET /v1/health (no body, log or model), under the
+# same load. Prints one table of throughput and latency.
 #   bench/serve/serve_bench.sh [BUILD_DIR]     (needs wrk: apt-get install wrk)
 # RECRL_BENCH_RUNS=N runs each load N times, a row each (this VM's speed swings by 20-30%).
 set -euo pipefail
@@ -63,9 +64,14 @@ row() {  # NAME SCRIPT [ENV...]
 
 echo "| load (wrk -t2 -c16 -d${duration}s) | requests/s | p50 ms | p99 ms | p99.9 ms | errors |"
 echo "|---|---:|---:|---:|---:|---:|"
+"$build/bin/recrl_null_responder" "$port" &
+server=$!
+sleep 0.5
+row "a responder that does nothing" health.lua
+stop_server
 for algorithm in ppo linucb; do
   start_server "results/runs/${algorithm}__s0/policy.recrl"
-  if [ "$algorithm" = ppo ]; then row "health (the floor)" health.lua; fi
+  if [ "$algorithm" = ppo ]; then row "recrl health" health.lua; fi
   row "$algorithm rank" rank.lua
   row "$algorithm rank + explain" rank.lua "RECRL_BENCH_BODY={$context,\"explain\":true}"
   # Rewards for decisions ranked beforehand (ids b-0 ..), one batch request at a time.

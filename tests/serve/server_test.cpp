@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "cli.hpp"
@@ -66,7 +67,11 @@ struct RunningServer {
 // A raw connection to the server, for what an HTTP client library would not send.
 class RawConnection {
  public:
-  explicit RawConnection(int port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+  // A small `receive_buffer` makes the server's answer wait for the reader.
+  explicit RawConnection(int port, int receive_buffer = 0)
+      : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    if (receive_buffer > 0)
+      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(static_cast<std::uint16_t>(port));
@@ -441,9 +446,47 @@ TEST_CASE("the HTTP layer answers what it cannot route or read with JSON", "[ser
     CHECK(answers.rfind("HTTP/1.1 200", 0) == 0);
     CHECK(answers.find("HTTP/1.1 404") != std::string::npos);
   }
+  // A chunked body that comes in pieces, a head split mid-line: one request all the same.
+  {
+    RawConnection raw(port);
+    raw.send("POST /v1/rank HTTP/1.1\r\nHost: x\r\nContent-Ty");
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    raw.send(
+        "pe: application/json\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n{\"eventId\":\"c-1\"");
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    raw.send("\r\n19\r\n,\"context\":{\"f\":1,\"g\":0}}\r\n0\r\n\r\n");
+    const std::string answer = raw.receive_until("}]");
+    CHECK(answer.rfind("HTTP/1.1 200", 0) == 0);
+    CHECK(answer.find("\"eventId\":\"c-1\"") != std::string::npos);
+  }
   // A percent-encoded event id in the path is the id.
   CHECK(s.post("/v1/events/a%2Db/reward", R"({"value":1})")->status == 200);
   // The server keeps serving after all of it.
+  CHECK(s.client->Get("/v1/health")->status == 200);
+}
+
+TEST_CASE("an answer larger than the socket takes reaches a slow reader whole", "[serve]") {
+  const auto dir = recrl::test::scratch_dir("serve_slow_reader");
+  RunningServer s(dir);
+  std::string batch = R"({"requests":[)";
+  for (int i = 0; i < 1000; ++i)
+    batch +=
+        fmt::format(R"({}{{"eventId":"s-{}","context":{{"f":1,"g":0}}}})", i > 0 ? "," : "", i);
+  batch += "]}";
+  RawConnection raw(s.server->port(), 4096);
+  raw.send(
+      "POST /v1/rank:batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Connection: close\r\nContent-Length: " +
+      std::to_string(batch.size()) + "\r\n\r\n" + batch);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the server's writes stall
+  const std::string answer = raw.receive_until("the connection closes first");
+  REQUIRE(answer.rfind("HTTP/1.1 200", 0) == 0);
+  const std::size_t body = answer.find("\r\n\r\n");
+  REQUIRE(body != std::string::npos);
+  REQUIRE(answer.size() - body > 100'000);
+  const json results = json::parse(answer.substr(body + 4))["results"];
+  REQUIRE(results.size() == 1000);
+  CHECK(results[999]["eventId"] == "s-999");
   CHECK(s.client->Get("/v1/health")->status == 200);
 }
 
