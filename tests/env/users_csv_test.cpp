@@ -88,6 +88,10 @@ TEST_CASE("recommendation CSV errors name the file row and column", "[env][recom
                              "expected a number >= 0, got 'lots'"));
   CHECK_THROWS_WITH(csv_env("users_non_finite.csv"),
                     Contains("users_non_finite.csv:2:10: error: column 'last_purchase_days'"));
+  CHECK_THROWS_WITH(csv_env("users_too_large.csv"),
+                    Contains("users_too_large.csv:2:3: error: column 'monetary_value': expected a "
+                             "number of magnitude at most 3.4e38 (features are 32-bit floats), "
+                             "got '3.5e38'"));
   CHECK_THROWS_WITH(csv_env("users_rate_out_of_range.csv"),
                     Contains("users_rate_out_of_range.csv:3:8: error: column 'sms_response': "
                              "expected a number in [0, 1], got '1.5'"));

@@ -149,6 +149,10 @@ TEST_CASE("recommend reads a user by the same rules as the environment's CSV use
   check_clean_refusal(
       run_recrl("recommend" + policy + " --user \"" + user("0x1p3", "1") + "\"", dir),
       "recency: expected a finite number, got '0x1p3'");
+  // A double that no 32-bit float holds would be an infinite feature.
+  check_clean_refusal(
+      run_recrl("recommend" + policy + " --user \"" + user("3.5e38", "1") + "\"", dir),
+      "recency: expected a number of magnitude at most 3.4e38 (features are 32-bit floats)");
 
   const std::string header =
       "recency,frequency,monetary_value,engagement_score,discount_sensitive,"

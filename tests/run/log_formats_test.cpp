@@ -118,6 +118,9 @@ TEST_CASE("bad rows of an Open Bandit Dataset file name file, line and column", 
         "bad.csv:2:6: error: column 'propensity_score': expected a probability in (0, 1], got '0'");
   CHECK(read("0,t,2,1,nan,0.5,a,b,0,0,0\n") ==
         "bad.csv:2:5: error: column 'click': expected a finite number, got 'nan'");
+  CHECK(read("0,t,2,1,0,0.5,a,b,0,1e39,0\n") ==
+        "bad.csv:2:10: error: column 'user-item_affinity_1': expected a number of magnitude at "
+        "most 3.4e38 (features are 32-bit floats), got '1e39'");
   CHECK(
       read("0,t,3,1,0,0.5,a,b,0,0,0\n")
           .find(
@@ -176,6 +179,9 @@ TEST_CASE("bad Vowpal Wabbit examples name file, line and column", "[run][logs]"
             .find("bad.vw:2:1: error: a shared line must come "
                   "first") == 0);
   CHECK(read("shared |u a:nan\n0:1:0.5 |a x\n") == "no error");  // a string value, "a=nan"
+  CHECK(read("shared |u:1e20 a:1e20\n0:1:0.5 |a x\n") ==
+        "bad.vw:1:16: error: feature 'u^a': expected a number of magnitude at most 3.4e38 "
+        "(features are 32-bit floats), got 1e+40");
   CHECK(read("words without a bar\n").find("bad.vw:1:1: error: expected features after '|'") == 0);
   CHECK(read("\n\n") == "bad.vw:1:1: error: the log has no examples");
 }

@@ -89,6 +89,11 @@ TEST_CASE("a bad rank request names the field at fault", "[unit][serve]") {
   CHECK(field_of(parse(R"({"context":{"recency":NaN,"email_opens":0.5,"is_member":0}})")).empty());
   CHECK_THAT(parse(R"({"context":{"recency":1e999,"email_opens":0.5,"is_member":0}})")->message,
              Catch::Contains("overflow"));
+  // Finite as a double, infinite as the 32-bit float a feature is: refused, never logged.
+  const auto huge = parse(R"({"context":{"recency":3.5e38,"email_opens":0.5,"is_member":0}})");
+  CHECK(field_of(huge) == "context.recency");
+  CHECK_THAT(huge->message, Catch::Contains("32-bit floats"));
+  CHECK(!parse(R"({"context":{"recency":3.4e38,"email_opens":0.5,"is_member":0}})"));
   CHECK(field_of(parse("{" + ok + R"(,"eventId":"a/b"})")) == "eventId");
   CHECK(field_of(parse("{" + ok + R"(,"eventId":""})")) == "eventId");
   CHECK(field_of(parse("{" + ok + R"(,"eventId":")" + std::string(129, 'a') + "\"}")) == "eventId");

@@ -156,6 +156,13 @@ double CsvStream::number(std::size_t column) const {
   return *value;
 }
 
+float CsvStream::feature(std::size_t column) const {
+  const double value = number(column);
+  if (!util::fits_float(value))
+    throw error(column, fmt::format("expected {}, got '{}'", util::kFloatRangeText, field(column)));
+  return static_cast<float>(value);
+}
+
 DataError CsvStream::error(std::size_t column, const std::string& message) const {
   return DataError({name_, record_line_, static_cast<int>(column) + 1},
                    fmt::format("column '{}': {}", header_[column], message));

@@ -76,7 +76,7 @@ LogData read_recrl_log(const std::filesystem::path& file) {
     if (position >= 0)
       log.position.push_back(position_field(csv, static_cast<std::size_t>(position)));
     for (const std::size_t c : feature_columns)
-      contexts.push_back(static_cast<float>(csv.number(c)));
+      contexts.push_back(csv.feature(c));
     // The first label seen for each action names it.
     if (label >= 0) {
       const auto index = static_cast<std::size_t>(a);

@@ -138,7 +138,7 @@ LogData read_obd_log(const std::filesystem::path& file) {
     log.propensity.push_back(propensity_field(csv, propensity));
     for (std::size_t u = 0; u < users.size(); ++u) users[u].add(csv.field(user_columns[u]));
     for (const std::size_t c : affinity_columns)
-      affinities.push_back(static_cast<float>(csv.number(c)));
+      affinities.push_back(csv.feature(c));
   }
   if (log.rows() == 0) throw DataError({csv.name(), 1, 1}, "the log has no rows");
 

@@ -241,6 +241,9 @@ class VwReader {
       }
       log_.features.push_back(name);
     }
+    if (!util::fits_float(value))
+      fail(column, fmt::format("feature '{}': expected {}, got {}", name, util::kFloatRangeText,
+                               util::shortest_number_text(value)));
     feature_.push_back(static_cast<std::uint32_t>(it->second));
     value_.push_back(static_cast<float>(value));
   }

@@ -55,6 +55,7 @@ std::string feature_value_problem(const Space& features, int f, double value) {
   const auto i = static_cast<std::size_t>(f);
   const double low = features.low.empty() ? -INFINITY : features.low[i];
   const double high = features.high.empty() ? INFINITY : features.high[i];
+  if (!util::fits_float(value)) return std::string(util::kFloatRangeText);
   if (i < features.binary.size() && features.binary[i]) {
     return value == low || value == high ? "" : fmt::format("a flag, {} or {}", low, high);
   }

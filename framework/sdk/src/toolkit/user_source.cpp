@@ -5,6 +5,7 @@
 
 #include "recrl/toolkit/csv.hpp"
 #include "recrl/toolkit/file_cache.hpp"
+#include "recrl/util/number_text.hpp"
 
 namespace recrl::toolkit {
 
@@ -36,7 +37,6 @@ std::vector<User> read_users(const std::filesystem::path& file) {
   for (int f = 0; f < kSeedFeatureCount; ++f)
     columns[f] = table.require_column(kSeedFeatures[f].name);
 
-  constexpr double kFloatMax = std::numeric_limits<float>::max();
   std::vector<User> users(table.rows());
   for (std::size_t row = 0; row < table.rows(); ++row) {
     for (int f = 0; f < kSeedFeatureCount; ++f) {
@@ -45,10 +45,9 @@ std::vector<User> read_users(const std::filesystem::path& file) {
       switch (kSeedFeatures[f].range) {
         case FeatureRange::NonNegative:
           value = table.number(row, column, 0.0, kInf);
-          if (value > kFloatMax) {  // observations are float32
+          if (!util::fits_float(value)) {
             throw table.error(row, column,
-                              "expected a number >= 0 that fits a float32 (at most "
-                              "3.4e38), got '" +
+                              "expected " + std::string(util::kFloatRangeText) + ", got '" +
                                   std::string(table.text(row, column)) + "'");
           }
           break;

@@ -39,6 +39,8 @@ class RECRL_API CsvStream {
   std::string_view field(std::size_t column) const;
   // The field as a finite number (parse_finite_number's forms); an error at its place otherwise.
   double number(std::size_t column) const;
+  // The field as a feature's value: a finite number that fits a 32-bit float.
+  float feature(std::size_t column) const;
   // The line on which the current record starts, as an editor counts.
   int line() const { return record_line_; }
   std::int64_t records() const { return records_; }

@@ -34,7 +34,7 @@ inline constexpr std::uint32_t kMagic = 0x4c434552u;
 // generator, CSV source) and the purchase model moved into the toolkit.
 inline constexpr std::uint32_t kPluginAbi = 10;
 // kAbiHeadersHash: FNV-1a 64 of those headers, checked by tests/plugin/abi_hash_test.cpp.
-inline constexpr std::uint64_t kAbiHeadersHash = 0x0887337c3f86901bull;
+inline constexpr std::uint64_t kAbiHeadersHash = 0xc7723a9046412696ull;
 
 enum class Kind : std::uint32_t { Environment = 1, Reward = 2, Algorithm = 3 };
 

@@ -3,6 +3,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,5 +36,14 @@ inline std::string real_number_text(double d) {
 // "nan" and "inf" included. One reading of a number for every table and command-line value
 // that holds one.
 RECRL_API std::optional<double> parse_finite_number(std::string_view text);
+
+// Whether `d` is finite as a 32-bit float, the type of every feature: a double past
+// 3.4028235e38 in magnitude would become infinite there.
+inline bool fits_float(double d) {
+  return std::isfinite(d) && std::abs(d) <= static_cast<double>(std::numeric_limits<float>::max());
+}
+// What a message says a feature value must be when it does not fit.
+inline constexpr std::string_view kFloatRangeText =
+    "a number of magnitude at most 3.4e38 (features are 32-bit floats)";
 
 }  // namespace recrl::util
