@@ -446,6 +446,17 @@ TEST_CASE("the HTTP layer answers what it cannot route or read with JSON", "[ser
     CHECK(answers.rfind("HTTP/1.1 200", 0) == 0);
     CHECK(answers.find("HTTP/1.1 404") != std::string::npos);
   }
+  // A head over 8 KiB: 431, saying which limit, and the connection is closed.
+  {
+    RawConnection raw(port);
+    raw.send("GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Long: " + std::string(9000, 'a') +
+             "\r\n\r\n");
+    const std::string answer = raw.receive_until("the connection closes first");
+    CHECK(answer.rfind("HTTP/1.1 431", 0) == 0);
+    CHECK(answer.find("head (its request line and headers) is over the server's limit of 8192") !=
+          std::string::npos);
+    CHECK(answer.find("Connection: close") != std::string::npos);
+  }
   // A chunked body that comes in pieces, a head split mid-line: one request all the same.
   {
     RawConnection raw(port);

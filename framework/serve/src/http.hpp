@@ -2,6 +2,7 @@
 
 // A request and its answer as the server's routes see them, apart from the HTTP library that
 // reads and writes them (http_server.hpp).
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
@@ -17,9 +18,12 @@ struct RouteState {
   virtual ~RouteState() = default;
 };
 
+// A request's head (its request line and headers) is read whole up to this size.
+inline constexpr std::size_t kHeadLimit = 8 * 1024;
+
 struct HttpRequest {
   // Why the connection's request is refused before any route sees it (the answer says so).
-  enum class Refusal { None, Malformed, TooLarge, OverCapacity };
+  enum class Refusal { None, Malformed, HeadTooLarge, TooLarge, OverCapacity };
   Refusal refusal = Refusal::None;
   std::string method;  // "GET", "POST", ...
   std::string path;    // decoded, without the query

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <iterator>
 #include <mutex>
 #include <optional>
@@ -198,6 +199,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (server_.stopping) return close();
     reader_.emplace(request_);
     reader_->body_limit(server_.options.body_limit);
+    reader_->header_limit(static_cast<std::uint32_t>(kHeadLimit));
     // A connection past the cap gets a second at most to say what it wanted before its 503, so
     // that a flood of idle ones is let go soon.
     stream_.expires_after(over_capacity_ ? std::min<std::chrono::steady_clock::duration>(
@@ -235,7 +237,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void on_read(beast::error_code ec) {
-    if (ec == http::error::body_limit || ec == http::error::header_limit) {
+    if (ec == http::error::header_limit) {
+      request_.refusal = HttpRequest::Refusal::HeadTooLarge;
+    } else if (ec == http::error::body_limit) {
       request_.refusal = HttpRequest::Refusal::TooLarge;
     } else if (ec && ec.category() == http::make_error_code(http::error::bad_method).category() &&
                ec != http::error::end_of_stream && ec != http::error::partial_message) {

@@ -145,6 +145,10 @@ void Server::Impl::answer(detail::HttpRequest& req, detail::HttpResponse& res,
       metrics.shed();
       res.set_header("Retry-After", "1");
       return refuse(503, "the server is at capacity; retry shortly");
+    case Refusal::HeadTooLarge:
+      return refuse(431, fmt::format("the request's head (its request line and headers) is over "
+                                     "the server's limit of {} bytes",
+                                     detail::kHeadLimit));
     case Refusal::TooLarge:
       return refuse(413, fmt::format("the request is over the server's limit of {} bytes",
                                      options.body_limit * kBatchBodyFactor));
