@@ -117,6 +117,11 @@ TEST_CASE("bad log rows are errors naming the file, line and column", "[run][ope
   const auto result = run_recrl("ope --log nocol.csv --target-probs p.csv", dir);
   CHECK(result.status == 2);
   CHECK_THAT(result.err, Catch::Contains("nocol.csv:1:1: error: no 'propensity' column"));
+  // A damaged decision log is not read as a CSV that lacks its columns.
+  std::ofstream(dir / "serve.db") << "not a database";
+  const auto damaged = run_recrl("ope --log serve.db --target-probs p.csv", dir);
+  CHECK(damaged.status == 2);
+  CHECK_THAT(damaged.err, Catch::Contains("serve.db: error: not a SQLite database"));
 }
 
 TEST_CASE("a policy's probabilities written per row judge it the same way", "[run][ope]") {

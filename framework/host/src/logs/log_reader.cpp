@@ -40,6 +40,12 @@ LogData read_log(const std::filesystem::path& file, LogFormat format) {
   }
   // recrl's own logs come as CSV (simulate) or as the SQLite decision log of recrl serve.
   if (store::looks_like_sqlite(file)) return read_served_log(file);
+  // A file named as a database that is not one is a damaged or wrong file, not a CSV log.
+  const std::string extension = file.extension().string();
+  if (extension == ".db" || extension == ".sqlite" || extension == ".sqlite3")
+    throw DataError({file.string(), 0, 0},
+                    "not a SQLite database (it does not start with SQLite's header): a decision "
+                    "log of recrl serve is one; a CSV log may have any other name");
   return read_recrl_log(file);
 }
 
