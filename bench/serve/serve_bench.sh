@@ -4,7 +4,7 @@
 # for rank, rank with an explanation, and reward; and for the floors: an HTTP responder that does
 # nothing (recrl_null_responder), then recrl's GET /v1/health (no body, log or model), under the
 # same load. Prints one table of throughput and latency.
-#   bench/serve/serve_bench.sh [BUILD_DIR]     (needs wrk: apt-get install wrk)
+#   bench/serve/serve_bench.sh [BUILD_DIR]     (installs Debian's wrk when it is missing)
 # RECRL_BENCH_RUNS=N runs each load N times, a row each (this VM's speed swings by 20-30%).
 set -euo pipefail
 
@@ -14,7 +14,17 @@ recrl=$build/bin/recrl
 duration=${RECRL_BENCH_SECONDS:-10}
 runs=${RECRL_BENCH_RUNS:-1}
 port=${RECRL_BENCH_PORT:-18090}
-command -v wrk >/dev/null || { echo "serve_bench: needs wrk (apt-get install wrk)" >&2; exit 2; }
+if ! command -v wrk >/dev/null; then
+  echo "serve_bench: installing wrk (Debian's package)" >&2
+  sudo=()
+  [ "$(id -u)" -ne 0 ] && sudo=(sudo)
+  "${sudo[@]}" apt-get install -y -qq wrk >/dev/null ||
+    { "${sudo[@]}" apt-get update -qq && "${sudo[@]}" apt-get install -y -qq wrk >/dev/null; } ||
+    { echo "serve_bench: needs wrk (apt-get install wrk)" >&2; exit 2; }
+fi
+for program in "$recrl" "$build/bin/recrl_null_responder"; do
+  [ -x "$program" ] || { echo "serve_bench: no $program: build first (cmake --build $build)" >&2; exit 2; }
+done
 
 work=$(mktemp -d)
 server=""
