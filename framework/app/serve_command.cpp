@@ -19,6 +19,10 @@ namespace recrl::app {
 
 namespace {
 
+constexpr double kMaxRewardWindowSeconds = 365 * 86400.0;
+constexpr double kMaxTimeoutSeconds = 3600;
+constexpr double kMaxLearnEverySeconds = 86400;
+
 // The key is the file's first line, without surrounding blanks; at least 16 characters.
 std::string read_api_key(const std::string& file) {
   std::string text = util::read_file(file, "the API key file", 4096);
@@ -121,14 +125,25 @@ int serve_command(const std::vector<std::string>& args) {
   if (policy.empty()) throw ConfigError("serve: --policy FILE is required");
   if (!(o.exploration.floor >= 0 && o.exploration.floor <= 1))
     throw ConfigError("serve: --exploration-floor must be in [0, 1]");
-  if (!(window_seconds > 0) || !(timeout_seconds > 0))
-    throw ConfigError("serve: --reward-window and --timeout must be positive numbers of seconds");
+  // Bounded so that their milliseconds fit a 64-bit count: a year, an hour, a day.
+  const auto in_range = [](double seconds, double most) { return seconds > 0 && seconds <= most; };
+  if (!in_range(window_seconds, kMaxRewardWindowSeconds))
+    throw ConfigError(fmt::format("serve: --reward-window must be a number of seconds in (0, {}] "
+                                  "(a year), got {}",
+                                  kMaxRewardWindowSeconds, window_seconds));
+  if (!in_range(timeout_seconds, kMaxTimeoutSeconds))
+    throw ConfigError(fmt::format(
+        "serve: --timeout must be a number of seconds in (0, {}], got {}", kMaxTimeoutSeconds,
+        timeout_seconds));
   if (o.body_limit < 256) throw ConfigError("serve: --body-limit must be at least 256 bytes");
   o.db = db;
   o.reward_window_ms = static_cast<std::int64_t>(window_seconds * 1000);
   o.timeout = std::chrono::seconds(std::max<std::int64_t>(1, std::llround(timeout_seconds)));
   o.aggregation = aggregation_option(aggregation);
-  if (!(learn_seconds > 0)) throw ConfigError("serve: --learn-every must be a positive number");
+  if (!in_range(learn_seconds, kMaxLearnEverySeconds))
+    throw ConfigError(fmt::format(
+        "serve: --learn-every must be a number of seconds in (0, {}] (a day), got {}",
+        kMaxLearnEverySeconds, learn_seconds));
   o.learn_every = std::chrono::milliseconds(std::llround(learn_seconds * 1000));
   if (promote != "always" && promote != "ope")
     throw ConfigError("serve: --promote must be always or ope, got '" + promote + "'");

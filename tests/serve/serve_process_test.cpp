@@ -147,6 +147,12 @@ TEST_CASE("recrl serve refuses bad options before listening", "[serve][hostile]"
   refused("--policy p.recrl --bind 0.0.0.0", "--api-key-file");
   refused("--policy p.recrl --reward-aggregation last", "earliest or sum");
   refused("--policy p.recrl --reward-weight click", "NAME=WEIGHT");
+  refused("--policy p.recrl --port 70000", "--port must be 0 to 65535");
+  refused("--policy p.recrl --threads 100000", "--threads must be 0 (one per core) to 256");
+  refused("--policy p.recrl --default-reward nan", "--default-reward must be a finite number");
+  refused("--policy p.recrl --reward-window 1e300", "--reward-window must be a number of seconds");
+  refused("--policy p.recrl --timeout 0", "--timeout must be a number of seconds in (0, 3600]");
+  refused("--policy p.recrl --learn-every 1e300", "--learn-every must be a number of seconds");
   std::ofstream(dir / "short.key") << "abc\n";
   refused("--policy p.recrl --api-key-file short.key", "at least 16 characters");
   // Online learning needs a policy that learns from logged rewards.

@@ -1,6 +1,7 @@
 // recrl serve's set-up and routing: options checked, the log opened, the routes bound, and
 // the refusals that come before any route (load shed, no key) or from the HTTP library.
 #include <algorithm>
+#include <cmath>
 #include <thread>
 
 #include <fmt/format.h>
@@ -16,6 +17,9 @@ namespace {
 
 // A batch request (up to kMaxBatch contexts) may be this many times the body limit.
 constexpr std::size_t kBatchBodyFactor = 64;
+// More threads than this serve no faster on any machine recrl runs on, and past the process's
+// limits a thread that cannot be started would end the server.
+constexpr int kMaxThreads = 256;
 
 // Equal keys compare in time independent of where they differ, so that timing does not leak
 // the key a byte at a time.
@@ -272,8 +276,17 @@ Server::Server(ServeOptions options, PolicyRecord policy, const std::string& sou
         "serve: --bind {} is reachable from other machines: give --api-key-file (or bind "
         "127.0.0.1 behind a reverse proxy)",
         options.bind));
-  if (options.threads < 0 || options.queue < 0)
-    throw ConfigError("serve: --threads and --queue must be >= 0");
+  if (options.port < 0 || options.port > 65535)
+    throw ConfigError(fmt::format("serve: --port must be 0 to 65535 (0: any free port), got {}",
+                                  options.port));
+  if (options.threads < 0 || options.threads > kMaxThreads || options.queue < 0)
+    throw ConfigError(fmt::format(
+        "serve: --threads must be 0 (one per core) to {} and --queue >= 0, got {} and {}",
+        kMaxThreads, options.threads, options.queue));
+  // A decision without a reward in its window is logged with this one: OPE reads it.
+  if (!std::isfinite(options.default_reward))
+    throw ConfigError(fmt::format("serve: --default-reward must be a finite number, got {}",
+                                  options.default_reward));
   if (options.threads == 0)
     options.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   impl_ = std::make_unique<Impl>(std::move(options), std::move(policy), source, registry);
