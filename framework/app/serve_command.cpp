@@ -22,6 +22,7 @@ namespace {
 constexpr double kMaxRewardWindowSeconds = 365 * 86400.0;
 constexpr double kMaxTimeoutSeconds = 3600;
 constexpr double kMaxLearnEverySeconds = 86400;
+constexpr std::size_t kMaxBodyLimit = 16 * 1024 * 1024;
 
 // The key is the file's first line, without surrounding blanks; at least 16 characters.
 std::string read_api_key(const std::string& file) {
@@ -135,7 +136,10 @@ int serve_command(const std::vector<std::string>& args) {
     throw ConfigError(fmt::format(
         "serve: --timeout must be a number of seconds in (0, {}], got {}", kMaxTimeoutSeconds,
         timeout_seconds));
-  if (o.body_limit < 256) throw ConfigError("serve: --body-limit must be at least 256 bytes");
+  // A batch may be 64 times the limit, read whole into memory: 16 MiB makes it 1 GiB at most.
+  // (A negative number comes here as a huge one: program_options wraps it.)
+  if (o.body_limit < 256 || o.body_limit > kMaxBodyLimit)
+    throw ConfigError(fmt::format("serve: --body-limit must be 256 to {} bytes", kMaxBodyLimit));
   o.db = db;
   o.reward_window_ms = static_cast<std::int64_t>(window_seconds * 1000);
   o.timeout = std::chrono::seconds(std::max<std::int64_t>(1, std::llround(timeout_seconds)));

@@ -153,6 +153,7 @@ TEST_CASE("recrl serve refuses bad options before listening", "[serve][hostile]"
   refused("--policy p.recrl --reward-window 1e300", "--reward-window must be a number of seconds");
   refused("--policy p.recrl --timeout 0", "--timeout must be a number of seconds in (0, 3600]");
   refused("--policy p.recrl --learn-every 1e300", "--learn-every must be a number of seconds");
+  refused("--policy p.recrl --body-limit -5", "--body-limit must be 256 to 16777216 bytes");
   std::ofstream(dir / "short.key") << "abc\n";
   refused("--policy p.recrl --api-key-file short.key", "at least 16 characters");
   // Online learning needs a policy that learns from logged rewards.

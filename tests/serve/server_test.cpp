@@ -140,7 +140,9 @@ TEST_CASE("rank answers a logged decision, the same for the same event id", "[se
 TEST_CASE("rewards join their decisions and the log feeds recrl ope", "[serve]") {
   const auto dir = recrl::test::scratch_dir("serve_reward");
   recrl::serve::ServeOptions o;
-  o.reward_window_ms = 300;
+  // Long enough that each reward, sent right after its decision, is in time on a loaded machine
+  // (sanitizers, parallel tests); the test then waits it out to see a late one refused.
+  o.reward_window_ms = 1500;
   o.components = {"click", "revenue"};
   o.weights = {1, 0.1};
   {
@@ -161,7 +163,7 @@ TEST_CASE("rewards join their decisions and the log feeds recrl ope", "[serve]")
     }
     CHECK(s.post("/v1/events/nobody/reward", R"({"value":1})")->status == 404);
     CHECK(s.post("/v1/events/ev0/reward", R"({"components":{"clicks":1}})")->status == 400);
-    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1600));
     const auto late = s.post("/v1/events/ev2/reward", R"({"value":1})");
     CHECK(late->status == 409);
     const json metrics = s.client->Get("/metrics")->body;
@@ -361,7 +363,7 @@ TEST_CASE("serve --promote ope takes a candidate only on the log's evidence", "[
   recrl::serve::ServeOptions o;
   o.promote = recrl::serve::ServeOptions::Promotion::Ope;
   o.exploration.floor = 0.5;  // both actions logged often enough to judge either policy
-  o.reward_window_ms = 300;
+  o.reward_window_ms = 1000;  // each reward in time on a loaded machine
   RunningServer s(dir, o);
   const std::string worse = policy_preferring(dir, 0);
   const std::string better = policy_preferring(dir, 1);
@@ -370,7 +372,7 @@ TEST_CASE("serve --promote ope takes a candidate only on the log's evidence", "[
   CHECK(early["promoted"] == false);
   CHECK_THAT(early["reason"].get<std::string>(), Catch::Contains("cannot judge"));
   rank_and_reward(s, 300, "a");
-  std::this_thread::sleep_for(std::chrono::milliseconds(400));  // every window closed
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // every window closed
   const json good = body_of(upload(s, better));
   INFO(good.dump());
   CHECK(good["promoted"] == true);
@@ -387,14 +389,14 @@ TEST_CASE("serve --learn publishes versions learned from the rewards", "[serve][
   recrl::serve::ServeOptions o;
   o.learn = true;
   o.learn_every = std::chrono::milliseconds(100);
-  o.reward_window_ms = 300;
+  o.reward_window_ms = 1000;  // each reward in time on a loaded machine
   o.exploration.floor = 0.5;
   RunningServer s(dir, o);
   rank_and_reward(s, 200, "l");
   // The learner reads decisions a second after their window closed (a reward stamped on arrival
   // may commit a moment later).
   json model;
-  for (int i = 0; i < 50; ++i) {
+  for (int i = 0; i < 100; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     model = body_of(s.client->Get("/v1/model"));
     if (model["version"].get<int>() > 1) break;
