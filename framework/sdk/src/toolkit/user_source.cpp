@@ -1,7 +1,6 @@
 #include "recrl/toolkit/user_source.hpp"
 
 #include <cmath>
-#include <limits>
 
 #include "recrl/toolkit/csv.hpp"
 #include "recrl/toolkit/file_cache.hpp"

@@ -26,6 +26,10 @@ using detail::SqliteFailure;
 constexpr const char* kFormat = "recrl decision log";
 constexpr int kFormatVersion = 1;
 constexpr std::chrono::milliseconds kBusyTimeout{5000};
+// Small pages: each commit rewrites the last page of the table and of the event id index whole,
+// and a commit carries a few decisions of ~250 bytes. 1 KiB pages write a quarter of what
+// SQLite's 4 KiB default would (bench/README.md).
+constexpr std::int64_t kPageSize = 1024;
 
 constexpr const char* kSchemaSql = R"sql(
 CREATE TABLE log_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -329,10 +333,7 @@ DecisionLog DecisionLog::open(const std::filesystem::path& file, const DecisionL
     impl = std::make_unique<Impl>(file, schema);
     Connection& db = impl->db;
     db.exec(durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
-    // Small pages: each commit rewrites the last page of the table and of the event id index
-    // whole, and a commit carries a few decisions of ~250 bytes. 1 KiB pages write a quarter of
-    // what SQLite's 4 KiB default would (bench/README.md).
-    db.exec("PRAGMA page_size = 1024");
+    db.exec(fmt::format("PRAGMA page_size = {}", kPageSize).c_str());
     Transaction t(db);
     bool empty = false;
     {
@@ -358,7 +359,7 @@ DecisionLog DecisionLog::open(const std::filesystem::path& file, const DecisionL
     // A WAL started over is cut back to this size, so that a burst does not keep its space. Twice
     // the size at which the checkpointer starts it over: the commit that cuts it waits for the
     // cut (half a second for 1 GiB), which steady traffic should never pay.
-    db.exec(fmt::format("PRAGMA journal_size_limit = {}", 2 * wal_restart_frames * 1024).c_str());
+    db.exec(fmt::format("PRAGMA journal_size_limit = {}", 2 * wal_restart_frames * kPageSize).c_str());
     impl->start_checkpoints(wal_restart_frames);
   } catch (const SqliteFailure& failure) {
     fail(file, "open the decision log", failure);
