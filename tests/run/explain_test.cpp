@@ -10,8 +10,10 @@
 
 #include "cli.hpp"
 #include "driven_algorithm.hpp"
+#include "recrl/core/errors.hpp"
 #include "recrl/core/random.hpp"
 #include "recrl/run/explain.hpp"
+#include "recrl/toolkit/mlp.hpp"
 
 namespace {
 
@@ -202,6 +204,80 @@ TEST_CASE("an input is scored once, however many coalitions share it", "[unit][e
   for (int i = 0; i < d; ++i) CHECK(fast.phi[i] == Approx(by_every[i]).margin(1e-6));
   CHECK(fast.phi.sum() == Approx(fast.full - fast.base).margin(1e-5));
   CHECK(fast.full == Approx(g(wide)).margin(1e-6));
+}
+
+namespace {
+
+// The margin of action 2 over action 5 as the network computes it, input by input.
+recrl::BatchScore network_margin(recrl::toolkit::Mlp<float>& network) {
+  return [&network](const Matrix& inputs, Eigen::VectorXd& scores) {
+    const auto out = network.forward(inputs);
+    scores.resize(inputs.cols());
+    for (Eigen::Index j = 0; j < inputs.cols(); ++j)
+      scores[j] = static_cast<double>(out(2, j)) - static_cast<double>(out(5, j));
+  };
+}
+
+}  // namespace
+
+TEST_CASE("through a network's layers shapley values are those of its whole passes",
+          "[unit][explain]") {
+  using recrl::toolkit::Mlp;
+  struct Shape {
+    int features;
+    std::vector<Eigen::Index> hidden;
+    recrl::Activation activation;
+  };
+  // The seed's policy network, relu, a linear one, one of 7 features (one part of the first
+  // layer's tables) and one of 20 (four parts, sampled orderings).
+  const std::vector<Shape> shapes = {{10, {64, 64}, recrl::Activation::Tanh},
+                                     {10, {32, 16}, recrl::Activation::Relu},
+                                     {10, {}, recrl::Activation::Tanh},
+                                     {7, {64}, recrl::Activation::Tanh},
+                                     {20, {24}, recrl::Activation::Tanh}};
+  for (const Shape& shape : shapes) {
+    CAPTURE(shape.features, shape.hidden.size());
+    Mlp<float> network(shape.features, shape.hidden, 9, shape.activation);
+    recrl::Rng rng(11);
+    network.init_pytorch_default(rng);
+    const Vector x = random_matrix(shape.features, 1, 3).col(0);
+    Matrix customers = random_matrix(shape.features, 5, 4);
+    for (int i = 0; i < shape.features; i += 3) customers(i, 2) = x[i];  // agreeing features
+    Eigen::VectorXd weights(5);
+    weights << 0.1, 0.3, 0.2, 0.25, 0.15;
+    const recrl::Background background(customers, weights);
+    recrl::ShapleyBuffers whole_buffers, layer_buffers;
+    const auto whole = recrl::shapley_values(x, background, network_margin(network), whole_buffers);
+    recrl::DenseNetwork view;
+    network.dense_view(view);
+    recrl::CoalitionNetwork layers;
+    layers.prepare(view, 2, 5, x, customers);
+    const auto by_layers = recrl::shapley_values(x, background, layers, layer_buffers);
+    // The same numbers up to float rounding: the first layer's sums are taken in another order.
+    const double scale = std::max(1.0, whole.phi.cwiseAbs().maxCoeff());
+    for (int i = 0; i < shape.features; ++i)
+      CHECK(by_layers.phi[i] == Approx(whole.phi[i]).margin(2e-5 * scale));
+    CHECK(by_layers.full == Approx(whole.full).margin(2e-5 * scale));
+    CHECK(by_layers.base == Approx(whole.base).margin(2e-5 * scale));
+    CHECK(by_layers.phi.sum() == Approx(by_layers.full - by_layers.base).margin(1e-9 * scale));
+  }
+}
+
+TEST_CASE("a score network whose layers do not chain is refused", "[unit][explain]") {
+  recrl::toolkit::Mlp<float> network(4, {8}, 3, recrl::Activation::Tanh);
+  recrl::DenseNetwork view;
+  network.dense_view(view);
+  recrl::CoalitionNetwork layers;
+  const Vector x = Vector::Zero(5);
+  const Matrix background = Matrix::Zero(5, 2);
+  CHECK_THROWS_WITH(layers.prepare(view, 0, 1, x, background),
+                    Catch::Contains("first layer reads 4 features, not the policy's 5"));
+  const Vector four = Vector::Zero(4);
+  const Matrix background_four = Matrix::Zero(4, 2);
+  CHECK_THROWS_WITH(layers.prepare(view, 0, 3, four, background_four),
+                    Catch::Contains("it scores 3 actions, not action 3"));
+  view.layers[1].inputs = 7;
+  CHECK_THROWS_AS(layers.prepare(view, 0, 1, four, background_four), recrl::PluginError);
 }
 
 TEST_CASE("recrl explain says why a trained policy chose its action", "[run][explain]") {

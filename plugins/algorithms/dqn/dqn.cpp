@@ -353,6 +353,10 @@ class Dqn final : public recrl::Algorithm {
     if (initialized_) scores = q_net_.forward(obs.obs);
     return initialized_;
   }
+  bool score_network(recrl::DenseNetwork& network) const override {
+    if (initialized_) q_net_.dense_view(network);
+    return initialized_;
+  }
 
   bool observe(const recrl::StepBatch& batch) override {
     // Acting on a loaded policy needs no budget; learning does, and the runner always gives it.

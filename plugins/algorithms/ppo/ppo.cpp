@@ -376,6 +376,10 @@ class Ppo final : public recrl::Algorithm {
     policy_.logits(obs.obs, scores);
     return true;
   }
+  bool score_network(recrl::DenseNetwork& network) const override {
+    policy_.policy_net().dense_view(network);
+    return true;
+  }
   bool state_values(const recrl::ObsBatch& obs, recrl::Vector& values) const override {
     policy_.state_values(obs.obs, values);
     return true;

@@ -15,15 +15,18 @@ namespace recrl {
 
 namespace {
 
-// Scores the first `count` columns of buffers.inputs into buffers.scores, kShapleyChunk at a
-// time: a network's activations for a chunk stay in the core's cache, where those of all 2^d |B|
-// inputs at once (megabytes) would not.
-void score_inputs(Eigen::Index count, const BatchScore& score, ShapleyBuffers& buffers) {
+// Scores buffers.inputs into buffers.scores, kShapleyChunk at a time: a network's activations
+// for a chunk stay in the core's cache, where those of all 2^d |B| inputs at once (megabytes)
+// would not. `score` takes a span of inputs and writes one score each.
+template <typename Score>
+void score_inputs(const Score& score, ShapleyBuffers& buffers) {
+  const auto count = static_cast<Eigen::Index>(buffers.inputs.size());
+  const std::span<const CoalitionInput> inputs(buffers.inputs);
   buffers.scores.resize(count);
   for (Eigen::Index first = 0; first < count; first += kShapleyChunk) {
     const Eigen::Index n = std::min<Eigen::Index>(kShapleyChunk, count - first);
-    buffers.chunk = buffers.inputs.middleCols(first, n);
-    score(buffers.chunk, buffers.chunk_scores);
+    score(inputs.subspan(static_cast<std::size_t>(first), static_cast<std::size_t>(n)),
+          buffers.chunk_scores);
     RECRL_ASSERT(buffers.chunk_scores.size() == n, "shapley_values: one score per input");
     buffers.scores.segment(first, n) = buffers.chunk_scores;
   }
@@ -39,7 +42,7 @@ std::uint64_t agreeing(const Vector& x, const Matrix& background, Eigen::Index b
   return same;
 }
 
-// v of one coalition: the background's weighted mean of the scores of its inputs, whose columns
+// v of one coalition: the background's weighted mean of the scores of its inputs, whose places
 // are index[first .. first + |B|).
 double coalition_value(const Background& background, const ShapleyBuffers& buffers,
                        std::size_t first) {
@@ -50,36 +53,37 @@ double coalition_value(const Background& background, const ShapleyBuffers& buffe
   return sum;
 }
 
+// A new distinct input: coalition s at background customer b.
+int add_input(ShapleyBuffers& buffers, std::uint64_t s, Eigen::Index b) {
+  buffers.inputs.push_back({static_cast<std::uint32_t>(s), static_cast<std::uint32_t>(b)});
+  return static_cast<int>(buffers.inputs.size() - 1);
+}
+
 // Every one of the 2^d coalitions (explain.hpp).
-ShapleyValues exact_shapley_values(const Vector& x, const Background& weighted,
-                                   const BatchScore& score, ShapleyBuffers& buffers) {
+template <typename Score>
+ShapleyValues exact_shapley_values(const Vector& x, const Background& weighted, const Score& score,
+                                   ShapleyBuffers& buffers) {
   const Matrix& background = weighted.customers;
   const auto d = static_cast<int>(x.size());
   RECRL_ASSERT(d <= kMaxExactFeatures, "shapley_values: at most kMaxExactFeatures features");
   const Eigen::Index n_background = background.cols();
   const Eigen::Index coalitions = Eigen::Index{1} << d;
   // Coalition S (a bit per feature) takes x where its bit is set, background b elsewhere; its
-  // input is column index[S * |B| + b] of the distinct inputs.
-  Matrix& inputs = buffers.inputs;
-  inputs.resize(d, coalitions * n_background);
+  // input is inputs[index[S * |B| + b]].
+  buffers.inputs.clear();
   std::vector<int>& index = buffers.index;
   index.resize(static_cast<std::size_t>(coalitions * n_background));
-  Eigen::Index distinct = 0;
   for (Eigen::Index b = 0; b < n_background; ++b) {
     const auto differ = static_cast<Eigen::Index>(~agreeing(x, background, b));
     for (Eigen::Index s = 0; s < coalitions; ++s) {
       const auto at = static_cast<std::size_t>(s * n_background + b);
       // S's input is that of S without the agreeing features: a coalition no larger, met before.
       const Eigen::Index same_input = s & differ;
-      if (same_input != s) {
-        index[at] = index[static_cast<std::size_t>(same_input * n_background + b)];
-        continue;
-      }
-      for (int i = 0; i < d; ++i) inputs(i, distinct) = (s >> i) & 1 ? x[i] : background(i, b);
-      index[at] = static_cast<int>(distinct++);
+      index[at] = same_input != s ? index[static_cast<std::size_t>(same_input * n_background + b)]
+                                  : add_input(buffers, static_cast<std::uint64_t>(s), b);
     }
   }
-  score_inputs(distinct, score, buffers);
+  score_inputs(score, buffers);
   Eigen::VectorXd& v = buffers.values;
   v.resize(coalitions);
   for (Eigen::Index s = 0; s < coalitions; ++s)
@@ -107,8 +111,9 @@ ShapleyValues exact_shapley_values(const Vector& x, const Background& weighted,
 // orderings (Castro, Gomez & Tejada 2009), drawn in antithetic pairs (an ordering and its
 // reverse) from a fixed seed, so the same customer gets the same values every time. Each
 // ordering's contributions add up to v(all) - v(none), so efficiency stays exact.
+template <typename Score>
 ShapleyValues sampled_shapley_values(const Vector& x, const Background& weighted,
-                                     const BatchScore& score, ShapleyBuffers& buffers) {
+                                     const Score& score, ShapleyBuffers& buffers) {
   const Matrix& background = weighted.customers;
   const auto d = static_cast<int>(x.size());
   const Eigen::Index n_background = background.cols();
@@ -132,41 +137,39 @@ ShapleyValues sampled_shapley_values(const Vector& x, const Background& weighted
   const auto feature_at = [&](int p, int k) {
     return orders[static_cast<std::size_t>(p) * n_order + static_cast<std::size_t>(k)];
   };
-  // Ordering p's k-th coalition (its first k features) at background b has the input in column
-  // index[(p * (d + 1) + k) * |B| + b] of the distinct inputs: the customer (every ordering's
-  // last coalition), each background customer (every ordering's first), and in between a new
-  // input only where the feature added differs from b's.
-  Matrix& inputs = buffers.inputs;
-  inputs.resize(d, static_cast<Eigen::Index>(orderings) * (d + 1) * n_background);
+  // Ordering p's k-th coalition (its first k features) at background b has its input at
+  // index[(p * (d + 1) + k) * |B| + b]: the customer (every ordering's last coalition), each
+  // background customer (every ordering's first), and in between a new input only where the
+  // feature added differs from b's. Background customer by customer, so that consecutive
+  // inputs share one.
+  const std::uint64_t all = (std::uint64_t{1} << d) - 1;
+  buffers.inputs.clear();
   std::vector<int>& index = buffers.index;
   index.resize(static_cast<std::size_t>(orderings * (d + 1) * n_background));
-  inputs.col(0) = x;
-  inputs.middleCols(1, n_background) = background;
-  Eigen::Index distinct = 1 + n_background;
-  Vector& z = buffers.input;
-  for (int p = 0; p < orderings; ++p) {
-    for (Eigen::Index b = 0; b < n_background; ++b) {
+  for (Eigen::Index b = 0; b < n_background; ++b) {
+    const int customer = add_input(buffers, all, b);
+    const int alone = add_input(buffers, 0, b);
+    for (int p = 0; p < orderings; ++p) {
       const auto at = [&](int k) {
         return static_cast<std::size_t>(
             (static_cast<Eigen::Index>(p) * (d + 1) + k) * n_background + b);
       };
-      z = background.col(b);
-      index[at(0)] = static_cast<int>(1 + b);
+      index[at(0)] = alone;
+      std::uint64_t s = 0;
       for (int k = 0; k < d; ++k) {
         const int feature = feature_at(p, k);
+        s |= std::uint64_t{1} << feature;
         if (k == d - 1) {
-          index[at(k + 1)] = 0;
-        } else if (x[feature] == z[feature]) {
+          index[at(k + 1)] = customer;
+        } else if (x[feature] == background(feature, b)) {
           index[at(k + 1)] = index[at(k)];
         } else {
-          z[feature] = x[feature];
-          inputs.col(distinct) = z;
-          index[at(k + 1)] = static_cast<int>(distinct++);
+          index[at(k + 1)] = add_input(buffers, s, b);
         }
       }
     }
   }
-  score_inputs(distinct, score, buffers);
+  score_inputs(score, buffers);
   // v of ordering p's k-th coalition.
   const auto value = [&](int p, int k) {
     return coalition_value(
@@ -189,15 +192,43 @@ ShapleyValues sampled_shapley_values(const Vector& x, const Background& weighted
   return out;
 }
 
-}  // namespace
-
-ShapleyValues shapley_values(const Vector& x, const Background& background, const BatchScore& score,
-                             ShapleyBuffers& buffers) {
+template <typename Score>
+ShapleyValues shapley_values_of(const Vector& x, const Background& background, const Score& score,
+                                ShapleyBuffers& buffers) {
   RECRL_ASSERT(background.customers.rows() == x.size() && background.size() > 0 &&
                    background.weights.size() == background.size(),
                "shapley_values: a background of the customer's features, a weight each");
   return x.size() <= kMaxExactFeatures ? exact_shapley_values(x, background, score, buffers)
                                        : sampled_shapley_values(x, background, score, buffers);
+}
+
+}  // namespace
+
+ShapleyValues shapley_values(const Vector& x, const Background& background, const BatchScore& score,
+                             ShapleyBuffers& buffers) {
+  const Matrix& customers = background.customers;
+  Matrix& chunk = buffers.chunk;
+  // Each chunk's inputs built, then scored.
+  const auto build_and_score = [&](std::span<const CoalitionInput> inputs, Eigen::VectorXd& out) {
+    chunk.resize(x.size(), static_cast<Eigen::Index>(inputs.size()));
+    for (Eigen::Index j = 0; j < chunk.cols(); ++j) {
+      const CoalitionInput& input = inputs[static_cast<std::size_t>(j)];
+      for (Eigen::Index i = 0; i < x.size(); ++i)
+        chunk(i, j) = (input.coalition >> i) & 1 ? x[i] : customers(i, input.background);
+    }
+    score(chunk, out);
+  };
+  return shapley_values_of(x, background, build_and_score, buffers);
+}
+
+ShapleyValues shapley_values(const Vector& x, const Background& background,
+                             CoalitionNetwork& network, ShapleyBuffers& buffers) {
+  return shapley_values_of(
+      x, background,
+      [&](std::span<const CoalitionInput> inputs, Eigen::VectorXd& out) {
+        network.margins(inputs, out);
+      },
+      buffers);
 }
 
 namespace {
@@ -283,6 +314,30 @@ const Matrix& scores_of(Recommender& policy, const Matrix& raw, ExplainBuffers& 
   return b.scores;
 }
 
+// The Shapley values of the margin score(action) - score(runner_up): through the layers of the
+// algorithm's score network where it gives one, else by scoring each input whole.
+ShapleyValues margin_shapley_values(Recommender& policy, const Vector& user,
+                                    const Background& background, int action, int runner_up,
+                                    ExplainBuffers& buffers) {
+  if (policy.algorithm().score_network(buffers.network)) {
+    buffers.user = user;
+    policy.algorithm_view(buffers.user, buffers.seen);
+    policy.algorithm_view(background.customers, buffers.background_seen);
+    buffers.coalitions.prepare(buffers.network, action, runner_up, buffers.seen.col(0),
+                               buffers.background_seen);
+    return shapley_values(user, background, buffers.coalitions, buffers.shapley);
+  }
+  return shapley_values(
+      user, background,
+      [&](const Matrix& inputs, Eigen::VectorXd& f) {
+        const Matrix& s = scores_of(policy, inputs, buffers);
+        f.resize(s.cols());
+        for (Eigen::Index c = 0; c < s.cols(); ++c)
+          f[c] = static_cast<double>(s(action, c)) - static_cast<double>(s(runner_up, c));
+      },
+      buffers.shapley);
+}
+
 }  // namespace
 
 void check_explainable(const Recommender& policy) {
@@ -317,15 +372,8 @@ Explanation explain_decision(Recommender& policy, const Vector& user, int action
     return e;
   }
   e.runner_up_label = spec.action.labels[static_cast<std::size_t>(e.runner_up)];
-  const ShapleyValues values = shapley_values(
-      user, background,
-      [&](const Matrix& inputs, Eigen::VectorXd& f) {
-        const Matrix& s = scores_of(policy, inputs, buffers);
-        f.resize(s.cols());
-        for (Eigen::Index c = 0; c < s.cols(); ++c)
-          f[c] = static_cast<double>(s(e.action, c)) - static_cast<double>(s(e.runner_up, c));
-      },
-      buffers.shapley);
+  const ShapleyValues values =
+      margin_shapley_values(policy, user, background, e.action, e.runner_up, buffers);
   e.margin = values.full;
   e.base_margin = values.base;
   for (int i = 0; i < spec.observation.size; ++i) {

@@ -14,6 +14,7 @@
 #include "recrl/core/export.hpp"
 #include "recrl/core/types.hpp"
 #include "recrl/report/report_data.hpp"
+#include "recrl/run/coalition_network.hpp"
 #include "recrl/run/recommend.hpp"
 
 namespace recrl {
@@ -44,7 +45,9 @@ struct Background {
 // kShapleyPermutations orderings drawn in antithetic pairs from kShapleySeed, (d + 1) |B| inputs
 // each. Either way the values add up to v(all) - v(none) = f(x) - mean f(B) (efficiency). Each
 // distinct input is scored once (a feature on which x and b agree leaves b's input as it was),
-// in calls of `score` ([d x m] inputs to m scores) of at most kShapleyChunk inputs.
+// in calls of `score` of at most kShapleyChunk inputs: [d x m] inputs to m scores, or the
+// inputs as coalitions through a CoalitionNetwork prepared with x and the background (as the
+// network sees them), which builds no inputs.
 inline constexpr int kMaxExactFeatures = 16;
 inline constexpr int kMaxShapleyFeatures = 32;
 inline constexpr int kShapleyPermutations = 256;
@@ -59,19 +62,20 @@ struct ShapleyValues {
 // What one call works in, kept between calls so that explaining many customers does not
 // allocate (and fault in) megabytes for each.
 struct ShapleyBuffers {
-  Matrix inputs;           // the distinct inputs
-  std::vector<int> index;  // each (coalition, background customer)'s column of `inputs`
-  Matrix chunk;            // the inputs of one call of the score, and its scores
+  std::vector<CoalitionInput> inputs;  // the distinct inputs
+  std::vector<int> index;              // each (coalition, background customer)'s place in `inputs`
+  Matrix chunk;                        // the inputs of one call of a BatchScore, and its scores
   Eigen::VectorXd chunk_scores;
   Eigen::VectorXd scores;  // of every distinct input
   Eigen::VectorXd values;  // v of each coalition
-  Vector input;
   // Past kMaxExactFeatures: the orderings, kShapleyPermutations of d features one after the
   // other, drawn once (they depend on d alone).
   std::vector<int> orderings;
 };
 RECRL_API ShapleyValues shapley_values(const Vector& x, const Background& background,
                                        const BatchScore& score, ShapleyBuffers& buffers);
+RECRL_API ShapleyValues shapley_values(const Vector& x, const Background& background,
+                                       CoalitionNetwork& network, ShapleyBuffers& buffers);
 
 // One feature's part in a decision.
 struct FeatureContribution {
@@ -116,6 +120,9 @@ RECRL_API void check_explainable(const Recommender& policy);
 struct ExplainBuffers {
   Matrix user, seen, scores;
   ShapleyBuffers shapley;
+  DenseNetwork network;  // Algorithm::score_network's, where it has one
+  Matrix background_seen;
+  CoalitionNetwork coalitions;
 };
 // Explains one decision: `action` chosen for `user` (raw features), with `probability` where
 // known; the runner-up is the best-scored action not excluded (`excluded`: one flag per action,

@@ -5,6 +5,7 @@
 #include <span>
 #include <vector>
 
+#include "recrl/core/dense_network.hpp"
 #include "recrl/core/random.hpp"
 #include "recrl/core/types.hpp"
 
@@ -113,6 +114,15 @@ class Algorithm {
   virtual bool action_scores(const ObsBatch& obs, Matrix& scores) const {
     static_cast<void>(obs);
     static_cast<void>(scores);
+    return false;
+  }
+  // Optional: the dense network whose outputs, one per action, are action_scores() of
+  // ObsBatch::obs (a policy network's logits, a Q-network), as views into the algorithm's
+  // parameters. The explainer then runs its coalitions of features through the layers itself:
+  // a coalition's first layer is a sum of precomputed parts, and of the last layer it needs
+  // only two rows. False where the scores are not one such network's outputs.
+  virtual bool score_network(DenseNetwork& network) const {
+    static_cast<void>(network);
     return false;
   }
   // Optional: learns from decisions another policy logged (`recrl fit`), each row counted with

@@ -32,9 +32,11 @@ inline constexpr std::uint32_t kMagic = 0x4c434552u;
 // 10: Environment::counters/episode_counters, EnvSpec::constants,
 // RewardFunction::expected_components; the seed users (features,
 // generator, CSV source) and the purchase model moved into the toolkit.
-inline constexpr std::uint32_t kPluginAbi = 10;
+// 11: Algorithm::score_network (a DenseNetwork view for the explainer); Mlp's Activation is
+// the core's.
+inline constexpr std::uint32_t kPluginAbi = 11;
 // kAbiHeadersHash: FNV-1a 64 of those headers, checked by tests/plugin/abi_hash_test.cpp.
-inline constexpr std::uint64_t kAbiHeadersHash = 0xc7723a9046412696ull;
+inline constexpr std::uint64_t kAbiHeadersHash = 0xbd1113ab68b84318ull;
 
 enum class Kind : std::uint32_t { Environment = 1, Reward = 2, Algorithm = 3 };
 

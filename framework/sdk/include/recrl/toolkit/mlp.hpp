@@ -9,12 +9,14 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include <Eigen/Core>
 #include <Eigen/QR>
 
+#include "recrl/core/dense_network.hpp"
 #include "recrl/core/errors.hpp"
 #include "recrl/core/export.hpp"
 #include "recrl/core/random.hpp"
@@ -71,8 +73,27 @@ void multiply_add_column(T a, const T* x, T* y, Eigen::Index n, Product mode) {
   for (; i < n; ++i) y[i] = packet_multiply_add(a, x[i], accumulate ? y[i] : T(0));
 }
 
-// The hidden-layer nonlinearity of an Mlp.
-enum class Activation : std::int32_t { Tanh = 0, Relu = 1 };
+// The hidden-layer nonlinearity of an Mlp (the core's, which a DenseNetwork view names).
+using recrl::Activation;
+
+// z = activation(z + bias), or z + bias for a linear layer (no activation): one pass over z, column
+// by column (Eigen vectorises a column's expression but not tanh over `z.colwise() + bias`; and
+// which elements a column's scalar tail holds does not depend on the batch's width).
+template <typename T>
+void add_bias_and_activate(MatrixRef<T> z, const Eigen::Ref<const Eigen::Matrix<T, -1, 1>>& bias,
+                           std::optional<Activation> activation) {
+  const auto b = bias.array();
+  for (Eigen::Index j = 0; j < z.cols(); ++j) {
+    auto column = z.col(j).array();
+    if (!activation) {
+      column += b;
+    } else if (*activation == Activation::Tanh) {
+      column = (column + b).tanh();
+    } else {
+      column = (column + b).max(T(0));
+    }
+  }
+}
 
 // "tanh", "relu", and SB3 / rl-zoo spellings of the same ("nn.Tanh", "th.nn.ReLU",
 // "torch.nn.ReLU", "ReLU"), so that rl-zoo's policy_kwargs paste in; nullopt otherwise.
@@ -129,6 +150,10 @@ class Mlp {
   Activation activation() const { return activation_; }
   // Linear layers: hidden_sizes().size() + 1.
   Index num_layers() const { return static_cast<Index>(weight_offsets_.size()); }
+  // The activation after layer `layer`: none after the last.
+  std::optional<Activation> activation_after(Index layer) const {
+    return layer + 1 < num_layers() ? std::optional<Activation>(activation_) : std::nullopt;
+  }
   Index layer_input_size(Index layer) const { return sizes_[static_cast<std::size_t>(layer)]; }
   Index layer_output_size(Index layer) const { return sizes_[static_cast<std::size_t>(layer) + 1]; }
   // True when `other` has the same sizes and activation (so parameters can be copied).
@@ -168,6 +193,18 @@ class Mlp {
   // orthogonalise): W and b uniform in [-1/sqrt(in), 1/sqrt(in)] (kaiming_uniform_ with
   // a = sqrt(5)), drawn as -bound + 2 bound rng.uniform(), W row-major then b, layer by layer.
   void init_pytorch_default(Rng& rng);
+
+  // The layers as views into parameters(), for tools that take the network apart (the
+  // explainer), written into `view` (whose vector keeps its memory from one call to the next):
+  // valid while this Mlp lives and its parameters are not replaced.
+  void dense_view(DenseNetwork& view) const requires std::is_same_v<T, float> {
+    view.activation = activation_;
+    view.layers.clear();
+    for (Index l = 0; l < num_layers(); ++l) {
+      view.layers.push_back(
+          {weight(l).data(), bias(l).data(), layer_output_size(l), layer_input_size(l)});
+    }
+  }
 
   // Preallocates the buffers for batches of up to max_batch columns.
   void reserve(Index max_batch);
@@ -412,21 +449,7 @@ typename Mlp<T>::ConstBatch Mlp<T>::forward(const Eigen::Ref<const Mat>& input) 
   for (Index l = 0; l < num_layers(); ++l) {
     auto z = outputs_[static_cast<std::size_t>(l)].leftCols(n);
     multiply<T>(weight(l), layer_input(l), z, Product::Assign);
-    // The bias and the activation in one pass over z, column by column (Eigen vectorises a
-    // column's expression but not tanh over `z.colwise() + bias`; and which elements a
-    // column's scalar tail holds does not depend on the batch's width).
-    const auto b = bias(l).array();
-    const bool hidden = l + 1 < num_layers();
-    for (Index j = 0; j < n; ++j) {
-      auto column = z.col(j).array();
-      if (!hidden) {
-        column += b;
-      } else if (activation_ == Activation::Tanh) {
-        column = (column + b).tanh();
-      } else {
-        column = (column + b).max(T(0));
-      }
-    }
+    add_bias_and_activate<T>(z, bias(l), activation_after(l));
   }
   return output();
 }
