@@ -210,11 +210,13 @@ ShapleyValues shapley_values(const Vector& x, const Background& background, cons
   Matrix& chunk = buffers.chunk;
   // Each chunk's inputs built, then scored.
   const auto build_and_score = [&](std::span<const CoalitionInput> inputs, Eigen::VectorXd& out) {
-    chunk.resize(x.size(), static_cast<Eigen::Index>(inputs.size()));
+    const auto d = static_cast<int>(x.size());
+    chunk.resize(d, static_cast<Eigen::Index>(inputs.size()));
     for (Eigen::Index j = 0; j < chunk.cols(); ++j) {
       const CoalitionInput& input = inputs[static_cast<std::size_t>(j)];
-      for (Eigen::Index i = 0; i < x.size(); ++i)
-        chunk(i, j) = (input.coalition >> i) & 1 ? x[i] : customers(i, input.background);
+      const float* customer = customers.col(input.background).data();
+      float* z = chunk.col(j).data();
+      for (int i = 0; i < d; ++i) z[i] = (input.coalition >> i) & 1 ? x[i] : customer[i];
     }
     score(chunk, out);
   };
