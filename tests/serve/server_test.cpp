@@ -459,6 +459,14 @@ TEST_CASE("the HTTP layer answers what it cannot route or read with JSON", "[ser
           std::string::npos);
     CHECK(answer.find("Connection: close") != std::string::npos);
   }
+  // Another HTTP version: 505, naming the ones spoken.
+  {
+    RawConnection raw(port);
+    raw.send("GET /v1/health HTTP/2.0\r\nHost: x\r\n\r\n");
+    const std::string answer = raw.receive_until("the connection closes first");
+    CHECK(answer.rfind("HTTP/1.1 505", 0) == 0);
+    CHECK(answer.find("HTTP/1.0 or HTTP/1.1") != std::string::npos);
+  }
   // A chunked body that comes in pieces, a head split mid-line: one request all the same.
   {
     RawConnection raw(port);

@@ -23,7 +23,7 @@ inline constexpr std::size_t kHeadLimit = 8 * 1024;
 
 struct HttpRequest {
   // Why the connection's request is refused before any route sees it (the answer says so).
-  enum class Refusal { None, Malformed, HeadTooLarge, TooLarge, OverCapacity };
+  enum class Refusal { None, Malformed, VersionNotSupported, HeadTooLarge, TooLarge, OverCapacity };
   Refusal refusal = Refusal::None;
   std::string method;  // "GET", "POST", ...
   std::string path;    // decoded, without the query

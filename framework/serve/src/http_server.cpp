@@ -241,6 +241,8 @@ class Session : public std::enable_shared_from_this<Session> {
       request_.refusal = HttpRequest::Refusal::HeadTooLarge;
     } else if (ec == http::error::body_limit) {
       request_.refusal = HttpRequest::Refusal::TooLarge;
+    } else if (ec == http::error::bad_version) {
+      request_.refusal = HttpRequest::Refusal::VersionNotSupported;
     } else if (ec && ec.category() == http::make_error_code(http::error::bad_method).category() &&
                ec != http::error::end_of_stream && ec != http::error::partial_message) {
       request_.refusal = HttpRequest::Refusal::Malformed;

@@ -156,6 +156,10 @@ void Server::Impl::answer(detail::HttpRequest& req, detail::HttpResponse& res,
     case Refusal::TooLarge:
       return refuse(413, fmt::format("the request is over the server's limit of {} bytes",
                                      options.body_limit * kBatchBodyFactor));
+    case Refusal::VersionNotSupported:
+      return refuse(505,
+                    "the request line's HTTP version is not one this server speaks: HTTP/1.0 or "
+                    "HTTP/1.1 (behind a proxy that speaks HTTP/2 to clients, see docs/serving.md)");
     case Refusal::Malformed:
       return refuse(400,
                     "the HTTP request could not be read: a malformed request line, header "
