@@ -19,6 +19,9 @@ using ConstVectorMap = Eigen::Map<const Vector>;
 ConstMatrixMap weight_of(const DenseLayer& layer) {
   return ConstMatrixMap(layer.weight, layer.outputs, layer.inputs);
 }
+ConstVectorMap bias_of(const DenseLayer& layer) {
+  return ConstVectorMap(layer.bias, layer.outputs);
+}
 
 // Why a network cannot be explained through its layers, or "".
 std::string shape_problem(const std::vector<DenseLayer>& layers, Eigen::Index features, int action,
@@ -84,16 +87,15 @@ void CoalitionNetwork::prepare(const DenseNetwork& network, int action, int runn
 
 void CoalitionNetwork::build_tables(std::uint32_t b) {
   const ConstMatrixMap w = weight_of(layers_.front());
-  const auto bias = ConstVectorMap(layers_.front().bias, layers_.front().outputs);
   const auto customer = background_.col(b);
   for (std::size_t p = 0; p + 1 < part_start_.size(); ++p) {
     const int first = part_start_[p];
     const int bits = part_start_[p + 1] - first;
     auto table = tables_.middleCols(part_table_[p], Eigen::Index{1} << bits);
-    // The first part's empty sum carries b's own first layer, the others' are zero.
+    // The first part's empty sum carries W b, the others' are zero (the bias comes last, as in
+    // the network's own pass).
     if (p == 0) {
       table.col(0).noalias() = w * customer;
-      table.col(0) += bias;
     } else {
       table.col(0).setZero();
     }
@@ -113,24 +115,19 @@ void CoalitionNetwork::margins(std::span<const CoalitionInput> inputs, Eigen::Ve
     // (A network of another shape since the last explanation resizes them too.)
     if (a.rows() != layers_[l].outputs || a.cols() < n) a.resize(layers_[l].outputs, n);
   }
-  // The first layer: a sum of one table column per part, then the activation (none for a
-  // network of one layer, whose first layer gives the scores).
+  // The first layer: a sum of one table column per part, then its bias and activation (none for
+  // a network of one layer, whose first layer gives the scores).
   const std::size_t parts = part_table_.size();
-  const bool activate = layers_.size() > 1;
+  auto first = activations_.front().leftCols(n);
   for (Eigen::Index j = 0; j < n; ++j) {
     const CoalitionInput& input = inputs[static_cast<std::size_t>(j)];
     RECRL_ASSERT(input.background < background_.cols(), "CoalitionNetwork: a background customer");
     if (input.background != tables_of_) build_tables(input.background);
-    auto column = activations_.front().col(j);
+    auto column = first.col(j);
     column = tables_.col(table_column(0, input.coalition));
     for (std::size_t p = 1; p < parts; ++p) column += tables_.col(table_column(p, input.coalition));
-    if (!activate) continue;
-    if (activation_ == Activation::Tanh) {
-      column = column.array().tanh().matrix();
-    } else {
-      column = column.cwiseMax(0.0F);
-    }
   }
+  toolkit::add_bias_and_activate<float>(first, bias_of(layers_.front()), activation_after(0));
   if (layers_.size() == 1) {
     const auto outputs = activations_.front().leftCols(n);
     for (Eigen::Index j = 0; j < n; ++j)
@@ -142,8 +139,7 @@ void CoalitionNetwork::margins(std::span<const CoalitionInput> inputs, Eigen::Ve
     auto z = activations_[l].leftCols(n);
     toolkit::multiply<float>(weight_of(layers_[l]), activations_[l - 1].leftCols(n), z,
                              toolkit::Product::Assign);
-    toolkit::add_bias_and_activate<float>(z, ConstVectorMap(layers_[l].bias, layers_[l].outputs),
-                                          activation_);
+    toolkit::add_bias_and_activate<float>(z, bias_of(layers_[l]), activation_after(l));
   }
   if (margins_.size() < n) margins_.resize(n);
   auto m = margins_.head(n);

@@ -317,13 +317,12 @@ const Matrix& scores_of(Recommender& policy, const Matrix& raw, ExplainBuffers& 
 }
 
 // The Shapley values of the margin score(action) - score(runner_up): through the layers of the
-// algorithm's score network where it gives one, else by scoring each input whole.
+// algorithm's score network where it gives one, else by scoring each input whole. buffers.seen
+// holds `user` as the algorithm sees it (scores_of(user) has just run, for the runner-up).
 ShapleyValues margin_shapley_values(Recommender& policy, const Vector& user,
                                     const Background& background, int action, int runner_up,
                                     ExplainBuffers& buffers) {
   if (policy.algorithm().score_network(buffers.network)) {
-    buffers.user = user;
-    policy.algorithm_view(buffers.user, buffers.seen);
     policy.algorithm_view(background.customers, buffers.background_seen);
     buffers.coalitions.prepare(buffers.network, action, runner_up, buffers.seen.col(0),
                                buffers.background_seen);

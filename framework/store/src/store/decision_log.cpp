@@ -359,7 +359,8 @@ DecisionLog DecisionLog::open(const std::filesystem::path& file, const DecisionL
     // A WAL started over is cut back to this size, so that a burst does not keep its space. Twice
     // the size at which the checkpointer starts it over: the commit that cuts it waits for the
     // cut (half a second for 1 GiB), which steady traffic should never pay.
-    db.exec(fmt::format("PRAGMA journal_size_limit = {}", 2 * wal_restart_frames * kPageSize).c_str());
+    db.exec(
+        fmt::format("PRAGMA journal_size_limit = {}", 2 * wal_restart_frames * kPageSize).c_str());
     impl->start_checkpoints(wal_restart_frames);
   } catch (const SqliteFailure& failure) {
     fail(file, "open the decision log", failure);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -42,6 +43,10 @@ class RECRL_API CoalitionNetwork {
  private:
   // The first layer's tables for background customer b.
   void build_tables(std::uint32_t b);
+  // The activation after layer `layer`: none after the last.
+  std::optional<Activation> activation_after(std::size_t layer) const {
+    return layer + 1 < layers_.size() ? std::optional<Activation>(activation_) : std::nullopt;
+  }
   // The column of part p's table that holds the coalition's partial sum.
   Eigen::Index table_column(std::size_t p, std::uint32_t coalition) const {
     const int bits = part_start_[p + 1] - part_start_[p];
