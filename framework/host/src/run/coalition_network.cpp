@@ -107,6 +107,28 @@ void CoalitionNetwork::build_tables(std::uint32_t b) {
   tables_of_ = b;
 }
 
+void CoalitionNetwork::sum_table_columns(std::uint32_t coalition, float* out) const {
+  namespace ei = Eigen::internal;
+  using Packet = ei::packet_traits<float>::type;
+  constexpr Eigen::Index kSize = toolkit::kSimdWidth<float>;
+  const Eigen::Index rows = tables_.rows();
+  const std::size_t parts = part_table_.size();
+  const float* columns[kMaxParts];
+  for (std::size_t p = 0; p < parts; ++p)
+    columns[p] = tables_.col(table_column(p, coalition)).data();
+  Eigen::Index i = 0;
+  for (; i + kSize <= rows; i += kSize) {
+    Packet sum = ei::ploadu<Packet>(columns[0] + i);
+    for (std::size_t p = 1; p < parts; ++p) sum = ei::padd(sum, ei::ploadu<Packet>(columns[p] + i));
+    ei::pstoreu(out + i, sum);
+  }
+  for (; i < rows; ++i) {
+    float sum = columns[0][i];
+    for (std::size_t p = 1; p < parts; ++p) sum += columns[p][i];
+    out[i] = sum;
+  }
+}
+
 void CoalitionNetwork::margins(std::span<const CoalitionInput> inputs, Eigen::VectorXd& out) {
   const auto n = static_cast<Eigen::Index>(inputs.size());
   out.resize(n);
@@ -117,15 +139,12 @@ void CoalitionNetwork::margins(std::span<const CoalitionInput> inputs, Eigen::Ve
   }
   // The first layer: a sum of one table column per part, then its bias and activation (none for
   // a network of one layer, whose first layer gives the scores).
-  const std::size_t parts = part_table_.size();
   auto first = activations_.front().leftCols(n);
   for (Eigen::Index j = 0; j < n; ++j) {
     const CoalitionInput& input = inputs[static_cast<std::size_t>(j)];
     RECRL_ASSERT(input.background < background_.cols(), "CoalitionNetwork: a background customer");
     if (input.background != tables_of_) build_tables(input.background);
-    auto column = first.col(j);
-    column = tables_.col(table_column(0, input.coalition));
-    for (std::size_t p = 1; p < parts; ++p) column += tables_.col(table_column(p, input.coalition));
+    sum_table_columns(input.coalition, first.col(j).data());
   }
   toolkit::add_bias_and_activate<float>(first, bias_of(layers_.front()), activation_after(0));
   if (layers_.size() == 1) {

@@ -41,8 +41,13 @@ class RECRL_API CoalitionNetwork {
   void margins(std::span<const CoalitionInput> inputs, Eigen::VectorXd& out);
 
  private:
+  // At most 32 features in parts of kPartBits.
+  static constexpr int kMaxParts = 32 / kPartBits;
   // The first layer's tables for background customer b.
   void build_tables(std::uint32_t b);
+  // out[0, first layer's outputs) = the coalition's first layer before its bias: one table
+  // column per part, summed a packet at a time (Eigen would set up each column's sum anew).
+  void sum_table_columns(std::uint32_t coalition, float* out) const;
   // The activation after layer `layer`: none after the last.
   std::optional<Activation> activation_after(std::size_t layer) const {
     return layer + 1 < layers_.size() ? std::optional<Activation>(activation_) : std::nullopt;

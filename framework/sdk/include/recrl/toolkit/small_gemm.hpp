@@ -95,6 +95,17 @@ inline void store_rows(typename Eigen::internal::unpacket_traits<Packet>::type* 
   }
 }
 
+// Keeps a loaded packet in a register. Without it GCC folds each use of a column of A into its
+// multiply-add as a memory operand, loading the column again for every column of B: 20 loads
+// per 16 multiply-adds in a 4 x 4 block, and the loads, not the multiply-adds, then set the
+// kernel's pace (bench/README.md).
+template <typename Packet>
+inline void keep_in_register([[maybe_unused]] Packet& packet) {
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+  asm("" : "+v"(packet));
+#endif
+}
+
 // C[rows x cols] (+)= A[rows x depth] B[depth x cols] for one register block: rows =
 // RowPackets packets, cols = Cols. A is column-major with leading dimension lda; B(k, j) is
 // b[k * b_k + j * b_j], so the same code multiplies by B (b_k = 1) or by B^T (b_j = 1). A
@@ -115,6 +126,7 @@ inline void multiply_block(Index depth, const T* a, Index lda, const T* b, Index
     Packet column[RowPackets];
     for (int r = 0; r < RowPackets; ++r) {
       column[r] = load_rows<Packet, Kind>(a + r * kSize + k * lda, span);
+      keep_in_register(column[r]);
     }
     for (int j = 0; j < Cols; ++j) {
       const Packet factor = ei::pset1<Packet>(b[k * b_k + j * b_j]);
