@@ -33,12 +33,11 @@ inline constexpr std::uint32_t kMagic = 0x4c434552u;
 // RewardFunction::expected_components; the seed users (features,
 // generator, CSV source) and the purchase model moved into the toolkit.
 // 11: Algorithm::score_network (a DenseNetwork view for the explainer); Mlp's Activation is
-// the core's. (Still 11 after the small GEMM's kernel kept A's columns in registers and
-// add_bias_and_activate wrote its packets out: code inside inline functions, no layout or
-// vtable changed.)
+// the core's. (Still 11 after the small GEMM's kernel kept A's columns in registers: code
+// inside an inline function, no layout or vtable changed.)
 inline constexpr std::uint32_t kPluginAbi = 11;
 // kAbiHeadersHash: FNV-1a 64 of those headers, checked by tests/plugin/abi_hash_test.cpp.
-inline constexpr std::uint64_t kAbiHeadersHash = 0x4998a3565bad4a06ull;
+inline constexpr std::uint64_t kAbiHeadersHash = 0x02719bd42a3c5edbull;
 
 enum class Kind : std::uint32_t { Environment = 1, Reward = 2, Algorithm = 3 };
 

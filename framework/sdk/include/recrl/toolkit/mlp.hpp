@@ -77,41 +77,20 @@ void multiply_add_column(T a, const T* x, T* y, Eigen::Index n, Product mode) {
 using recrl::Activation;
 
 // z = activation(z + bias), or z + bias for a linear layer (no activation): one pass over z, column
-// by column, so that which elements of a column go through packets does not depend on the
-// batch's width. A column's whole packets are written out here: Eigen would set up each
-// column's expression anew, which for a 64-row column costs about as much as its tanh. The
-// rows past the last whole packet (and a tanh the packets lack, double's) go through Eigen.
+// by column (Eigen vectorises a column's expression but not tanh over `z.colwise() + bias`; and
+// which elements a column's scalar tail holds does not depend on the batch's width).
 template <typename T>
 void add_bias_and_activate(MatrixRef<T> z, const Eigen::Ref<const Eigen::Matrix<T, -1, 1>>& bias,
                            std::optional<Activation> activation) {
-  namespace ei = Eigen::internal;
-  using Packet = typename ei::packet_traits<T>::type;
-  constexpr Eigen::Index kSize = kSimdWidth<T>;
-  const bool tanh = activation == Activation::Tanh;
-  const bool relu = activation == Activation::Relu;
-  const Eigen::Index rows = z.rows();
-  const Eigen::Index packed = tanh && !ei::packet_traits<T>::HasTanh ? 0 : rows - rows % kSize;
-  const T* b = bias.data();
-  const Packet zero = ei::pset1<Packet>(T(0));
+  const auto b = bias.array();
   for (Eigen::Index j = 0; j < z.cols(); ++j) {
-    T* column = z.col(j).data();
-    for (Eigen::Index i = 0; i < packed; i += kSize) {
-      Packet v = ei::padd(ei::ploadu<Packet>(column + i), ei::ploadu<Packet>(b + i));
-      if constexpr (ei::packet_traits<T>::HasTanh) {
-        if (tanh) v = ei::ptanh(v);
-      }
-      if (relu) v = ei::pmax(v, zero);
-      ei::pstoreu(column + i, v);
-    }
-    if (packed == rows) continue;
-    auto rest = z.col(j).tail(rows - packed).array();
-    const auto b_rest = bias.tail(rows - packed).array();
-    if (tanh) {
-      rest = (rest + b_rest).tanh();
-    } else if (relu) {
-      rest = (rest + b_rest).max(T(0));
+    auto column = z.col(j).array();
+    if (!activation) {
+      column += b;
+    } else if (*activation == Activation::Tanh) {
+      column = (column + b).tanh();
     } else {
-      rest += b_rest;
+      column = (column + b).max(T(0));
     }
   }
 }
