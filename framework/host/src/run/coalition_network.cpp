@@ -50,8 +50,9 @@ std::string shape_problem(const std::vector<DenseLayer>& layers, Eigen::Index fe
 void CoalitionNetwork::prepare(const DenseNetwork& network, int action, int runner_up,
                                const Eigen::Ref<const Vector>& x,
                                const Eigen::Ref<const Matrix>& background) {
-  RECRL_ASSERT(background.rows() == x.size() && background.cols() > 0 && x.size() <= 32,
-               "CoalitionNetwork: a background of the customer's features, at most 32");
+  RECRL_ASSERT(
+      background.rows() == x.size() && background.cols() > 0 && x.size() <= kMaxFeatures,
+      "CoalitionNetwork: a background of the customer's features, at most kMaxFeatures");
   const std::string problem = shape_problem(network.layers, x.size(), action, runner_up);
   if (!problem.empty())
     throw PluginError(

@@ -41,8 +41,9 @@ class RECRL_API CoalitionNetwork {
   void margins(std::span<const CoalitionInput> inputs, Eigen::VectorXd& out);
 
  private:
-  // At most 32 features in parts of kPartBits.
-  static constexpr int kMaxParts = 32 / kPartBits;
+  // A coalition is a 32-bit mask, so at most 32 features, in parts of kPartBits.
+  static constexpr int kMaxFeatures = 32;
+  static constexpr int kMaxParts = kMaxFeatures / kPartBits;
   // The first layer's tables for background customer b.
   void build_tables(std::uint32_t b);
   // out[0, first layer's outputs) = the coalition's first layer before its bias: one table
