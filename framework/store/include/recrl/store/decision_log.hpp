@@ -84,7 +84,7 @@ struct LoggedModel {
 class RECRL_API DecisionLog {
  public:
   // Past this many frames (1 KiB pages) the WAL is started over even while writes never pause
-  // (1 GiB; the checkpointer holds the writes for ~10 ms to do it).
+  // (1 GiB; a write then holds the others for ~10 ms to do it).
   static constexpr std::int64_t kWalRestartFrames = 1 << 20;
 
   // Creates the log, or opens an existing one whose schema must be `schema` (an error names
