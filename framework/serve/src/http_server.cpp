@@ -13,6 +13,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <pthread.h>
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -427,7 +429,11 @@ void HttpServer::run() {
   Impl& s = *impl_;
   s.accept();
   std::vector<std::thread> others;
-  for (int i = 1; i < s.options.threads; ++i) others.emplace_back([&s] { s.io.run(); });
+  for (int i = 1; i < s.options.threads; ++i)
+    others.emplace_back([&s] {
+      ::pthread_setname_np(::pthread_self(), "recrl-http");  // the calling thread keeps its name
+      s.io.run();
+    });
   s.io.run();
   for (std::thread& t : others) t.join();
   s.slow_pool.join();

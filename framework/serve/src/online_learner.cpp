@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include <pthread.h>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -65,6 +67,7 @@ void OnlineLearner::stop() {
 }
 
 void OnlineLearner::run() {
+  ::pthread_setname_np(::pthread_self(), "recrl-learner");
   std::unique_lock lock(mutex_);
   while (!wake_.wait_for(lock, every_, [&] { return stopping_; })) {
     try {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -310,6 +311,7 @@ struct DecisionLog::Impl {
     constexpr std::int64_t kHeldFrames = 2000;  // a pass copying fewer: catch up now
     constexpr int kCatchUpPasses = 8;
     checkpointer = std::thread([this, restart_frames] {
+      ::pthread_setname_np(::pthread_self(), "recrl-checkpt");
       ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 19);
       try {
         Connection own(path, Connection::Mode::read_write_create, kBusyTimeout);
