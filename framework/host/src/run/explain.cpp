@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <iterator>
 #include <map>
 
 #include <fmt/format.h>
@@ -493,44 +494,51 @@ Background prototypes(const Matrix& sample, int k, std::uint64_t seed) {
 }
 
 std::string explanation_card(const Explanation& e, int top) {
-  const auto listed = [&](bool positive) {
-    std::string text;
+  std::string card;
+  append_explanation_card(card, e, top);
+  return card;
+}
+
+void append_explanation_card(std::string& out, const Explanation& e, int top) {
+  auto it = std::back_inserter(out);
+  const auto list = [&](bool positive) {
     int shown = 0;
     for (const FeatureContribution& c : e.contributions) {
       if (shown == top || (positive ? c.contribution <= 0 : c.contribution >= 0)) continue;
-      text += fmt::format("{}{} {:.4g} ({}): {:+.3f}", shown == 0 ? "" : ", ", c.feature, c.value,
-                          c.value > c.background_mean   ? "high"
-                          : c.value < c.background_mean ? "low"
-                                                        : "typical",
-                          c.contribution);
+      fmt::format_to(it, "{}{} {:.4g} ({}): {:+.3f}", shown == 0 ? "" : ", ", c.feature, c.value,
+                     c.value > c.background_mean   ? "high"
+                     : c.value < c.background_mean ? "low"
+                                                   : "typical",
+                     c.contribution);
       ++shown;
     }
-    return text.empty() ? std::string("none") : text;
+    if (shown == 0) out += "none";
+    out += '\n';
   };
-  std::string card = fmt::format("Why {}:\n", e.label);
-  if (e.probability) {
-    card += fmt::format("  chosen with probability {:.3f}\n", *e.probability);
-  }
+  fmt::format_to(it, "Why {}:\n", e.label);
+  if (e.probability) fmt::format_to(it, "  chosen with probability {:.3f}\n", *e.probability);
   if (e.runner_up == e.action) {
-    card += "  the only action the request allowed\n";
+    out += "  the only action the request allowed\n";
   } else if (e.margin >= 0) {
-    card += fmt::format(
+    fmt::format_to(
+        it,
         "  ahead of the runner-up {} by {:.3f} in the policy's score (a typical customer: "
         "{:.3f})\n",
         e.runner_up_label, e.margin, e.base_margin);
   } else {
     // Drawn while exploring: the policy itself ranks the runner-up first.
-    card += fmt::format(
-        "  an exploring draw: behind the policy's choice {} by {:.3f} in its score (a typical "
-        "customer: {:.3f})\n",
-        e.runner_up_label, -e.margin, -e.base_margin);
+    fmt::format_to(it,
+                   "  an exploring draw: behind the policy's choice {} by {:.3f} in its score (a "
+                   "typical customer: {:.3f})\n",
+                   e.runner_up_label, -e.margin, -e.base_margin);
   }
-  card += "  for:     " + listed(true) + "\n";
-  card += "  against: " + listed(false) + "\n";
+  out += "  for:     ";
+  list(true);
+  out += "  against: ";
+  list(false);
   if (!e.excluded.empty())
-    card += fmt::format("  not allowed (the request or the contact rules): {}\n",
-                        fmt::join(e.excluded, ", "));
-  return card;
+    fmt::format_to(it, "  not allowed (the request or the contact rules): {}\n",
+                   fmt::join(e.excluded, ", "));
 }
 
 }  // namespace recrl

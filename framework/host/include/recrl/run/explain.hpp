@@ -148,5 +148,7 @@ RECRL_API report::FeatureImportance feature_importance(Recommender& policy, int 
 
 // The "why this offer" card of one explanation, in plain words (docs/explain.md).
 RECRL_API std::string explanation_card(const Explanation& e, int top = 3);
+// The same card appended to `out`, whose memory a server reuses from answer to answer.
+RECRL_API void append_explanation_card(std::string& out, const Explanation& e, int top = 3);
 
 }  // namespace recrl
