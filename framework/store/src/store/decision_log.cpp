@@ -17,6 +17,7 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <sqlite3.h>
 
 #include "recrl/store/store_error.hpp"
 #include "sqlite_connection.hpp"
@@ -308,6 +309,10 @@ struct DecisionLog::Impl {
   // and the writes it would delay cannot; the pass that holds them runs on the writes' thread.
   void start_checkpoints(std::int64_t restart_frames) {
     db.exec("PRAGMA wal_autocheckpoint = 0");
+    // The valve for a machine too busy to give the checkpointer its turn: past twice the size,
+    // the next write copies the WAL itself rather than let it grow on.
+    force_restart_frames = 2 * restart_frames;
+    sqlite3_wal_hook(db.handle(), &Impl::after_commit, this);
     constexpr std::int64_t kHeldFrames = 2000;  // a pass copying fewer: catch up now
     constexpr int kCatchUpPasses = 8;
     checkpointer = std::thread([this, restart_frames] {
@@ -339,7 +344,7 @@ struct DecisionLog::Impl {
             sync_file(path);
             for (int pass = 0; pass < kCatchUpPasses && copied > kHeldFrames; ++pass)
               copied = checkpoint().second;
-            held_pass_due = true;
+            if (copied <= kHeldFrames) held_pass_due = true;  // caught up: the write copies the rest
           }
           lock.lock();
         }
@@ -355,6 +360,13 @@ struct DecisionLog::Impl {
     if (fd < 0) return;
     ::fdatasync(fd);
     ::close(fd);
+  }
+
+  // SQLite's hook after each commit, with the frames in the WAL.
+  static int after_commit(void* self, sqlite3*, const char*, int frames) {
+    Impl& s = *static_cast<Impl*>(self);
+    if (frames >= s.force_restart_frames) s.held_pass_due = true;
+    return SQLITE_OK;
   }
 
   // Every write holds the writes; the first after the checkpointer caught up copies the WAL's
@@ -377,6 +389,7 @@ struct DecisionLog::Impl {
   std::string context_text, probabilities_text;  // reused by every append
   std::mutex write_mutex;  // held by every write
   std::atomic<bool> held_pass_due{false};
+  std::int64_t force_restart_frames = 0;
   std::thread checkpointer;
   std::mutex checkpoint_mutex;
   std::condition_variable checkpoint_wake;
