@@ -89,19 +89,28 @@ ShapleyValues exact_shapley_values(const Vector& x, const Background& weighted, 
   v.resize(coalitions);
   for (Eigen::Index s = 0; s < coalitions; ++s)
     v[s] = coalition_value(weighted, buffers, static_cast<std::size_t>(s * n_background));
-  // The weight of a coalition of k features: k! (d - k - 1)! / d!.
-  double weight[kMaxExactFeatures];
-  for (int k = 0; k < d; ++k) {
-    weight[k] = std::exp(std::lgamma(k + 1.0) + std::lgamma(d - k + 0.0) - std::lgamma(d + 1.0));
-  }
-  ShapleyValues out;
-  out.phi = Eigen::VectorXd::Zero(d);
-  for (Eigen::Index s = 0; s < coalitions; ++s) {
-    const int k = std::popcount(static_cast<std::uint64_t>(s));
-    for (int i = 0; i < d; ++i) {
-      if ((s >> i) & 1) continue;
-      out.phi[i] += weight[k] * (v[s | (Eigen::Index{1} << i)] - v[s]);
+  // Each coalition's weight, k! (d - k - 1)! / d! for k features (the last, all d, unused).
+  Eigen::VectorXd& w = buffers.weights;
+  if (w.size() != coalitions) {
+    w.resize(coalitions);
+    for (Eigen::Index s = 0; s < coalitions; ++s) {
+      const int k = std::popcount(static_cast<std::uint64_t>(s));
+      w[s] = k == d ? 0.0
+                    : std::exp(std::lgamma(k + 1.0) + std::lgamma(d - k + 0.0) -
+                               std::lgamma(d + 1.0));
     }
+  }
+  // phi_i = the sum over S without i of w(S) (v(S + i) - v(S)). The coalitions without i come
+  // in runs of 2^i, each just before the same run with i, so each run is one vectorised sum.
+  ShapleyValues out;
+  out.phi.resize(d);
+  for (int i = 0; i < d; ++i) {
+    const Eigen::Index run = Eigen::Index{1} << i;
+    double sum = 0;
+    for (Eigen::Index s = 0; s < coalitions; s += 2 * run)
+      sum += (w.segment(s, run).array() * (v.segment(s + run, run) - v.segment(s, run)).array())
+                 .sum();
+    out.phi[i] = sum;
   }
   out.base = v[0];
   out.full = v[coalitions - 1];

@@ -67,7 +67,8 @@ struct ShapleyBuffers {
   Matrix chunk;                        // the inputs of one call of a BatchScore, and its scores
   Eigen::VectorXd chunk_scores;
   Eigen::VectorXd scores;  // of every distinct input
-  Eigen::VectorXd values;  // v of each coalition
+  Eigen::VectorXd values;   // v of each coalition
+  Eigen::VectorXd weights;  // each coalition's Shapley weight (they depend on d alone)
   // Past kMaxExactFeatures: the orderings, kShapleyPermutations of d features one after the
   // other, drawn once (they depend on d alone).
   std::vector<int> orderings;
