@@ -1,6 +1,7 @@
 // recrl serve's HTTP API in process: a fitted policy served on a free loopback port, driven by
 // an HTTP client; decisions and rewards checked in the decision log.
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include <arpa/inet.h>
@@ -288,6 +289,34 @@ TEST_CASE("rank explains its decision against the background's prototypes", "[se
   CHECK_THAT(only["explanation"]["card"].get<std::string>(),
              Catch::Contains("the only action the request allowed") &&
                  Catch::Contains("not allowed (the request or the contact rules): [b]"));
+}
+
+TEST_CASE("an explanation keeps its labels' quotes and backslashes", "[serve][explain]") {
+  // The answer's explanation is written as it goes, not through a JSON library: its strings
+  // must be escaped by hand.
+  const auto dir = recrl::test::scratch_dir("serve_explain_escaped");
+  std::ofstream(dir / "log.csv") << "x.f,x.g,action,action_label,propensity,reward\n"
+                                    "1,0,0,\"say \"\"hi\"\" \\ now\",0.5,1\n"
+                                    "0,1,0,\"say \"\"hi\"\" \\ now\",0.5,0\n"
+                                    "1,1,1,[b],0.5,0.5\n0,0,1,[b],0.5,0.2\n";
+  REQUIRE(recrl::test::run_recrl("fit --log log.csv --algorithm linucb --out p.recrl", dir)
+              .status == 0);
+  std::ofstream(dir / "background.csv") << "f,g\n0,0\n1,1\n0,1\n1,0\n";
+  recrl::serve::ServeOptions o;
+  o.explain.background_file = (dir / "background.csv").string();
+  RunningServer s(dir, o);
+  const std::string label = "say \"hi\" \\ now";
+  const json d = body_of(s.post("/v1/rank", R"({"context":{"f":1,"g":0.25},"explain":true})"));
+  // Two actions: one chosen, the other the runner-up.
+  const json& e = d.at("explanation");
+  CHECK(std::set<std::string>{d["action"]["label"], e["runnerUp"]["label"]} ==
+        std::set<std::string>{label, "[b]"});
+  CHECK_THAT(e["card"].get<std::string>(), Catch::Contains(label));
+  const json other = body_of(
+      s.post("/v1/rank", R"({"context":{"f":1,"g":0.25},"explain":true,"excludedActions":[0]})"));
+  CHECK(other["explanation"]["excluded"] == json::array({label}));
+  CHECK_THAT(other["explanation"]["card"].get<std::string>(),
+             Catch::EndsWith("not allowed (the request or the contact rules): " + label + "\n"));
 }
 
 namespace {
