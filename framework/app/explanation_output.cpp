@@ -41,7 +41,8 @@ Matrix explanation_background(Recommender& policy, const std::string& file) {
 std::string explanations_text(const std::vector<Explanation>& explanations) {
   std::string out;
   for (std::size_t j = 0; j < explanations.size(); ++j) {
-    out += (j > 0 ? "\n" : "") + explanation_card(explanations[j]);
+    if (j > 0) out += '\n';
+    append_explanation_card(out, explanations[j]);
   }
   return out;
 }
