@@ -4,9 +4,15 @@
 #include <set>
 #include <thread>
 
+#include <cstdio>
+#include <functional>
+#include <sstream>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -39,10 +45,12 @@ std::filesystem::path fitted_policy(const std::filesystem::path& dir) {
   return dir / "p.recrl";
 }
 
-// A server on a free port, serving until the fixture ends.
+// A server on a free port, serving until the fixture ends. `before_run` runs on the thread that
+// then runs the server.
 struct RunningServer {
   explicit RunningServer(const std::filesystem::path& dir, recrl::serve::ServeOptions o = {},
-                         std::filesystem::path policy = {}) {
+                         std::filesystem::path policy = {},
+                         std::function<void()> before_run = [] {}) {
     o.port = 0;
     o.db = dir / "serve.db";
     o.threads = 4;
@@ -50,7 +58,10 @@ struct RunningServer {
     server = std::make_unique<recrl::serve::Server>(o, recrl::read_policy_file(policy),
                                                     "file " + policy.filename().string(),
                                                     recrl::test::bundled_plugins());
-    thread = std::thread([this] { server->run(); });
+    thread = std::thread([this, before_run] {
+      before_run();
+      server->run();
+    });
     client = std::make_unique<httplib::Client>("127.0.0.1", server->port());
   }
   ~RunningServer() {
@@ -553,6 +564,51 @@ TEST_CASE("a connection that sends nothing is closed after --timeout", "[serve]"
   CHECK(waited >= std::chrono::milliseconds(900));
   CHECK(waited < std::chrono::milliseconds(4500));
   CHECK(s.client->Get("/v1/health")->status == 200);
+}
+
+// A field of /proc/self/task/<tid>/sched ("se.slice : 100000"), or -1 where the kernel shows none.
+long long sched_field(const std::filesystem::path& task, const std::string& name) {
+  std::ifstream in(task / "sched");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind(name + " ", 0) == 0) return std::stoll(line.substr(line.find(':') + 1));
+  return -1;
+}
+
+TEST_CASE("the connections' threads ask for short slices and keep their nice value", "[serve]") {
+  const auto dir = recrl::test::scratch_dir("serve_slices");
+  // Raising one's own nice value needs no privilege; the server's threads inherit it.
+  RunningServer s(dir, {}, {}, [] { REQUIRE(::setpriority(PRIO_PROCESS, ::gettid(), 4) == 0); });
+  REQUIRE(s.client->Get("/v1/health")->status == 200);
+  utsname system{};
+  ::uname(&system);
+  int major = 0, minor = 0;
+  std::sscanf(system.release, "%d.%d", &major, &minor);
+  const bool custom_slices = major > 6 || (major == 6 && minor >= 12);
+  // The threads take their name once they have asked for their slices.
+  std::vector<std::filesystem::path> connection_threads;
+  for (int attempt = 0; attempt < 500 && connection_threads.size() < 3; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    connection_threads.clear();
+    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+      std::ifstream comm(task.path() / "comm");
+      std::string name;
+      std::getline(comm, name);
+      if (name == "recrl-http") connection_threads.push_back(task.path());
+    }
+  }
+  REQUIRE(connection_threads.size() == 3);  // four threads: the one running the server, 3 more
+  for (const auto& task : connection_threads) {
+    std::ifstream stat(task / "stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    // Field 19 is the nice value; count from the end of the command's parentheses.
+    std::istringstream fields(text.substr(text.rfind(')') + 2));
+    std::string field;
+    for (int i = 3; i <= 19; ++i) fields >> field;
+    CHECK(field == "4");
+    const long long slice = sched_field(task, "se.slice");
+    if (custom_slices && slice >= 0) CHECK(slice == 100000);
+  }
 }
 
 TEST_CASE("connections beyond the threads and the queue are shed with 503", "[serve]") {
