@@ -87,8 +87,11 @@ TEST_CASE("a bad rank request names the field at fault", "[unit][serve]") {
         "context.is_member");
   // JSON has no NaN or infinity: a number too large for a double is not finite either.
   CHECK(field_of(parse(R"({"context":{"recency":NaN,"email_opens":0.5,"is_member":0}})")).empty());
-  CHECK_THAT(parse(R"({"context":{"recency":1e999,"email_opens":0.5,"is_member":0}})")->message,
-             Catch::Contains("overflow"));
+  const auto overflow = parse(R"({"context":{"recency":1e999,"email_opens":0.5,"is_member":0}})");
+  CHECK(field_of(overflow) == "context.recency");
+  CHECK_THAT(overflow->message, Catch::Contains("finite number"));
+  CHECK(field_of(parse(R"({"context":{"recency":1,"email_opens":-2e400,"is_member":0}})")) ==
+        "context.email_opens");
   // Finite as a double, infinite as the 32-bit float a feature is: refused, never logged.
   const auto huge = parse(R"({"context":{"recency":3.5e38,"email_opens":0.5,"is_member":0}})");
   CHECK(field_of(huge) == "context.recency");
@@ -226,6 +229,13 @@ TEST_CASE("a batch holds 1 to 1000 rank requests, errors name the item", "[unit]
             R"({"requests":[)" + one +
                 R"(,{"context":{"recency":-1,"email_opens":0,"is_member":0}}]})",
             shape(), out)) == "requests[1].context.recency");
+  // A number past a double's range stops the parser itself: the item is named all the same.
+  CHECK(field_of(recrl::serve::parse_rank_batch(
+            R"({"requests":[)" + one + "," + one +
+                R"(,{"excludedActions":[1,[2]],"context":{"recency":1e999}}]})",
+            shape(), out)) == "requests[2].context.recency");
+  CHECK(field_of(recrl::serve::parse_rank_batch(R"({"requests":[)" + one + R"(,[[],5e999]]})",
+                                                shape(), out)) == "requests[1][1]");
 }
 
 TEST_CASE("a reward is a value or named components combined by their weights", "[unit][serve]") {

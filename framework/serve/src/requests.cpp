@@ -1,6 +1,8 @@
 #include "recrl/serve/requests.hpp"
 
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -42,11 +44,59 @@ std::string hint(const std::string& word, const std::vector<std::string>& known)
   return h.empty() ? "" : "; " + h;
 }
 
+// The field whose value the parser was reading when it stopped ("context.recency",
+// "requests[2].context.recency"), found by reading the body again and following its keys: only
+// a body that failed pays for it.
+std::string field_where_parsing_stops(std::string_view body) {
+  struct Level {
+    bool array;
+    std::string key;
+    std::size_t items = 0;
+  };
+  std::vector<Level> levels;
+  const auto item_done = [&] {
+    if (!levels.empty() && levels.back().array) ++levels.back().items;
+  };
+  try {
+    // Elements are kept (the callback's true): one discarded would hide its end from us.
+    [[maybe_unused]] const json read = json::parse(body, [&](int, json::parse_event_t event,
+                                                             json& parsed) {
+      switch (event) {
+        case json::parse_event_t::object_start: levels.push_back({false, ""}); break;
+        case json::parse_event_t::array_start: levels.push_back({true, ""}); break;
+        case json::parse_event_t::key: levels.back().key = parsed.get<std::string>(); break;
+        case json::parse_event_t::object_end:
+        case json::parse_event_t::array_end:
+          levels.pop_back();
+          item_done();
+          break;
+        case json::parse_event_t::value: item_done(); break;
+      }
+      return true;
+    });
+  } catch (const json::exception&) {
+    std::string field;
+    for (const Level& level : levels) {
+      if (level.array) {
+        field += fmt::format("[{}]", level.items);
+      } else if (!level.key.empty()) {
+        field = path(field, level.key);
+      }
+    }
+    return field;
+  }
+  return "";
+}
+
 json parse_body(std::string_view body) {
   json doc;
   try {
     doc = json::parse(body);
-  } catch (const json::exception& e) {  // a syntax error, or a number too large for a double
+  } catch (const json::out_of_range&) {
+    // The only range error of parsing (406): a number past a double's largest, ~1.8e308.
+    refuse(field_where_parsing_stops(body),
+           "expected a finite number: this one is beyond a double's range (about 1.8e308)");
+  } catch (const json::exception& e) {  // a syntax error
     // The parser's message quotes the token it stopped in, which can be the whole body.
     refuse("", fmt::format("the body is not valid JSON: {}", shown(e.what(), 240)));
   }
