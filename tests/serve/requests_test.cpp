@@ -72,6 +72,9 @@ TEST_CASE("a bad rank request names the field at fault", "[unit][serve]") {
   const std::string ok = R"("context":{"recency":1,"email_opens":0.5,"is_member":0})";
   CHECK(field_of(parse("{")).empty());
   CHECK_THAT(parse("{")->message, Catch::Contains("not valid JSON"));
+  // Where it stopped, in the parser's words, without the library's tag for its exception.
+  CHECK_THAT(parse("{\n \"context\": nope}")->message,
+             Catch::StartsWith("the body is not valid JSON: parse error at line 2, column 14"));
   CHECK(field_of(parse("[1]")).empty());
   CHECK(field_of(parse(R"({"contxt":{}})")) == "contxt");
   CHECK_THAT(parse(R"({"contxt":{}})")->message, Catch::Contains("did you mean 'context'"));

@@ -97,8 +97,12 @@ json parse_body(std::string_view body) {
     refuse(field_where_parsing_stops(body),
            "expected a finite number: this one is beyond a double's range (about 1.8e308)");
   } catch (const json::exception& e) {  // a syntax error
-    // The parser's message quotes the token it stopped in, which can be the whole body.
-    refuse("", fmt::format("the body is not valid JSON: {}", shown(e.what(), 240)));
+    // The parser's message, without its exception's tag ("[json.exception.parse_error.101] "),
+    // names the line and column; it quotes the token it stopped in, which can be the whole body.
+    std::string_view message = e.what();
+    if (message.starts_with('[') && message.find("] ") != std::string_view::npos)
+      message.remove_prefix(message.find("] ") + 2);
+    refuse("", fmt::format("the body is not valid JSON: {}", shown(message, 240)));
   }
   if (!doc.is_object()) refuse("", "the body must be a JSON object");
   return doc;
