@@ -1,12 +1,10 @@
 // recrl serve's HTTP API in process: a fitted policy served on a free loopback port, driven by
 // an HTTP client; decisions and rewards checked in the decision log.
+#include <cstdio>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <thread>
-
-#include <cstdio>
-#include <functional>
-#include <sstream>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -604,13 +602,8 @@ TEST_CASE("the connections' threads ask for short slices and keep their nice val
   }
   REQUIRE(connection_threads.size() == 3);  // four threads: the one running the server, 3 more
   for (const auto& task : connection_threads) {
-    std::ifstream stat(task / "stat");
-    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-    // Field 19 is the nice value; count from the end of the command's parentheses.
-    std::istringstream fields(text.substr(text.rfind(')') + 2));
-    std::string field;
-    for (int i = 3; i <= 19; ++i) fields >> field;
-    CHECK(field == "4");
+    const auto tid = static_cast<id_t>(std::stoi(task.filename().string()));
+    CHECK(::getpriority(PRIO_PROCESS, tid) == 4);
     const long long slice = sched_field(task, "se.slice");
     if (custom_slices && slice >= 0) CHECK(slice == 100000);
   }

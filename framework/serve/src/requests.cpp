@@ -100,8 +100,9 @@ json parse_body(std::string_view body) {
     // The parser's message, without its exception's tag ("[json.exception.parse_error.101] "),
     // names the line and column; it quotes the token it stopped in, which can be the whole body.
     std::string_view message = e.what();
-    if (message.starts_with('[') && message.find("] ") != std::string_view::npos)
-      message.remove_prefix(message.find("] ") + 2);
+    if (const auto tag_end = message.find("] ");
+        message.starts_with('[') && tag_end != std::string_view::npos)
+      message.remove_prefix(tag_end + 2);
     refuse("", fmt::format("the body is not valid JSON: {}", shown(message, 240)));
   }
   if (!doc.is_object()) refuse("", "the body must be a JSON object");
