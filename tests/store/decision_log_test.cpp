@@ -1,6 +1,8 @@
 // The decision log of recrl serve: idempotent appends, rewards joined by window and
 // aggregation, deferred activation, and the log read back as an interaction log.
+#include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <catch2/catch.hpp>
 
@@ -179,13 +181,33 @@ std::uint32_t wal_restarts(const std::filesystem::path& wal) {
          std::uint32_t{header[14]} << 8 | std::uint32_t{header[15]};
 }
 
+TEST_CASE("the log's checkpointer copies the WAL into the database as it goes", "[store][serve]") {
+  const auto dir = recrl::test::scratch_dir("decision_log_checkpoints");
+  const auto file = dir / "serve.db";
+  auto log = store::DecisionLog::open(file, schema(store::RewardAggregation::Sum), false);
+  const auto empty = std::filesystem::file_size(file);
+  std::vector<char> flag(1);
+  for (int i = 0; i < 2000; ++i) {
+    std::vector<store::LoggedDecision> one = {decision("e" + std::to_string(i), 1000, i % 2)};
+    log.append(one, flag);
+  }
+  // Far below the size at which a write copies the WAL itself: only the checkpointer's passes,
+  // on a connection of their own, grow the database file (by ~80 bytes a decision).
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::filesystem::file_size(file) < empty + 2000 * 50 &&
+         std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK(std::filesystem::file_size(file) >= empty + 2000 * 50);
+  CHECK(settled(file, 1'000'000).size() == 2000);
+}
+
 TEST_CASE("under writes that never pause the WAL still starts over", "[store][serve]") {
   const auto dir = recrl::test::scratch_dir("decision_log_wal_restart");
   const auto file = dir / "serve.db";
   const auto wal = dir / "serve.db-wal";
   std::size_t logged = 0;
   {
-    // Past 200 frames the checkpointer (once a second) catches up and starts the WAL over.
+    // Past 200 frames the checkpointer (every 0.1 s) catches up and starts the WAL over.
     auto log = store::DecisionLog::open(file, schema(store::RewardAggregation::Sum), false, 200);
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     std::vector<char> flag(1);

@@ -20,6 +20,7 @@
 #include <sqlite3.h>
 
 #include "recrl/store/store_error.hpp"
+#include "paced_vfs.hpp"
 #include "sqlite_connection.hpp"
 
 namespace recrl::store {
@@ -36,6 +37,9 @@ constexpr std::chrono::milliseconds kBusyTimeout{5000};
 // and a commit carries a few decisions of ~250 bytes. 1 KiB pages write a quarter of what
 // SQLite's 4 KiB default would (bench/README.md).
 constexpr std::int64_t kPageSize = 1024;
+// Checkpoints a tenth of a second's writes at a time: on a virtual machine, a second's copies and
+// disk writes at once held the requests up for milliseconds (bench/README.md).
+constexpr std::chrono::milliseconds kCheckpointPeriod{100};
 
 constexpr const char* kSchemaSql = R"sql(
 CREATE TABLE log_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -246,20 +250,25 @@ bool looks_like_sqlite(const std::filesystem::path& file) {
 
 namespace {
 
+// Where a WAL of `frames` frames ends: its header, then each frame's header and page.
+std::int64_t wal_bytes(std::int64_t frames) {
+  constexpr std::int64_t kWalHeader = 32, kFrameHeader = 24;
+  return kWalHeader + frames * (kPageSize + kFrameHeader);
+}
+
 // Keeps the stretch of a WAL that its writer overwrites next in the page cache. Once the WAL
 // starts over inside a longer file, its writer writes over the file from the start; a frame (a
 // page and a 24-byte header) never fills whole pages of the file, so a frame written over a
 // page the cache has let go reads that page from the disk first, inside a commit: 10-50 ms on a
 // virtual disk whose host reclaims pages nobody read for a while (bench/README.md). Read here,
-// a second ahead, the pages are there. (posix_fadvise's WILLNEED did not keep them.)
+// ahead of the writer, the pages are there. (posix_fadvise's WILLNEED did not keep them.)
 class WalReadAhead {
  public:
   explicit WalReadAhead(std::string wal) : wal_(std::move(wal)), chunk_(kChunk) {}
 
   // `frames`: the frames in the WAL now; its writer writes the next one.
   void operator()(std::int64_t frames) {
-    constexpr std::int64_t kWalHeader = 32, kFrameHeader = 24;
-    const std::int64_t next = kWalHeader + frames * (kPageSize + kFrameHeader);
+    const std::int64_t next = wal_bytes(frames);
     if (next < writer_at_) read_up_to_ = 0;  // started over
     writer_at_ = next;
     const int fd = ::open(wal_.c_str(), O_RDONLY | O_CLOEXEC);
@@ -267,8 +276,10 @@ class WalReadAhead {
     struct stat info {};
     if (::fstat(fd, &info) == 0) {
       const std::int64_t end = std::min<std::int64_t>(next + kAhead, info.st_size);
-      for (std::int64_t at = std::max(next, read_up_to_); at < end; at += kChunk)
+      for (std::int64_t at = std::max(next, read_up_to_); at < end; at += kChunk) {
+        pace();
         if (::pread(fd, chunk_.data(), chunk_.size(), at) <= 0) break;
+      }
       read_up_to_ = std::max(read_up_to_, end);
     }
     ::close(fd);
@@ -298,14 +309,16 @@ struct DecisionLog::Impl {
     if (checkpointer.joinable()) checkpointer.join();
   }
 
-  // Copies the WAL's pages into the database file every second, on a connection of its own, so
-  // that no append waits for it (SQLite's automatic checkpoint runs inside a commit, holding up
-  // every request waiting on that commit). The WAL starts over once a checkpoint has caught up
-  // with the writes, which traffic with any lull allows. Under writes that never pause it would
-  // grow without end, so past `restart_frames` the checkpointer catches up itself: it flushes the
-  // database file, copies what came meanwhile in shorter and shorter passes, and leaves the last
-  // few frames and their syncs to the next write, which copies them before its own (~10 ms;
-  // bench/README.md). The thread runs at the lowest CPU priority (nice 19): its copies can wait
+  // Copies the WAL's pages into the database file every kCheckpointPeriod, on a connection of
+  // its own, so that no append waits for it (SQLite's automatic checkpoint runs inside a commit,
+  // holding up every request waiting on that commit). The connection paces its reads and writes,
+  // and the frames and pages that each sync will make durable are written out beforehand in
+  // paced chunks (paced_vfs.hpp), so that neither the copies nor the disk hold up the requests.
+  // The WAL starts over once a checkpoint has caught up with the writes, which traffic with any
+  // lull allows. Under writes that never pause it would grow without end, so past
+  // `restart_frames` the checkpointer catches up itself: it flushes the database file, copies
+  // what came meanwhile in shorter and shorter passes, and leaves the last few frames and their
+  // syncs to the next write, which copies them before its own (~10 ms; bench/README.md). The thread runs at the lowest CPU priority (nice 19): its copies can wait
   // and the writes it would delay cannot; the pass that holds them runs on the writes' thread.
   void start_checkpoints(std::int64_t restart_frames) {
     db.exec("PRAGMA wal_autocheckpoint = 0");
@@ -319,8 +332,10 @@ struct DecisionLog::Impl {
       ::pthread_setname_np(::pthread_self(), "recrl-checkpt");
       ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 19);
       try {
-        Connection own(path, Connection::Mode::read_write_create, kBusyTimeout);
-        WalReadAhead read_ahead(path.string() + "-wal");
+        Connection own(path, Connection::Mode::read_write_create, kBusyTimeout, paced_vfs_name());
+        const std::string wal = path.string() + "-wal";
+        WalReadAhead read_ahead(wal);
+        std::int64_t written_out = 0;  // the WAL's frames written to the disk so far
         std::int64_t copied_up_to = 0;
         // One pass: the frames in the WAL, and how many of them this pass copied.
         const auto checkpoint = [&] {
@@ -332,8 +347,14 @@ struct DecisionLog::Impl {
           return std::pair{frames, copied};
         };
         std::unique_lock lock(checkpoint_mutex);
-        while (!checkpoint_wake.wait_for(lock, std::chrono::seconds(1), [&] { return stopping; })) {
+        while (!checkpoint_wake.wait_for(lock, kCheckpointPeriod, [&] { return stopping; })) {
           lock.unlock();
+          // The frames committed since the last pass, written out before the pass's sync of the
+          // WAL (which makes them durable before their pages reach the database file).
+          const std::int64_t committed = wal_frames.load(std::memory_order_relaxed);
+          if (committed < written_out) written_out = 0;  // the WAL started over
+          write_out_paced(wal.c_str(), wal_bytes(written_out), wal_bytes(committed));
+          written_out = committed;
           auto [frames, copied] = checkpoint();
           read_ahead(frames);
           if (frames >= restart_frames) {
@@ -358,6 +379,8 @@ struct DecisionLog::Impl {
   static void sync_file(const std::filesystem::path& file) {
     const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return;
+    struct stat info {};
+    if (::fstat(fd, &info) == 0) write_out_paced(file.c_str(), 0, info.st_size);
     ::fdatasync(fd);
     ::close(fd);
   }
@@ -365,6 +388,7 @@ struct DecisionLog::Impl {
   // SQLite's hook after each commit, with the frames in the WAL.
   static int after_commit(void* self, sqlite3*, const char*, int frames) {
     Impl& s = *static_cast<Impl*>(self);
+    s.wal_frames.store(frames, std::memory_order_relaxed);
     if (frames >= s.force_restart_frames) s.held_pass_due = true;
     return SQLITE_OK;
   }
@@ -389,6 +413,7 @@ struct DecisionLog::Impl {
   std::string context_text, probabilities_text;  // reused by every append
   std::mutex write_mutex;  // held by every write
   std::atomic<bool> held_pass_due{false};
+  std::atomic<std::int64_t> wal_frames{0};  // in the WAL after the last commit
   std::int64_t force_restart_frames = 0;
   std::thread checkpointer;
   std::mutex checkpoint_mutex;

@@ -139,7 +139,7 @@ std::optional<std::string> Statement::optional_text(int column) const {
 }
 
 Connection::Connection(const std::filesystem::path& file, Mode mode,
-                       std::chrono::milliseconds busy_timeout)
+                       std::chrono::milliseconds busy_timeout, const char* vfs)
     : busy_wait_(std::make_unique<BusyWait>(BusyWait{busy_timeout, {}})) {
   // NOMUTEX: the store serialises access to its connection itself.
   const bool writable = mode == Mode::read_write_create;
@@ -155,7 +155,7 @@ Connection::Connection(const std::filesystem::path& file, Mode mode,
     }
   }
   if (mode == Mode::read_only_immutable) uri += "?immutable=1";
-  const int code = sqlite3_open_v2(uri.c_str(), &db_, flags, nullptr);
+  const int code = sqlite3_open_v2(uri.c_str(), &db_, flags, vfs);
   if (code != SQLITE_OK) {
     const std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(code);
     sqlite3_close_v2(db_);

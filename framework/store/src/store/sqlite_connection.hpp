@@ -108,7 +108,9 @@ class Connection {
   // read_only_immutable: read-only, and the file is taken as unchanging, so SQLite needs no
   // -wal or -shm beside it (for a store in a folder this process cannot write to).
   enum class Mode { read_write_create, read_only, read_only_immutable };
-  Connection(const std::filesystem::path& file, Mode mode, std::chrono::milliseconds busy_timeout);
+  // `vfs`: the name of a registered SQLite VFS, or null for the default one.
+  Connection(const std::filesystem::path& file, Mode mode, std::chrono::milliseconds busy_timeout,
+             const char* vfs = nullptr);
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
   ~Connection();
