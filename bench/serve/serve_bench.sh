@@ -38,9 +38,9 @@ cd "$work"
 
 context='"context":{"recency":12,"frequency":3,"monetary_value":250,"engagement_score":0.7,"discount_sensitive":1,"free_shipping_preferred":0,"email_opens":0.87,"sms_response":0.1,"push_response":0.2,"last_purchase_days":30}'
 
-start_server() {  # POLICY
-  rm -f serve.db serve.db-wal serve.db-shm
-  "$recrl" serve --policy "$1" --port "$port" --db serve.db --reward-window 3600 >server.log 2>&1 &
+start_server() {  # POLICY DB (a new file each: removing a server's log of a few GB costs this
+  # VM's disk tens of seconds of slow writes, as it gives their blocks back to the host)
+  "$recrl" serve --policy "$1" --port "$port" --db "$2" --reward-window 3600 >server.log 2>&1 &
   server=$!
   for _ in $(seq 100); do
     curl -sf "http://127.0.0.1:$port/v1/health" >/dev/null 2>&1 && return 0
@@ -80,7 +80,7 @@ sleep 0.5
 row "a responder that does nothing" health.lua
 stop_server
 for algorithm in ppo linucb; do
-  start_server "results/runs/${algorithm}__s0/policy.recrl"
+  start_server "results/runs/${algorithm}__s0/policy.recrl" "serve-$algorithm.db"
   if [ "$algorithm" = ppo ]; then row "recrl health" health.lua; fi
   row "$algorithm rank" rank.lua
   row "$algorithm rank + explain" rank.lua "RECRL_BENCH_BODY={$context,\"explain\":true}"
@@ -97,4 +97,6 @@ PY
   done
   row "$algorithm reward" reward.lua RECRL_BENCH_EVENTS=20000
   stop_server
+  # The server removed its WAL (a GiB) as it stopped: let the disk settle before the next rows.
+  if [ "$algorithm" = ppo ]; then sleep 40; fi
 done
