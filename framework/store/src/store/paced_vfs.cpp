@@ -178,6 +178,7 @@ void pace() {
 }
 
 void write_out_paced(const char* file, std::int64_t from, std::int64_t to) {
+  if (from >= to) return;
   const int fd = ::open(file, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return;  // the sync that follows reports a file in trouble
   for (off_t at = from; at < to; at += kWriteChunk) {

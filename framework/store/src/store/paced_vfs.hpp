@@ -9,7 +9,7 @@ namespace recrl::store {
 // log's checkpoints, a second's copies and syncs at a time, lengthened the requests' tail by
 // ~1 ms on this project's machine (bench/README.md).
 
-// Rests the calling thread for a moment (~50 us) once it has worked for 0.1 ms since its last rest.
+// Rests the calling thread for a moment (~50 us) once 0.1 ms has passed since its last rest.
 void pace();
 
 // Writes bytes [from, to) of a file's changed pages to the disk 256 KiB at a time, each chunk
