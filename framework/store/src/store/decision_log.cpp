@@ -318,8 +318,9 @@ struct DecisionLog::Impl {
   // lull allows. Under writes that never pause it would grow without end, so past
   // `restart_frames` the checkpointer catches up itself: it flushes the database file, copies
   // what came meanwhile in shorter and shorter passes, and leaves the last few frames and their
-  // syncs to the next write, which copies them before its own (~10 ms; bench/README.md). The thread runs at the lowest CPU priority (nice 19): its copies can wait
-  // and the writes it would delay cannot; the pass that holds them runs on the writes' thread.
+  // syncs to the next write, which copies them before its own (~10 ms; bench/README.md). The
+  // thread runs at the lowest CPU priority (nice 19): its copies can wait and the writes it
+  // would delay cannot; the pass that holds them runs on the writes' thread.
   void start_checkpoints(std::int64_t restart_frames) {
     db.exec("PRAGMA wal_autocheckpoint = 0");
     // The valve for a machine too busy to give the checkpointer its turn: past twice the size,

@@ -194,24 +194,30 @@ const char* paced_vfs_name() {
   static std::once_flag registered;
   std::call_once(registered, [] {
     base_vfs = sqlite3_vfs_find(nullptr);
-    paced_vfs = sqlite3_vfs{};
-    paced_vfs.iVersion = 2;
-    paced_vfs.szOsFile = static_cast<int>(sizeof(PacedFile)) + base_vfs->szOsFile;
-    paced_vfs.mxPathname = base_vfs->mxPathname;
-    paced_vfs.zName = "recrl-paced";
-    paced_vfs.xOpen = paced_open;
-    paced_vfs.xDelete = paced_delete;
-    paced_vfs.xAccess = paced_access;
-    paced_vfs.xFullPathname = paced_full_pathname;
-    paced_vfs.xDlOpen = paced_dl_open;
-    paced_vfs.xDlError = paced_dl_error;
-    paced_vfs.xDlSym = paced_dl_sym;
-    paced_vfs.xDlClose = paced_dl_close;
-    paced_vfs.xRandomness = paced_randomness;
-    paced_vfs.xSleep = paced_sleep;
-    paced_vfs.xCurrentTime = paced_current_time;
-    paced_vfs.xGetLastError = paced_get_last_error;
-    paced_vfs.xCurrentTimeInt64 = paced_current_time_int64;
+    paced_vfs = sqlite3_vfs{
+        2,
+        static_cast<int>(sizeof(PacedFile)) + base_vfs->szOsFile,
+        base_vfs->mxPathname,
+        nullptr,
+        "recrl-paced",
+        nullptr,
+        paced_open,
+        paced_delete,
+        paced_access,
+        paced_full_pathname,
+        paced_dl_open,
+        paced_dl_error,
+        paced_dl_sym,
+        paced_dl_close,
+        paced_randomness,
+        paced_sleep,
+        paced_current_time,
+        paced_get_last_error,
+        paced_current_time_int64,
+        nullptr,  // the system-call overrides of version 3: not offered
+        nullptr,
+        nullptr,
+    };
     sqlite3_vfs_register(&paced_vfs, 0);
   });
   return paced_vfs.zName;
