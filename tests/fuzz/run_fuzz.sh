@@ -60,6 +60,9 @@ case "$name" in
   *) echo "run_fuzz.sh: unknown target '$name'" >&2; exit 2 ;;
 esac
 
+# recrl refuses parameters that would make a plugin hold more than this (a replay buffer, a
+# network), so that an input within it stays under libFuzzer's 2 GiB and its 10 s.
+export RECRL_MEMORY_LIMIT=${RECRL_MEMORY_LIMIT:-256M}
 status=0
 (cd "$work" && "$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
    -print_final_stats=1 corpus seeds) > "$work/fuzz.log" 2>&1 || status=$?

@@ -16,6 +16,7 @@ using Catch::Matchers::Contains;
 using recrl::test::CommandResult;
 using recrl::test::project_file;
 using recrl::test::read_text;
+using recrl::test::run_command;
 using recrl::test::run_recrl;
 using recrl::test::scratch_dir;
 
@@ -273,6 +274,53 @@ TEST_CASE("buffers larger than the machine's memory are a config error at the pa
                       "algorithms[0].params.n_steps: a rollout of 100000000000 steps");
   check_clean_refusal(validate("{plugin: a2c, params: {n_steps: 100000000000}}"),
                       "algorithms[0].params.n_steps: a rollout of 100000000000 steps");
+}
+
+TEST_CASE("networks that would not fit in memory are a config error at what sizes them",
+          "[hostile][config]") {
+  const auto dir = scratch_dir("hostile_network_memory");
+  // The same verdict on any machine with at least 16 GiB.
+  const auto validate = [&](const std::string& algorithm) {
+    write(dir / "exp.yaml",
+          "name: big\nenv: {plugin: recommendation}\nreward: {plugin: seed_rules}\n"
+          "algorithms:\n  - " +
+              algorithm + "\n");
+    return run_command("RECRL_MEMORY_LIMIT=16G '" RECRL_EXECUTABLE "' validate exp.yaml", dir);
+  };
+  // Each layer is within [1, 65536]; together they are 4.3 billion weights per network.
+  const std::string wide = ", params: {policy_kwargs: {net_arch: [65536, 65536]}}}";
+  for (const std::string algorithm : {"ppo", "a2c"}) {
+    check_clean_refusal(validate("{plugin: " + algorithm + wide),
+                        "exp.yaml:5:43: error: algorithms[0].params.policy_kwargs: networks of "
+                        "8.59e+09 parameters, in batches of 64 samples, would need 128.2 GiB, "
+                        "more than the 16.0 GiB of RECRL_MEMORY_LIMIT; make it smaller");
+  }
+  check_clean_refusal(validate("{plugin: dqn" + wide),
+                      "exp.yaml:5:43: error: algorithms[0].params.policy_kwargs: networks of "
+                      "8.59e+09 parameters, in batches of 64 samples, would need 80.1 GiB");
+  // A2C's batch is its whole rollout: 16 million samples of small networks (found by the fuzzer).
+  check_clean_refusal(validate("{plugin: a2c, n_envs: 16, params: {n_steps: 1000032}}"),
+                      "exp.yaml:5:49: error: algorithms[0].params.n_steps: networks of 1.04e+04 "
+                      "parameters, in batches of 16000512 samples, would need");
+}
+
+TEST_CASE("RECRL_MEMORY_LIMIT lowers what a run may hold, and a bad one is named",
+          "[hostile][config]") {
+  const auto dir = scratch_dir("hostile_memory_limit");
+  write(dir / "exp.yaml",
+        "name: big\nenv: {plugin: recommendation}\nreward: {plugin: seed_rules}\n"
+        "algorithms:\n  - {plugin: dqn, params: {buffer_size: 1000000}}\n");
+  CHECK(run_recrl("validate exp.yaml", dir).status == 0);
+  // A million transitions of two 10-feature observations: 96 bytes each.
+  check_clean_refusal(
+      run_command("RECRL_MEMORY_LIMIT=64M '" RECRL_EXECUTABLE "' validate exp.yaml", dir),
+      "exp.yaml:5:41: error: algorithms[0].params.buffer_size: a replay buffer of "
+      "1000000 transitions would need 92 MiB, more than the 64 MiB of "
+      "RECRL_MEMORY_LIMIT; make it smaller");
+  check_clean_refusal(
+      run_command("RECRL_MEMORY_LIMIT=64MB '" RECRL_EXECUTABLE "' validate exp.yaml", dir),
+      "error: RECRL_MEMORY_LIMIT: expected a size such as 8G, 512M or a number of "
+      "bytes, got '64MB'");
 }
 
 TEST_CASE("an unknown command lists every command", "[hostile][cli]") {

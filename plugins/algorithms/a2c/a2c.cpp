@@ -310,6 +310,9 @@ class A2c final : public recrl::Algorithm {
     rules.defaults = recrl::toolkit::actor_critic_policy_defaults();
     s.policy = recrl::toolkit::parse_policy_kwargs(p.get("policy_kwargs"),
                                                    p.key_path("policy_kwargs"), rules);
+    recrl::toolkit::require_actor_critic_memory(
+        p, s.policy, ctx.env->observation.size, ctx.env->action.size,
+        std::max<Eigen::Index>({s.n_steps * ctx.n_envs, ctx.n_envs, kEvalBatch}), "n_steps");
     return s;
   }
 

@@ -301,6 +301,13 @@ class Dqn final : public recrl::Algorithm {
                                                             p.key_path("policy_kwargs"), rules);
     const Eigen::Index obs_dim = ctx.env->observation.size;
     n_actions_ = ctx.env->action.size;
+    // The Q-network with its gradients and Adam's moments, and the target network.
+    const Eigen::Index q_batch = std::max<Eigen::Index>({n_envs_, kEvalBatch, batch_size_});
+    auto networks =
+        recrl::toolkit::mlp_footprint(obs_dim, kwargs.pi_hidden, n_actions_, q_batch, 4);
+    networks +=
+        recrl::toolkit::mlp_footprint(obs_dim, kwargs.pi_hidden, n_actions_, batch_size_, 1);
+    recrl::toolkit::require_network_memory(p, networks, q_batch, "batch_size");
     const std::vector<Eigen::Index> hidden(kwargs.pi_hidden.begin(), kwargs.pi_hidden.end());
     q_net_ = Mlp<float>(obs_dim, hidden, n_actions_, kwargs.activation_fn);
     target_net_ = Mlp<float>(obs_dim, hidden, n_actions_, kwargs.activation_fn);

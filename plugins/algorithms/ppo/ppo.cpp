@@ -448,6 +448,9 @@ class Ppo final : public recrl::Algorithm {
     rules.defaults = recrl::toolkit::actor_critic_policy_defaults();
     s.policy = recrl::toolkit::parse_policy_kwargs(p.get("policy_kwargs"),
                                                    p.key_path("policy_kwargs"), rules);
+    recrl::toolkit::require_actor_critic_memory(
+        p, s.policy, ctx.env->observation.size, ctx.env->action.size,
+        std::max<Eigen::Index>({s.batch_size, ctx.n_envs, kEvalBatch}), "batch_size");
     return s;
   }
 

@@ -6,6 +6,7 @@
 
 #include "recrl/core/errors.hpp"
 #include "recrl/toolkit/binary_io.hpp"
+#include "recrl/toolkit/memory_check.hpp"
 
 namespace recrl::toolkit {
 
@@ -24,6 +25,15 @@ PolicyKwargs actor_critic_policy_defaults() {
   kwargs.activation_fn = Activation::Tanh;
   kwargs.ortho_init = true;
   return kwargs;
+}
+
+void require_actor_critic_memory(const Params& params, const PolicyKwargs& kwargs,
+                                 Eigen::Index obs_dim, Eigen::Index n_actions,
+                                 Eigen::Index max_batch, const std::string& batch_param) {
+  // Each parameter: itself, its gradient and two optimiser moments (RMSprop keeps one).
+  auto networks = mlp_footprint(obs_dim, kwargs.pi_hidden, n_actions, max_batch, 4);
+  networks += mlp_footprint(obs_dim, kwargs.vf_hidden, 1, max_batch, 4);
+  require_network_memory(params, networks, max_batch, batch_param);
 }
 
 ActorCriticPolicy::ActorCriticPolicy(Eigen::Index obs_dim, Eigen::Index n_actions,

@@ -34,10 +34,12 @@ inline constexpr std::uint32_t kMagic = 0x4c434552u;
 // generator, CSV source) and the purchase model moved into the toolkit.
 // 11: Algorithm::score_network (a DenseNetwork view for the explainer); Mlp's Activation is
 // the core's. (Still 11 after the small GEMM's kernel kept A's columns in registers: code
-// inside an inline function, no layout or vtable changed.)
+// inside an inline function, no layout or vtable changed; nor after the toolkit gained
+// memory_limit(), mlp_footprint() and require_actor_critic_memory(): functions added, none
+// changed.)
 inline constexpr std::uint32_t kPluginAbi = 11;
 // kAbiHeadersHash: FNV-1a 64 of those headers, checked by tests/plugin/abi_hash_test.cpp.
-inline constexpr std::uint64_t kAbiHeadersHash = 0x02719bd42a3c5edbull;
+inline constexpr std::uint64_t kAbiHeadersHash = 0x7d7c3ffdf833b839ull;
 
 enum class Kind : std::uint32_t { Environment = 1, Reward = 2, Algorithm = 3 };
 

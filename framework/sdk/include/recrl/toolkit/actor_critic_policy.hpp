@@ -2,12 +2,14 @@
 
 #include <iosfwd>
 #include <span>
+#include <string>
 #include <variant>
 
 #include <Eigen/Core>
 
 #include "recrl/core/algorithm.hpp"
 #include "recrl/core/export.hpp"
+#include "recrl/core/params.hpp"
 #include "recrl/core/random.hpp"
 #include "recrl/core/types.hpp"
 #include "recrl/toolkit/action_mask.hpp"
@@ -20,6 +22,13 @@ namespace recrl::toolkit {
 
 // SB3's ActorCriticPolicy defaults: separate pi and vf networks [64, 64], tanh, ortho_init.
 RECRL_API PolicyKwargs actor_critic_policy_defaults();
+
+// Refuses networks whose training (both networks with their gradients and the optimiser's
+// moments, batches of up to max_batch samples, set by `batch_param`) would need more than
+// memory_limit(); see require_network_memory.
+RECRL_API void require_actor_critic_memory(const Params& params, const PolicyKwargs& kwargs,
+                                           Eigen::Index obs_dim, Eigen::Index n_actions,
+                                           Eigen::Index max_batch, const std::string& batch_param);
 
 // The optimiser over both networks: Adam (SB3's default for PPO, with eps 1e-5) or RMSprop
 // (A2C's, alpha 0.99).
