@@ -39,7 +39,7 @@ inline constexpr std::uint32_t kMagic = 0x4c434552u;
 // changed.)
 inline constexpr std::uint32_t kPluginAbi = 11;
 // kAbiHeadersHash: FNV-1a 64 of those headers, checked by tests/plugin/abi_hash_test.cpp.
-inline constexpr std::uint64_t kAbiHeadersHash = 0x7d7c3ffdf833b839ull;
+inline constexpr std::uint64_t kAbiHeadersHash = 0xa7ff069626630773ull;
 
 enum class Kind : std::uint32_t { Environment = 1, Reward = 2, Algorithm = 3 };
 

@@ -15,7 +15,7 @@ RECRL_API std::uint64_t physical_memory_bytes();
 // The memory a plugin may plan to hold, and where that figure comes from.
 struct MemoryLimit {
   std::uint64_t bytes = 0;  // 0 when nothing could be read: no limit is enforced
-  std::string source;       // "this machine's memory", "the cgroup's memory.max", ...
+  std::string source;       // "this machine's memory", "RECRL_MEMORY_LIMIT", ...
 };
 
 // The smallest of: this machine's physical memory; the memory.max of this process's cgroup
