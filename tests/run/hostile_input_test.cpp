@@ -32,6 +32,17 @@ void check_clean_refusal(const CommandResult& result, const std::string& expecte
   CHECK(std::count(result.err.begin(), result.err.end(), '\n') == 1);
 }
 
+// `recrl validate` in `dir` of an experiment of one algorithm (`algorithm`, its YAML entry, on
+// line 5) on the seed environment and reward, with `variables` ("NAME=value ...") set.
+CommandResult validate_algorithm(const std::filesystem::path& dir, const std::string& algorithm,
+                                 const std::string& variables = "") {
+  write(dir / "exp.yaml",
+        "name: big\nenv: {plugin: recommendation}\nreward: {plugin: seed_rules}\n"
+        "algorithms:\n  - " +
+            algorithm + "\n");
+  return run_command(variables + " '" RECRL_EXECUTABLE "' validate exp.yaml", dir);
+}
+
 }  // namespace
 
 TEST_CASE("an alias bomb is refused after a million values, not expanded", "[hostile][config]") {
@@ -260,19 +271,12 @@ TEST_CASE("report and export write through a symlink and never replace a special
 TEST_CASE("buffers larger than the machine's memory are a config error at the parameter",
           "[hostile][config]") {
   const auto dir = scratch_dir("hostile_memory");
-  const auto validate = [&](const std::string& algorithm) {
-    write(dir / "exp.yaml",
-          "name: big\nenv: {plugin: recommendation}\nreward: {plugin: seed_rules}\n"
-          "algorithms:\n  - " +
-              algorithm + "\n");
-    return run_recrl("validate exp.yaml", dir);
-  };
-  check_clean_refusal(validate("{plugin: dqn, params: {buffer_size: 100000000000}}"),
+  check_clean_refusal(validate_algorithm(dir, "{plugin: dqn, params: {buffer_size: 100000000000}}"),
                       "exp.yaml:5:41: error: algorithms[0].params.buffer_size: a replay buffer of "
                       "100000000000 transitions would need");
-  check_clean_refusal(validate("{plugin: ppo, params: {n_steps: 100000000000}}"),
+  check_clean_refusal(validate_algorithm(dir, "{plugin: ppo, params: {n_steps: 100000000000}}"),
                       "algorithms[0].params.n_steps: a rollout of 100000000000 steps");
-  check_clean_refusal(validate("{plugin: a2c, params: {n_steps: 100000000000}}"),
+  check_clean_refusal(validate_algorithm(dir, "{plugin: a2c, params: {n_steps: 100000000000}}"),
                       "algorithms[0].params.n_steps: a rollout of 100000000000 steps");
 }
 
@@ -281,11 +285,7 @@ TEST_CASE("networks that would not fit in memory are a config error at what size
   const auto dir = scratch_dir("hostile_network_memory");
   // The same verdict on any machine with at least 16 GiB.
   const auto validate = [&](const std::string& algorithm) {
-    write(dir / "exp.yaml",
-          "name: big\nenv: {plugin: recommendation}\nreward: {plugin: seed_rules}\n"
-          "algorithms:\n  - " +
-              algorithm + "\n");
-    return run_command("RECRL_MEMORY_LIMIT=16G '" RECRL_EXECUTABLE "' validate exp.yaml", dir);
+    return validate_algorithm(dir, algorithm, "RECRL_MEMORY_LIMIT=16G");
   };
   // Each layer is within [1, 65536]; together they are 4.3 billion weights per network.
   const std::string wide = ", params: {policy_kwargs: {net_arch: [65536, 65536]}}}";
@@ -307,20 +307,16 @@ TEST_CASE("networks that would not fit in memory are a config error at what size
 TEST_CASE("RECRL_MEMORY_LIMIT lowers what a run may hold, and a bad one is named",
           "[hostile][config]") {
   const auto dir = scratch_dir("hostile_memory_limit");
-  write(dir / "exp.yaml",
-        "name: big\nenv: {plugin: recommendation}\nreward: {plugin: seed_rules}\n"
-        "algorithms:\n  - {plugin: dqn, params: {buffer_size: 1000000}}\n");
-  CHECK(run_recrl("validate exp.yaml", dir).status == 0);
+  const std::string dqn = "{plugin: dqn, params: {buffer_size: 1000000}}";
+  CHECK(validate_algorithm(dir, dqn).status == 0);
   // A million transitions of two 10-feature observations: 96 bytes each.
-  check_clean_refusal(
-      run_command("RECRL_MEMORY_LIMIT=64M '" RECRL_EXECUTABLE "' validate exp.yaml", dir),
-      "exp.yaml:5:41: error: algorithms[0].params.buffer_size: a replay buffer of "
-      "1000000 transitions would need 92 MiB, more than the 64 MiB of "
-      "RECRL_MEMORY_LIMIT; make it smaller");
-  check_clean_refusal(
-      run_command("RECRL_MEMORY_LIMIT=64MB '" RECRL_EXECUTABLE "' validate exp.yaml", dir),
-      "error: RECRL_MEMORY_LIMIT: expected a size such as 8G, 512M or a number of "
-      "bytes, got '64MB'");
+  check_clean_refusal(validate_algorithm(dir, dqn, "RECRL_MEMORY_LIMIT=64M"),
+                      "exp.yaml:5:41: error: algorithms[0].params.buffer_size: a replay buffer of "
+                      "1000000 transitions would need 92 MiB, more than the 64 MiB of "
+                      "RECRL_MEMORY_LIMIT; make it smaller");
+  check_clean_refusal(validate_algorithm(dir, dqn, "RECRL_MEMORY_LIMIT=64MB"),
+                      "error: RECRL_MEMORY_LIMIT: expected a size such as 8G, 512M or a number of "
+                      "bytes, got '64MB'");
 }
 
 TEST_CASE("an unknown command lists every command", "[hostile][cli]") {
